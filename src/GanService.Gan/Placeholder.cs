@@ -1,0 +1,1 @@
+namespace GanService.Gan; internal static class Placeholder {}
