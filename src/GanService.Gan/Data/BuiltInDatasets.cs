@@ -1,0 +1,76 @@
+namespace GanService.Gan.Data;
+
+/// <summary>
+/// Datasets known by name: <c>synthetic</c> is made in code; the others are read from the first data directory
+/// that holds their files (e.g. ../shared/data, or /usr/share/datasets from Debian's dataset-fashion-mnist).
+/// </summary>
+public static class BuiltInDatasets
+{
+    public const string Mnist = "mnist", FashionMnist = "fashion-mnist", Cifar10 = "cifar10";
+
+    public static IReadOnlyList<string> Names { get; } = [SyntheticBlobs.Name, Mnist, FashionMnist, Cifar10];
+
+    /// <summary>Where a name's files live, or null when none of the directories has them.</summary>
+    public static string? Locate(string name, IEnumerable<string> dataDirectories)
+    {
+        if (name == SyntheticBlobs.Name) return "";
+        foreach (var root in dataDirectories)
+        {
+            if (string.IsNullOrWhiteSpace(root)) continue;
+            var folder = Path.Combine(root, name == Cifar10 ? "cifar10-subset" : name);
+            if (name == Cifar10 && !Directory.Exists(folder)) folder = Path.Combine(root, "cifar10");
+            bool found = name == Cifar10
+                ? Directory.Exists(folder) && Directory.EnumerateFiles(folder, "data_batch_*").Any()
+                : FindIdx(folder, "train-images-idx3-ubyte") is not null;
+            if (found) return folder;
+        }
+        return null;
+    }
+
+    /// <summary>Loads a built-in dataset at the requested geometry.</summary>
+    public static ImageDataset Load(string name, IEnumerable<string> dataDirectories, int imageSize, int channels, long seed)
+    {
+        if (name == SyntheticBlobs.Name) return SyntheticBlobs.Create(imageSize, channels, seed);
+        var folder = Locate(name, dataDirectories)
+            ?? throw new FileNotFoundException($"Dataset '{name}' was not found in any data directory.");
+        var native = name == Cifar10 ? LoadCifar(folder) : LoadIdx(name, folder);
+        var shaped = native.Reshape(imageSize, channels);
+        if (!ReferenceEquals(shaped, native)) native.Dispose();
+        return shaped;
+    }
+
+    private static ImageDataset LoadIdx(string name, string folder)
+    {
+        using var images = File.OpenRead(FindIdx(folder, "train-images-idx3-ubyte")!);
+        var (pixels, count, rows, columns) = IdxReader.ReadImages(images);
+        if (rows != columns) throw new InvalidDataException($"{name}: images are {rows}x{columns}, not square.");
+        var labelPath = FindIdx(folder, "train-labels-idx1-ubyte");
+        byte[]? labels = null;
+        if (labelPath is not null)
+        {
+            using var labelStream = File.OpenRead(labelPath);
+            labels = IdxReader.ReadLabels(labelStream);
+        }
+        return new ImageDataset(name, pixels, count, 1, rows, labels);
+    }
+
+    private static ImageDataset LoadCifar(string folder)
+    {
+        var files = Directory.EnumerateFiles(folder, "data_batch_*").Order(StringComparer.Ordinal).ToList();
+        var streams = files.Select(f => (Stream)File.OpenRead(f)).ToList();
+        try
+        {
+            var (pixels, labels) = CifarReader.Read(streams);
+            return new ImageDataset(Cifar10, pixels, labels.Length, CifarReader.Channels, CifarReader.Size, labels);
+        }
+        finally
+        {
+            streams.ForEach(s => s.Dispose());
+        }
+    }
+
+    private static string? FindIdx(string folder, string stem) =>
+        new[] { stem, stem + ".gz", stem.Replace("-idx", ".idx") , stem.Replace("-idx", ".idx") + ".gz" }
+            .Select(f => Path.Combine(folder, f))
+            .FirstOrDefault(File.Exists);
+}

@@ -1,0 +1,105 @@
+using GanService.Gan.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace GanService.Gan.Models;
+
+/// <summary>
+/// The course's DCGAN generator: a dense projection of the latent to 64 x b x b, then stride-2 transposed
+/// convolutions (7 -> 14 -> 28, or 4 -> ... -> 32 / 64) with batch norm and LeakyReLU(0.2), and a 3x3 output
+/// layer with tanh.
+/// </summary>
+public sealed class DcganGenerator : Module<Tensor, Tensor>
+{
+    public const int Filters = 64;
+    private readonly Sequential project;
+    private readonly Sequential upsample;
+    private readonly Sequential output;
+
+    public DcganGenerator(ModelRecipe recipe) : base("dcgan_generator")
+    {
+        var (baseSize, blocks) = Dcgan.Geometry(recipe.ImageSize);
+        project = Sequential(
+            Linear(recipe.LatentSize, Filters * baseSize * baseSize, hasBias: false),
+            Unflatten(1, [Filters, baseSize, baseSize]),
+            BatchNorm2d(Filters),
+            LeakyReLU(0.2));
+        upsample = Sequential();
+        for (int i = 0; i < blocks; i++)
+        {
+            upsample.append(ConvTranspose2d(Filters, Filters, kernel_size: 4, stride: 2, padding: 1, bias: false));
+            upsample.append(BatchNorm2d(Filters));
+            upsample.append(LeakyReLU(0.2));
+        }
+        // A stride-1 3x3 transposed convolution is the same function as a 3x3 convolution with a flipped kernel.
+        // It is used on purpose: libtorch-cpu 2.10's Conv2d computes a wrong (even NaN) input gradient when it has
+        // fewer than 16 output channels, which is exactly this layer (NOTES.md; GradientCheckTests guard it).
+        output = Sequential(ConvTranspose2d(Filters, recipe.Channels, kernel_size: 3, stride: 1, padding: 1), Tanh());
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor latent) => output.call(upsample.call(project.call(latent)));
+}
+
+/// <summary>
+/// The course's DCGAN discriminator: stride-2 3x3 convolutions with 64 filters (28 -> 14 -> 7, or down to 4),
+/// batch norm and LeakyReLU(0.2), then a dense layer. It returns logits, one per image, for a stable BCE.
+/// </summary>
+public sealed class DcganDiscriminator : Module<Tensor, Tensor>
+{
+    private readonly Sequential features;
+    private readonly Linear classifier;
+
+    public DcganDiscriminator(ModelRecipe recipe) : base("dcgan_discriminator")
+    {
+        var (finalSize, blocks) = Dcgan.Geometry(recipe.ImageSize);
+        features = Sequential();
+        for (int i = 0; i < blocks; i++)
+        {
+            features.append(Conv2d(i == 0 ? recipe.Channels : DcganGenerator.Filters, DcganGenerator.Filters, kernel_size: 3, stride: 2, padding: 1));
+            // No batch norm on the input block: the DCGAN paper found it destabilises training there.
+            if (i > 0) features.append(BatchNorm2d(DcganGenerator.Filters));
+            features.append(LeakyReLU(0.2));
+        }
+        features.append(Flatten());
+        classifier = Linear(DcganGenerator.Filters * finalSize * finalSize, 1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor images) => classifier.call(features.call(images)).squeeze(1);
+}
+
+public static class Dcgan
+{
+    /// <summary>The smallest feature map and the number of stride-2 blocks for an image size.</summary>
+    public static (int BaseSize, int Blocks) Geometry(int imageSize) => imageSize switch
+    {
+        28 => (7, 2),
+        32 => (4, 3),
+        64 => (4, 4),
+        _ => throw new ArgumentOutOfRangeException(nameof(imageSize), imageSize, "DCGAN supports 28, 32 and 64 pixel images."),
+    };
+
+    /// <summary>DCGAN initialisation: conv and dense weights N(0, 0.02), batch-norm scales N(1, 0.02), biases 0.</summary>
+    public static void Initialize(Module module, Generator generator)
+    {
+        using var _ = no_grad();
+        foreach (var (_, child) in module.named_modules())
+        {
+            switch (child)
+            {
+                case TorchSharp.Modules.Conv2d or TorchSharp.Modules.ConvTranspose2d or TorchSharp.Modules.Linear:
+                    var weight = child.get_parameter("weight")!;
+                    weight.normal_(0, 0.02, generator);
+                    child.get_parameter("bias")?.zero_();
+                    break;
+                case BatchNorm2d norm:
+                    norm.weight!.normal_(1, 0.02, generator);
+                    norm.bias!.zero_();
+                    break;
+            }
+        }
+    }
+}

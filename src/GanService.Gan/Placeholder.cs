@@ -1,1 +1,0 @@
-namespace GanService.Gan; internal static class Placeholder {}

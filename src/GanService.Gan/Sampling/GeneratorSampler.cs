@@ -1,0 +1,80 @@
+using GanService.Gan.Checkpoints;
+using GanService.Gan.Imaging;
+using GanService.Gan.Models;
+using GanService.Gan.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GanService.Gan.Sampling;
+
+/// <summary>
+/// A generator loaded from a checkpoint, in eval mode, for sampling. Latents come from a generator seeded per
+/// request, so the same seed and count always give the same images.
+/// </summary>
+public sealed class GeneratorSampler : IDisposable
+{
+    private readonly nn.Module<Tensor, Tensor> generator;
+    private readonly Device device;
+    private readonly Lock gate = new();
+
+    private GeneratorSampler(TrainingPlan plan, long step, nn.Module<Tensor, Tensor> generator, Device device)
+    {
+        Plan = plan;
+        Step = step;
+        this.generator = generator;
+        this.device = device;
+    }
+
+    public TrainingPlan Plan { get; }
+    public long Step { get; }
+
+    public static GeneratorSampler Load(byte[] bundle, Device device, string? expectedSha256 = null)
+    {
+        using var reader = CheckpointBundle.Open(bundle, expectedSha256);
+        var generator = GanNetworks.Generator(reader.Manifest.Plan.Model);
+        try
+        {
+            generator.load(reader.Entry(GanTrainer.GeneratorEntryName));
+            generator.to(device);
+            generator.eval();
+            return new GeneratorSampler(reader.Manifest.Plan, reader.Manifest.Step, generator, device);
+        }
+        catch
+        {
+            generator.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An untrained generator for a recipe, initialised from a seed: the baseline to compare against.</summary>
+    public static GeneratorSampler Untrained(TrainingPlan plan, Device device)
+    {
+        var generator = GanNetworks.Generator(plan.Model);
+        using var rng = new torch.Generator((ulong)plan.Seed);
+        Dcgan.Initialize(generator, rng);
+        generator.to(device);
+        generator.eval();
+        return new GeneratorSampler(plan, 0, generator, device);
+    }
+
+    /// <summary><paramref name="count"/> images [N, C, H, W] in [-1, 1] on the CPU for one seed.</summary>
+    public Tensor Sample(long seed, int count)
+    {
+        using var rng = new torch.Generator((ulong)seed);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var latents = randn([count, Plan.Model.LatentSize], generator: rng).to(device);
+        lock (gate)
+        {
+            return generator.call(latents).cpu().MoveToOuterDisposeScope();
+        }
+    }
+
+    public byte[] SamplePng(long seed, int count, int columns)
+    {
+        using var images = Sample(seed, count);
+        return ImageGrid.EncodePng(images, columns);
+    }
+
+    public void Dispose() => generator.Dispose();
+}

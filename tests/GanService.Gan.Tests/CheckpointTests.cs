@@ -1,0 +1,87 @@
+using GanService.Gan.Checkpoints;
+using GanService.Gan.Data;
+using GanService.Gan.Training;
+using static TorchSharp.torch;
+
+namespace GanService.Gan.Tests;
+
+public class CheckpointTests
+{
+    [Fact]
+    public void Resuming_from_a_checkpoint_continues_exactly_like_an_uninterrupted_run()
+    {
+        var plan = TestSupport.Plan(steps: 24, batch: 16, seed: 7);
+        using var data = SyntheticBlobs.Create(28, 1, seed: 7, count: 256);
+
+        using var straight = GanTrainer.Create(plan, data, CPU);
+        straight.Train(24);
+
+        byte[] bundle;
+        using (var first = GanTrainer.Create(plan, data, CPU))
+        {
+            first.Train(10);
+            bundle = first.Checkpoint();
+        }
+        using var resumed = GanTrainer.Resume(bundle, data, CPU, CheckpointBundle.Sha256(bundle));
+        Assert.Equal(10, resumed.Step);
+        resumed.Train(100);
+
+        Assert.Equal(24, resumed.Step);
+        Assert.Equal(0, TestSupport.MaxDifference(straight.GeneratorState(), resumed.GeneratorState()));
+    }
+
+    [Fact]
+    public void Two_runs_with_one_seed_are_identical_and_another_seed_differs()
+    {
+        using var data = SyntheticBlobs.Create(28, 1, seed: 1, count: 128);
+        using var a = GanTrainer.Create(TestSupport.Plan(steps: 5, batch: 16, seed: 1), data, CPU);
+        using var b = GanTrainer.Create(TestSupport.Plan(steps: 5, batch: 16, seed: 1), data, CPU);
+        using var c = GanTrainer.Create(TestSupport.Plan(steps: 5, batch: 16, seed: 2), data, CPU);
+        a.Train(5);
+        b.Train(5);
+        c.Train(5);
+        Assert.Equal(0, TestSupport.MaxDifference(a.GeneratorState(), b.GeneratorState()));
+        Assert.True(TestSupport.MaxDifference(a.GeneratorState(), c.GeneratorState()) > 1e-3);
+    }
+
+    [Fact]
+    public void A_bundle_describes_itself_and_a_damaged_one_is_refused()
+    {
+        var plan = TestSupport.Plan(steps: 3, batch: 8);
+        using var data = SyntheticBlobs.Create(28, 1, count: 64);
+        using var trainer = GanTrainer.Create(plan, data, CPU);
+        trainer.Train(3);
+        var bundle = trainer.Checkpoint();
+
+        using (var reader = CheckpointBundle.Open(bundle))
+        {
+            Assert.Equal(3, reader.Manifest.Step);
+            Assert.Equal(plan, reader.Manifest.Plan);
+        }
+        var damaged = (byte[])bundle.Clone();
+        damaged[damaged.Length / 2] ^= 0xFF;
+        Assert.Throws<CorruptCheckpointException>(() => CheckpointBundle.Open(damaged, CheckpointBundle.Sha256(bundle)));
+        Assert.Throws<CorruptCheckpointException>(() => GanTrainer.Resume(damaged, data, CPU));
+        Assert.Throws<CorruptCheckpointException>(() => CheckpointBundle.Open([1, 2, 3]));
+    }
+
+    [Fact]
+    public void Cancellation_stops_between_steps()
+    {
+        using var data = SyntheticBlobs.Create(28, 1, count: 64);
+        using var trainer = GanTrainer.Create(TestSupport.Plan(steps: 1000, batch: 8), data, CPU);
+        using var cts = new CancellationTokenSource();
+        var progress = new StopAfter(3, cts);
+        int done = trainer.Train(1000, progress, cts.Token);
+        Assert.Equal(3, done);
+        Assert.Equal(3, trainer.Step);
+    }
+
+    private sealed class StopAfter(int steps, CancellationTokenSource cts) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Step >= steps) cts.Cancel();
+        }
+    }
+}
