@@ -1,0 +1,44 @@
+using GanService.Gan.Checkpoints;
+using GanService.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace GanService.Checkpoints;
+
+public sealed class PostgresCheckpointStore(IDbContextFactory<GanDbContext> contexts, ILogger<PostgresCheckpointStore> logger) : ICheckpointStore
+{
+    public async Task SaveAsync(Guid jobId, int attempt, long step, byte[] bundle, string sha256, byte[] previewPng, CancellationToken cancellationToken)
+    {
+        if (CheckpointBundle.Sha256(bundle) != sha256)
+            throw new InvalidOperationException("A checkpoint bundle changed between serialisation and storage.");
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // A re-run after a crash may reach a step that already has a checkpoint: the newer write replaces it.
+        await db.Checkpoints.Where(c => c.JobId == jobId && c.Step == step).ExecuteDeleteAsync(cancellationToken);
+        db.Checkpoints.Add(new Checkpoint
+        {
+            JobId = jobId, Step = step, Attempt = attempt, CreatedAt = DateTimeOffset.UtcNow,
+            SizeBytes = bundle.LongLength, Sha256 = sha256, Bundle = bundle, PreviewPng = previewPng,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public async Task<StoredCheckpoint?> LatestVerifiedAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var steps = await db.Checkpoints.Where(c => c.JobId == jobId).OrderByDescending(c => c.Step)
+            .Select(c => c.Step).ToListAsync(cancellationToken);
+        foreach (var step in steps)
+        {
+            var stored = await GetAsync(jobId, step, cancellationToken);
+            if (stored is not null && CheckpointBundle.Sha256(stored.Bundle) == stored.Sha256) return stored;
+            logger.LogWarning("Checkpoint of job {JobId} at step {Step} fails its checksum; trying an older one.", jobId, step);
+        }
+        return null;
+    }
+
+    public async Task<StoredCheckpoint?> GetAsync(Guid jobId, long step, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId && c.Step == step)
+            .Select(c => new StoredCheckpoint(c.Step, c.Sha256, c.Bundle)).SingleOrDefaultAsync(cancellationToken);
+    }
+}

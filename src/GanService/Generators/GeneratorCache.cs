@@ -1,0 +1,103 @@
+using GanService.Gan.Sampling;
+using GanService.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GanService.Generators;
+
+/// <summary>
+/// Loaded generators by (job, step), least recently used evicted beyond <c>Gan:GeneratorCacheSize</c>. A lease
+/// keeps an entry alive while a request samples from it; an evicted generator is disposed when its last lease ends.
+/// </summary>
+public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
+{
+    private readonly Lock gate = new();
+    private readonly LinkedList<Entry> recent = new();
+    private readonly Dictionary<(Guid, long), LinkedListNode<Entry>> entries = new();
+
+    public int Count { get { lock (gate) return entries.Count; } }
+
+    public Lease? TryGet(Guid jobId, long step)
+    {
+        lock (gate)
+        {
+            if (!entries.TryGetValue((jobId, step), out var node)) return null;
+            recent.Remove(node);
+            recent.AddFirst(node);
+            return node.Value.Acquire();
+        }
+    }
+
+    /// <summary>Adds a freshly loaded generator (or returns the one another request added first).</summary>
+    public Lease Add(Guid jobId, long step, GeneratorSampler sampler)
+    {
+        lock (gate)
+        {
+            if (entries.TryGetValue((jobId, step), out var existing))
+            {
+                sampler.Dispose();
+                return existing.Value.Acquire();
+            }
+            var node = recent.AddFirst(new Entry((jobId, step), sampler));
+            entries[(jobId, step)] = node;
+            while (entries.Count > options.Value.GeneratorCacheSize)
+            {
+                var oldest = recent.Last!;
+                recent.RemoveLast();
+                entries.Remove(oldest.Value.Key);
+                oldest.Value.Evict();
+            }
+            return node.Value.Acquire();
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            foreach (var entry in recent) entry.Evict();
+            recent.Clear();
+            entries.Clear();
+        }
+    }
+
+    private sealed class Entry((Guid, long) key, GeneratorSampler sampler)
+    {
+        private int leases;
+        private bool evicted;
+        public (Guid, long) Key { get; } = key;
+
+        public Lease Acquire()
+        {
+            Interlocked.Increment(ref leases);
+            return new Lease(sampler, Release);
+        }
+
+        public void Evict()
+        {
+            lock (this)
+            {
+                evicted = true;
+                if (leases == 0) sampler.Dispose();
+            }
+        }
+
+        private void Release()
+        {
+            lock (this)
+            {
+                if (Interlocked.Decrement(ref leases) == 0 && evicted) sampler.Dispose();
+            }
+        }
+    }
+
+    public sealed class Lease(GeneratorSampler sampler, Action release) : IDisposable
+    {
+        private int released;
+        public GeneratorSampler Sampler { get; } = sampler;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0) release();
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Text;
+using GanService.Checkpoints;
+using GanService.Gan.Sampling;
+using GanService.Jobs;
+using GanService.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
+using TorchSharp;
+
+namespace GanService.Generators;
+
+public static class SamplesApi
+{
+    public const int MaxCount = 256, MaxColumns = 64;
+
+    public static RouteGroupBuilder MapSamples(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/generators/{jobId:guid}").WithTags("Generators");
+        group.MapGet("/samples.png", Samples).WithName("GetSamples")
+            .WithSummary("A PNG grid of generated images")
+            .WithDescription("From the newest checkpoint, or the one at `step`. The same generator, seed and parameters always give the same bytes; seeded URLs are cacheable (strong ETag). Without a seed one is drawn and returned in the X-Seed header.")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png").Produces(StatusCodes.Status304NotModified);
+        group.MapGet("/image.png", Image).WithName("GetImage")
+            .WithSummary("One generated image as a PNG")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png").Produces(StatusCodes.Status304NotModified);
+        return group;
+    }
+
+    private static Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Samples(
+        Guid jobId, [AsParameters] SamplingServices services, HttpContext http, CancellationToken ct,
+        [FromQuery] int count = 16, [FromQuery] int? columns = null, [FromQuery] long? seed = null, [FromQuery] long? step = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (count is < 1 or > MaxCount) errors["count"] = [$"Must be between 1 and {MaxCount}."];
+        int cols = columns ?? (int)Math.Ceiling(Math.Sqrt(Math.Clamp(count, 1, MaxCount)));
+        if (cols is < 1 or > MaxColumns) errors["columns"] = [$"Must be between 1 and {MaxColumns}."];
+        return Render(jobId, services, http, errors, "grid", count, cols, seed, step, ct);
+    }
+
+    private static Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Image(
+        Guid jobId, [AsParameters] SamplingServices services, HttpContext http, CancellationToken ct,
+        [FromQuery] long? seed = null, [FromQuery] long? step = null) =>
+        Render(jobId, services, http, [], "image", 1, 1, seed, step, ct);
+
+    private static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Render(
+        Guid jobId, SamplingServices services, HttpContext http, Dictionary<string, string[]> errors,
+        string kind, int count, int columns, long? seed, long? step, CancellationToken ct)
+    {
+        if (seed < 0) errors["seed"] = ["Must be zero or positive."];
+        if (step < 0) errors["step"] = ["Must be zero or positive."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var db = services.Db;
+        if (!await db.Jobs.AnyAsync(j => j.Id == jobId, ct)) return JobsApi.JobNotFound(jobId);
+        var checkpoints = db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId);
+        var chosen = await (step is null ? checkpoints.OrderByDescending(c => c.Step) : checkpoints.Where(c => c.Step == step))
+            .Select(c => new { c.Step, c.Sha256 }).FirstOrDefaultAsync(ct);
+        if (chosen is null)
+            return step is null
+                ? TypedResults.Conflict(new ProblemDetails
+                {
+                    Title = "The generator has no checkpoint yet.", Status = StatusCodes.Status409Conflict,
+                    Detail = $"Job {jobId} has not written a checkpoint; sample again once its first checkpoint is listed.",
+                })
+                : TypedResults.NotFound(new ProblemDetails
+                {
+                    Title = "No such checkpoint.", Status = StatusCodes.Status404NotFound, Detail = $"Job {jobId} has no checkpoint at step {step}.",
+                });
+
+        long usedSeed = seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
+        var etag = new EntityTagHeaderValue($"\"{Tag(chosen.Sha256, kind, count, columns, usedSeed)}\"");
+        var headers = http.Response.Headers;
+        headers["X-Seed"] = usedSeed.ToString();
+        headers["X-Checkpoint-Step"] = chosen.Step.ToString();
+        // Pinned to a step and a seed, the bytes can never change; without a step, a newer checkpoint may appear.
+        headers.CacheControl = seed is null ? "no-store" : step is not null ? "public, max-age=31536000, immutable" : "public, no-cache";
+        if (seed is not null && http.Request.GetTypedHeaders().IfNoneMatch.Any(t => t.Compare(etag, useStrongComparison: true)))
+        {
+            headers.ETag = etag.ToString();
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        using var lease = services.Cache.TryGet(jobId, chosen.Step) ?? await Load(services, jobId, chosen.Step, ct);
+        var png = lease.Sampler.SamplePng(usedSeed, count, columns);
+        return TypedResults.File(png, "image/png", entityTag: seed is null ? null : etag);
+    }
+
+    private static async Task<GeneratorCache.Lease> Load(SamplingServices services, Guid jobId, long step, CancellationToken ct)
+    {
+        var stored = await services.Store.GetAsync(jobId, step, ct)
+                     ?? throw new InvalidOperationException($"Checkpoint {jobId}@{step} vanished while loading.");
+        var sampler = GeneratorSampler.Load(stored.Bundle, torch.CPU, stored.Sha256);
+        return services.Cache.Add(jobId, step, sampler);
+    }
+
+    private static string Tag(string checkpointSha, string kind, int count, int columns, long seed) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{checkpointSha}|{kind}|{count}|{columns}|{seed}")))[..32];
+
+    public sealed record SamplingServices(GanDbContext Db, ICheckpointStore Store, GeneratorCache Cache);
+}

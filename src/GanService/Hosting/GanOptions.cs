@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace GanService.Hosting;
+
+/// <summary>The <c>Gan</c> configuration section.</summary>
+public sealed class GanOptions
+{
+    public const string Section = "Gan";
+
+    /// <summary><c>api</c> (HTTP only), <c>worker</c> (a Hangfire server) or <c>all</c> (both).</summary>
+    [RegularExpression("^(api|worker|all)$")]
+    public string Role { get; set; } = "all";
+
+    /// <summary>Where built-in datasets (mnist, fashion-mnist, cifar10) are looked for, in this order.</summary>
+    public string DataDirectory { get; set; } = "../shared/data";
+
+    /// <summary>Extra directories searched after <see cref="DataDirectory"/>.</summary>
+    public string[] ExtraDataDirectories { get; set; } = ["/usr/share/datasets"];
+
+    /// <summary>The device this worker trains on: auto (CUDA when available), cpu or cuda.</summary>
+    [RegularExpression("^(auto|cpu|cuda)$")]
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Hangfire queues this worker takes jobs from; empty means by device (gpu and cpu, or cpu).</summary>
+    public string[] Queues { get; set; } = [];
+
+    /// <summary>Concurrent training jobs per worker process. One uses every core it is given.</summary>
+    [Range(1, 64)]
+    public int WorkerCount { get; set; } = 1;
+
+    /// <summary>libtorch intra-op threads; 0 means all cores but one for the web host (at least one).</summary>
+    [Range(0, 1024)]
+    public int TorchThreads { get; set; }
+
+    /// <summary>A metrics row (and a progress update) every this many steps.</summary>
+    [Range(1, 100_000)]
+    public int MetricsEvery { get; set; } = 10;
+
+    /// <summary>How often a running job checks whether it was cancelled.</summary>
+    public TimeSpan CancellationPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many times a job may be started (crashes included) before it is failed for good.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Generators kept loaded in memory for sampling.</summary>
+    [Range(1, 1024)]
+    public int GeneratorCacheSize { get; set; } = 8;
+
+    public bool MigrateOnStartup { get; set; } = true;
+
+    /// <summary>Basic-auth credentials for /hangfire; without them the dashboard answers local requests only.</summary>
+    public string? DashboardUser { get; set; }
+    public string? DashboardPassword { get; set; }
+
+    public bool ServesApi => Role is "api" or "all";
+    public bool RunsWorker => Role is "worker" or "all";
+
+    public IEnumerable<string> DataDirectories => new[] { DataDirectory }.Concat(ExtraDataDirectories);
+}

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace GanService.Hosting;
+
+/// <summary>
+/// Every error is an RFC 9457 problem document. A body that is not valid JSON, or a field of the wrong type, is a
+/// 400 naming the field (from the JSON path); anything unexpected is a 500 and logged as the bug it is.
+/// </summary>
+public sealed class ProblemHandling(IProblemDetailsService problems, ILogger<ProblemHandling> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        if (exception is not BadHttpRequestException bad) return false;
+        var problem = new ValidationProblemDetails { Status = bad.StatusCode, Title = "The request could not be read." };
+        if (bad.InnerException is JsonException json)
+        {
+            var field = Field(json.Path);
+            problem.Errors[field] = [$"Not valid here: {FirstLine(json.Message)}"];
+            problem.Detail = $"The JSON body is invalid at '{field}'.";
+        }
+        else problem.Detail = bad.Message;
+        logger.LogDebug(exception, "Rejected a malformed request.");
+        http.Response.StatusCode = bad.StatusCode;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    /// <summary><c>$.model.imageSize</c> becomes <c>model.imageSize</c>; an unreadable document is <c>body</c>.</summary>
+    private static string Field(string? path) => path is null or "$" ? "body" : path.StartsWith("$.") ? path[2..] : path.TrimStart('$');
+
+    private static string FirstLine(string message) => message.Split('\n')[0].Split(" Path:")[0];
+}
+
+public static class ProblemHandlingExtensions
+{
+    public static WebApplicationBuilder AddProblemHandling(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemHandling>();
+        return builder;
+    }
+}

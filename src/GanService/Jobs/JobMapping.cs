@@ -1,0 +1,34 @@
+using System.Text.Json;
+
+namespace GanService.Jobs;
+
+public static class JobMapping
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static string Serialize(JobSpec spec) => JsonSerializer.Serialize(spec, Json);
+
+    public static JobSpec Spec(this TrainingJob job) =>
+        JsonSerializer.Deserialize<JobSpec>(job.Recipe, Json) ?? throw new InvalidOperationException($"Job {job.Id} has no recipe.");
+
+    public static JobResponse ToResponse(this TrainingJob job)
+    {
+        var spec = job.Spec();
+        var links = new JobLinks($"/api/jobs/{job.Id}", $"/api/jobs/{job.Id}/metrics", $"/api/jobs/{job.Id}/checkpoints",
+            $"/api/generators/{job.Id}/samples.png", $"/api/jobs/{job.Id}/cancel");
+        LatestMetrics? latest = job.DiscriminatorLoss is null ? null
+            : new(job.DiscriminatorLoss.Value, job.GeneratorLoss ?? 0, job.RealScore ?? 0, job.FakeScore ?? 0, job.ImagesPerSecond ?? 0);
+        double? eta = job.Status == JobStatus.Running && job.ImagesPerSecond > 0
+            ? (job.TotalSteps - job.Step) * spec.BatchSize / job.ImagesPerSecond.Value
+            : job.IsFinished ? 0 : null;
+        return new JobResponse(job.Id, job.Name, job.Status, job.Dataset, spec.Model,
+            new JobTrainingResponse(spec.Steps, spec.BatchSize, spec.Optimizer.GeneratorLearningRate,
+                spec.Optimizer.DiscriminatorLearningRate, spec.Optimizer.Beta1, spec.Optimizer.Beta2, spec.Loss),
+            spec.CheckpointEvery, job.Seed, job.Device, job.Step, job.TotalSteps,
+            job.TotalSteps == 0 ? 0 : Math.Round(100.0 * job.Step / job.TotalSteps, 2), eta, latest, job.Error,
+            job.Attempts, job.Worker, job.CreatedAt, job.StartedAt, job.FinishedAt, links);
+    }
+
+    public static MetricResponse ToResponse(this TrainingMetric m) =>
+        new(m.Step, m.Epoch, m.DiscriminatorLoss, m.GeneratorLoss, m.RealScore, m.FakeScore, m.ImagesPerSecond, m.RecordedAt);
+}

@@ -1,0 +1,60 @@
+using GanService.Gan.Runtime;
+using GanService.Hosting;
+using GanService.Persistence;
+using Hangfire;
+using Hangfire.PostgreSql;
+
+namespace GanService.Jobs;
+
+/// <summary>
+/// Hangfire is the distributed queue. Jobs that need CUDA go to queue <c>gpu</c>, the rest to <c>cpu</c>; a worker
+/// with a GPU takes both (gpu first), a CPU-only worker takes <c>cpu</c>.
+/// </summary>
+public static class JobQueues
+{
+    public const string Gpu = "gpu", Cpu = "cpu";
+
+    public static string For(string device) => device == "cuda" ? Gpu : Cpu;
+
+    public static string[] ForWorker(GanOptions options) =>
+        options.Queues is { Length: > 0 } configured ? configured
+        : options.Device != "cpu" && TorchRuntime.CudaAvailable ? [Gpu, Cpu] : [Cpu];
+
+    public static WebApplicationBuilder AddJobQueue(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.PostgresConnectionString();
+        var gan = builder.Configuration.GetSection(GanOptions.Section).Get<GanOptions>() ?? new GanOptions();
+        builder.Services.AddScoped<JobRequestValidator>();
+        builder.Services.AddTransient<TrainJob>();
+        builder.Services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
+            {
+                SchemaName = "hangfire",
+                PrepareSchemaIfNecessary = true,
+                // LISTEN/NOTIFY wakes an idle worker within tens of milliseconds instead of the 15 s default poll.
+                EnableLongPolling = true,
+                QueuePollInterval = TimeSpan.FromSeconds(5),
+                // A crashed worker's job becomes visible again after 30 s; a live one keeps sliding the timeout,
+                // so a long training job is never picked up twice (NOTES.md).
+                InvisibilityTimeout = TimeSpan.FromSeconds(30),
+                UseSlidingInvisibilityTimeout = true,
+            }));
+        if (gan.RunsWorker)
+        {
+            var shutdown = TimeSpan.FromSeconds(30);
+            builder.Services.AddHangfireServer(server =>
+            {
+                server.Queues = ForWorker(gan);
+                server.WorkerCount = gan.WorkerCount;
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+                server.ShutdownTimeout = shutdown;
+            });
+            // The host must wait longer than Hangfire, or a graceful stop could cut off the final checkpoint.
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdown + TimeSpan.FromSeconds(15));
+        }
+        return builder;
+    }
+}

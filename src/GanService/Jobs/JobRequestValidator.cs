@@ -1,0 +1,81 @@
+using System.Security.Cryptography;
+using GanService.Datasets;
+using GanService.Gan.Losses;
+using GanService.Gan.Training;
+
+namespace GanService.Jobs;
+
+/// <summary>
+/// Checks a job request field by field and fills in the defaults. Errors are keyed by the JSON path of the field
+/// (e.g. <c>model.imageSize</c>) so a caller sees exactly what to fix.
+/// </summary>
+public sealed class JobRequestValidator(DatasetCatalog datasets)
+{
+    public const int MaxSteps = 10_000_000, MaxBatchSize = 4096, MaxLatentSize = 4096;
+    private static readonly string[] Devices = ["auto", "cpu", "cuda"];
+
+    public (JobSpec? Spec, Dictionary<string, string[]> Errors) Validate(CreateJobRequest? request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Fail(string field, string message) => errors[field] = [message];
+        if (request is null)
+        {
+            Fail("body", "A JSON body is required.");
+            return (null, errors);
+        }
+
+        var dataset = request.Dataset?.Trim();
+        if (string.IsNullOrEmpty(dataset)) Fail("dataset", "Required: a dataset name such as 'synthetic', 'mnist', 'fashion-mnist' or 'cifar10'.");
+        else if (!datasets.IsKnown(dataset)) Fail("dataset", $"Unknown dataset '{dataset}'. Known: {string.Join(", ", datasets.Names)}.");
+        else if (!datasets.IsAvailable(dataset)) Fail("dataset", $"Dataset '{dataset}' is not installed on this server (searched: {string.Join(", ", datasets.Directories)}).");
+
+        var family = request.Model?.Family?.Trim().ToLowerInvariant();
+        if (request.Model is null) Fail("model", "Required: at least { \"family\": \"dcgan\" }.");
+        else if (string.IsNullOrEmpty(family)) Fail("model.family", "Required: one of " + string.Join(", ", ModelRecipe.Families) + ".");
+        else if (!ModelRecipe.Families.Contains(family)) Fail("model.family", $"Unknown family '{family}'. Known: {string.Join(", ", ModelRecipe.Families)}.");
+
+        int imageSize = request.Model?.ImageSize ?? 28;
+        if (!ModelRecipe.ImageSizes.Contains(imageSize)) Fail("model.imageSize", $"Size {imageSize} is not supported; use {string.Join(", ", ModelRecipe.ImageSizes)}.");
+        int channels = request.Model?.Channels ?? 1;
+        if (!ModelRecipe.ChannelCounts.Contains(channels)) Fail("model.channels", "Use 1 (grey) or 3 (RGB).");
+        int latent = request.Model?.LatentSize ?? 100;
+        if (latent is < 1 or > MaxLatentSize) Fail("model.latentSize", $"Must be between 1 and {MaxLatentSize}.");
+
+        var training = request.Training;
+        int steps = training?.Steps ?? 1000;
+        if (steps is < 1 or > MaxSteps) Fail("training.steps", $"Must be between 1 and {MaxSteps}.");
+        int batch = training?.BatchSize ?? 64;
+        if (batch is < 1 or > MaxBatchSize) Fail("training.batchSize", $"Must be between 1 and {MaxBatchSize}.");
+        else if (dataset is not null && datasets.ItemCount(dataset) is int items && items < batch)
+            Fail("training.batchSize", $"Dataset '{dataset}' has {items} items, fewer than one batch of {batch}.");
+        double lr = Rate(training?.LearningRate, 2e-4, "training.learningRate");
+        double glr = Rate(training?.GeneratorLearningRate, lr, "training.generatorLearningRate");
+        double dlr = Rate(training?.DiscriminatorLearningRate, lr, "training.discriminatorLearningRate");
+        double beta1 = training?.Beta1 ?? 0.5;
+        if (!double.IsFinite(beta1) || beta1 is < 0 or >= 1) Fail("training.beta1", "Must be a finite number in [0, 1).");
+        var loss = training?.Loss?.Trim().ToLowerInvariant() ?? AdversarialLosses.NonSaturatingBce;
+        if (!AdversarialLosses.Names.Contains(loss)) Fail("training.loss", $"Unknown loss '{loss}'. Known: {string.Join(", ", AdversarialLosses.Names)}.");
+
+        int checkpointEvery = request.CheckpointEvery ?? Math.Max(1, steps / 10);
+        if (checkpointEvery < 1) Fail("checkpointEvery", "Must be at least 1 step.");
+        var device = request.Device?.Trim().ToLowerInvariant() ?? "auto";
+        if (!Devices.Contains(device)) Fail("device", "Use auto, cpu or cuda.");
+        var name = request.Name?.Trim();
+        if (name is { Length: > 200 }) Fail("name", "At most 200 characters.");
+
+        if (errors.Count > 0) return (null, errors);
+        // A seed is always recorded, so every run can be reproduced afterwards.
+        long seed = request.Seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
+        name = string.IsNullOrEmpty(name) ? $"{family}-{dataset}-{imageSize}x{imageSize}x{channels}" : name;
+        var spec = new JobSpec(name, dataset!, new ModelRecipe(family!, imageSize, channels, latent),
+            new OptimizerRecipe(glr, dlr, beta1), loss, steps, batch, Math.Min(checkpointEvery, steps), seed, device);
+        return (spec, errors);
+
+        double Rate(double? value, double fallback, string field)
+        {
+            if (value is null) return fallback;
+            if (!double.IsFinite(value.Value) || value <= 0 || value > 1) Fail(field, "Must be a finite number in (0, 1].");
+            return value.Value;
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using GanService.Persistence;
+using Hangfire;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace GanService.Jobs;
+
+public static class JobsApi
+{
+    public const int MaxPageSize = 100;
+
+    public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/jobs").WithTags("Jobs");
+        group.MapPost("/", CreateJob).WithName("CreateJob")
+            .WithSummary("Submit a training job")
+            .WithDescription("Validates the recipe, stores the job as Queued and enqueues it for a worker. Returns 202 with a Location header.");
+        group.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List jobs, newest first, optionally by status");
+        group.MapGet("/{id:guid}", GetJob).WithName("GetJob").WithSummary("A job's status, progress, ETA and latest losses");
+        group.MapGet("/{id:guid}/metrics", GetMetrics).WithName("GetJobMetrics").WithSummary("The loss history of a job");
+        group.MapPost("/{id:guid}/cancel", CancelJob).WithName("CancelJob")
+            .WithSummary("Cancel a job")
+            .WithDescription("A queued job is cancelled at once; a running one stops within a step and a second, keeping a final checkpoint.");
+        return group;
+    }
+
+    private static async Task<Results<Accepted<JobResponse>, ValidationProblem>> CreateJob(
+        CreateJobRequest request, JobRequestValidator validator, GanDbContext db, IBackgroundJobClient hangfire, CancellationToken ct)
+    {
+        var (spec, errors) = validator.Validate(request);
+        if (spec is null) return TypedResults.ValidationProblem(errors, title: "The job request is invalid.");
+        var now = DateTimeOffset.UtcNow;
+        var job = new TrainingJob
+        {
+            Id = Guid.CreateVersion7(), Name = spec.Name, Status = JobStatus.Queued, Recipe = JobMapping.Serialize(spec),
+            Dataset = spec.Dataset, Seed = spec.Seed, TotalSteps = spec.Steps, Device = spec.Device,
+            Queue = JobQueues.For(spec.Device), CreatedAt = now, UpdatedAt = now,
+        };
+        db.Jobs.Add(job);
+        await db.SaveChangesAsync(ct);
+        try
+        {
+            job.HangfireJobId = hangfire.Enqueue<TrainJob>(job.Queue, j => j.Run(job.Id, CancellationToken.None));
+        }
+        catch
+        {
+            // Nothing half written: a job no worker will ever see is removed again.
+            db.Jobs.Remove(job);
+            await db.SaveChangesAsync(CancellationToken.None);
+            throw;
+        }
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToResponse());
+    }
+
+    private static async Task<Results<Ok<PagedList<JobResponse>>, ValidationProblem>> ListJobs(
+        GanDbContext db, CancellationToken ct, [FromQuery] string? status = null, [FromQuery] int page = 1, [FromQuery] int pageSize = 20)
+    {
+        var errors = new Dictionary<string, string[]>();
+        JobStatus parsed = default;
+        if (status is not null && (int.TryParse(status, out _) || !Enum.TryParse(status, ignoreCase: true, out parsed)))
+            errors["status"] = [$"Unknown status '{status}'. Use one of {string.Join(", ", Enum.GetNames<JobStatus>())}."];
+        if (page < 1) errors["page"] = ["Pages start at 1."];
+        if (pageSize is < 1 or > MaxPageSize) errors["pageSize"] = [$"Must be between 1 and {MaxPageSize}."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var query = db.Jobs.AsNoTracking();
+        if (status is not null) query = query.Where(j => j.Status == parsed);
+        int total = await query.CountAsync(ct);
+        var jobs = await query.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id)
+            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        return TypedResults.Ok(new PagedList<JobResponse>(jobs.Select(j => j.ToResponse()).ToList(), page, pageSize, total));
+    }
+
+    private static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>>> GetJob(Guid id, GanDbContext db, CancellationToken ct)
+    {
+        var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, ct);
+        return job is null ? JobNotFound(id) : TypedResults.Ok(job.ToResponse());
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<MetricResponse>>, NotFound<ProblemDetails>>> GetMetrics(
+        Guid id, GanDbContext db, CancellationToken ct)
+    {
+        if (!await db.Jobs.AnyAsync(j => j.Id == id, ct)) return JobNotFound(id);
+        var metrics = await db.Metrics.AsNoTracking().Where(m => m.JobId == id).OrderBy(m => m.Step).ToListAsync(ct);
+        return TypedResults.Ok<IReadOnlyList<MetricResponse>>(metrics.Select(m => m.ToResponse()).ToList());
+    }
+
+    private static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> CancelJob(
+        Guid id, GanDbContext db, IBackgroundJobClient hangfire, CancellationToken ct)
+    {
+        var job = await db.Jobs.SingleOrDefaultAsync(j => j.Id == id, ct);
+        if (job is null) return JobNotFound(id);
+        if (job.IsFinished)
+            return TypedResults.Conflict(new ProblemDetails
+            {
+                Title = "The job has already finished.", Status = StatusCodes.Status409Conflict,
+                Detail = $"Job {id} is {job.Status}; only queued or running jobs can be cancelled.",
+            });
+        job.CancelRequested = true;
+        job.UpdatedAt = DateTimeOffset.UtcNow;
+        if (job.Status == JobStatus.Queued)
+        {
+            job.Status = JobStatus.Cancelled;
+            job.FinishedAt = job.UpdatedAt;
+            if (job.HangfireJobId is not null) hangfire.Delete(job.HangfireJobId);
+        }
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(job.ToResponse());
+    }
+
+    public static NotFound<ProblemDetails> JobNotFound(Guid id) => TypedResults.NotFound(new ProblemDetails
+    {
+        Title = "No such job.", Status = StatusCodes.Status404NotFound, Detail = $"There is no job with id {id}.",
+    });
+}

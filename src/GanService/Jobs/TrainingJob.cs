@@ -1,0 +1,50 @@
+namespace GanService.Jobs;
+
+public enum JobStatus { Queued, Running, Succeeded, Failed, Cancelled }
+
+/// <summary>A row of <c>gan.training_jobs</c>: the recipe, where training stands and how it ended.</summary>
+public sealed class TrainingJob
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public string? Owner { get; set; }
+    public JobStatus Status { get; set; }
+    /// <summary>The normalised <see cref="JobSpec"/> as jsonb.</summary>
+    public required string Recipe { get; set; }
+    public required string Dataset { get; set; }
+    public long Seed { get; set; }
+    public long Step { get; set; }
+    public long TotalSteps { get; set; }
+    public required string Device { get; set; }
+    public string? Queue { get; set; }
+    public string? HangfireJobId { get; set; }
+    public string? Worker { get; set; }
+    public int Attempts { get; set; }
+    public bool CancelRequested { get; set; }
+    public string? Error { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public DateTimeOffset? UpdatedAt { get; set; }
+    public double? DiscriminatorLoss { get; set; }
+    public double? GeneratorLoss { get; set; }
+    public double? RealScore { get; set; }
+    public double? FakeScore { get; set; }
+    public double? ImagesPerSecond { get; set; }
+
+    public bool IsFinished => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
+}
+
+/// <summary>A row of <c>gan.training_metrics</c>: one every <c>Gan:MetricsEvery</c> steps.</summary>
+public sealed class TrainingMetric
+{
+    public Guid JobId { get; set; }
+    public long Step { get; set; }
+    public long Epoch { get; set; }
+    public double DiscriminatorLoss { get; set; }
+    public double GeneratorLoss { get; set; }
+    public double RealScore { get; set; }
+    public double FakeScore { get; set; }
+    public double ImagesPerSecond { get; set; }
+    public DateTimeOffset RecordedAt { get; set; }
+}

@@ -1,0 +1,43 @@
+using GanService.Checkpoints;
+using GanService.Jobs;
+using Microsoft.EntityFrameworkCore;
+
+namespace GanService.Persistence;
+
+public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbContext(options)
+{
+    public const string Schema = "gan";
+
+    public DbSet<TrainingJob> Jobs => Set<TrainingJob>();
+    public DbSet<TrainingMetric> Metrics => Set<TrainingMetric>();
+    public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.HasDefaultSchema(Schema);
+        model.Entity<TrainingJob>(job =>
+        {
+            job.ToTable("training_jobs");
+            job.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
+            job.Property(j => j.Recipe).HasColumnType("jsonb");
+            job.Property(j => j.Name).HasMaxLength(200);
+            job.Property(j => j.Dataset).HasMaxLength(200);
+            job.Property(j => j.Device).HasMaxLength(8);
+            job.HasIndex(j => new { j.Status, j.CreatedAt });
+            job.HasIndex(j => j.CreatedAt);
+        });
+        model.Entity<TrainingMetric>(metric =>
+        {
+            metric.ToTable("training_metrics");
+            metric.HasKey(m => new { m.JobId, m.Step });
+            metric.HasOne<TrainingJob>().WithMany().HasForeignKey(m => m.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<Checkpoint>(checkpoint =>
+        {
+            checkpoint.ToTable("checkpoints");
+            checkpoint.HasIndex(c => new { c.JobId, c.Step }).IsUnique();
+            checkpoint.Property(c => c.Sha256).HasMaxLength(64);
+            checkpoint.HasOne<TrainingJob>().WithMany().HasForeignKey(c => c.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+}

@@ -1,0 +1,30 @@
+using GanService.Checkpoints;
+using GanService.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace GanService.Persistence;
+
+public static class PersistenceExtensions
+{
+    public static string PostgresConnectionString(this IConfiguration configuration) =>
+        configuration.GetConnectionString("Postgres")
+        ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set.");
+
+    public static WebApplicationBuilder AddPersistence(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.PostgresConnectionString();
+        builder.Services.AddDbContextFactory<GanDbContext>(options => options.UseNpgsql(connectionString,
+            npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", GanDbContext.Schema)));
+        builder.Services.AddSingleton<ICheckpointStore, PostgresCheckpointStore>();
+        return builder;
+    }
+
+    /// <summary>Applies EF migrations (schema <c>gan</c>) unless <c>Gan:MigrateOnStartup</c> is off.</summary>
+    public static async Task MigrateDatabaseAsync(this WebApplication app)
+    {
+        if (!app.Services.GetRequiredService<IOptions<GanOptions>>().Value.MigrateOnStartup) return;
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<GanDbContext>>().CreateDbContextAsync();
+        await db.Database.MigrateAsync();
+    }
+}
