@@ -70,10 +70,11 @@ public sealed class GeneratorSampler : IDisposable
         }
     }
 
-    public byte[] SamplePng(long seed, int count, int columns)
+    /// <summary>A PNG grid of samples; with one image and no padding, just that image.</summary>
+    public byte[] SamplePng(long seed, int count, int columns, int padding = ImageGrid.DefaultPadding)
     {
         using var images = Sample(seed, count);
-        return ImageGrid.EncodePng(images, columns);
+        return ImageGrid.EncodePng(images, columns, padding);
     }
 
     public void Dispose() => generator.Dispose();

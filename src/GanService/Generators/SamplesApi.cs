@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using GanService.Checkpoints;
+using GanService.Gan.Imaging;
 using GanService.Gan.Sampling;
 using GanService.Jobs;
 using GanService.Persistence;
@@ -84,7 +85,7 @@ public static class SamplesApi
         }
 
         using var lease = services.Cache.TryGet(jobId, chosen.Step) ?? await Load(services, jobId, chosen.Step, ct);
-        var png = lease.Sampler.SamplePng(usedSeed, count, columns);
+        var png = lease.Sampler.SamplePng(usedSeed, count, columns, padding: kind == "image" ? 0 : ImageGrid.DefaultPadding);
         return TypedResults.File(png, "image/png", entityTag: seed is null ? null : etag);
     }
 

@@ -1,0 +1,184 @@
+using System.Net;
+using System.Net.Http.Json;
+using GanService.Checkpoints;
+using GanService.Gan.Data;
+using GanService.Gan.Imaging;
+using GanService.Gan.Sampling;
+using GanService.Gan.Training;
+using GanService.Jobs;
+using SixLabors.ImageSharp.PixelFormats;
+using static TorchSharp.torch;
+
+namespace GanService.Tests;
+
+/// <summary>The whole path on real parts: submit over HTTP, train in Hangfire, checkpoint in PostgreSQL, sample PNGs.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class JobLifecycleTests(PostgresServer postgres)
+{
+    [Fact]
+    public async Task A_synthetic_job_trains_checkpoints_learns_and_serves_deterministic_samples()
+    {
+        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
+        using var client = service.CreateClient();
+
+        var response = await client.PostAsJsonAsync("/api/jobs", TestData.SyntheticJob(steps: 200, batchSize: 64, checkpointEvery: 100, seed: 3));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var submitted = (await response.Content.ReadFromJsonAsync<JobResponse>(GanServiceFactory.Json))!;
+        Assert.Equal($"/api/jobs/{submitted.Id}", response.Headers.Location!.OriginalString);
+        Assert.Equal(JobStatus.Queued, submitted.Status);
+        Assert.Equal(200, submitted.TotalSteps);
+
+        var job = await GanServiceFactory.WaitForStatusAsync(client, submitted.Id, JobStatus.Succeeded);
+        Assert.Equal((200, 100.0, 1), (job.Step, job.Percent, job.Attempts));
+        Assert.NotNull(job.Latest);
+        Assert.True(job.Latest!.ImagesPerSecond > 0);
+        Assert.NotNull(job.FinishedAt);
+
+        var checkpoints = (await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json))!;
+        Assert.Equal([100L, 200L], checkpoints.Select(c => c.Step));
+        Assert.All(checkpoints, c => Assert.Matches("^[0-9a-f]{64}$", c.Sha256));
+        var metrics = (await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics", GanServiceFactory.Json))!;
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => i * 10L), metrics.Select(m => m.Step));
+
+        using (var preview = TestData.DecodePng(await client.GetByteArrayAsync(checkpoints[0].Links.Preview)))
+            Assert.Equal(ImageGrid.Size(16, 4, 28), (preview.Width, preview.Height));
+
+        var samples = await client.GetAsync($"/api/generators/{job.Id}/samples.png?count=16&columns=4&seed=1");
+        Assert.Equal(HttpStatusCode.OK, samples.StatusCode);
+        Assert.Equal("image/png", samples.Content.Headers.ContentType!.MediaType);
+        var bytes = await samples.Content.ReadAsByteArrayAsync();
+        using (var grid = TestData.DecodePng(bytes))
+            Assert.Equal((4 * 28 + 5 * 2, 4 * 28 + 5 * 2), (grid.Width, grid.Height));
+        Assert.Equal(bytes, await client.GetByteArrayAsync($"/api/generators/{job.Id}/samples.png?count=16&columns=4&seed=1"));
+        Assert.NotEqual(bytes, await client.GetByteArrayAsync($"/api/generators/{job.Id}/samples.png?count=16&columns=4&seed=2"));
+
+        // Learned: the pixel histogram of generated images is much closer to the data's than an untrained generator's.
+        var plan = new TrainingPlan(new ModelRecipe(), new OptimizerRecipe(), 200, 64, Seed: 3);
+        using var data = SyntheticBlobs.Create(28, 1, seed: 3);
+        using var real = data.Batch(Enumerable.Range(0, 256).Select(i => (long)i).ToArray(), CPU);
+        using var untrained = GeneratorSampler.Untrained(plan, CPU);
+        var big = await client.GetByteArrayAsync($"/api/generators/{job.Id}/samples.png?count=256&columns=16&seed=9");
+        double before = HistogramDistance(Tiles(untrained.SamplePng(9, 256, 16), 256, 16), real);
+        double after = HistogramDistance(Tiles(big, 256, 16), real);
+        Assert.True(after < before * 0.6, $"histogram distance to the data: untrained {before:F3}, trained {after:F3}");
+    }
+
+    [Fact]
+    public async Task Seeded_samples_carry_a_strong_etag_and_cache_headers_and_revalidate_with_304()
+    {
+        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
+        using var client = service.CreateClient();
+        var job = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 10, checkpointEvery: 10));
+        await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
+
+        var url = $"/api/generators/{job.Id}/image.png?seed=7&step=10";
+        var first = await client.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var etag = first.Headers.ETag!;
+        Assert.False(etag.IsWeak);
+        Assert.Contains("immutable", first.Headers.CacheControl!.ToString());
+        using (var image = TestData.DecodePng(await first.Content.ReadAsByteArrayAsync()))
+            Assert.Equal((28, 28), (image.Width, image.Height));
+
+        using var revalidate = new HttpRequestMessage(HttpMethod.Get, url);
+        revalidate.Headers.IfNoneMatch.Add(etag);
+        var second = await client.SendAsync(revalidate);
+        Assert.Equal(HttpStatusCode.NotModified, second.StatusCode);
+
+        var unseeded = await client.GetAsync($"/api/generators/{job.Id}/image.png");
+        Assert.Equal(HttpStatusCode.OK, unseeded.StatusCode);
+        Assert.True(unseeded.Headers.CacheControl!.NoStore);
+        var seed = long.Parse(unseeded.Headers.GetValues("X-Seed").Single());
+        Assert.Equal(await unseeded.Content.ReadAsByteArrayAsync(), await client.GetByteArrayAsync($"/api/generators/{job.Id}/image.png?seed={seed}"));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_job_stops_it_quickly_and_keeps_a_sampleable_checkpoint()
+    {
+        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
+        using var client = service.CreateClient();
+        var job = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 1_000_000, checkpointEvery: 100_000));
+        await GanServiceFactory.WaitForAsync(client, job.Id, j => j.Status == JobStatus.Running && j.Step >= 10);
+
+        var cancelledAt = DateTime.UtcNow;
+        var cancel = await client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Cancelled, TimeSpan.FromSeconds(20));
+        Assert.True(DateTime.UtcNow - cancelledAt < TimeSpan.FromSeconds(10), "cancel took too long");
+        Assert.True(done.Step < 1_000_000);
+
+        var checkpoints = (await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json))!;
+        Assert.Single(checkpoints);
+        Assert.True(checkpoints[0].Step >= 10);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/generators/{job.Id}/samples.png?seed=1")).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync($"/api/jobs/{job.Id}/cancel", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_job_interrupted_by_a_shutdown_resumes_from_its_checkpoint_on_the_next_worker()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        Guid id;
+        long checkpointAtStop;
+        DateTimeOffset stoppedAt;
+        await using (var first = new GanServiceFactory(database))
+        {
+            using var client = first.CreateClient();
+            id = (await first.SubmitAsync(client, TestData.SyntheticJob(steps: 120, checkpointEvery: 1000))).Id;
+            await GanServiceFactory.WaitForAsync(client, id, j => j.Step >= 30);
+        }
+        stoppedAt = DateTimeOffset.UtcNow;
+
+        await using var second = new GanServiceFactory(database);
+        using var next = second.CreateClient();
+        var checkpointsAfterStop = (await next.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{id}/checkpoints", GanServiceFactory.Json))!;
+        checkpointAtStop = Assert.Single(checkpointsAfterStop).Step; // written by the graceful shutdown
+        Assert.InRange(checkpointAtStop, 30, 119);
+
+        var job = await GanServiceFactory.WaitForStatusAsync(next, id, JobStatus.Succeeded);
+        Assert.Equal(2, job.Attempts);
+        // No step up to the shutdown checkpoint was trained (and so recorded) again.
+        var metrics = (await next.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{id}/metrics", GanServiceFactory.Json))!;
+        Assert.All(metrics.Where(m => m.Step <= checkpointAtStop), m => Assert.True(m.RecordedAt < stoppedAt, $"step {m.Step} was repeated"));
+        Assert.Contains(metrics, m => m.Step == 120 && m.RecordedAt > stoppedAt);
+    }
+
+    [CpuOnlyFact]
+    public async Task A_job_that_asks_for_cuda_on_a_worker_without_it_fails_with_a_clear_error()
+    {
+        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(),
+            settings: new Dictionary<string, string?> { ["Gan:Queues:0"] = "gpu", ["Gan:Queues:1"] = "cpu" });
+        using var client = service.CreateClient();
+        var job = await service.SubmitAsync(client, TestData.SyntheticJob(device: "cuda"));
+        var failed = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Failed);
+        Assert.Contains("cuda", failed.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(0, failed.Step);
+    }
+
+    private static Tensor Tiles(byte[] png, int count, int columns)
+    {
+        using var grid = TestData.DecodePng(png);
+        var images = zeros(count, 1, 28, 28);
+        for (int n = 0; n < count; n++)
+        {
+            int left = 2 + n % columns * 30, top = 2 + n / columns * 30;
+            var pixels = new float[28 * 28];
+            for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++)
+                pixels[y * 28 + x] = grid[left + x, top + y].R / 127.5f - 1;
+            images[n, 0].copy_(tensor(pixels).reshape(28, 28));
+        }
+        return images;
+    }
+
+    private static double HistogramDistance(Tensor a, Tensor b)
+    {
+        static float[] Histogram(Tensor t)
+        {
+            using var h = t.flatten().histc(16, -1, 1);
+            var counts = h.data<float>().ToArray();
+            return counts.Select(c => c / counts.Sum()).ToArray();
+        }
+        using (a) return 0.5 * Histogram(a).Zip(Histogram(b), (x, y) => Math.Abs(x - y)).Sum();
+    }
+}
