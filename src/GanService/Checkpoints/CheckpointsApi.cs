@@ -1,5 +1,6 @@
 using GanService.Jobs;
 using GanService.Persistence;
+using GanService.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -15,33 +16,30 @@ public static class CheckpointsApi
     public static RouteGroupBuilder MapCheckpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/jobs/{id:guid}/checkpoints").WithTags("Checkpoints");
-        group.MapGet("/", ListCheckpoints).WithName("ListCheckpoints").WithSummary("A job's checkpoints, oldest first");
+        group.MapGet("/", ListCheckpoints).ProducesProblem(StatusCodes.Status404NotFound).WithName("ListCheckpoints").WithSummary("A job's checkpoints, oldest first");
         group.MapGet("/{step:long}/preview.png", GetPreview).WithName("GetCheckpointPreview")
             .WithSummary("The preview grid saved with a checkpoint (the fixed preview latents)")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png");
+            .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<CheckpointResponse>>, NotFound<ProblemDetails>>> ListCheckpoints(
+    private static async Task<Results<Ok<IReadOnlyList<CheckpointResponse>>, ProblemHttpResult>> ListCheckpoints(
         Guid id, GanDbContext db, CancellationToken ct)
     {
-        if (!await db.Jobs.AnyAsync(j => j.Id == id, ct)) return JobsApi.JobNotFound(id);
+        if (!await db.Jobs.AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
         var rows = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id).OrderBy(c => c.Step)
             .Select(c => new { c.Step, c.CreatedAt, c.SizeBytes, c.Sha256 }).ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<CheckpointResponse>>(rows.Select(c => new CheckpointResponse(c.Step, c.CreatedAt, c.SizeBytes, c.Sha256,
             new CheckpointLinks($"/api/jobs/{id}/checkpoints/{c.Step}/preview.png", $"/api/generators/{id}/samples.png?step={c.Step}"))).ToList());
     }
 
-    private static async Task<Results<FileContentHttpResult, NotFound<ProblemDetails>>> GetPreview(
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetPreview(
         Guid id, long step, GanDbContext db, HttpContext http, CancellationToken ct)
     {
         var preview = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id && c.Step == step)
             .Select(c => new { c.PreviewPng, c.Sha256 }).SingleOrDefaultAsync(ct);
         if (preview is null)
-            return TypedResults.NotFound(new ProblemDetails
-            {
-                Title = "No such checkpoint.", Status = StatusCodes.Status404NotFound, Detail = $"Job {id} has no checkpoint at step {step}.",
-            });
+            return Problems.NotFound("No such checkpoint.", $"Job {id} has no checkpoint at step {step}.");
         // A checkpoint never changes once written, so its preview may be cached for good.
         http.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
         return TypedResults.File(preview.PreviewPng, "image/png", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{preview.Sha256}\""));

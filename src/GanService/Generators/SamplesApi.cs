@@ -5,6 +5,7 @@ using GanService.Gan.Imaging;
 using GanService.Gan.Sampling;
 using GanService.Jobs;
 using GanService.Persistence;
+using GanService.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -23,14 +24,16 @@ public static class SamplesApi
         group.MapGet("/samples.png", Samples).WithName("GetSamples")
             .WithSummary("A PNG grid of generated images")
             .WithDescription("From the newest checkpoint, or the one at `step`. The same generator, seed and parameters always give the same bytes; seeded URLs are cacheable (strong ETag). Without a seed one is drawn and returned in the X-Seed header.")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png").Produces(StatusCodes.Status304NotModified);
+            .Produces(StatusCodes.Status200OK, contentType: "image/png").Produces(StatusCodes.Status304NotModified)
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/image.png", Image).WithName("GetImage")
             .WithSummary("One generated image as a PNG")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png").Produces(StatusCodes.Status304NotModified);
+            .Produces(StatusCodes.Status200OK, contentType: "image/png").Produces(StatusCodes.Status304NotModified)
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return group;
     }
 
-    private static Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Samples(
+    private static Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>> Samples(
         Guid jobId, [AsParameters] SamplingServices services, HttpContext http, CancellationToken ct,
         [FromQuery] int count = 16, [FromQuery] int? columns = null, [FromQuery] long? seed = null, [FromQuery] long? step = null)
     {
@@ -41,12 +44,12 @@ public static class SamplesApi
         return Render(jobId, services, http, errors, "grid", count, cols, seed, step, ct);
     }
 
-    private static Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Image(
+    private static Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>> Image(
         Guid jobId, [AsParameters] SamplingServices services, HttpContext http, CancellationToken ct,
         [FromQuery] long? seed = null, [FromQuery] long? step = null) =>
         Render(jobId, services, http, [], "image", 1, 1, seed, step, ct);
 
-    private static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Render(
+    private static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>> Render(
         Guid jobId, SamplingServices services, HttpContext http, Dictionary<string, string[]> errors,
         string kind, int count, int columns, long? seed, long? step, CancellationToken ct)
     {
@@ -55,21 +58,15 @@ public static class SamplesApi
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var db = services.Db;
-        if (!await db.Jobs.AnyAsync(j => j.Id == jobId, ct)) return JobsApi.JobNotFound(jobId);
+        if (!await db.Jobs.AnyAsync(j => j.Id == jobId, ct)) return Problems.JobNotFound(jobId);
         var checkpoints = db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId);
         var chosen = await (step is null ? checkpoints.OrderByDescending(c => c.Step) : checkpoints.Where(c => c.Step == step))
             .Select(c => new { c.Step, c.Sha256 }).FirstOrDefaultAsync(ct);
         if (chosen is null)
             return step is null
-                ? TypedResults.Conflict(new ProblemDetails
-                {
-                    Title = "The generator has no checkpoint yet.", Status = StatusCodes.Status409Conflict,
-                    Detail = $"Job {jobId} has not written a checkpoint; sample again once its first checkpoint is listed.",
-                })
-                : TypedResults.NotFound(new ProblemDetails
-                {
-                    Title = "No such checkpoint.", Status = StatusCodes.Status404NotFound, Detail = $"Job {jobId} has no checkpoint at step {step}.",
-                });
+                ? Problems.Conflict("The generator has no checkpoint yet.",
+                    $"Job {jobId} has not written a checkpoint; sample again once its first checkpoint is listed.")
+                : Problems.NotFound("No such checkpoint.", $"Job {jobId} has no checkpoint at step {step}.");
 
         long usedSeed = seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
         var etag = new EntityTagHeaderValue($"\"{Tag(chosen.Sha256, kind, count, columns, usedSeed)}\"");

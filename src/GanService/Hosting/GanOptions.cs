@@ -56,5 +56,6 @@ public sealed class GanOptions
     public bool ServesApi => Role is "api" or "all";
     public bool RunsWorker => Role is "worker" or "all";
 
-    public IEnumerable<string> DataDirectories => new[] { DataDirectory }.Concat(ExtraDataDirectories);
+    public IEnumerable<string> DataDirectories =>
+        new[] { DataDirectory }.Concat(ExtraDataDirectories).Where(d => !string.IsNullOrWhiteSpace(d));
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -8,7 +9,7 @@ namespace GanService.Hosting;
 /// Every error is an RFC 9457 problem document. A body that is not valid JSON, or a field of the wrong type, is a
 /// 400 naming the field (from the JSON path); anything unexpected is a 500 and logged as the bug it is.
 /// </summary>
-public sealed class ProblemHandling(IProblemDetailsService problems, ILogger<ProblemHandling> logger) : IExceptionHandler
+public sealed partial class ProblemHandling(IProblemDetailsService problems, ILogger<ProblemHandling> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
@@ -20,6 +21,11 @@ public sealed class ProblemHandling(IProblemDetailsService problems, ILogger<Pro
             problem.Errors[field] = [$"Not valid here: {FirstLine(json.Message)}"];
             problem.Detail = $"The JSON body is invalid at '{field}'.";
         }
+        else if (BoundParameter().Match(bad.Message) is { Success: true } match)
+        {
+            problem.Errors[match.Groups[1].Value] = [bad.Message];
+            problem.Detail = bad.Message;
+        }
         else problem.Detail = bad.Message;
         logger.LogDebug(exception, "Rejected a malformed request.");
         http.Response.StatusCode = bad.StatusCode;
@@ -29,6 +35,10 @@ public sealed class ProblemHandling(IProblemDetailsService problems, ILogger<Pro
     /// <summary><c>$.model.imageSize</c> becomes <c>model.imageSize</c>; an unreadable document is <c>body</c>.</summary>
     private static string Field(string? path) => path is null or "$" ? "body" : path.StartsWith("$.") ? path[2..] : path.TrimStart('$');
 
+    /// <summary>Query and route binding failures read <c>Failed to bind parameter "int count" from "abc".</c></summary>
+    [GeneratedRegex("""parameter "[^"]*?(\w+)" from""")]
+    private static partial Regex BoundParameter();
+
     private static string FirstLine(string message) => message.Split('\n')[0].Split(" Path:")[0];
 }
 
@@ -37,6 +47,8 @@ public static class ProblemHandlingExtensions
     public static WebApplicationBuilder AddProblemHandling(this WebApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
+        // Hand malformed bodies to the handler above instead of answering a bare 400.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<ProblemHandling>();
         return builder;
     }

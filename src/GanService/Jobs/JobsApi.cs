@@ -1,5 +1,6 @@
 using GanService.Persistence;
 using Hangfire;
+using GanService.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -17,9 +18,9 @@ public static class JobsApi
             .WithSummary("Submit a training job")
             .WithDescription("Validates the recipe, stores the job as Queued and enqueues it for a worker. Returns 202 with a Location header.");
         group.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List jobs, newest first, optionally by status");
-        group.MapGet("/{id:guid}", GetJob).WithName("GetJob").WithSummary("A job's status, progress, ETA and latest losses");
-        group.MapGet("/{id:guid}/metrics", GetMetrics).WithName("GetJobMetrics").WithSummary("The loss history of a job");
-        group.MapPost("/{id:guid}/cancel", CancelJob).WithName("CancelJob")
+        group.MapGet("/{id:guid}", GetJob).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJob").WithSummary("A job's status, progress, ETA and latest losses");
+        group.MapGet("/{id:guid}/metrics", GetMetrics).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobMetrics").WithSummary("The loss history of a job");
+        group.MapPost("/{id:guid}/cancel", CancelJob).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithName("CancelJob")
             .WithSummary("Cancel a job")
             .WithDescription("A queued job is cancelled at once; a running one stops within a step and a second, keeping a final checkpoint.");
         return group;
@@ -73,31 +74,27 @@ public static class JobsApi
         return TypedResults.Ok(new PagedList<JobResponse>(jobs.Select(j => j.ToResponse()).ToList(), page, pageSize, total));
     }
 
-    private static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>>> GetJob(Guid id, GanDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJob(Guid id, GanDbContext db, CancellationToken ct)
     {
         var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, ct);
-        return job is null ? JobNotFound(id) : TypedResults.Ok(job.ToResponse());
+        return job is null ? Problems.JobNotFound(id) : TypedResults.Ok(job.ToResponse());
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<MetricResponse>>, NotFound<ProblemDetails>>> GetMetrics(
+    private static async Task<Results<Ok<IReadOnlyList<MetricResponse>>, ProblemHttpResult>> GetMetrics(
         Guid id, GanDbContext db, CancellationToken ct)
     {
-        if (!await db.Jobs.AnyAsync(j => j.Id == id, ct)) return JobNotFound(id);
+        if (!await db.Jobs.AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
         var metrics = await db.Metrics.AsNoTracking().Where(m => m.JobId == id).OrderBy(m => m.Step).ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<MetricResponse>>(metrics.Select(m => m.ToResponse()).ToList());
     }
 
-    private static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> CancelJob(
+    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> CancelJob(
         Guid id, GanDbContext db, IBackgroundJobClient hangfire, CancellationToken ct)
     {
         var job = await db.Jobs.SingleOrDefaultAsync(j => j.Id == id, ct);
-        if (job is null) return JobNotFound(id);
+        if (job is null) return Problems.JobNotFound(id);
         if (job.IsFinished)
-            return TypedResults.Conflict(new ProblemDetails
-            {
-                Title = "The job has already finished.", Status = StatusCodes.Status409Conflict,
-                Detail = $"Job {id} is {job.Status}; only queued or running jobs can be cancelled.",
-            });
+            return Problems.Conflict("The job has already finished.", $"Job {id} is {job.Status}; only queued or running jobs can be cancelled.");
         job.CancelRequested = true;
         job.UpdatedAt = DateTimeOffset.UtcNow;
         if (job.Status == JobStatus.Queued)
@@ -110,8 +107,4 @@ public static class JobsApi
         return TypedResults.Ok(job.ToResponse());
     }
 
-    public static NotFound<ProblemDetails> JobNotFound(Guid id) => TypedResults.NotFound(new ProblemDetails
-    {
-        Title = "No such job.", Status = StatusCodes.Status404NotFound, Detail = $"There is no job with id {id}.",
-    });
 }
