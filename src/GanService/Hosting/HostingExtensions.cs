@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using GanService.Datasets;
 using GanService.Gan.Runtime;
 using GanService.Generators;
@@ -9,6 +10,8 @@ public static class HostingExtensions
 {
     public static WebApplicationBuilder AddGanOptions(this WebApplicationBuilder builder)
     {
+        // Statuses read "Running", not 2, in responses and in Swagger.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddOptions<GanOptions>().BindConfiguration(GanOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return builder;
     }
