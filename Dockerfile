@@ -1,0 +1,31 @@
+# GanService: one image, three roles (Gan__Role=api|worker|all).
+#   CPU (default):  docker build -t ganservice .
+#   CUDA workers:   docker build --build-arg TORCH_BACKEND=cuda -t ganservice:cuda .
+# The CUDA build bundles libtorch's CUDA libraries; the host needs only the NVIDIA driver and container toolkit.
+ARG TORCH_BACKEND=cpu
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+ARG TORCH_BACKEND
+WORKDIR /src
+COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props GanService.sln ./
+COPY deploy/build deploy/build
+COPY src/GanService.Gan/GanService.Gan.csproj src/GanService.Gan/
+COPY src/GanService/GanService.csproj src/GanService/
+RUN dotnet restore src/GanService/GanService.csproj -p:TorchBackend=${TORCH_BACKEND}
+COPY src src
+RUN dotnet publish src/GanService/GanService.csproj -c Release -o /app --no-restore -p:TorchBackend=${TORCH_BACKEND}
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+COPY --from=build /app .
+# glibc keeps libtorch's large buffers instead of unmapping them on every free (also set in-process by mallopt).
+ENV MALLOC_MMAP_THRESHOLD_=33554432 \
+    MALLOC_TRIM_THRESHOLD_=2147483647 \
+    ASPNETCORE_URLS=http://+:8080 \
+    Gan__DataDirectory=/data \
+    NVIDIA_VISIBLE_DEVICES=all \
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility
+VOLUME /data
+EXPOSE 8080
+USER $APP_UID
+ENTRYPOINT ["dotnet", "GanService.dll"]
