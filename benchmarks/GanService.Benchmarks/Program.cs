@@ -1,1 +1,67 @@
-System.Console.WriteLine();
+using System.Diagnostics;
+using GanService.Gan.Runtime;
+
+namespace GanService.Benchmarks
+{
+    internal static class Entry
+    {
+        public static async Task Main(string[] args)
+        {
+            // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the service.
+            // Usage: benchmarks/run.sh [steps]   (starts a private PostgreSQL for the service part)
+            bool tuned = TorchRuntime.TuneAllocator();
+            int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
+            var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
+            TorchRuntime.SetThreads(Environment.ProcessorCount);
+
+            Console.WriteLine($"# GanService training benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}");
+            Console.WriteLine($"Batch 64, {steps} timed steps after 5 warm-up steps; ms/step is the median step.");
+            Console.WriteLine();
+            Console.WriteLine("| run | model | ms/step (median) | images/s | wall s (whole run) | overhead vs bare |");
+            Console.WriteLine("|---|---|---:|---:|---:|---:|");
+            foreach (var (size, channels) in new[] { (28, 1), (28, 3), (64, 3) })
+            {
+                var bare = TrainingBenchmark.Bare(size, channels, steps);
+                Console.WriteLine(bare.Row("library loop", ""));
+                if (connection is not null && size == 28)
+                {
+                    var service = await TrainingBenchmark.Service(connection, size, channels, steps);
+                    Console.WriteLine(service.Row("job in service", $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0}% (wall)"));
+                }
+            }
+            if (connection is null) Console.WriteLine("\n(service rows skipped: GANSERVICE_BENCH_POSTGRES is not set; run benchmarks/run.sh)");
+        }
+    }
+
+    internal static class Machine
+    {
+        public static string Cpu() => File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
+            : "unknown CPU";
+
+        public static double MemoryGiB() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
+    }
+
+    internal sealed record Result(string Model, double MedianMs, double WallSeconds, int BatchSize)
+    {
+        public string Row(string run, string overhead) =>
+            $"| {run} | {Model} | {MedianMs:F1} | {BatchSize * 1000 / MedianMs:F0} | {WallSeconds:F1} | {overhead} |";
+    }
+
+    internal static class Stopwatches
+    {
+        public static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
+        }
+
+        public static double Seconds(Action action)
+        {
+            var clock = Stopwatch.StartNew();
+            action();
+            return clock.Elapsed.TotalSeconds;
+        }
+    }
+}

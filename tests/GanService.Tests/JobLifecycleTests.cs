@@ -134,6 +134,8 @@ public sealed class JobLifecycleTests(PostgresServer postgres)
         var checkpointsAfterStop = (await next.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{id}/checkpoints", GanServiceFactory.Json))!;
         checkpointAtStop = Assert.Single(checkpointsAfterStop).Step; // written by the graceful shutdown
         Assert.InRange(checkpointAtStop, 30, 119);
+        var waiting = await GanServiceFactory.GetJobAsync(next, id);
+        Assert.True(waiting.Status is JobStatus.Queued or JobStatus.Running || waiting.Attempts == 2, $"{waiting.Status} after the shutdown");
 
         var job = await GanServiceFactory.WaitForStatusAsync(next, id, JobStatus.Succeeded);
         Assert.Equal(2, job.Attempts);

@@ -7,15 +7,18 @@ namespace GanService.Gan.Runtime;
 public static partial class TorchRuntime
 {
     private const int MallocTrimThreshold = -1, MallocMmapThreshold = -3;
-    private static int allocatorTuned;
+    private static readonly Lazy<bool> AllocatorTuned = new(ApplyMallopt);
 
     /// <summary>
     /// Keeps glibc from handing libtorch's large tensor buffers back to the kernel on every free, which made a
-    /// DCGAN step about 3x slower here (see docs/benchmarks.md). Call first thing in the process; idempotent.
+    /// DCGAN step up to 3x slower here (see docs/benchmarks.md). Call first thing in the process; idempotent.
+    /// Returns whether the settings are in force.
     /// </summary>
-    public static bool TuneAllocator()
+    public static bool TuneAllocator() => AllocatorTuned.Value;
+
+    private static bool ApplyMallopt()
     {
-        if (Interlocked.Exchange(ref allocatorTuned, 1) == 1 || !OperatingSystem.IsLinux()) return false;
+        if (!OperatingSystem.IsLinux()) return false;
         try
         {
             return mallopt(MallocMmapThreshold, 32 * 1024 * 1024) == 1 && mallopt(MallocTrimThreshold, int.MaxValue) == 1;
@@ -42,7 +45,8 @@ public static partial class TorchRuntime
         _ => throw new ArgumentException($"Unknown device '{requested}'; use auto, cpu or cuda.", nameof(requested)),
     };
 
-    [LibraryImport("libc", EntryPoint = "mallopt")]
+    // "libc.so.6", not "libc": the unversioned name is a linker script that dlopen cannot load.
+    [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
     private static partial int mallopt(int param, int value);
 }
 

@@ -47,6 +47,7 @@ public sealed class TrainJob(
             else if (shutdown.IsCancellationRequested)
             {
                 logger.LogInformation("Job {JobId} stopped for shutdown at step {Step}; it will resume there.", jobId, trainer.Step);
+                Requeued(jobId);
                 shutdown.ThrowIfCancellationRequested(); // Hangfire puts the job back in its queue
             }
             else Finish(jobId, JobStatus.Succeeded, null);
@@ -142,6 +143,16 @@ public sealed class TrainJob(
             .SetProperty(j => j.Error, error)
             .SetProperty(j => j.FinishedAt, now)
             .SetProperty(j => j.UpdatedAt, now));
+    }
+
+    /// <summary>Shows the job as waiting again, not as running on a worker that is gone.</summary>
+    private void Requeued(Guid jobId)
+    {
+        using var db = contexts.CreateDbContext();
+        db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Running).ExecuteUpdate(s => s
+            .SetProperty(j => j.Status, JobStatus.Queued)
+            .SetProperty(j => j.Worker, (string?)null)
+            .SetProperty(j => j.UpdatedAt, DateTimeOffset.UtcNow));
     }
 
     /// <summary>Keeps the newest report; training runs on this thread, so no locking is needed.</summary>

@@ -1,0 +1,78 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using GanService.Gan.Data;
+using GanService.Gan.Training;
+using GanService.Jobs;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using static TorchSharp.torch;
+
+namespace GanService.Benchmarks;
+
+internal static class TrainingBenchmark
+{
+    private const int Batch = 64, Warmup = 5;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>The library alone: dataset, trainer, warm-up, timed steps and one checkpoint, as a job does them.</summary>
+    public static Result Bare(int size, int channels, int steps)
+    {
+        var plan = new TrainingPlan(new ModelRecipe(ImageSize: size, Channels: channels), new OptimizerRecipe(), Warmup + steps, Batch, Seed: 1);
+        var perStep = new List<double>();
+        double wall = Stopwatches.Seconds(() =>
+        {
+            using var data = SyntheticBlobs.Create(size, channels, seed: 1);
+            using var trainer = GanTrainer.Create(plan, data, CPU);
+            trainer.Train(Warmup);
+            trainer.Train(steps, new Collect(perStep));
+            trainer.Checkpoint();
+            trainer.PreviewPng();
+        });
+        return new Result($"DCGAN {size}x{size}x{channels}", Stopwatches.Median(perStep), wall, Batch);
+    }
+
+    /// <summary>The same run submitted over HTTP to the real host (API and worker in one process).</summary>
+    public static async Task<Result> Service(string connectionString, int size, int channels, int steps)
+    {
+        await using var host = new Host(connectionString);
+        using var client = host.CreateClient();
+        var response = await client.PostAsJsonAsync("/api/jobs", new
+        {
+            dataset = "synthetic", model = new { family = "dcgan", imageSize = size, channels },
+            training = new { steps = Warmup + steps, batchSize = Batch }, checkpointEvery = Warmup + steps, seed = 1, device = "cpu",
+        });
+        response.EnsureSuccessStatusCode();
+        var job = (await response.Content.ReadFromJsonAsync<JobResponse>(Json))!;
+        while (job.Status is JobStatus.Queued or JobStatus.Running)
+        {
+            await Task.Delay(200);
+            job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", Json))!;
+        }
+        if (job.Status != JobStatus.Succeeded) throw new InvalidOperationException($"Benchmark job ended {job.Status}: {job.Error}");
+        var metrics = (await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics", Json))!;
+        // One metrics row every Gan:MetricsEvery steps, as in production: its speed is that of the step it ends.
+        var perStep = metrics.Where(m => m.Step > Warmup).Select(m => Batch * 1000 / m.ImagesPerSecond);
+        return new Result($"DCGAN {size}x{size}x{channels}", Stopwatches.Median(perStep),
+            (job.FinishedAt!.Value - job.StartedAt!.Value).TotalSeconds, Batch);
+    }
+
+    private sealed class Collect(List<double> ms) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => ms.Add(Batch * 1000 / value.ImagesPerSecond);
+    }
+
+    private sealed class Host(string connectionString) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSolutionRelativeContentRoot("src/GanService");
+            builder.UseSetting("ConnectionStrings:Postgres", connectionString);
+            builder.UseSetting("Gan:Role", "all");
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            builder.UseSetting("Logging:LogLevel:Hangfire", "Warning");
+            builder.UseSetting("Gan:TorchThreads", Environment.ProcessorCount.ToString());
+        }
+    }
+}
