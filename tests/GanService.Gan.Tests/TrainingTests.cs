@@ -1,5 +1,6 @@
 using GanService.Gan.Checkpoints;
 using GanService.Gan.Data;
+using GanService.Gan.Imaging;
 using GanService.Gan.Sampling;
 using GanService.Gan.Training;
 using static TorchSharp.torch;
@@ -24,8 +25,8 @@ public class TrainingTests
         using var trained = GeneratorSampler.Load(trainer.Checkpoint(), CPU);
         using var before = untrained.Sample(seed: 11, count: 512);
         using var after = trained.Sample(seed: 11, count: 512);
-        double distanceBefore = Statistics.HistogramDistance(before, real);
-        double distanceAfter = Statistics.HistogramDistance(after, real);
+        double distanceBefore = ImageStatistics.HistogramDistance(before, real);
+        double distanceAfter = ImageStatistics.HistogramDistance(after, real);
         Assert.True(distanceAfter < distanceBefore / 2,
             $"pixel histogram distance to the data: untrained {distanceBefore:F3}, trained {distanceAfter:F3}");
     }

@@ -58,8 +58,10 @@ public sealed class JobLifecycleTests(PostgresServer postgres)
         using var real = data.Batch(Enumerable.Range(0, 256).Select(i => (long)i).ToArray(), CPU);
         using var untrained = GeneratorSampler.Untrained(plan, CPU);
         var big = await client.GetByteArrayAsync($"/api/generators/{job.Id}/samples.png?count=256&columns=16&seed=9");
-        double before = HistogramDistance(Tiles(untrained.SamplePng(9, 256, 16), 256, 16), real);
-        double after = HistogramDistance(Tiles(big, 256, 16), real);
+        using var untrainedTiles = Tiles(untrained.SamplePng(9, 256, 16), 256, 16);
+        using var trainedTiles = Tiles(big, 256, 16);
+        double before = ImageStatistics.HistogramDistance(untrainedTiles, real);
+        double after = ImageStatistics.HistogramDistance(trainedTiles, real);
         Assert.True(after < before * 0.6, $"histogram distance to the data: untrained {before:F3}, trained {after:F3}");
     }
 
@@ -175,16 +177,5 @@ public sealed class JobLifecycleTests(PostgresServer postgres)
             images[n, 0].copy_(tensor(pixels).reshape(28, 28));
         }
         return images;
-    }
-
-    private static double HistogramDistance(Tensor a, Tensor b)
-    {
-        static float[] Histogram(Tensor t)
-        {
-            using var h = t.flatten().histc(16, -1, 1);
-            var counts = h.data<float>().ToArray();
-            return counts.Select(c => c / counts.Sum()).ToArray();
-        }
-        using (a) return 0.5 * Histogram(a).Zip(Histogram(b), (x, y) => Math.Abs(x - y)).Sum();
     }
 }
