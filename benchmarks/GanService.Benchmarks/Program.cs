@@ -8,7 +8,7 @@ namespace GanService.Benchmarks
         public static async Task Main(string[] args)
         {
             // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the service.
-            // Usage: benchmarks/run.sh [steps]   (starts a private PostgreSQL for the service part)
+            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3]   (starts a private PostgreSQL for the service part)
             bool tuned = TorchRuntime.TuneAllocator();
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
@@ -20,7 +20,11 @@ namespace GanService.Benchmarks
             Console.WriteLine();
             Console.WriteLine("| run | model | ms/step (median) | images/s | wall s (whole run) | overhead vs bare |");
             Console.WriteLine("|---|---|---:|---:|---:|---:|");
-            foreach (var (size, channels) in new[] { (28, 1), (28, 3), (64, 3) })
+            // Optional models after the step count, e.g. "28x1 64x3"; default: all three of the course.
+            var models = args.Length > 1
+                ? args.Skip(1).Select(a => a.Split('x')).Select(p => (int.Parse(p[0]), int.Parse(p[1]))).ToArray()
+                : new[] { (28, 1), (28, 3), (64, 3) };
+            foreach (var (size, channels) in models)
             {
                 var bare = TrainingBenchmark.Bare(size, channels, steps);
                 Console.WriteLine(bare.Row("library loop", ""));

@@ -47,7 +47,7 @@ internal static class TrainingBenchmark
         var job = (await response.Content.ReadFromJsonAsync<JobResponse>(Json))!;
         while (job.Status is JobStatus.Queued or JobStatus.Running)
         {
-            await Task.Delay(200);
+            await Task.Delay(1000); // polling is load on a 2-core machine: keep it rare
             job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", Json))!;
         }
         if (job.Status != JobStatus.Succeeded) throw new InvalidOperationException($"Benchmark job ended {job.Status}: {job.Error}");

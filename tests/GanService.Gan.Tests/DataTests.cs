@@ -96,6 +96,14 @@ public class DataTests
         Assert.Equal(new byte[] { 6, 9, 9, 4, 1, 1, 2, 7, 8, 3 }, cifar.Labels![..10]);
     }
 
+    [InstalledDataFact("/usr/share/datasets/fashion-mnist")]
+    public void Fashion_mnist_from_the_debian_package_loads_and_converts_to_rgb()
+    {
+        using var fashion = BuiltInDatasets.Load("fashion-mnist", ["/usr/share/datasets"], 32, 3, seed: 0);
+        Assert.Equal((60000, 32, 3), (fashion.Count, fashion.ImageSize, fashion.Channels));
+        Assert.Equal(9, fashion.Labels![0]); // the first training item is an ankle boot
+    }
+
     [Fact]
     public void Missing_built_ins_are_reported_not_guessed()
     {

@@ -32,6 +32,15 @@ public sealed class SharedDataFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A fact that skips where a dataset installed by a system package is absent.</summary>
+public sealed class InstalledDataFactAttribute : FactAttribute
+{
+    public InstalledDataFactAttribute(string folder)
+    {
+        if (!Directory.Exists(folder)) Skip = $"{folder} is not installed on this machine.";
+    }
+}
+
 public static class SharedData
 {
     public static string? Root()
