@@ -11,6 +11,8 @@ namespace GanService.Tests;
 public sealed class GanServiceFactory(string connectionString, string role = "all", IDictionary<string, string?>? settings = null)
     : WebApplicationFactory<Program>
 {
+    public string ConnectionString => connectionString;
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -66,7 +66,7 @@ public sealed class JobLifecycleTests(PostgresServer postgres)
     }
 
     [Fact]
-    public async Task Seeded_samples_carry_a_strong_etag_and_cache_headers_and_revalidate_with_304()
+    public async Task Seeded_samples_carry_a_strong_etag_and_cache_headers_and_revalidate_with_304_and_damage_is_a_409()
     {
         await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
         using var client = service.CreateClient();
@@ -92,6 +92,18 @@ public sealed class JobLifecycleTests(PostgresServer postgres)
         Assert.True(unseeded.Headers.CacheControl!.NoStore);
         var seed = long.Parse(unseeded.Headers.GetValues("X-Seed").Single());
         Assert.Equal(await unseeded.Content.ReadAsByteArrayAsync(), await client.GetByteArrayAsync($"/api/generators/{job.Id}/image.png?seed={seed}"));
+
+        // A checkpoint damaged in storage is refused with a 409, not a 500.
+        await using (var connection = new Npgsql.NpgsqlConnection(service.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var damage = new Npgsql.NpgsqlCommand(
+                $"UPDATE gan.checkpoints SET \"Bundle\" = overlay(\"Bundle\" placing '\\x00ff00'::bytea from 200) WHERE \"JobId\" = '{job.Id}'", connection);
+            Assert.Equal(1, await damage.ExecuteNonQueryAsync());
+        }
+        await using var fresh = new GanServiceFactory(service.ConnectionString, role: "api"); // nothing cached yet
+        using var freshClient = fresh.CreateClient();
+        Assert.Equal(HttpStatusCode.Conflict, (await freshClient.GetAsync($"/api/generators/{job.Id}/image.png?seed=8&step=10")).StatusCode);
     }
 
     [Fact]

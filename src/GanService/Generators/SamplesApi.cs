@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using GanService.Checkpoints;
+using GanService.Gan.Checkpoints;
 using GanService.Gan.Imaging;
 using GanService.Gan.Sampling;
 using GanService.Jobs;
@@ -82,16 +83,26 @@ public static class SamplesApi
         }
 
         using var lease = services.Cache.TryGet(jobId, chosen.Step) ?? await Load(services, jobId, chosen.Step, ct);
+        if (lease is null)
+            return Problems.Conflict("The checkpoint is damaged.",
+                $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum; sample an earlier step.");
         var png = lease.Sampler.SamplePng(usedSeed, count, columns, padding: kind == "image" ? 0 : ImageGrid.DefaultPadding);
         return TypedResults.File(png, "image/png", entityTag: seed is null ? null : etag);
     }
 
-    private static async Task<GeneratorCache.Lease> Load(SamplingServices services, Guid jobId, long step, CancellationToken ct)
+    /// <summary>Loads and caches a generator; null when its checkpoint is gone or fails verification.</summary>
+    private static async Task<GeneratorCache.Lease?> Load(SamplingServices services, Guid jobId, long step, CancellationToken ct)
     {
-        var stored = await services.Store.GetAsync(jobId, step, ct)
-                     ?? throw new InvalidOperationException($"Checkpoint {jobId}@{step} vanished while loading.");
-        var sampler = GeneratorSampler.Load(stored.Bundle, torch.CPU, stored.Sha256);
-        return services.Cache.Add(jobId, step, sampler);
+        var stored = await services.Store.GetAsync(jobId, step, ct);
+        if (stored is null) return null;
+        try
+        {
+            return services.Cache.Add(jobId, step, GeneratorSampler.Load(stored.Bundle, torch.CPU, stored.Sha256));
+        }
+        catch (CorruptCheckpointException)
+        {
+            return null;
+        }
     }
 
     private static string Tag(string checkpointSha, string kind, int count, int columns, long seed) =>
