@@ -1,4 +1,5 @@
 using GanService.Checkpoints;
+using GanService.Datasets;
 using GanService.Gan.Runtime;
 using GanService.Generators;
 using GanService.Hosting;
@@ -12,6 +13,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddGanOptions();
 builder.AddPersistence();
 builder.AddTraining();
+builder.AddDatasets();
 builder.AddJobQueue();
 builder.AddProblemHandling();
 builder.AddHealth();
@@ -26,6 +28,7 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
 {
     app.UseApiDocs();
     app.MapJobs();
+    app.MapDatasets();
     app.MapCheckpoints();
     app.MapSamples();
     app.MapDashboard();

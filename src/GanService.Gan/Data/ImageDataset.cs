@@ -60,5 +60,8 @@ public sealed class ImageDataset : IDisposable
         return x.round().clamp(0, 255).to(ScalarType.Byte).contiguous().data<byte>().ToArray();
     }
 
+    /// <summary>A copy of the pixels, [N, C, H, W] row-major.</summary>
+    public byte[] PixelBytes() => pixels.contiguous().data<byte>().ToArray();
+
     public void Dispose() => pixels.Dispose();
 }

@@ -1,15 +1,20 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using GanService.Gan.Data;
 using GanService.Hosting;
+using GanService.Persistence;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace GanService.Datasets;
 
 /// <summary>
-/// The datasets a job may name, where their files are on this host, and a small cache of loaded ones so that
-/// consecutive jobs on one worker do not decode MNIST again.
+/// The datasets a job may name (built-in names, or the id of an uploaded one), where their bytes are, and a small
+/// cache of loaded ones so that consecutive jobs on one worker do not decode MNIST again.
 /// </summary>
-public sealed class DatasetCatalog(IOptions<GanOptions> options) : IDisposable
+public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFactory<GanDbContext> contexts) : IDisposable
 {
+    private readonly ConcurrentDictionary<string, string> builtInHashes = new();
     private const int CachedDatasets = 2;
     private readonly Lock gate = new();
     private readonly List<(string Key, ImageDataset Data)> cache = [];
@@ -25,17 +30,34 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options) : IDisposable
     public int? ItemCount(string name) => name == SyntheticBlobs.Name ? SyntheticBlobs.DefaultCount : null;
 
     /// <summary>
-    /// The dataset at a geometry. The caller must not dispose it: the catalog owns cached datasets.
+    /// SHA-256 identifying a built-in's data: of its source files, in name order (computed once per process);
+    /// null for synthetic data, which the seed identifies.
+    /// </summary>
+    public string? Sha256(string name)
+    {
+        if (name == SyntheticBlobs.Name || BuiltInDatasets.Locate(name, Directories) is not { } folder) return null;
+        return builtInHashes.GetOrAdd(name, _ =>
+        {
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            foreach (var file in Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal))
+                sha.AppendData(File.ReadAllBytes(file));
+            return Convert.ToHexStringLower(sha.GetHashAndReset());
+        });
+    }
+
+    /// <summary>
+    /// The dataset at a geometry: a built-in name, or the id of an uploaded dataset. The caller must not dispose
+    /// it: the catalog owns cached datasets.
     /// </summary>
     public ImageDataset Load(string name, int imageSize, int channels, long seed)
     {
-        // Synthetic data depends on the seed; files do not.
+        // Synthetic data depends on the seed; files and uploads do not.
         var key = $"{name}/{imageSize}/{channels}/{(name == SyntheticBlobs.Name ? seed : 0)}";
         lock (gate)
         {
             var hit = cache.FindIndex(c => c.Key == key);
             if (hit >= 0) return cache[hit].Data;
-            var data = BuiltInDatasets.Load(name, Directories, imageSize, channels, seed);
+            var data = Guid.TryParse(name, out var id) ? LoadUploaded(id, imageSize, channels) : BuiltInDatasets.Load(name, Directories, imageSize, channels, seed);
             cache.Add((key, data));
             if (cache.Count > CachedDatasets)
             {
@@ -44,6 +66,17 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options) : IDisposable
             }
             return data;
         }
+    }
+
+    private ImageDataset LoadUploaded(Guid id, int imageSize, int channels)
+    {
+        using var db = contexts.CreateDbContext();
+        var bytes = db.Datasets.Where(d => d.Id == id).Select(d => d.Bytes).SingleOrDefault()
+                    ?? throw new FileNotFoundException($"Dataset {id} no longer exists.");
+        var native = StoredDataset.Deserialize(bytes).ToImageDataset(id.ToString());
+        var shaped = native.Reshape(imageSize, channels);
+        if (!ReferenceEquals(shaped, native)) native.Dispose();
+        return shaped;
     }
 
     public void Dispose()

@@ -41,6 +41,7 @@ public sealed record JobResponse(
     string Name,
     JobStatus Status,
     string Dataset,
+    string? DatasetSha256,
     ModelRecipe Model,
     JobTrainingResponse Training,
     int CheckpointEvery,

@@ -21,7 +21,7 @@ public static class JobMapping
         double? eta = job.Status == JobStatus.Running && job.ImagesPerSecond > 0
             ? (job.TotalSteps - job.Step) * spec.BatchSize / job.ImagesPerSecond.Value
             : job.IsFinished ? 0 : null;
-        return new JobResponse(job.Id, job.Name, job.Status, job.Dataset, spec.Model,
+        return new JobResponse(job.Id, job.Name, job.Status, job.Dataset, job.DatasetSha256, spec.Model,
             new JobTrainingResponse(spec.Steps, spec.BatchSize, spec.Optimizer.GeneratorLearningRate,
                 spec.Optimizer.DiscriminatorLearningRate, spec.Optimizer.Beta1, spec.Optimizer.Beta2, spec.Loss),
             spec.CheckpointEvery, job.Seed, job.Device, job.Step, job.TotalSteps,

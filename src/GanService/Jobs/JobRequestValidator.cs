@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using GanService.Datasets;
+using GanService.Gan.Data;
 using GanService.Gan.Losses;
 using GanService.Gan.Training;
 
@@ -14,7 +15,9 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
     public const int MaxSteps = 10_000_000, MaxBatchSize = 4096, MaxLatentSize = 4096;
     private static readonly string[] Devices = ["auto", "cpu", "cuda"];
 
-    public (JobSpec? Spec, Dictionary<string, string[]> Errors) Validate(CreateJobRequest? request)
+    /// <param name="request">The request as sent.</param>
+    /// <param name="uploaded">The uploaded dataset the request names by id, looked up by the caller; null otherwise.</param>
+    public (JobSpec? Spec, Dictionary<string, string[]> Errors) Validate(CreateJobRequest? request, Dataset? uploaded = null)
     {
         var errors = new Dictionary<string, string[]>();
         void Fail(string field, string message) => errors[field] = [message];
@@ -25,7 +28,12 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         }
 
         var dataset = request.Dataset?.Trim();
-        if (string.IsNullOrEmpty(dataset)) Fail("dataset", "Required: a dataset name such as 'synthetic', 'mnist', 'fashion-mnist' or 'cifar10'.");
+        bool byId = Guid.TryParse(dataset, out var datasetId);
+        if (string.IsNullOrEmpty(dataset)) Fail("dataset", "Required: a dataset name such as 'synthetic', 'mnist', 'fashion-mnist' or 'cifar10', or an uploaded dataset's id.");
+        else if (byId && uploaded is null) Fail("dataset", $"There is no uploaded dataset with id {datasetId}.");
+        else if (byId && uploaded!.Kind is not (DatasetKind.Images or DatasetKind.Labelled))
+            Fail("dataset", $"Dataset {datasetId} is {uploaded.Kind.ToString().ToLowerInvariant()}; a DCGAN trains on plain or labelled images.");
+        else if (byId) dataset = datasetId.ToString();
         else if (!datasets.IsKnown(dataset)) Fail("dataset", $"Unknown dataset '{dataset}'. Known: {string.Join(", ", datasets.Names)}.");
         else if (!datasets.IsAvailable(dataset)) Fail("dataset", $"Dataset '{dataset}' is not installed on this server (searched: {string.Join(", ", datasets.Directories)}).");
 
@@ -46,7 +54,7 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         if (steps is < 1 or > MaxSteps) Fail("training.steps", $"Must be between 1 and {MaxSteps}.");
         int batch = training?.BatchSize ?? 64;
         if (batch is < 1 or > MaxBatchSize) Fail("training.batchSize", $"Must be between 1 and {MaxBatchSize}.");
-        else if (dataset is not null && datasets.ItemCount(dataset) is int items && items < batch)
+        else if (dataset is not null && (uploaded?.ItemCount ?? datasets.ItemCount(dataset)) is int items && items < batch)
             Fail("training.batchSize", $"Dataset '{dataset}' has {items} items, fewer than one batch of {batch}.");
         double lr = Rate(training?.LearningRate, 2e-4, "training.learningRate");
         double glr = Rate(training?.GeneratorLearningRate, lr, "training.generatorLearningRate");

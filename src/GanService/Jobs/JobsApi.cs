@@ -1,3 +1,4 @@
+using GanService.Datasets;
 using GanService.Persistence;
 using Hangfire;
 using GanService.Hosting;
@@ -27,15 +28,20 @@ public static class JobsApi
     }
 
     private static async Task<Results<Accepted<JobResponse>, ValidationProblem>> CreateJob(
-        CreateJobRequest request, JobRequestValidator validator, GanDbContext db, IBackgroundJobClient hangfire, CancellationToken ct)
+        CreateJobRequest request, JobRequestValidator validator, DatasetCatalog catalog, GanDbContext db, IBackgroundJobClient hangfire, CancellationToken ct)
     {
-        var (spec, errors) = validator.Validate(request);
+        var uploaded = Guid.TryParse(request.Dataset?.Trim(), out var datasetId)
+            ? await db.Datasets.AsNoTracking().Where(d => d.Id == datasetId)
+                .Select(d => new Dataset { Id = d.Id, Name = d.Name, Format = d.Format, Kind = d.Kind, ItemCount = d.ItemCount, Sha256 = d.Sha256, Classes = "", Bytes = Array.Empty<byte>() })
+                .SingleOrDefaultAsync(ct)
+            : null;
+        var (spec, errors) = validator.Validate(request, uploaded);
         if (spec is null) return TypedResults.ValidationProblem(errors, title: "The job request is invalid.");
         var now = DateTimeOffset.UtcNow;
         var job = new TrainingJob
         {
             Id = Guid.CreateVersion7(), Name = spec.Name, Status = JobStatus.Queued, Recipe = JobMapping.Serialize(spec),
-            Dataset = spec.Dataset, Seed = spec.Seed, TotalSteps = spec.Steps, Device = spec.Device,
+            Dataset = spec.Dataset, DatasetSha256 = uploaded?.Sha256 ?? catalog.Sha256(spec.Dataset), Seed = spec.Seed, TotalSteps = spec.Steps, Device = spec.Device,
             Queue = JobQueues.For(spec.Device), CreatedAt = now, UpdatedAt = now,
         };
         db.Jobs.Add(job);

@@ -12,6 +12,8 @@ public sealed class TrainingJob
     /// <summary>The normalised <see cref="JobSpec"/> as jsonb.</summary>
     public required string Recipe { get; set; }
     public required string Dataset { get; set; }
+    /// <summary>SHA-256 of the exact data trained on (stored form, or source files of a built-in); null for synthetic.</summary>
+    public string? DatasetSha256 { get; set; }
     public long Seed { get; set; }
     public long Step { get; set; }
     public long TotalSteps { get; set; }

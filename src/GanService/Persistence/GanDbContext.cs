@@ -1,4 +1,5 @@
 using GanService.Checkpoints;
+using GanService.Datasets;
 using GanService.Jobs;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,6 +12,7 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
     public DbSet<TrainingJob> Jobs => Set<TrainingJob>();
     public DbSet<TrainingMetric> Metrics => Set<TrainingMetric>();
     public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
+    public DbSet<Dataset> Datasets => Set<Dataset>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -25,6 +27,17 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
             job.Property(j => j.Device).HasMaxLength(8);
             job.HasIndex(j => new { j.Status, j.CreatedAt });
             job.HasIndex(j => j.CreatedAt);
+        });
+        model.Entity<Dataset>(dataset =>
+        {
+            dataset.ToTable("datasets");
+            dataset.HasIndex(d => d.Sha256).IsUnique();
+            dataset.HasIndex(d => d.CreatedAt);
+            dataset.Property(d => d.Kind).HasConversion<string>().HasMaxLength(16);
+            dataset.Property(d => d.Classes).HasColumnType("jsonb");
+            dataset.Property(d => d.Name).HasMaxLength(200);
+            dataset.Property(d => d.Format).HasMaxLength(16);
+            dataset.Property(d => d.Sha256).HasMaxLength(64);
         });
         model.Entity<TrainingMetric>(metric =>
         {

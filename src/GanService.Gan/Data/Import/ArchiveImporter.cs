@@ -1,0 +1,140 @@
+namespace GanService.Gan.Data.Import;
+
+/// <summary>
+/// Imports an archive of PNG/JPEG images. The folder layout decides the kind: <c>A/</c> and <c>B/</c> with
+/// matching names are paired (pix2pix), <c>trainA/</c> and <c>trainB/</c> are unpaired domains (CycleGAN),
+/// one level of class folders is labelled, anything else is plain images. <c>layout=sidebyside</c> splits each
+/// image into its A|B halves. A single folder wrapping everything (as zipping a folder makes) is looked through.
+/// </summary>
+internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
+{
+    private readonly List<string> skipped = [];
+
+    public ImportResult Import(Stream upload, ImportOptions options)
+    {
+        var entries = StripCommonRoot(ArchiveReader.Read(upload, limits));
+        int size = options.ImageSize ?? ImportOptions.DefaultArchiveSize, channels = options.Channels ?? 3;
+        var folders = entries.Select(e => e.Name.Contains('/') ? e.Name[..e.Name.IndexOf('/')] : "").ToHashSet();
+        StoredDataset dataset;
+        if (options.Layout == ImportOptions.SideBySide)
+            dataset = SideBySide(entries, size, channels, options);
+        else if (folders.SetEquals(["A", "B"]))
+            dataset = Paired(entries, size, channels, options);
+        else if (folders.Contains("trainA") && folders.Contains("trainB"))
+            dataset = Unpaired(entries.Where(e => e.Name.StartsWith("trainA/") || e.Name.StartsWith("trainB/")).ToList(), size, channels, options);
+        else if (!folders.Contains("") && entries.All(e => e.Name.Count(c => c == '/') == 1))
+            dataset = Labelled(entries, folders.Order(StringComparer.Ordinal).ToList(), size, channels, options);
+        else
+            dataset = Plain(entries, size, channels, options);
+        return new ImportResult(dataset, skipped);
+    }
+
+    private StoredDataset Plain(List<ArchiveEntry> entries, int size, int channels, ImportOptions options)
+    {
+        var images = DecodeAll(entries, size, channels, options);
+        return Build(DatasetKind.Images, images.Select(i => i.Pixels).ToList(), null, null, [], size, channels);
+    }
+
+    private StoredDataset Labelled(List<ArchiveEntry> entries, List<string> classes, int size, int channels, ImportOptions options)
+    {
+        if (classes.Count > 256) throw new DatasetImportException($"The archive has {classes.Count} class folders; at most 256 are supported.");
+        var images = DecodeAll(entries, size, channels, options);
+        var labels = images.Select(i => (byte)classes.IndexOf(i.Name[..i.Name.IndexOf('/')])).ToArray();
+        var present = classes.Where((_, index) => labels.Contains((byte)index)).Count();
+        if (present < 2) throw new DatasetImportException("Class folders were found but only one class has images; a labelled dataset needs two or more.");
+        return Build(DatasetKind.Labelled, images.Select(i => i.Pixels).ToList(), null, labels, classes, size, channels);
+    }
+
+    private StoredDataset Paired(List<ArchiveEntry> entries, int size, int channels, ImportOptions options)
+    {
+        var a = entries.Where(e => e.Name.StartsWith("A/")).ToDictionary(e => e.Name[2..]);
+        var b = entries.Where(e => e.Name.StartsWith("B/")).ToDictionary(e => e.Name[2..]);
+        var unmatched = a.Keys.Except(b.Keys).Concat(b.Keys.Except(a.Keys)).Order(StringComparer.Ordinal).ToList();
+        if (unmatched.Count > 0)
+            throw new DatasetImportException($"Paired folders A/ and B/ must hold the same names; unmatched: {string.Join(", ", unmatched.Take(5))}.");
+        var names = a.Keys.Order(StringComparer.Ordinal).Take(options.MaxItems ?? int.MaxValue).ToList();
+        var imagesA = new List<byte[]>();
+        var imagesB = new List<byte[]>();
+        foreach (var name in names)
+        {
+            var left = TryDecode(a[name], size, channels, options);
+            var right = TryDecode(b[name], size, channels, options);
+            if (left is null || right is null) continue;
+            imagesA.Add(left);
+            imagesB.Add(right);
+        }
+        return Build(DatasetKind.Paired, imagesA, imagesB, null, [], size, channels);
+    }
+
+    private StoredDataset SideBySide(List<ArchiveEntry> entries, int size, int channels, ImportOptions options)
+    {
+        var imagesA = new List<byte[]>();
+        var imagesB = new List<byte[]>();
+        foreach (var entry in entries.Take(options.MaxItems ?? int.MaxValue))
+        {
+            try
+            {
+                var (a, b) = decoder.DecodePair(entry.Content, entry.Name, size, channels, options.Fit);
+                imagesA.Add(a);
+                imagesB.Add(b);
+            }
+            catch (DatasetImportException) when (options.SkipInvalid)
+            {
+                skipped.Add(entry.Name);
+            }
+        }
+        return Build(DatasetKind.Paired, imagesA, imagesB, null, [], size, channels);
+    }
+
+    private StoredDataset Unpaired(List<ArchiveEntry> entries, int size, int channels, ImportOptions options)
+    {
+        var a = DecodeAll(entries.Where(e => e.Name.StartsWith("trainA/")).ToList(), size, channels, options);
+        var b = DecodeAll(entries.Where(e => e.Name.StartsWith("trainB/")).ToList(), size, channels, options);
+        if (a.Count == 0 || b.Count == 0) throw new DatasetImportException("Unpaired data needs images in both trainA/ and trainB/.");
+        return Build(DatasetKind.Unpaired, a.Select(i => i.Pixels).ToList(), b.Select(i => i.Pixels).ToList(), null, [], size, channels);
+    }
+
+    private List<(string Name, byte[] Pixels)> DecodeAll(List<ArchiveEntry> entries, int size, int channels, ImportOptions options)
+    {
+        var images = new List<(string, byte[])>();
+        foreach (var entry in entries)
+        {
+            if (images.Count >= (options.MaxItems ?? int.MaxValue)) break;
+            if (TryDecode(entry, size, channels, options) is { } pixels) images.Add((entry.Name, pixels));
+        }
+        return images;
+    }
+
+    private byte[]? TryDecode(ArchiveEntry entry, int size, int channels, ImportOptions options)
+    {
+        try
+        {
+            return decoder.Decode(entry.Content, entry.Name, size, channels, options.Fit);
+        }
+        catch (DatasetImportException e) when (options.SkipInvalid && !e.TooLarge)
+        {
+            skipped.Add(entry.Name);
+            return null;
+        }
+    }
+
+    private StoredDataset Build(DatasetKind kind, List<byte[]> a, List<byte[]>? b, byte[]? labels, IReadOnlyList<string> classes, int size, int channels)
+    {
+        if (a.Count == 0) throw new DatasetImportException("The archive holds no usable images.");
+        if (a.Count + (b?.Count ?? 0) > limits.MaxItems)
+            throw new DatasetImportException($"The archive has {a.Count + (b?.Count ?? 0)} images; the limit is {limits.MaxItems}.", tooLarge: true);
+        var header = new DatasetHeader(UploadFormats.Archive, kind, a.Count, b?.Count ?? 0, channels, size, classes);
+        return new StoredDataset(header, a.SelectMany(p => p).ToArray(), b?.SelectMany(p => p).ToArray(), labels);
+    }
+
+    private static List<ArchiveEntry> StripCommonRoot(List<ArchiveEntry> entries)
+    {
+        while (entries.All(e => e.Name.Contains('/')))
+        {
+            var root = entries[0].Name[..(entries[0].Name.IndexOf('/') + 1)];
+            if (!entries.All(e => e.Name.StartsWith(root)) || root is "A/" or "B/" or "trainA/" or "trainB/") break;
+            entries = entries.Select(e => e with { Name = e.Name[root.Length..] }).ToList();
+        }
+        return entries;
+    }
+}

@@ -1,0 +1,97 @@
+using GanService.Gan.Data.Import;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace GanService.Datasets;
+
+/// <summary>
+/// Reads a multipart dataset upload as a stream: file parts go to temporary files (counted against the upload
+/// limit as they arrive, never held whole in memory), text parts become import options.
+/// </summary>
+public sealed class DatasetUpload : IAsyncDisposable
+{
+    private static readonly string[] FileParts = ["file", "images", "labels"];
+    private readonly Dictionary<string, string> files = new();
+    private readonly Dictionary<string, string> fields = new(StringComparer.OrdinalIgnoreCase);
+    private string? fileName;
+
+    public IReadOnlyDictionary<string, string> Fields => fields;
+    public string? FileName => fileName;
+
+    public bool Has(string part) => files.ContainsKey(part);
+
+    public Stream? Open(string part) => files.TryGetValue(part, out var path) ? File.OpenRead(path) : null;
+
+    public static async Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes, CancellationToken ct)
+    {
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = maxBytes;
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(type.Boundary).Value is not { Length: > 0 } boundary)
+            throw new DatasetImportException("Send the dataset as multipart/form-data.", "body");
+
+        var upload = new DatasetUpload();
+        try
+        {
+            var reader = new MultipartReader(boundary, request.Body);
+            long total = 0;
+            while (await reader.ReadNextSectionAsync(ct) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)) continue;
+                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
+                if (disposition.IsFileDisposition())
+                {
+                    if (!FileParts.Contains(name)) throw new DatasetImportException($"Unexpected file part '{name}'; send file, or images and labels.", name);
+                    if (upload.files.ContainsKey(name)) throw new DatasetImportException($"The part '{name}' was sent twice.", name);
+                    var path = Path.Combine(Path.GetTempPath(), $"ganservice-upload-{Guid.NewGuid():N}");
+                    upload.files[name] = path;
+                    upload.fileName ??= HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+                    total += await CopyBoundedAsync(section.Body, path, maxBytes - total, maxBytes, ct);
+                }
+                else
+                {
+                    using var text = new StreamReader(section.Body);
+                    var value = await text.ReadToEndAsync(ct);
+                    if (value.Length > 1000) throw new DatasetImportException($"The field '{name}' is too long.", name);
+                    upload.fields[name] = value.Trim();
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException and not EndOfStreamException || e is InvalidDataException)
+        {
+            await upload.DisposeAsync();
+            throw new DatasetImportException($"The upload was cut short or is not valid multipart: {e.Message}", "body");
+        }
+        catch
+        {
+            await upload.DisposeAsync();
+            throw;
+        }
+        return upload;
+    }
+
+    private static async Task<long> CopyBoundedAsync(Stream source, string path, long remaining, long maxBytes, CancellationToken ct)
+    {
+        await using var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+        var buffer = new byte[81920];
+        long written = 0;
+        int n;
+        while ((n = await source.ReadAsync(buffer, ct)) > 0)
+        {
+            written += n;
+            if (written > remaining) throw new DatasetImportException($"The upload is larger than {maxBytes} bytes.", "file", tooLarge: true);
+            await target.WriteAsync(buffer.AsMemory(0, n), ct);
+        }
+        return written;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        foreach (var path in files.Values)
+        {
+            try { File.Delete(path); } catch (IOException) { } // best effort: the temp folder is cleaned anyway
+        }
+        return ValueTask.CompletedTask;
+    }
+}

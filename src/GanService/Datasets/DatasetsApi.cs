@@ -1,0 +1,130 @@
+using GanService.Gan.Data;
+using GanService.Gan.Data.Import;
+using GanService.Gan.Imaging;
+using GanService.Hosting;
+using GanService.Jobs;
+using GanService.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using static TorchSharp.torch;
+
+namespace GanService.Datasets;
+
+public static class DatasetsApi
+{
+    public static RouteGroupBuilder MapDatasets(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/datasets").WithTags("Datasets");
+        group.MapPost("/", Upload).WithName("UploadDataset")
+            .WithSummary("Import a dataset from an upload")
+            .WithDescription("multipart/form-data: an archive of PNG/JPEG images (zip, tar, tar.gz; class folders label, A/ B/ pair, trainA/ trainB/ are unpaired), IDX files (parts images and labels) or CIFAR batches. The same content with the same options is one dataset (200 with the existing one).")
+            .Accepts<DatasetUploadForm>("multipart/form-data")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge).DisableAntiforgery();
+        group.MapGet("/", List).WithName("ListDatasets").WithSummary("Uploaded datasets, newest first");
+        group.MapGet("/{id:guid}", Get).WithName("GetDataset").WithSummary("A dataset's format, size, classes and checksum")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{id:guid}/preview.png", Preview).WithName("GetDatasetPreview")
+            .WithSummary("A grid of real items (paired data: A next to B; unpaired: A items, then B items)")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id:guid}", Delete).WithName("DeleteDataset").WithSummary("Delete a dataset no queued or running job uses")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        return group;
+    }
+
+    private static async Task<Results<Created<DatasetResponse>, Ok<DatasetResponse>, ValidationProblem, ProblemHttpResult>> Upload(
+        HttpRequest request, GanDbContext db, IOptions<DatasetLimits> limits, CancellationToken ct)
+    {
+        try
+        {
+            await using var upload = await DatasetUpload.ReadAsync(request, limits.Value.MaxUploadBytes, ct);
+            var (format, options, errors) = UploadOptions.Parse(upload);
+            if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The upload options are invalid.");
+            await using var file = upload.Open(format == UploadFormats.Idx ? "images" : "file");
+            await using var labels = format == UploadFormats.Idx ? upload.Open("labels") : null;
+            if (file is null)
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                {
+                    [format == UploadFormats.Idx ? "images" : "file"] = ["Required: the file to import."],
+                });
+            var importer = new DatasetImporter(limits.Value.ToImportLimits());
+            var result = await Task.Run(() => importer.Import(format, file, labels, options), ct);
+            var bytes = result.Dataset.Serialize();
+            var sha = Gan.Checkpoints.CheckpointBundle.Sha256(bytes);
+            if (await db.Datasets.AsNoTracking().Where(d => d.Sha256 == sha).Select(Summary).SingleOrDefaultAsync(ct) is { } existing)
+                return TypedResults.Ok(existing.ToResponse(result.Skipped));
+
+            var header = result.Dataset.Header;
+            var counts = result.Dataset.ClassCounts();
+            var dataset = new Dataset
+            {
+                Id = Guid.CreateVersion7(), Name = upload.Fields.GetValueOrDefault("name") is { Length: > 0 } n ? n : upload.FileName ?? format,
+                Format = header.Format, Kind = header.Kind, ImageSize = header.ImageSize, Channels = header.Channels,
+                ItemCount = header.Count, ItemCountB = header.CountB, Sha256 = sha, SizeBytes = bytes.LongLength, Bytes = bytes,
+                Classes = DatasetMapping.SerializeClasses(header.Classes.Select((c, i) => new ClassCount(c, counts[i])).ToList()),
+                CreatedAt = DateTimeOffset.UtcNow,
+            };
+            db.Datasets.Add(dataset);
+            await db.SaveChangesAsync(ct);
+            return TypedResults.Created($"/api/datasets/{dataset.Id}", dataset.ToResponse(result.Skipped));
+        }
+        catch (DatasetImportException e)
+        {
+            return e.TooLarge
+                ? TypedResults.Problem(title: "The upload is too large.", detail: e.Message, statusCode: StatusCodes.Status413PayloadTooLarge,
+                    extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [e.Field] = [e.Message] } })
+                : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [e.Field] = [e.Message] }, title: "The dataset cannot be imported.");
+        }
+    }
+
+    private static async Task<Results<Ok<PagedList<DatasetResponse>>, ValidationProblem>> List(
+        GanDbContext db, CancellationToken ct, [FromQuery] int page = 1, [FromQuery] int pageSize = 20)
+    {
+        if (page < 1 || pageSize is < 1 or > JobsApi.MaxPageSize)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                [page < 1 ? "page" : "pageSize"] = [page < 1 ? "Pages start at 1." : $"Must be between 1 and {JobsApi.MaxPageSize}."],
+            });
+        int total = await db.Datasets.CountAsync(ct);
+        var rows = await db.Datasets.AsNoTracking().OrderByDescending(d => d.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize)
+            .Select(Summary).ToListAsync(ct);
+        return TypedResults.Ok(new PagedList<DatasetResponse>(rows.Select(d => d.ToResponse()).ToList(), page, pageSize, total));
+    }
+
+    private static async Task<Results<Ok<DatasetResponse>, ProblemHttpResult>> Get(Guid id, GanDbContext db, CancellationToken ct) =>
+        await db.Datasets.AsNoTracking().Where(d => d.Id == id).Select(Summary).SingleOrDefaultAsync(ct) is { } d
+            ? TypedResults.Ok(d.ToResponse())
+            : NotFound(id);
+
+    private static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> Preview(
+        Guid id, GanDbContext db, HttpContext http, CancellationToken ct, [FromQuery] int count = 64, [FromQuery] long seed = 0)
+    {
+        if (count is < 1 or > 256) return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["count"] = ["Must be between 1 and 256."] });
+        var row = await db.Datasets.AsNoTracking().Where(d => d.Id == id).Select(d => new { d.Bytes, d.Sha256 }).SingleOrDefaultAsync(ct);
+        if (row is null) return NotFound(id);
+        var png = DatasetPreview.Render(StoredDataset.Deserialize(row.Bytes), count, seed);
+        http.Response.Headers.CacheControl = "public, max-age=31536000, immutable"; // content-addressed
+        return TypedResults.File(png, "image/png");
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid id, GanDbContext db, CancellationToken ct)
+    {
+        if (!await db.Datasets.AnyAsync(d => d.Id == id, ct)) return NotFound(id);
+        var key = id.ToString();
+        if (await db.Jobs.AnyAsync(j => j.Dataset == key && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running), ct))
+            return Problems.Conflict("The dataset is in use.", $"A queued or running job trains on dataset {id}; cancel it or wait for it to finish.");
+        await db.Datasets.Where(d => d.Id == id).ExecuteDeleteAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static ProblemHttpResult NotFound(Guid id) => Problems.NotFound("No such dataset.", $"There is no dataset with id {id}.");
+
+    /// <summary>Everything but the bytes, so listing never loads the data.</summary>
+    private static readonly System.Linq.Expressions.Expression<Func<Dataset, Dataset>> Summary = d => new Dataset
+    {
+        Id = d.Id, Name = d.Name, Format = d.Format, Kind = d.Kind, ImageSize = d.ImageSize, Channels = d.Channels,
+        ItemCount = d.ItemCount, ItemCountB = d.ItemCountB, Classes = d.Classes, Sha256 = d.Sha256, SizeBytes = d.SizeBytes,
+        Bytes = Array.Empty<byte>(), CreatedAt = d.CreatedAt,
+    };
+}

@@ -1,0 +1,102 @@
+using System.Buffers.Binary;
+using System.Formats.Tar;
+using System.IO.Compression;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace GanService.Tests;
+
+/// <summary>Files the dataset tests upload, all made here: images, archives, IDX, CIFAR, and hostile variants.</summary>
+internal static class UploadFiles
+{
+    public static byte[] Png(int width, int height, Rgb24 colour)
+    {
+        using var image = new Image<Rgb24>(width, height, colour);
+        using var output = new MemoryStream();
+        image.SaveAsPng(output);
+        return output.ToArray();
+    }
+
+    public static byte[] Jpeg(int width, int height, Rgb24 colour)
+    {
+        using var image = new Image<Rgb24>(width, height, colour);
+        using var output = new MemoryStream();
+        image.SaveAsJpeg(output);
+        return output.ToArray();
+    }
+
+    public static byte[] Zip(params (string Name, byte[] Content)[] entries) => Zip(CompressionLevel.Optimal, entries);
+
+    public static byte[] Zip(CompressionLevel level, params (string Name, byte[] Content)[] entries)
+    {
+        using var output = new MemoryStream();
+        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+            foreach (var (name, content) in entries)
+            {
+                using var stream = zip.CreateEntry(name, level).Open();
+                stream.Write(content);
+            }
+        return output.ToArray();
+    }
+
+    public static byte[] TarGz(params (string Name, byte[] Content)[] entries)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
+            foreach (var (name, content) in entries)
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
+        return output.ToArray();
+    }
+
+    /// <summary>A tar with a symbolic link pointing outside, next to one real image.</summary>
+    public static byte[] TarWithLink(byte[] image)
+    {
+        using var output = new MemoryStream();
+        using (var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "passwd.png") { LinkName = "/etc/passwd" });
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "real.png") { DataStream = new MemoryStream(image) });
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "copy.png") { DataStream = new MemoryStream(image) });
+        }
+        return output.ToArray();
+    }
+
+    public static byte[] Idx(byte[] payload, int[] dims, bool gzip = false)
+    {
+        using var raw = new MemoryStream();
+        raw.Write([0, 0, 0x08, (byte)dims.Length]);
+        Span<byte> word = stackalloc byte[4];
+        foreach (var d in dims)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(word, d);
+            raw.Write(word);
+        }
+        raw.Write(payload);
+        if (!gzip) return raw.ToArray();
+        using var zipped = new MemoryStream();
+        using (var gz = new GZipStream(zipped, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(raw.ToArray());
+        return zipped.ToArray();
+    }
+
+    /// <summary>CIFAR-10 records: label byte then planar RGB, each image one flat colour.</summary>
+    public static byte[] Cifar(params (byte Label, byte R, byte G, byte B)[] records)
+    {
+        var bytes = new List<byte>();
+        foreach (var (label, r, g, b) in records)
+        {
+            bytes.Add(label);
+            bytes.AddRange(Enumerable.Repeat(r, 1024));
+            bytes.AddRange(Enumerable.Repeat(g, 1024));
+            bytes.AddRange(Enumerable.Repeat(b, 1024));
+        }
+        return bytes.ToArray();
+    }
+
+    public static MultipartFormDataContent Form(string part, byte[] content, string fileName, params (string Key, string Value)[] fields)
+    {
+        var form = new MultipartFormDataContent { { new ByteArrayContent(content), part, fileName } };
+        foreach (var (key, value) in fields) form.Add(new StringContent(value), key);
+        return form;
+    }
+}
