@@ -5,10 +5,17 @@ namespace GanService.Benchmarks
 {
     internal static class Entry
     {
+        private static string? SharedData()
+        {
+            for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+                if (Directory.Exists(Path.Combine(dir.FullName, "..", "shared", "data"))) return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
+            return null;
+        }
+
         public static async Task Main(string[] args)
         {
             // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the service.
-            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3]   (starts a private PostgreSQL for the service part)
+            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data]   (starts a private PostgreSQL for the service part)
             bool tuned = TorchRuntime.TuneAllocator();
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
@@ -21,8 +28,9 @@ namespace GanService.Benchmarks
             Console.WriteLine("| run | model | ms/step (median) | images/s | wall s (whole run) | overhead vs bare |");
             Console.WriteLine("|---|---|---:|---:|---:|---:|");
             // Optional models after the step count, e.g. "28x1 64x3"; default: all three of the course.
+            // "data" alone runs only the import and loader measurements.
             var models = args.Length > 1
-                ? args.Skip(1).Select(a => a.Split('x')).Select(p => (int.Parse(p[0]), int.Parse(p[1]))).ToArray()
+                ? args.Skip(1).Where(a => a.Contains('x')).Select(a => a.Split('x')).Select(p => (int.Parse(p[0]), int.Parse(p[1]))).ToArray()
                 : new[] { (28, 1), (28, 3), (64, 3) };
             foreach (var (size, channels) in models)
             {
@@ -35,6 +43,7 @@ namespace GanService.Benchmarks
                 }
             }
             if (connection is null) Console.WriteLine("\n(service rows skipped: GANSERVICE_BENCH_POSTGRES is not set; run benchmarks/run.sh)");
+            DataBenchmark.Run(SharedData());
         }
     }
 

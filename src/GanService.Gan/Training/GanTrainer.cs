@@ -29,6 +29,7 @@ public sealed class GanTrainer : IDisposable
     private readonly Adam discriminatorOptimizer;
     private readonly IAdversarialLoss loss;
     private readonly BatchSampler sampler;
+    private readonly BatchPrefetcher batches;
     private readonly torch.Generator rng;
     private readonly Tensor previewLatents;
 
@@ -43,6 +44,7 @@ public sealed class GanTrainer : IDisposable
         this.device = device;
         loss = AdversarialLosses.Create(plan.Loss);
         sampler = new BatchSampler(plan.Seed, data.Count, plan.BatchSize);
+        batches = new BatchPrefetcher(data, sampler, device, plan.Steps);
         rng = new torch.Generator((ulong)plan.Seed);
         generator = GanNetworks.Generator(plan.Model);
         discriminator = GanNetworks.Discriminator(plan.Model);
@@ -108,8 +110,9 @@ public sealed class GanTrainer : IDisposable
     private TrainingProgress TrainStep()
     {
         var clock = Stopwatch.StartNew();
+        // Built on another thread, so outside this step's dispose scope: disposed here.
+        using var real = batches.Take(Step);
         using var scope = NewDisposeScope();
-        var real = data.Batch(sampler.Indices(Step), device);
 
         discriminatorOptimizer.zero_grad();
         var fake = generator.call(Latents());
@@ -134,7 +137,7 @@ public sealed class GanTrainer : IDisposable
         long epoch = sampler.EpochOf(Step);
         Step++;
         return new TrainingProgress(Step, Plan.Steps, epoch, dLoss, gLoss, realScore, fakeScore,
-            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
+            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), batches.LastWait.TotalMilliseconds);
     }
 
     private Tensor Latents() => randn([Plan.BatchSize, Plan.Model.LatentSize], generator: rng).to(device);
@@ -190,6 +193,7 @@ public sealed class GanTrainer : IDisposable
 
     public void Dispose()
     {
+        batches.Dispose();
         generator.Dispose();
         discriminator.Dispose();
         generatorOptimizer.Dispose();

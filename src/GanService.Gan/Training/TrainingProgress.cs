@@ -2,7 +2,8 @@ namespace GanService.Gan.Training;
 
 /// <summary>
 /// What one finished step reports. Scores are the discriminator's mean probabilities: D(x) on the real batch and
-/// D(G(z)) on the fake batch of the D update.
+/// D(G(z)) on the fake batch of the D update. <see cref="DataWaitMilliseconds"/> is how long the step waited for its
+/// real batch (zero when the prefetch kept up).
 /// </summary>
 public sealed record TrainingProgress(
     long Step,
@@ -12,7 +13,8 @@ public sealed record TrainingProgress(
     double GeneratorLoss,
     double RealScore,
     double FakeScore,
-    double ImagesPerSecond);
+    double ImagesPerSecond,
+    double DataWaitMilliseconds = 0);
 
 /// <summary>A loss became NaN or infinite: the weights after this step are worthless.</summary>
 public sealed class TrainingDivergedException(long step, string detail)
