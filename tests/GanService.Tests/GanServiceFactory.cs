@@ -13,6 +13,15 @@ public sealed class GanServiceFactory(string connectionString, string role = "al
 {
     public string ConnectionString => connectionString;
 
+    /// <summary>Private to this host, so no test sees another's downloads.</summary>
+    public string DownloadDirectory { get; } = Path.Combine(Path.GetTempPath(), $"ganservice-downloads-{Guid.NewGuid():N}");
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Directory.Exists(DownloadDirectory)) Directory.Delete(DownloadDirectory, recursive: true);
+    }
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -23,6 +32,7 @@ public sealed class GanServiceFactory(string connectionString, string role = "al
         builder.UseSetting("Gan:CancellationPollInterval", "00:00:00.250");
         builder.UseSetting("Gan:DataDirectory", Path.Combine(Path.GetTempPath(), "ganservice-no-data"));
         builder.UseSetting("Gan:ExtraDataDirectories:0", "");
+        builder.UseSetting("Gan:DownloadDirectory", DownloadDirectory);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) builder.UseSetting(key, value);
     }
 

@@ -47,6 +47,8 @@ public static class DatasetExtensions
     {
         // Kestrel keeps its default body limit everywhere else; the upload endpoint raises it per request.
         builder.Services.AddOptions<DatasetLimits>().BindConfiguration(DatasetLimits.Section);
+        builder.Services.AddHttpClient(nameof(BuiltInDownloader), client => client.Timeout = TimeSpan.FromMinutes(30));
+        builder.Services.AddSingleton<BuiltInDownloader>();
         return builder;
     }
 }

@@ -12,7 +12,7 @@ namespace GanService.Datasets;
 /// The datasets a job may name (built-in names, or the id of an uploaded one), where their bytes are, and a small
 /// cache of loaded ones so that consecutive jobs on one worker do not decode MNIST again.
 /// </summary>
-public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFactory<GanDbContext> contexts) : IDisposable
+public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFactory<GanDbContext> contexts, BuiltInDownloader downloader) : IDisposable
 {
     private readonly ConcurrentDictionary<string, string> builtInHashes = new();
     private const int CachedDatasets = 2;
@@ -24,7 +24,8 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFacto
 
     public bool IsKnown(string name) => Names.Contains(name);
 
-    public bool IsAvailable(string name) => BuiltInDatasets.Locate(name, Directories) is not null;
+    /// <summary>On this host already, or downloadable from a configured mirror.</summary>
+    public bool IsAvailable(string name) => BuiltInDatasets.Locate(name, Directories) is not null || downloader.CanDownload(name);
 
     /// <summary>Items available for training, where known without loading.</summary>
     public int? ItemCount(string name) => name == SyntheticBlobs.Name ? SyntheticBlobs.DefaultCount : null;
@@ -53,6 +54,9 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFacto
     {
         // Synthetic data depends on the seed; files and uploads do not.
         var key = $"{name}/{imageSize}/{channels}/{(name == SyntheticBlobs.Name ? seed : 0)}";
+        // Outside the lock: a download may take minutes and must not hold up other jobs' data.
+        if (IsKnown(name) && name != SyntheticBlobs.Name && BuiltInDatasets.Locate(name, Directories) is null)
+            downloader.EnsureAsync(name, CancellationToken.None).GetAwaiter().GetResult();
         lock (gate)
         {
             var hit = cache.FindIndex(c => c.Key == key);

@@ -17,6 +17,13 @@ public sealed class GanOptions
     /// <summary>Extra directories searched after <see cref="DataDirectory"/>.</summary>
     public string[] ExtraDataDirectories { get; set; } = ["/usr/share/datasets"];
 
+    /// <summary>Base URLs to download built-in datasets from when no data directory has them, by name.</summary>
+    public Dictionary<string, string> DatasetMirrors { get; set; } = new();
+
+    /// <summary>Where downloaded built-ins are kept (searched after the data directories).</summary>
+    public string DownloadDirectory { get; set; } =
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "ganservice", "datasets");
+
     /// <summary>The device this worker trains on: auto (CUDA when available), cpu or cuda.</summary>
     [RegularExpression("^(auto|cpu|cuda)$")]
     public string Device { get; set; } = "auto";
@@ -57,5 +64,5 @@ public sealed class GanOptions
     public bool RunsWorker => Role is "worker" or "all";
 
     public IEnumerable<string> DataDirectories =>
-        new[] { DataDirectory }.Concat(ExtraDataDirectories).Where(d => !string.IsNullOrWhiteSpace(d));
+        new[] { DataDirectory }.Concat(ExtraDataDirectories).Append(DownloadDirectory).Where(d => !string.IsNullOrWhiteSpace(d));
 }
