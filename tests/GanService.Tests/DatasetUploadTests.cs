@@ -112,24 +112,25 @@ public sealed class DatasetUploadTests(PostgresServer postgres)
     }
 
     [SharedDataFact("mnist")]
-    public async Task Real_mnist_uploads_through_the_api_and_trains()
+    public async Task Real_mnist_four_idx_files_upload_through_the_api_and_train()
     {
         await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
         using var client = service.CreateClient();
         var folder = Path.Combine(SharedData.Root()!, "mnist");
-        using var form = new MultipartFormDataContent
+        // All four files: the training and test pairs, matched in the order sent.
+        using var form = new MultipartFormDataContent { { new StringContent("mnist-upload"), "name" } };
+        foreach (var set in new[] { "train", "t10k" })
         {
-            { new StreamContent(File.OpenRead(Path.Combine(folder, "train-images-idx3-ubyte.gz"))), "images", "train-images-idx3-ubyte.gz" },
-            { new StreamContent(File.OpenRead(Path.Combine(folder, "train-labels-idx1-ubyte.gz"))), "labels", "train-labels-idx1-ubyte.gz" },
-            { new StringContent("mnist-upload"), "name" },
-        };
+            form.Add(new StreamContent(File.OpenRead(Path.Combine(folder, $"{set}-images-idx3-ubyte.gz"))), "images", $"{set}-images-idx3-ubyte.gz");
+            form.Add(new StreamContent(File.OpenRead(Path.Combine(folder, $"{set}-labels-idx1-ubyte.gz"))), "labels", $"{set}-labels-idx1-ubyte.gz");
+        }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var response = await client.PostAsync("/api/datasets", form);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"import took {clock.Elapsed}");
         var d = (await response.Content.ReadFromJsonAsync<DatasetResponse>(GanServiceFactory.Json))!;
-        Assert.Equal((60000, 10), (d.Count, d.Classes.Count));
-        Assert.Equal(5923, d.Classes[0].Count); // zeros in MNIST's training set
+        Assert.Equal((70000, 10), (d.Count, d.Classes.Count));
+        Assert.Equal(5923 + 980, d.Classes[0].Count); // zeros in MNIST's training and test sets
         var job = await service.SubmitAsync(client, new { dataset = d.Id.ToString(), model = new { family = "dcgan" }, training = new { steps = 5, batchSize = 16 }, checkpointEvery = 5 });
         await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
     }

@@ -157,6 +157,21 @@ public sealed class HostileUploadTests(PostgresServer postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_multipart_body_cut_off_mid_file_is_a_400()
+    {
+        const string boundary = "cut-here";
+        var body = System.Text.Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.zip\"\r\n\r\n")
+            .Concat(UploadFiles.Zip(("a.png", Image))[..50]).ToArray(); // no closing boundary: the upload stopped
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse($"multipart/form-data; boundary={boundary}");
+        var temporary = TemporaryUploads();
+        var response = await client.PostAsync("/api/datasets", content);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("cut short", await response.Content.ReadAsStringAsync());
+        Assert.Equal(temporary, TemporaryUploads());
+    }
+
+    [Fact]
     public async Task A_body_that_is_not_multipart_is_a_415_problem()
     {
         var response = await client.PostAsJsonAsync("/api/datasets", new { file = "x" });

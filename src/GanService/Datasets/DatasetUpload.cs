@@ -12,7 +12,7 @@ namespace GanService.Datasets;
 public sealed class DatasetUpload : IAsyncDisposable
 {
     private static readonly string[] FileParts = ["file", "images", "labels"];
-    private readonly Dictionary<string, string> files = new();
+    private readonly Dictionary<string, List<string>> files = new();
     private readonly Dictionary<string, string> fields = new(StringComparer.OrdinalIgnoreCase);
     private string? fileName;
 
@@ -21,7 +21,9 @@ public sealed class DatasetUpload : IAsyncDisposable
 
     public bool Has(string part) => files.ContainsKey(part);
 
-    public Stream? Open(string part) => files.TryGetValue(part, out var path) ? File.OpenRead(path) : null;
+    /// <summary>Every upload sent under a part name, in the order sent (IDX pairs and CIFAR batches may repeat).</summary>
+    public List<Stream> OpenAll(string part) =>
+        files.TryGetValue(part, out var paths) ? paths.Select(p => (Stream)File.OpenRead(p)).ToList() : [];
 
     public static async Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes, CancellationToken ct)
     {
@@ -43,9 +45,9 @@ public sealed class DatasetUpload : IAsyncDisposable
                 if (disposition.IsFileDisposition())
                 {
                     if (!FileParts.Contains(name)) throw new DatasetImportException($"Unexpected file part '{name}'; send file, or images and labels.", name);
-                    if (upload.files.ContainsKey(name)) throw new DatasetImportException($"The part '{name}' was sent twice.", name);
                     var path = Path.Combine(Path.GetTempPath(), $"ganservice-upload-{Guid.NewGuid():N}");
-                    upload.files[name] = path;
+                    if (!upload.files.TryGetValue(name, out var list)) upload.files[name] = list = [];
+                    list.Add(path);
                     upload.fileName ??= HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
                     total += await CopyBoundedAsync(section.Body, path, maxBytes - total, maxBytes, ct);
                 }
@@ -88,7 +90,7 @@ public sealed class DatasetUpload : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        foreach (var path in files.Values)
+        foreach (var path in files.Values.SelectMany(p => p))
         {
             try { File.Delete(path); } catch (IOException) { } // best effort: the temp folder is cleaned anyway
         }

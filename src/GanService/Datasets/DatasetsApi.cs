@@ -41,15 +41,35 @@ public static class DatasetsApi
             await using var upload = await DatasetUpload.ReadAsync(request, limits.Value.MaxUploadBytes, ct);
             var (format, options, errors) = UploadOptions.Parse(upload);
             if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The upload options are invalid.");
-            await using var file = upload.Open(format == UploadFormats.Idx ? "images" : "file");
-            await using var labels = format == UploadFormats.Idx ? upload.Open("labels") : null;
-            if (file is null)
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-                {
-                    [format == UploadFormats.Idx ? "images" : "file"] = ["Required: the file to import."],
-                });
-            var importer = new DatasetImporter(limits.Value.ToImportLimits());
-            var result = await Task.Run(() => importer.Import(format, file, labels, options), ct);
+            var part = format == UploadFormats.Idx ? "images" : "file";
+            var files = upload.OpenAll(part);
+            var labels = format == UploadFormats.Idx ? upload.OpenAll("labels") : [];
+            try
+            {
+                if (files.Count == 0)
+                    return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [part] = ["Required: the file to import."] });
+                var importer = new DatasetImporter(limits.Value.ToImportLimits());
+                var result = await Task.Run(() => importer.Import(format, files, labels, options), ct);
+                return await Store(result, upload, format, db, ct);
+            }
+            finally
+            {
+                foreach (var stream in files.Concat(labels)) await stream.DisposeAsync();
+            }
+        }
+        catch (DatasetImportException e)
+        {
+            return e.TooLarge
+                ? TypedResults.Problem(title: "The upload is too large.", detail: e.Message, statusCode: StatusCodes.Status413PayloadTooLarge,
+                    extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [e.Field] = [e.Message] } })
+                : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [e.Field] = [e.Message] }, title: "The dataset cannot be imported.");
+        }
+    }
+
+    private static async Task<Results<Created<DatasetResponse>, Ok<DatasetResponse>, ValidationProblem, ProblemHttpResult>> Store(
+        ImportResult result, DatasetUpload upload, string format, GanDbContext db, CancellationToken ct)
+    {
+        {
             var bytes = result.Dataset.Serialize();
             var sha = Gan.Checkpoints.CheckpointBundle.Sha256(bytes);
             if (await db.Datasets.AsNoTracking().Where(d => d.Sha256 == sha).Select(Summary).SingleOrDefaultAsync(ct) is { } existing)
@@ -68,13 +88,6 @@ public static class DatasetsApi
             db.Datasets.Add(dataset);
             await db.SaveChangesAsync(ct);
             return TypedResults.Created($"/api/datasets/{dataset.Id}", dataset.ToResponse(result.Skipped));
-        }
-        catch (DatasetImportException e)
-        {
-            return e.TooLarge
-                ? TypedResults.Problem(title: "The upload is too large.", detail: e.Message, statusCode: StatusCodes.Status413PayloadTooLarge,
-                    extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [e.Field] = [e.Message] } })
-                : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [e.Field] = [e.Message] }, title: "The dataset cannot be imported.");
         }
     }
 

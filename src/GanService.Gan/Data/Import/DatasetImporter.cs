@@ -17,15 +17,36 @@ public sealed class DatasetImporter(ImportLimits limits)
 
     public ImportLimits Limits => limits;
 
-    public ImportResult Import(string format, Stream file, Stream? labels, ImportOptions options) => format switch
+    /// <summary>Imports one upload; IDX image/label pairs (matched in order) and CIFAR batches may come several at once.</summary>
+    public ImportResult Import(string format, IReadOnlyList<Stream> files, IReadOnlyList<Stream> labels, ImportOptions options)
     {
-        UploadFormats.Archive => new ArchiveImporter(limits, new ImageDecoder(limits)).Import(file, options),
-        UploadFormats.Idx => new(ImportIdx(file, labels, options), []),
-        UploadFormats.Cifar10 or UploadFormats.Cifar100 => new(ImportCifar(file, format, options), []),
-        _ => throw new DatasetImportException($"Unknown format '{format}'; use {string.Join(", ", UploadFormats.All)}.", "format"),
-    };
+        if (files.Count == 0) throw new DatasetImportException("No file was sent.");
+        return format switch
+        {
+            UploadFormats.Archive when files.Count > 1 => throw new DatasetImportException("Send one archive per upload."),
+            UploadFormats.Archive => new ArchiveImporter(limits, new ImageDecoder(limits)).Import(files[0], options),
+            UploadFormats.Idx => new(ImportIdx(files, labels, options), []),
+            UploadFormats.Cifar10 or UploadFormats.Cifar100 => new(ImportCifar(files, format, options), []),
+            _ => throw new DatasetImportException($"Unknown format '{format}'; use {string.Join(", ", UploadFormats.All)}.", "format"),
+        };
+    }
 
-    private StoredDataset ImportIdx(Stream images, Stream? labelStream, ImportOptions options)
+    public ImportResult Import(string format, Stream file, Stream? labels, ImportOptions options) =>
+        Import(format, [file], labels is null ? [] : [labels], options);
+
+    private StoredDataset ImportIdx(IReadOnlyList<Stream> images, IReadOnlyList<Stream> labels, ImportOptions options)
+    {
+        if (labels.Count > 0 && labels.Count != images.Count)
+            throw new DatasetImportException($"{images.Count} images file(s) but {labels.Count} labels file(s); send them in pairs.", "labels");
+        var parts = images.Select((stream, i) => ReadIdx(stream, labels.Count > 0 ? labels[i] : null)).ToList();
+        if (parts.Select(p => p.Size).Distinct().Count() > 1) throw new DatasetImportException("The IDX files hold images of different sizes.", "images");
+        var pixels = Concat(parts.Select(p => p.Pixels));
+        var all = labels.Count > 0 ? Concat(parts.Select(p => p.Labels!)) : null;
+        var classes = all is null ? [] : Enumerable.Range(0, all.Max() + 1).Select(i => i.ToString()).ToArray();
+        return Shaped("idx", pixels, parts.Sum(p => p.Count), 1, parts[0].Size, all, classes, options);
+    }
+
+    private static (byte[] Pixels, int Count, int Size, byte[]? Labels) ReadIdx(Stream images, Stream? labelStream)
     {
         (byte[] Pixels, int Count, int Rows, int Columns) idx;
         try
@@ -51,16 +72,15 @@ public sealed class DatasetImporter(ImportLimits limits)
             if (labels.Length != idx.Count)
                 throw new DatasetImportException($"The labels file has {labels.Length} labels for {idx.Count} images.", "labels");
         }
-        var classes = labels is null ? [] : Enumerable.Range(0, labels.Max() + 1).Select(i => i.ToString()).ToArray();
-        return Shaped("idx", idx.Pixels, idx.Count, 1, idx.Rows, labels, classes, options);
+        return (idx.Pixels, idx.Count, idx.Rows, labels);
     }
 
-    private StoredDataset ImportCifar(Stream file, string format, ImportOptions options)
+    private StoredDataset ImportCifar(IReadOnlyList<Stream> files, string format, ImportOptions options)
     {
         byte[] pixels, labels;
         try
         {
-            (pixels, labels) = CifarReader.Read([file], labelBytes: format == UploadFormats.Cifar100 ? 2 : 1);
+            (pixels, labels) = CifarReader.Read(files, labelBytes: format == UploadFormats.Cifar100 ? 2 : 1);
         }
         catch (InvalidDataException e)
         {
@@ -72,6 +92,20 @@ public sealed class DatasetImporter(ImportLimits limits)
             : Enumerable.Range(0, labels.Max() + 1).Select(i => i.ToString()).ToArray();
         if (labels.Max() >= classes.Length) throw new DatasetImportException($"A CIFAR-10 label is {labels.Max()}; labels go up to 9.");
         return Shaped(format, pixels, labels.Length, CifarReader.Channels, CifarReader.Size, labels, classes, options);
+    }
+
+    private static byte[] Concat(IEnumerable<byte[]> arrays)
+    {
+        var list = arrays.ToList();
+        if (list.Count == 1) return list[0];
+        var all = new byte[list.Sum(a => (long)a.Length)];
+        long at = 0;
+        foreach (var a in list)
+        {
+            Buffer.BlockCopy(a, 0, all, (int)at, a.Length);
+            at += a.Length;
+        }
+        return all;
     }
 
     /// <summary>Applies max items, the item limit, and the requested size and channels (bilinear, antialiased).</summary>
