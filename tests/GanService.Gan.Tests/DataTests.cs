@@ -79,6 +79,50 @@ public class DataTests
         Assert.True(batch[0, 0].eq(batch[0, 2]).all().item<bool>());
     }
 
+    [Fact]
+    public void Labelled_paired_and_unpaired_data_load_in_batches()
+    {
+        // Item i of A is filled with i, of B with 100 + i; labels are i % 3.
+        const int count = 12, size = 4, plane = size * size;
+        var pixelsA = Enumerable.Range(0, count).SelectMany(i => Enumerable.Repeat((byte)i, plane)).ToArray();
+        var pixelsB = Enumerable.Range(0, count).SelectMany(i => Enumerable.Repeat((byte)(100 + i), plane)).ToArray();
+        var labels = Enumerable.Range(0, count).Select(i => (byte)(i % 3)).ToArray();
+
+        var labelled = new StoredDataset(new DatasetHeader("t", DatasetKind.Labelled, count, 0, 1, size, ["a", "b", "c"]), pixelsA, null, labels);
+        var restored = StoredDataset.Deserialize(labelled.Serialize());
+        Assert.Equal([4, 4, 4], restored.ClassCounts());
+        using (var data = restored.ToImageDataset("l"))
+        using (var y = data.LabelBatch([4, 5], CPU))
+            Assert.Equal(new long[] { 1, 2 }, y.data<long>().ToArray());
+
+        var paired = new StoredDataset(new DatasetHeader("t", DatasetKind.Paired, count, count, 1, size, []), pixelsA, pixelsB);
+        using (var batches = new DomainBatches(StoredDataset.Deserialize(paired.Serialize()), seed: 3, batchSize: 4))
+        {
+            var (a, b) = batches.Batch(step: 1, CPU);
+            using (a)
+            using (b)
+            {
+                var ia = Items(a);
+                Assert.Equal(ia.Select(i => i + 100), Items(b)); // A_i beside B_i
+            }
+        }
+
+        var unpaired = new StoredDataset(new DatasetHeader("t", DatasetKind.Unpaired, count, 8, 1, size, []), pixelsA, pixelsB[..(8 * plane)]);
+        using var domains = new DomainBatches(unpaired, seed: 3, batchSize: 4);
+        var orders = Enumerable.Range(0, 3).Select(step =>
+        {
+            var (a, b) = domains.Batch(step, CPU);
+            using (a) using (b) return (A: Items(a), B: Items(b).Select(i => i - 100).ToArray());
+        }).ToList();
+        Assert.Contains(orders, o => !o.A.SequenceEqual(o.B)); // shuffled independently
+        Assert.All(orders, o => Assert.All(o.B, i => Assert.InRange(i, 0, 7)));
+        Assert.Throws<ArgumentException>(() => new DomainBatches(labelled, 0, 4));
+    }
+
+    /// <summary>The byte value each item in a batch was filled with.</summary>
+    private static int[] Items(Tensor batch) =>
+        batch[.., 0, 0, 0].add(1).mul(127.5).round().to(ScalarType.Int32).data<int>().ToArray();
+
     [SharedDataFact("mnist")]
     public void Real_mnist_loads_with_labels()
     {

@@ -37,6 +37,13 @@ public sealed class ImageDataset : IDisposable
         return onDevice.to(ScalarType.Float32).div_(127.5).sub_(1);
     }
 
+    /// <summary>The labels at these indices as int64 on the given device, for class-conditional models.</summary>
+    public Tensor LabelBatch(long[] indices, Device device)
+    {
+        if (Labels is null) throw new InvalidOperationException($"Dataset '{Name}' has no labels.");
+        return tensor(indices.Select(i => (long)Labels[i]).ToArray(), ScalarType.Int64).to(device);
+    }
+
     /// <summary>Returns a copy resized (bilinear, antialiased) and converted to the requested channel count.</summary>
     public ImageDataset Reshape(int size, int channels)
     {
