@@ -21,24 +21,14 @@ public sealed class Dataset
     public DateTimeOffset CreatedAt { get; set; }
 }
 
-/// <summary>Upload limits: the <c>Gan:Datasets</c> configuration section.</summary>
+/// <summary>
+/// The <c>Gan:Datasets</c> configuration section: the body limit here, and the import limits
+/// (<see cref="Gan.Data.Import.ImportLimits"/>) bound from the same keys.
+/// </summary>
 public sealed class DatasetLimits
 {
     public const string Section = "Gan:Datasets";
     public long MaxUploadBytes { get; set; } = 512L << 20;
-    public int MaxEntries { get; set; } = 100_000;
-    public long MaxDecompressedBytes { get; set; } = 1L << 30;
-    public long MaxEntryBytes { get; set; } = 64L << 20;
-    public double MaxCompressionRatio { get; set; } = 100;
-    public int MaxImageSide { get; set; } = 4096;
-    public long MaxImagePixels { get; set; } = 16_000_000;
-    public int MaxItems { get; set; } = 200_000;
-
-    public Gan.Data.Import.ImportLimits ToImportLimits() => new()
-    {
-        MaxEntries = MaxEntries, MaxTotalBytes = MaxDecompressedBytes, MaxEntryBytes = MaxEntryBytes,
-        MaxCompressionRatio = MaxCompressionRatio, MaxImageSide = MaxImageSide, MaxImagePixels = MaxImagePixels, MaxItems = MaxItems,
-    };
 }
 
 public static class DatasetExtensions
@@ -47,6 +37,7 @@ public static class DatasetExtensions
     {
         // Kestrel keeps its default body limit everywhere else; the upload endpoint raises it per request.
         builder.Services.AddOptions<DatasetLimits>().BindConfiguration(DatasetLimits.Section);
+        builder.Services.AddOptions<Gan.Data.Import.ImportLimits>().BindConfiguration(DatasetLimits.Section);
         builder.Services.AddHttpClient(nameof(BuiltInDownloader), client => client.Timeout = TimeSpan.FromMinutes(30));
         builder.Services.AddSingleton<BuiltInDownloader>();
         return builder;

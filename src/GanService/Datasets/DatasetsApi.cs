@@ -34,7 +34,7 @@ public static class DatasetsApi
     }
 
     private static async Task<Results<Created<DatasetResponse>, Ok<DatasetResponse>, ValidationProblem, ProblemHttpResult>> Upload(
-        HttpRequest request, GanDbContext db, IOptions<DatasetLimits> limits, CancellationToken ct)
+        HttpRequest request, GanDbContext db, IOptions<DatasetLimits> limits, IOptions<ImportLimits> importLimits, CancellationToken ct)
     {
         try
         {
@@ -48,7 +48,7 @@ public static class DatasetsApi
             {
                 if (files.Count == 0)
                     return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [part] = ["Required: the file to import."] });
-                var importer = new DatasetImporter(limits.Value.ToImportLimits());
+                var importer = new DatasetImporter(importLimits.Value);
                 var result = await Task.Run(() => importer.Import(format, files, labels, options), ct);
                 return await Store(result, upload, format, db, ct);
             }

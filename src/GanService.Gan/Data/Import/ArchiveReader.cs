@@ -25,7 +25,7 @@ public static class ArchiveReader
             if (safe is null || IsNested(safe)) return;
             if (entries.Count >= limits.MaxEntries)
                 throw new DatasetImportException($"The archive has more than {limits.MaxEntries} files.", tooLarge: true);
-            var bytes = ReadBounded(content, safe, limits.MaxEntryBytes, Math.Max(0, limits.MaxTotalBytes - total), limits.MaxTotalBytes);
+            var bytes = ReadBounded(content, safe, limits.MaxEntryBytes, Math.Max(0, limits.MaxDecompressedBytes - total), limits.MaxDecompressedBytes);
             total += bytes.Length;
             if (compressed is > 0 && bytes.Length > 4096 && bytes.Length / (double)compressed > limits.MaxCompressionRatio)
                 throw new DatasetImportException(

@@ -22,7 +22,7 @@ public sealed record ImportOptions(
 public sealed record ImportLimits
 {
     public int MaxEntries { get; init; } = 100_000;
-    public long MaxTotalBytes { get; init; } = 1L << 30;
+    public long MaxDecompressedBytes { get; init; } = 1L << 30;
     public long MaxEntryBytes { get; init; } = 64L << 20;
     public double MaxCompressionRatio { get; init; } = 100;
     public int MaxImageSide { get; init; } = 4096;
