@@ -155,10 +155,13 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         var paths = document["paths"]!.AsObject().Select(p => p.Key).ToHashSet();
         foreach (var path in new[] { "/api/jobs", "/api/jobs/{id}", "/api/jobs/{id}/metrics", "/api/jobs/{id}/cancel",
                      "/api/jobs/{id}/checkpoints", "/api/jobs/{id}/checkpoints/{step}/preview.png",
-                     "/api/generators/{jobId}/samples.png", "/api/generators/{jobId}/image.png" })
+                     "/api/generators/{jobId}/samples.png", "/api/generators/{jobId}/image.png",
+                     "/api/datasets", "/api/datasets/{id}", "/api/datasets/{id}/preview.png" })
             Assert.Contains(path, paths);
         var samples = document["paths"]!["/api/generators/{jobId}/samples.png"]!["get"]!;
         Assert.Equal(["jobId", "count", "columns", "seed", "step"], samples["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
+        var upload = document["paths"]!["/api/datasets"]!["post"]!["requestBody"]!["content"]!["multipart/form-data"]!;
+        Assert.NotNull(upload["schema"]);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/swagger/index.html")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
