@@ -19,10 +19,10 @@ public class DcganTests
         using var g = GanNetworks.Generator(recipe);
         using var d = GanNetworks.Discriminator(recipe);
         using var z = randn(5, 100);
-        using var images = g.call(z);
+        using var images = GanNetworks.Call(g, z, null);
         Assert.Equal(new long[] { 5, channels, size, size }, images.shape);
         Assert.True(images.abs().max().item<float>() <= 1f);
-        using var logits = d.call(images);
+        using var logits = GanNetworks.Call(d, images, null);
         Assert.Equal(new long[] { 5 }, logits.shape);
     }
 
@@ -64,14 +64,16 @@ public class DcganTests
     /// input and weight gradients must agree with a float64 run of the same weights.
     /// </summary>
     [Theory]
-    [InlineData(28, 1)]
-    [InlineData(28, 3)]
-    [InlineData(32, 3)]
-    [InlineData(64, 3)]
-    public void Gradients_match_a_float64_reference(int size, int channels)
+    [InlineData("dcgan", 28, 1, "batch")]
+    [InlineData("dcgan", 28, 3, "batch")]
+    [InlineData("dcgan", 32, 3, "none")]
+    [InlineData("dcgan", 64, 3, "batch")]
+    [InlineData("dcgan", 28, 1, "spectral")]
+    [InlineData("conditional-dcgan", 28, 1, "batch")]
+    public void Gradients_match_a_float64_reference(string family, int size, int channels, string norm)
     {
-        var recipe = new ModelRecipe(ImageSize: size, Channels: channels);
-        foreach (var build in new Func<nn.Module<Tensor, Tensor>>[] { () => GanNetworks.Generator(recipe), () => GanNetworks.Discriminator(recipe) })
+        var recipe = new ModelRecipe(family, size, channels, Classes: family == "dcgan" ? 0 : 10, Normalization: norm);
+        foreach (var build in new Func<nn.Module>[] { () => GanNetworks.Generator(recipe), () => GanNetworks.Discriminator(recipe) })
         {
             using var single = build();
             using var wide = build();
@@ -79,21 +81,23 @@ public class DcganTests
             Dcgan.Initialize(single, rng);
             wide.load_state_dict(single.state_dict());
             wide.to(ScalarType.Float64);
-            bool isGenerator = single is DcganGenerator;
+            bool isGenerator = single.GetName().Contains("generator");
             using var inputRng = new torch.Generator(11);
             using var input = isGenerator ? randn([64, 100], generator: inputRng) : rand([64, channels, size, size], generator: inputRng).mul(2).sub(1);
-            var (inputGrad32, weightGrad32) = Gradients(single, input);
-            var (inputGrad64, weightGrad64) = Gradients(wide, input.to(ScalarType.Float64));
-            AssertClose(inputGrad64, inputGrad32, $"{single.GetName()} input gradient");
+            using var labels = recipe.Conditional ? randint(0, 10, [64], generator: inputRng) : null;
+            var (inputGrad32, weightGrad32) = Gradients(single, input, labels);
+            var (inputGrad64, weightGrad64) = Gradients(wide, input.to(ScalarType.Float64), labels);
+            if (!isGenerator) AssertClose(inputGrad64, inputGrad32, $"{single.GetName()} input gradient");
             AssertClose(weightGrad64, weightGrad32, $"{single.GetName()} weight gradient");
+            if (isGenerator) AssertClose(inputGrad64, inputGrad32, $"{single.GetName()} latent gradient");
         }
     }
 
-    private static (Tensor Input, Tensor Weights) Gradients(nn.Module<Tensor, Tensor> module, Tensor input)
+    private static (Tensor Input, Tensor Weights) Gradients(nn.Module module, Tensor input, Tensor? labels)
     {
         module.train();
         var x = input.detach().clone().requires_grad_(true);
-        using var output = module.call(x);
+        using var output = GanNetworks.Call(module, x, labels);
         using var projection = linspace(-1, 1, output.numel(), dtype: output.dtype).reshape(output.shape);
         using var objective = (output * projection).sum();
         objective.backward();

@@ -9,7 +9,7 @@ namespace GanService.Gan.Models;
 /// <summary>
 /// The course's DCGAN generator: a dense projection of the latent to 64 x b x b, then stride-2 transposed
 /// convolutions (7 -> 14 -> 28, or 4 -> ... -> 32 / 64) with batch norm and LeakyReLU(0.2), and a 3x3 output
-/// layer with tanh.
+/// layer with tanh. Extra channels widen the projected map for a conditioning input.
 /// </summary>
 public sealed class DcganGenerator : Module<Tensor, Tensor>
 {
@@ -18,7 +18,7 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
     private readonly Sequential upsample;
     private readonly Sequential output;
 
-    public DcganGenerator(ModelRecipe recipe) : base("dcgan_generator")
+    public DcganGenerator(ModelRecipe recipe, int extraChannels = 0) : base("dcgan_generator")
     {
         var (baseSize, blocks) = Dcgan.Geometry(recipe.ImageSize);
         project = Sequential(
@@ -29,7 +29,7 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
         upsample = Sequential();
         for (int i = 0; i < blocks; i++)
         {
-            upsample.append(ConvTranspose2d(Filters, Filters, kernel_size: 4, stride: 2, padding: 1, bias: false));
+            upsample.append(ConvTranspose2d(Filters + (i == 0 ? extraChannels : 0), Filters, kernel_size: 4, stride: 2, padding: 1, bias: false));
             upsample.append(BatchNorm2d(Filters));
             upsample.append(LeakyReLU(0.2));
         }
@@ -40,31 +40,42 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor latent) => output.call(upsample.call(project.call(latent)));
+    public Tensor Project(Tensor latent) => project.call(latent);
+
+    public Tensor Decode(Tensor features) => output.call(upsample.call(features));
+
+    public override Tensor forward(Tensor latent) => Decode(Project(latent));
 }
 
 /// <summary>
 /// The course's DCGAN discriminator: stride-2 3x3 convolutions with 64 filters (28 -> 14 -> 7, or down to 4),
-/// batch norm and LeakyReLU(0.2), then a dense layer. It returns logits, one per image, for a stable BCE.
+/// batch norm and LeakyReLU(0.2), then a dense layer returning one logit per image. With normalisation
+/// <c>none</c> it is a WGAN-GP critic (batch norm would couple the per-sample gradients the penalty needs);
+/// with <c>spectral</c> every layer is spectrally normalised instead.
 /// </summary>
 public sealed class DcganDiscriminator : Module<Tensor, Tensor>
 {
     private readonly Sequential features;
-    private readonly Linear classifier;
+    private readonly Module<Tensor, Tensor> classifier;
 
-    public DcganDiscriminator(ModelRecipe recipe) : base("dcgan_discriminator")
+    public DcganDiscriminator(ModelRecipe recipe, int extraChannels = 0) : base("dcgan_discriminator")
     {
         var (finalSize, blocks) = Dcgan.Geometry(recipe.ImageSize);
+        const int F = DcganGenerator.Filters;
+        bool spectral = recipe.Normalization == ModelRecipe.SpectralNorm;
         features = Sequential();
         for (int i = 0; i < blocks; i++)
         {
-            features.append(Conv2d(i == 0 ? recipe.Channels : DcganGenerator.Filters, DcganGenerator.Filters, kernel_size: 3, stride: 2, padding: 1));
+            long inChannels = i == 0 ? recipe.Channels + extraChannels : F;
+            features.append(spectral
+                ? new SpectralConv2d(inChannels, F, 3, stride: 2, padding: 1)
+                : Conv2d(inChannels, F, kernel_size: 3, stride: 2, padding: 1));
             // No batch norm on the input block: the DCGAN paper found it destabilises training there.
-            if (i > 0) features.append(BatchNorm2d(DcganGenerator.Filters));
+            if (i > 0 && recipe.Normalization == ModelRecipe.BatchNorm) features.append(BatchNorm2d(F));
             features.append(LeakyReLU(0.2));
         }
         features.append(Flatten());
-        classifier = Linear(DcganGenerator.Filters * finalSize * finalSize, 1);
+        classifier = spectral ? new SpectralLinear(F * finalSize * finalSize, 1) : Linear(F * finalSize * finalSize, 1);
         RegisterComponents();
     }
 
@@ -82,23 +93,21 @@ public static class Dcgan
         _ => throw new ArgumentOutOfRangeException(nameof(imageSize), imageSize, "DCGAN supports 28, 32 and 64 pixel images."),
     };
 
-    /// <summary>DCGAN initialisation: conv and dense weights N(0, 0.02), batch-norm scales N(1, 0.02), biases 0.</summary>
+    /// <summary>
+    /// DCGAN initialisation from the run's generator: weights of convolutions, dense layers and embeddings
+    /// N(0, 0.02), batch-norm scales N(1, 0.02), biases 0; layers with state of their own (spectral norm's u) reset.
+    /// </summary>
     public static void Initialize(Module module, Generator generator)
     {
         using var _ = no_grad();
         foreach (var (_, child) in module.named_modules())
         {
-            switch (child)
+            if (child is ISeededState seeded) seeded.Reset(generator);
+            bool norm = child is BatchNorm2d;
+            foreach (var (name, parameter) in child.named_parameters(recurse: false))
             {
-                case TorchSharp.Modules.Conv2d or TorchSharp.Modules.ConvTranspose2d or TorchSharp.Modules.Linear:
-                    var weight = child.get_parameter("weight")!;
-                    weight.normal_(0, 0.02, generator);
-                    child.get_parameter("bias")?.zero_();
-                    break;
-                case BatchNorm2d norm:
-                    norm.weight!.normal_(1, 0.02, generator);
-                    norm.bias!.zero_();
-                    break;
+                if (name == "bias") parameter.zero_();
+                else if (name == "weight") parameter.normal_(norm ? 1 : 0, 0.02, generator);
             }
         }
     }

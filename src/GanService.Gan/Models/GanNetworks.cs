@@ -3,19 +3,33 @@ using static TorchSharp.torch;
 
 namespace GanService.Gan.Models;
 
-/// <summary>Builds a family's generator and discriminator from a recipe.</summary>
+/// <summary>
+/// Builds a family's generator and discriminator from a recipe, and calls them whether or not they take labels
+/// (conditional networks are <c>Module&lt;Tensor, Tensor, Tensor&gt;</c>, the rest <c>Module&lt;Tensor, Tensor&gt;</c>).
+/// </summary>
 public static class GanNetworks
 {
-    public static nn.Module<Tensor, Tensor> Generator(ModelRecipe recipe) => recipe.Family switch
+    public static nn.Module Generator(ModelRecipe recipe) => recipe.Family switch
     {
         ModelRecipe.Dcgan => new DcganGenerator(recipe),
+        ModelRecipe.ConditionalDcgan => new ConditionalDcganGenerator(recipe),
         _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
     };
 
-    public static nn.Module<Tensor, Tensor> Discriminator(ModelRecipe recipe) => recipe.Family switch
+    public static nn.Module Discriminator(ModelRecipe recipe) => recipe.Family switch
     {
         ModelRecipe.Dcgan => new DcganDiscriminator(recipe),
+        ModelRecipe.ConditionalDcgan => new ConditionalDcganDiscriminator(recipe),
         _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
+    };
+
+    /// <summary>Runs a network on its input, with labels where it is conditional.</summary>
+    public static Tensor Call(nn.Module network, Tensor input, Tensor? labels) => network switch
+    {
+        nn.Module<Tensor, Tensor, Tensor> conditional => conditional.call(input, labels
+            ?? throw new ArgumentException($"{network.GetName()} is class-conditional: labels are required.")),
+        nn.Module<Tensor, Tensor> plain => plain.call(input),
+        _ => throw new ArgumentException($"{network.GetName()} is not a GAN network."),
     };
 
     public static long ParameterCount(nn.Module module) => module.parameters().Sum(p => p.numel());

@@ -11,52 +11,60 @@ using static TorchSharp.torch;
 namespace GanService.Gan.Training;
 
 /// <summary>
-/// The course's alternating loop over a <see cref="TrainingPlan"/>: a real batch and a fake batch update D, then
-/// fresh fakes update G through the frozen D. One dispose scope per step; all randomness comes from one seeded
-/// generator whose state travels in the checkpoint, so a resumed run continues exactly as if never stopped.
+/// The course's alternating loop over a <see cref="TrainingPlan"/>: real and fake batches update D (n times for a
+/// critic), then fresh fakes update G through the frozen D. Optional: gradient penalty, R1, DiffAugment, an EMA of
+/// G, class labels. One dispose scope per update; all randomness comes from one seeded generator whose state travels
+/// in the checkpoint, so a resumed run continues exactly as if never stopped.
 /// </summary>
 public sealed class GanTrainer : IDisposable
 {
-    private const string GeneratorEntry = "generator.bin", DiscriminatorEntry = "discriminator.bin";
+    internal const string GeneratorEntry = "generator.bin", EmaEntry = "generator-ema.bin", DiscriminatorEntry = "discriminator.bin";
     private const string GeneratorOptimizerEntry = "optimizer-generator.bin", DiscriminatorOptimizerEntry = "optimizer-discriminator.bin";
     private const string RngEntry = "rng.bin", PreviewEntry = "preview-latents.bin";
 
-    private readonly ImageDataset data;
     private readonly Device device;
-    private readonly nn.Module<Tensor, Tensor> generator;
-    private readonly nn.Module<Tensor, Tensor> discriminator;
-    private readonly Adam generatorOptimizer;
-    private readonly Adam discriminatorOptimizer;
+    private readonly nn.Module generator, discriminator;
+    private readonly ExponentialMovingAverage? ema;
+    private readonly Adam generatorOptimizer, discriminatorOptimizer;
     private readonly IAdversarialLoss loss;
     private readonly BatchSampler sampler;
     private readonly BatchPrefetcher batches;
     private readonly torch.Generator rng;
     private readonly Tensor previewLatents;
+    private readonly IReadOnlyList<string> augment;
 
     private GanTrainer(TrainingPlan plan, ImageDataset data, Device device)
     {
-        if (data.Channels != plan.Model.Channels || data.ImageSize != plan.Model.ImageSize)
+        var model = plan.Model;
+        if (data.Channels != model.Channels || data.ImageSize != model.ImageSize)
             throw new ArgumentException(
-                $"The data is {data.ImageSize}x{data.ImageSize}x{data.Channels} but the model wants {plan.Model.ImageSize}x{plan.Model.ImageSize}x{plan.Model.Channels}.",
-                nameof(data));
+                $"The data is {data.ImageSize}x{data.ImageSize}x{data.Channels} but the model wants {model.ImageSize}x{model.ImageSize}x{model.Channels}.", nameof(data));
+        if (model.Conditional && (data.Labels is null || data.Labels.Max() >= model.Classes))
+            throw new ArgumentException($"A class-conditional model needs labelled data with at most {model.Classes} classes.", nameof(data));
         Plan = plan;
-        this.data = data;
         this.device = device;
         loss = AdversarialLosses.Create(plan.Loss);
+        augment = plan.AugmentPolicies;
         sampler = new BatchSampler(plan.Seed, data.Count, plan.BatchSize);
-        batches = new BatchPrefetcher(data, sampler, device, plan.Steps);
+        batches = new BatchPrefetcher(data, sampler, device, (long)plan.Steps * plan.CriticSteps, withLabels: model.Conditional);
         rng = new torch.Generator((ulong)plan.Seed);
-        generator = GanNetworks.Generator(plan.Model);
-        discriminator = GanNetworks.Discriminator(plan.Model);
+        generator = GanNetworks.Generator(model);
+        discriminator = GanNetworks.Discriminator(model);
         Dcgan.Initialize(generator, rng);
         Dcgan.Initialize(discriminator, rng);
         generator.to(device);
         discriminator.to(device);
+        if (plan.EmaDecay > 0)
+        {
+            ema = new ExponentialMovingAverage(generator, GanNetworks.Generator(model).to(device), plan.EmaDecay);
+            ema.Reset();
+            ema.Shadow.eval();
+        }
         var o = plan.Optimizer;
         generatorOptimizer = optim.Adam(generator.parameters(), o.GeneratorLearningRate, o.Beta1, o.Beta2);
         discriminatorOptimizer = optim.Adam(discriminator.parameters(), o.DiscriminatorLearningRate, o.Beta1, o.Beta2);
         using var previewRng = new torch.Generator((ulong)plan.Seed ^ 0x9E3779B97F4A7C15UL);
-        previewLatents = randn([plan.PreviewCount, plan.Model.LatentSize], generator: previewRng);
+        previewLatents = randn([plan.PreviewCount, model.LatentSize], generator: previewRng);
     }
 
     public TrainingPlan Plan { get; }
@@ -77,6 +85,7 @@ public sealed class GanTrainer : IDisposable
         {
             trainer.generator.load(reader.Entry(GeneratorEntry));
             trainer.discriminator.load(reader.Entry(DiscriminatorEntry));
+            trainer.ema?.Shadow.load(reader.Entry(EmaEntry));
             trainer.generatorOptimizer.load_state_dict(new BinaryReader(reader.Entry(GeneratorOptimizerEntry)));
             trainer.discriminatorOptimizer.load_state_dict(new BinaryReader(reader.Entry(DiscriminatorOptimizerEntry)));
             using (var state = Tensor.Load(reader.Entry(RngEntry))) trainer.rng.set_state(state);
@@ -110,35 +119,70 @@ public sealed class GanTrainer : IDisposable
     private TrainingProgress TrainStep()
     {
         var clock = Stopwatch.StartNew();
-        // Built on another thread, so outside this step's dispose scope: disposed here.
-        using var real = batches.Take(Step);
-        using var scope = NewDisposeScope();
-
-        discriminatorOptimizer.zero_grad();
-        var fake = generator.call(Latents());
-        var realLogits = discriminator.call(real);
-        var fakeLogits = discriminator.call(fake.detach());
-        var discriminatorLoss = loss.Discriminator(realLogits, fakeLogits);
-        discriminatorLoss.backward();
-        discriminatorOptimizer.step();
-
-        Freeze(discriminator, true);
-        generatorOptimizer.zero_grad();
-        var generatorLoss = loss.Generator(discriminator.call(generator.call(Latents())));
-        generatorLoss.backward();
-        generatorOptimizer.step();
-        Freeze(discriminator, false);
-
-        double dLoss = discriminatorLoss.item<float>(), gLoss = generatorLoss.item<float>();
+        double dLoss = 0, realScore = 0, fakeScore = 0, wait = 0;
+        for (int k = 0; k < Plan.CriticSteps; k++)
+        {
+            var (real, labels) = batches.Take(Step * Plan.CriticSteps + k);
+            wait += batches.LastWait.TotalMilliseconds;
+            // Built on another thread, so outside this update's dispose scope: disposed here.
+            using (real)
+            using (labels)
+            using (NewDisposeScope())
+                (dLoss, realScore, fakeScore) = DiscriminatorUpdate(real, labels);
+        }
+        double gLoss;
+        using (NewDisposeScope()) gLoss = GeneratorUpdate();
         if (!double.IsFinite(dLoss) || !double.IsFinite(gLoss))
             throw new TrainingDivergedException(Step + 1, $"discriminator loss {dLoss}, generator loss {gLoss}");
-        double realScore = realLogits.detach().sigmoid().mean().item<float>();
-        double fakeScore = fakeLogits.detach().sigmoid().mean().item<float>();
-        long epoch = sampler.EpochOf(Step);
+        long epoch = sampler.EpochOf(Step * Plan.CriticSteps);
         Step++;
         return new TrainingProgress(Step, Plan.Steps, epoch, dLoss, gLoss, realScore, fakeScore,
-            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), batches.LastWait.TotalMilliseconds);
+            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), wait);
     }
+
+    private (double Loss, double RealScore, double FakeScore) DiscriminatorUpdate(Tensor real, Tensor? labels)
+    {
+        discriminatorOptimizer.zero_grad();
+        Tensor fake;
+        // Fakes for D carry the real batch's labels; no graph through G is needed here.
+        using (no_grad()) fake = GanNetworks.Call(generator, Latents(), labels);
+        var realLogits = Discriminate(real, labels);
+        var fakeLogits = Discriminate(fake, labels);
+        var total = loss.Discriminator(realLogits, fakeLogits);
+        if (Plan.GradientPenalty > 0)
+            total = total + Penalties.GradientPenalty(x => Discriminate(x, labels), real, fake, Plan.GradientPenalty, rng);
+        if (Plan.R1 > 0)
+            total = total + Penalties.R1(x => Discriminate(x, labels), real, Plan.R1);
+        total.backward();
+        discriminatorOptimizer.step();
+        return (total.item<float>(), Score(realLogits), Score(fakeLogits));
+    }
+
+    private double GeneratorUpdate()
+    {
+        Freeze(discriminator, true);
+        try
+        {
+            generatorOptimizer.zero_grad();
+            var labels = Plan.Model.Conditional ? randint(0, Plan.Model.Classes, [Plan.BatchSize], generator: rng).to(device) : null;
+            var generatorLoss = loss.Generator(Discriminate(GanNetworks.Call(generator, Latents(), labels), labels));
+            generatorLoss.backward();
+            generatorOptimizer.step();
+            ema?.Update();
+            return generatorLoss.item<float>();
+        }
+        finally
+        {
+            Freeze(discriminator, false);
+        }
+    }
+
+    private Tensor Discriminate(Tensor images, Tensor? labels) =>
+        GanNetworks.Call(discriminator, augment.Count > 0 ? DiffAugment.Apply(images, augment, rng) : images, labels);
+
+    /// <summary>Mean D probability for BCE-style losses; the mean raw score for the others, whose outputs are not logits.</summary>
+    private double Score(Tensor logits) =>
+        (Plan.Loss is AdversarialLosses.NonSaturatingBce or AdversarialLosses.MinimaxBce ? logits.detach().sigmoid() : logits.detach()).mean().item<float>();
 
     private Tensor Latents() => randn([Plan.BatchSize, Plan.Model.LatentSize], generator: rng).to(device);
 
@@ -147,35 +191,43 @@ public sealed class GanTrainer : IDisposable
         foreach (var parameter in module.parameters()) parameter.requires_grad = !frozen;
     }
 
-    /// <summary>The generator's images for the fixed preview latents, as a PNG grid (eval mode, no grad).</summary>
+    /// <summary>The generator's (or its EMA's) images for the fixed preview latents, as a PNG grid.</summary>
     public byte[] PreviewPng(int columns = 4)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        generator.eval();
+        var network = ema?.Shadow ?? generator;
+        bool wasTraining = network.training;
+        network.eval();
         try
         {
-            return ImageGrid.EncodePng(generator.call(previewLatents.to(device)), columns);
+            var labels = Plan.Model.Conditional ? PreviewLabels(Plan.PreviewCount, Plan.Model.Classes).to(device) : null;
+            return ImageGrid.EncodePng(GanNetworks.Call(network, previewLatents.to(device), labels), columns);
         }
         finally
         {
-            generator.train();
+            network.train(wasTraining);
         }
     }
+
+    /// <summary>Class of each preview or default sample: 0, 1, ..., classes - 1, 0, 1, ...</summary>
+    public static Tensor PreviewLabels(int count, int classes) => arange(count, ScalarType.Int64).remainder(classes);
 
     /// <summary>Serialises everything a resume needs into one bundle.</summary>
     public byte[] Checkpoint()
     {
-        var manifest = new CheckpointManifest(CheckpointBundle.Format, Plan, Step, sampler.EpochOf(Math.Max(Step - 1, 0)), DateTimeOffset.UtcNow);
-        return CheckpointBundle.Write(manifest,
-        [
+        var manifest = new CheckpointManifest(CheckpointBundle.Format, Plan, Step, sampler.EpochOf(Math.Max(Step - 1, 0) * Plan.CriticSteps), DateTimeOffset.UtcNow);
+        var entries = new List<(string, Action<Stream>)>
+        {
             (GeneratorEntry, s => Write(s, w => generator.save(w))),
             (DiscriminatorEntry, s => Write(s, w => discriminator.save(w))),
             (GeneratorOptimizerEntry, s => Write(s, generatorOptimizer.save_state_dict)),
             (DiscriminatorOptimizerEntry, s => Write(s, discriminatorOptimizer.save_state_dict)),
             (RngEntry, s => { using var state = rng.get_state(); Write(s, state.Save); }),
             (PreviewEntry, s => Write(s, previewLatents.Save)),
-        ]);
+        };
+        if (ema is not null) entries.Add((EmaEntry, s => Write(s, w => ema.Shadow.save(w))));
+        return CheckpointBundle.Write(manifest, entries);
     }
 
     // TorchSharp's Stream overloads close the stream; a BinaryWriter left open does not.
@@ -189,13 +241,12 @@ public sealed class GanTrainer : IDisposable
     /// <summary>The generator's weights, for comparing runs.</summary>
     public IReadOnlyDictionary<string, Tensor> GeneratorState() => generator.state_dict();
 
-    internal static string GeneratorEntryName => GeneratorEntry;
-
     public void Dispose()
     {
         batches.Dispose();
         generator.Dispose();
         discriminator.Dispose();
+        ema?.Dispose();
         generatorOptimizer.Dispose();
         discriminatorOptimizer.Dispose();
         previewLatents.Dispose();

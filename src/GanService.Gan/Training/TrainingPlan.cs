@@ -1,10 +1,18 @@
 namespace GanService.Gan.Training;
 
-/// <summary>The network recipe: which family and at which image geometry.</summary>
-public sealed record ModelRecipe(string Family = ModelRecipe.Dcgan, int ImageSize = 28, int Channels = 1, int LatentSize = 100)
+/// <summary>
+/// The network recipe: which family, at which image geometry; <paramref name="Classes"/> for class-conditional
+/// families; <paramref name="Normalization"/> of the discriminator: batch norm, none (a WGAN-GP critic) or spectral.
+/// </summary>
+public sealed record ModelRecipe(
+    string Family = ModelRecipe.Dcgan, int ImageSize = 28, int Channels = 1, int LatentSize = 100,
+    int Classes = 0, string Normalization = ModelRecipe.BatchNorm)
 {
-    public const string Dcgan = "dcgan";
-    public static readonly IReadOnlyList<string> Families = [Dcgan];
+    public const string Dcgan = "dcgan", ConditionalDcgan = "conditional-dcgan";
+    public const string BatchNorm = "batch", NoNorm = "none", SpectralNorm = "spectral";
+    public static readonly IReadOnlyList<string> Families = [Dcgan, ConditionalDcgan];
+    public static readonly IReadOnlyList<string> Normalizations = [BatchNorm, NoNorm, SpectralNorm];
+    public bool Conditional => Family == ConditionalDcgan;
     public static readonly IReadOnlyList<int> ImageSizes = [28, 32, 64];
     public static readonly IReadOnlyList<int> ChannelCounts = [1, 3];
 }
@@ -26,4 +34,22 @@ public sealed record TrainingPlan(
     int BatchSize = 64,
     string Loss = Losses.AdversarialLosses.NonSaturatingBce,
     long Seed = 0,
-    int PreviewCount = 16);
+    int PreviewCount = 16)
+{
+    /// <summary>Discriminator (critic) updates per generator update; WGAN-GP uses 5.</summary>
+    public int CriticSteps { get; init; } = 1;
+
+    /// <summary>Gradient-penalty weight lambda (WGAN-GP uses 10); 0 is off.</summary>
+    public double GradientPenalty { get; init; }
+
+    /// <summary>R1 penalty weight gamma on real data; 0 is off.</summary>
+    public double R1 { get; init; }
+
+    /// <summary>Decay of the generator's exponential moving average (e.g. 0.999); 0 is off.</summary>
+    public double EmaDecay { get; init; }
+
+    /// <summary>DiffAugment policies, comma-separated: color, translation, cutout; empty is off.</summary>
+    public string Augment { get; init; } = "";
+
+    public IReadOnlyList<string> AugmentPolicies => Augment.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

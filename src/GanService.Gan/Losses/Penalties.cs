@@ -1,0 +1,30 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GanService.Gan.Losses;
+
+/// <summary>Gradient regularisers of the discriminator.</summary>
+public static class Penalties
+{
+    /// <summary>
+    /// WGAN-GP: lambda * E[(||grad D(x_hat)|| - 1)^2] at x_hat = eps * real + (1 - eps) * fake, with one eps per
+    /// sample drawn uniformly from [0, 1]. The norm is taken as sqrt(sum + 1e-12) so its gradient at zero is finite.
+    /// </summary>
+    public static Tensor GradientPenalty(Func<Tensor, Tensor> critic, Tensor real, Tensor fake, double lambda, torch.Generator rng)
+    {
+        var epsilon = rand([real.shape[0], 1, 1, 1], generator: rng).to(real.device);
+        var mixed = (epsilon * real.detach() + (1 - epsilon) * fake.detach()).requires_grad_(true);
+        var scores = critic(mixed);
+        var gradient = autograd.grad([scores.sum()], [mixed], create_graph: true)[0];
+        var norm = (gradient.flatten(1).square().sum(1) + 1e-12).sqrt();
+        return lambda * (norm - 1).square().mean();
+    }
+
+    /// <summary>R1: gamma / 2 * E[||grad D(real)||^2], penalising the discriminator's slope on real data.</summary>
+    public static Tensor R1(Func<Tensor, Tensor> discriminator, Tensor real, double gamma)
+    {
+        var x = real.detach().requires_grad_(true);
+        var gradient = autograd.grad([discriminator(x).sum()], [x], create_graph: true)[0];
+        return gamma / 2 * gradient.flatten(1).square().sum(1).mean();
+    }
+}
