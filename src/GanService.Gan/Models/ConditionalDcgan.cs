@@ -6,56 +6,45 @@ using static TorchSharp.torch.nn;
 namespace GanService.Gan.Models;
 
 /// <summary>
-/// The course's class-conditional generator: the label is embedded (50 values), projected to one b x b map and
-/// stacked onto the projected latent before the DCGAN upsampling.
+/// The class-conditional generator: the label is embedded (50 values) and joined to the latent, so every layer of
+/// the DCGAN generator sees the class.
 /// </summary>
 public sealed class ConditionalDcganGenerator : Module<Tensor, Tensor, Tensor>
 {
     public const int EmbeddingSize = 50;
     private readonly DcganGenerator body;
     private readonly Embedding embedding;
-    private readonly Linear labelMap;
-    private readonly long baseSize;
 
     public ConditionalDcganGenerator(ModelRecipe recipe) : base("conditional_dcgan_generator")
     {
-        baseSize = Dcgan.Geometry(recipe.ImageSize).BaseSize;
-        body = new DcganGenerator(recipe, extraChannels: 1);
+        body = new DcganGenerator(recipe with { LatentSize = recipe.LatentSize + EmbeddingSize });
         embedding = Embedding(recipe.Classes, EmbeddingSize);
-        labelMap = Linear(EmbeddingSize, baseSize * baseSize);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor latent, Tensor labels)
-    {
-        var map = labelMap.call(embedding.call(labels)).view(-1, 1, baseSize, baseSize);
-        return body.Decode(cat([body.Project(latent), map], 1));
-    }
+    public override Tensor forward(Tensor latent, Tensor labels) => body.call(cat([latent, embedding.call(labels)], 1));
 }
 
 /// <summary>
-/// The course's class-conditional discriminator: the label is embedded, projected to one H x W map and stacked
-/// onto the image as an extra input channel.
+/// The class-conditional discriminator with a projection (Miyato and Koyama 2018): the DCGAN features h give
+/// logit = w.h + b + embed(y).h, so the class enters as an inner product rather than as an input channel; it
+/// learns the condition far sooner.
 /// </summary>
 public sealed class ConditionalDcganDiscriminator : Module<Tensor, Tensor, Tensor>
 {
     private readonly DcganDiscriminator body;
-    private readonly Embedding embedding;
-    private readonly Linear labelMap;
-    private readonly long size;
+    private readonly Embedding projection;
 
     public ConditionalDcganDiscriminator(ModelRecipe recipe) : base("conditional_dcgan_discriminator")
     {
-        size = recipe.ImageSize;
-        body = new DcganDiscriminator(recipe, extraChannels: 1);
-        embedding = Embedding(recipe.Classes, ConditionalDcganGenerator.EmbeddingSize);
-        labelMap = Linear(ConditionalDcganGenerator.EmbeddingSize, size * size);
+        body = new DcganDiscriminator(recipe);
+        projection = Embedding(recipe.Classes, body.FeatureSize);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor images, Tensor labels)
     {
-        var map = labelMap.call(embedding.call(labels)).view(-1, 1, size, size);
-        return body.call(cat([images, map], 1));
+        var h = body.Features(images);
+        return body.Classify(h) + (projection.call(labels) * h).sum(1);
     }
 }

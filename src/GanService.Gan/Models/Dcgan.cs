@@ -75,11 +75,19 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
             features.append(LeakyReLU(0.2));
         }
         features.append(Flatten());
+        FeatureSize = F * finalSize * finalSize;
         classifier = spectral ? new SpectralLinear(F * finalSize * finalSize, 1) : Linear(F * finalSize * finalSize, 1);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor images) => classifier.call(features.call(images)).squeeze(1);
+    /// <summary>The flattened features the final dense layer reads.</summary>
+    public Tensor Features(Tensor images) => features.call(images);
+
+    public Tensor Classify(Tensor features) => classifier.call(features).squeeze(1);
+
+    public long FeatureSize { get; }
+
+    public override Tensor forward(Tensor images) => Classify(Features(images));
 }
 
 public static class Dcgan

@@ -25,7 +25,8 @@ public static class SpectralNorm
                 v = nn.functional.normalize(matrix.t().mv(u), dim: 0, eps: 1e-12);
             }
         }
-        var sigma = u.dot(matrix.mv(v));
+        // Copies: a second forward in the same step updates u in place, which must not touch this one's graph.
+        var sigma = u.clone().dot(matrix.mv(v.clone()));
         return weight / sigma;
     }
 
