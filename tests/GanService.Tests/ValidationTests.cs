@@ -50,6 +50,13 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"beta1":1}}""", "training.beta1" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"loss":"wasserstein-typo"}}""", "training.loss" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"checkpointEvery":0}""", "checkpointEvery" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"layer"}}""", "model.normalization" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"batch"},"training":{"loss":"wgan-gp"}}""", "model.normalization" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"criticSteps":0}}""", "training.criticSteps" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"gradientPenalty":-1}}""", "training.gradientPenalty" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"r1":5000}}""", "training.r1" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"ema":1}}""", "training.ema" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"augment":"color,blur"}}""", "training.augment" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"device":"tpu"}""", "device" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"learningRate":"fast"}}""", "training.learningRate" },
         { """{"dataset":"synthetic","model":{"family":"dcgan","imageSize":"big"}}""", "model.imageSize" },
@@ -159,7 +166,7 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
                      "/api/datasets", "/api/datasets/{id}", "/api/datasets/{id}/preview.png" })
             Assert.Contains(path, paths);
         var samples = document["paths"]!["/api/generators/{jobId}/samples.png"]!["get"]!;
-        Assert.Equal(["jobId", "count", "columns", "seed", "step"], samples["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
+        Assert.Equal(["jobId", "count", "columns", "seed", "step", "label"], samples["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
         var upload = document["paths"]!["/api/datasets"]!["post"]!["requestBody"]!["content"]!["multipart/form-data"]!;
         Assert.NotNull(upload["schema"]);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/swagger/index.html")).StatusCode);

@@ -27,6 +27,9 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFacto
     /// <summary>On this host already, or downloadable from a configured mirror.</summary>
     public bool IsAvailable(string name) => BuiltInDatasets.Locate(name, Directories) is not null || downloader.CanDownload(name);
 
+    /// <summary>Classes of a built-in's labels: the quadrants of the synthetic blobs, ten digits, garments or objects.</summary>
+    public int ClassCount(string name) => name == SyntheticBlobs.Name ? SyntheticBlobs.Classes : IsKnown(name) ? 10 : 0;
+
     /// <summary>Items available for training, where known without loading.</summary>
     public int? ItemCount(string name) => name == SyntheticBlobs.Name ? SyntheticBlobs.DefaultCount : null;
 

@@ -32,6 +32,9 @@ public static class DatasetMapping
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    public static int ClassCount(Dataset d) =>
+        d.Kind == DatasetKind.Labelled ? (JsonSerializer.Deserialize<List<ClassCount>>(d.Classes, Json)?.Count ?? 0) : 0;
+
     public static string SerializeClasses(IReadOnlyList<ClassCount> classes) => JsonSerializer.Serialize(classes, Json);
 
     public static DatasetResponse ToResponse(this Dataset d, IReadOnlyList<string>? skipped = null) => new(

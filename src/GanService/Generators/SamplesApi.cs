@@ -36,30 +36,39 @@ public static class SamplesApi
 
     private static Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>> Samples(
         Guid jobId, [AsParameters] SamplingServices services, HttpContext http, CancellationToken ct,
-        [FromQuery] int count = 16, [FromQuery] int? columns = null, [FromQuery] long? seed = null, [FromQuery] long? step = null)
+        [FromQuery] int count = 16, [FromQuery] int? columns = null, [FromQuery] long? seed = null, [FromQuery] long? step = null,
+        [FromQuery] string? label = null)
     {
         var errors = new Dictionary<string, string[]>();
         if (count is < 1 or > MaxCount) errors["count"] = [$"Must be between 1 and {MaxCount}."];
         int cols = columns ?? (int)Math.Ceiling(Math.Sqrt(Math.Clamp(count, 1, MaxCount)));
         if (cols is < 1 or > MaxColumns) errors["columns"] = [$"Must be between 1 and {MaxColumns}."];
-        return Render(jobId, services, http, errors, "grid", count, cols, seed, step, ct);
+        return Render(jobId, services, http, errors, "grid", count, cols, seed, step, label, ct);
     }
 
     private static Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>> Image(
         Guid jobId, [AsParameters] SamplingServices services, HttpContext http, CancellationToken ct,
-        [FromQuery] long? seed = null, [FromQuery] long? step = null) =>
-        Render(jobId, services, http, [], "image", 1, 1, seed, step, ct);
+        [FromQuery] long? seed = null, [FromQuery] long? step = null, [FromQuery] string? label = null) =>
+        Render(jobId, services, http, [], "image", 1, 1, seed, step, label, ct);
 
     private static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>> Render(
         Guid jobId, SamplingServices services, HttpContext http, Dictionary<string, string[]> errors,
-        string kind, int count, int columns, long? seed, long? step, CancellationToken ct)
+        string kind, int count, int columns, long? seed, long? step, string? label, CancellationToken ct)
     {
         if (seed < 0) errors["seed"] = ["Must be zero or positive."];
         if (step < 0) errors["step"] = ["Must be zero or positive."];
+        var labels = ParseLabels(label, errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var db = services.Db;
-        if (!await db.Jobs.AnyAsync(j => j.Id == jobId, ct)) return Problems.JobNotFound(jobId);
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).SingleOrDefaultAsync(ct);
+        if (job is null) return Problems.JobNotFound(jobId);
+        var model = job.Spec().Model;
+        if (labels is not null && !model.Conditional)
+            errors["label"] = [$"This generator ({model.Family}) is not class-conditional; leave label out."];
+        else if (labels is not null && labels.FirstOrDefault(l => l >= model.Classes, -1) is var bad && bad >= 0)
+            errors["label"] = [$"Class {bad} does not exist; this generator knows classes 0 to {model.Classes - 1}."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         var checkpoints = db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId);
         var chosen = await (step is null ? checkpoints.OrderByDescending(c => c.Step) : checkpoints.Where(c => c.Step == step))
             .Select(c => new { c.Step, c.Sha256 }).FirstOrDefaultAsync(ct);
@@ -70,7 +79,7 @@ public static class SamplesApi
                 : Problems.NotFound("No such checkpoint.", $"Job {jobId} has no checkpoint at step {step}.");
 
         long usedSeed = seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
-        var etag = new EntityTagHeaderValue($"\"{Tag(chosen.Sha256, kind, count, columns, usedSeed)}\"");
+        var etag = new EntityTagHeaderValue($"\"{Tag(chosen.Sha256, kind, count, columns, usedSeed, label)}\"");
         var headers = http.Response.Headers;
         headers["X-Seed"] = usedSeed.ToString();
         headers["X-Checkpoint-Step"] = chosen.Step.ToString();
@@ -86,7 +95,9 @@ public static class SamplesApi
         if (lease is null)
             return Problems.Conflict("The checkpoint is damaged.",
                 $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum; sample an earlier step.");
-        var png = lease.Sampler.SamplePng(usedSeed, count, columns, padding: kind == "image" ? 0 : ImageGrid.DefaultPadding);
+        // One row per listed class: row r shows class labels[r % n].
+        var perImage = labels?.Count > 0 ? Enumerable.Range(0, count).Select(i => labels[i / columns % labels.Count]).ToList() : null;
+        var png = lease.Sampler.SamplePng(usedSeed, count, columns, padding: kind == "image" ? 0 : ImageGrid.DefaultPadding, perImage);
         return TypedResults.File(png, "image/png", entityTag: seed is null ? null : etag);
     }
 
@@ -105,8 +116,26 @@ public static class SamplesApi
         }
     }
 
-    private static string Tag(string checkpointSha, string kind, int count, int columns, long seed) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{checkpointSha}|{kind}|{count}|{columns}|{seed}")))[..32];
+    private static string Tag(string checkpointSha, string kind, int count, int columns, long seed, string? label) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{checkpointSha}|{kind}|{count}|{columns}|{seed}|{label}")))[..32];
+
+    /// <summary><c>label=3</c>, or <c>label=0,1,2</c> for one row per listed class.</summary>
+    private static List<int>? ParseLabels(string? label, Dictionary<string, string[]> errors)
+    {
+        if (label is null) return null;
+        var parts = label.Split(',', StringSplitOptions.TrimEntries);
+        var labels = new List<int>();
+        foreach (var part in parts)
+        {
+            if (!int.TryParse(part, out var value) || value < 0 || value > 1000)
+            {
+                errors["label"] = [$"'{label}' is not a class number or a comma-separated list of them."];
+                return null;
+            }
+            labels.Add(value);
+        }
+        return labels;
+    }
 
     public sealed record SamplingServices(GanDbContext Db, ICheckpointStore Store, GeneratorCache Cache);
 }

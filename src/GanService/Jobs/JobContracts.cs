@@ -12,11 +12,12 @@ public sealed record CreateJobRequest(
     long? Seed,
     string? Device);
 
-/// <param name="Family">The model family: <c>dcgan</c>.</param>
+/// <param name="Family">The model family: <c>dcgan</c>, or <c>conditional-dcgan</c> (needs a labelled dataset).</param>
 /// <param name="ImageSize">28, 32 or 64 pixels (default 28).</param>
 /// <param name="Channels">1 (grey) or 3 (RGB); default 1.</param>
 /// <param name="LatentSize">Length of the Gaussian latent z (default 100).</param>
-public sealed record ModelRequest(string? Family, int? ImageSize, int? Channels, int? LatentSize);
+/// <param name="Normalization">The discriminator's: <c>batch</c> (default), <c>none</c> (default for wgan-gp), <c>spectral</c>.</param>
+public sealed record ModelRequest(string? Family, int? ImageSize, int? Channels, int? LatentSize, string? Normalization = null);
 
 /// <param name="Steps">Training steps, each one D update and one G update (default 1000).</param>
 /// <param name="BatchSize">Images per batch (default 64).</param>
@@ -24,16 +25,31 @@ public sealed record ModelRequest(string? Family, int? ImageSize, int? Channels,
 /// <param name="GeneratorLearningRate">Overrides <c>learningRate</c> for G.</param>
 /// <param name="DiscriminatorLearningRate">Overrides <c>learningRate</c> for D.</param>
 /// <param name="Beta1">Adam beta1 (default 0.5).</param>
-/// <param name="Loss">The adversarial loss: <c>bce</c> (non-saturating).</param>
+/// <param name="Loss">The adversarial loss: <c>bce</c> (non-saturating; default), <c>bce-minimax</c>, <c>lsgan</c>, <c>wgan-gp</c>, <c>hinge</c>.</param>
+/// <param name="CriticSteps">Discriminator updates per generator update, 1 to 10 (default 1; 5 for wgan-gp).</param>
+/// <param name="GradientPenalty">Gradient-penalty weight lambda, 0 to 1000 (default 0; 10 for wgan-gp).</param>
+/// <param name="R1">R1 penalty weight gamma on real data, 0 to 1000 (default 0, off).</param>
+/// <param name="Ema">Decay of the generator's moving average used for sampling, 0 (off, default) or up to 0.9999.</param>
+/// <param name="Augment">DiffAugment policies, comma-separated: color, translation, cutout (default none).</param>
 public sealed record TrainingRequest(
     int? Steps, int? BatchSize, double? LearningRate, double? GeneratorLearningRate,
-    double? DiscriminatorLearningRate, double? Beta1, string? Loss);
+    double? DiscriminatorLearningRate, double? Beta1, string? Loss,
+    int? CriticSteps = null, double? GradientPenalty = null, double? R1 = null, double? Ema = null, string? Augment = null);
 
 /// <summary>A job's recipe with every default filled in, as stored in <c>training_jobs.recipe</c>.</summary>
 public sealed record JobSpec(string Name, string Dataset, ModelRecipe Model, OptimizerRecipe Optimizer, string Loss,
     int Steps, int BatchSize, int CheckpointEvery, long Seed, string Device)
 {
-    public TrainingPlan ToPlan() => new(Model, Optimizer, Steps, BatchSize, Loss, Seed);
+    public int CriticSteps { get; init; } = 1;
+    public double GradientPenalty { get; init; }
+    public double R1 { get; init; }
+    public double EmaDecay { get; init; }
+    public string Augment { get; init; } = "";
+
+    public TrainingPlan ToPlan() => new(Model, Optimizer, Steps, BatchSize, Loss, Seed)
+    {
+        CriticSteps = CriticSteps, GradientPenalty = GradientPenalty, R1 = R1, EmaDecay = EmaDecay, Augment = Augment,
+    };
 }
 
 public sealed record JobResponse(
@@ -61,7 +77,8 @@ public sealed record JobResponse(
     JobLinks Links);
 
 public sealed record JobTrainingResponse(int Steps, int BatchSize, double GeneratorLearningRate,
-    double DiscriminatorLearningRate, double Beta1, double Beta2, string Loss);
+    double DiscriminatorLearningRate, double Beta1, double Beta2, string Loss,
+    int CriticSteps, double GradientPenalty, double R1, double Ema, string Augment);
 
 public sealed record LatestMetrics(double DiscriminatorLoss, double GeneratorLoss, double RealScore, double FakeScore, double ImagesPerSecond);
 

@@ -23,7 +23,8 @@ public static class JobMapping
             : job.IsFinished ? 0 : null;
         return new JobResponse(job.Id, job.Name, job.Status, job.Dataset, job.DatasetSha256, spec.Model,
             new JobTrainingResponse(spec.Steps, spec.BatchSize, spec.Optimizer.GeneratorLearningRate,
-                spec.Optimizer.DiscriminatorLearningRate, spec.Optimizer.Beta1, spec.Optimizer.Beta2, spec.Loss),
+                spec.Optimizer.DiscriminatorLearningRate, spec.Optimizer.Beta1, spec.Optimizer.Beta2, spec.Loss,
+                spec.CriticSteps, spec.GradientPenalty, spec.R1, spec.EmaDecay, spec.Augment),
             spec.CheckpointEvery, job.Seed, job.Device, job.Step, job.TotalSteps,
             job.TotalSteps == 0 ? 0 : Math.Round(100.0 * job.Step / job.TotalSteps, 2), eta, latest, job.Error,
             job.Attempts, job.Worker, job.CreatedAt, job.StartedAt, job.FinishedAt, links);

@@ -63,6 +63,27 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         if (!double.IsFinite(beta1) || beta1 is < 0 or >= 1) Fail("training.beta1", "Must be a finite number in [0, 1).");
         var loss = training?.Loss?.Trim().ToLowerInvariant() ?? AdversarialLosses.NonSaturatingBce;
         if (!AdversarialLosses.Names.Contains(loss)) Fail("training.loss", $"Unknown loss '{loss}'. Known: {string.Join(", ", AdversarialLosses.Names)}.");
+        bool wasserstein = loss == AdversarialLosses.Wasserstein;
+        var normalization = request.Model?.Normalization?.Trim().ToLowerInvariant() ?? (wasserstein ? ModelRecipe.NoNorm : ModelRecipe.BatchNorm);
+        if (!ModelRecipe.Normalizations.Contains(normalization)) Fail("model.normalization", $"Use {string.Join(", ", ModelRecipe.Normalizations)}.");
+        else if (wasserstein && normalization == ModelRecipe.BatchNorm)
+            Fail("model.normalization", "A WGAN-GP critic must not use batch norm: it couples the per-sample gradients the penalty constrains. Use none or spectral.");
+        int critic = training?.CriticSteps ?? (wasserstein ? 5 : 1);
+        if (critic is < 1 or > 10) Fail("training.criticSteps", "Must be between 1 and 10.");
+        double penalty = Weight(training?.GradientPenalty, wasserstein ? 10 : 0, "training.gradientPenalty");
+        double r1 = Weight(training?.R1, 0, "training.r1");
+        double ema = training?.Ema ?? 0;
+        if (!double.IsFinite(ema) || ema is < 0 or >= 1) Fail("training.ema", "Must be 0 (off) or a decay below 1, such as 0.999.");
+        var policies = (training?.Augment ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.ToLowerInvariant()).Distinct().ToList();
+        if (policies.Except(DiffAugment.Policies).FirstOrDefault() is { } unknownPolicy)
+            Fail("training.augment", $"Unknown policy '{unknownPolicy}'; use {string.Join(", ", DiffAugment.Policies)}, comma-separated.");
+        int classes = 0;
+        if (family == ModelRecipe.ConditionalDcgan && dataset is not null && !errors.ContainsKey("dataset"))
+        {
+            classes = uploaded is not null ? DatasetMapping.ClassCount(uploaded) : datasets.ClassCount(dataset);
+            if (classes < 2) Fail("model.family", $"A conditional-dcgan needs a labelled dataset; '{dataset}' has no classes.");
+        }
 
         int checkpointEvery = request.CheckpointEvery ?? Math.Max(1, steps / 10);
         if (checkpointEvery < 1) Fail("checkpointEvery", "Must be at least 1 step.");
@@ -75,9 +96,19 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         // A seed is always recorded, so every run can be reproduced afterwards.
         long seed = request.Seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
         name = string.IsNullOrEmpty(name) ? $"{family}-{dataset}-{imageSize}x{imageSize}x{channels}" : name;
-        var spec = new JobSpec(name, dataset!, new ModelRecipe(family!, imageSize, channels, latent),
-            new OptimizerRecipe(glr, dlr, beta1), loss, steps, batch, Math.Min(checkpointEvery, steps), seed, device);
+        var spec = new JobSpec(name, dataset!, new ModelRecipe(family!, imageSize, channels, latent, classes, normalization),
+            new OptimizerRecipe(glr, dlr, beta1), loss, steps, batch, Math.Min(checkpointEvery, steps), seed, device)
+        {
+            CriticSteps = critic, GradientPenalty = penalty, R1 = r1, EmaDecay = ema, Augment = string.Join(",", policies),
+        };
         return (spec, errors);
+
+        double Weight(double? value, double fallback, string field)
+        {
+            if (value is null) return fallback;
+            if (!double.IsFinite(value.Value) || value < 0 || value > 1000) Fail(field, "Must be a finite number from 0 (off) to 1000.");
+            return value.Value;
+        }
 
         double Rate(double? value, double fallback, string field)
         {

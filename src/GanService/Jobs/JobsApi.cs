@@ -32,7 +32,7 @@ public static class JobsApi
     {
         var uploaded = Guid.TryParse(request.Dataset?.Trim(), out var datasetId)
             ? await db.Datasets.AsNoTracking().Where(d => d.Id == datasetId)
-                .Select(d => new Dataset { Id = d.Id, Name = d.Name, Format = d.Format, Kind = d.Kind, ItemCount = d.ItemCount, Sha256 = d.Sha256, Classes = "", Bytes = Array.Empty<byte>() })
+                .Select(d => new Dataset { Id = d.Id, Name = d.Name, Format = d.Format, Kind = d.Kind, ItemCount = d.ItemCount, Sha256 = d.Sha256, Classes = d.Classes, Bytes = Array.Empty<byte>() })
                 .SingleOrDefaultAsync(ct)
             : null;
         var (spec, errors) = validator.Validate(request, uploaded);
