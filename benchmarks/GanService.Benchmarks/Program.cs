@@ -15,7 +15,7 @@ namespace GanService.Benchmarks
         public static async Task Main(string[] args)
         {
             // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the service.
-            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data]   (starts a private PostgreSQL for the service part)
+            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families]   (starts a private PostgreSQL for the service part)
             bool tuned = TorchRuntime.TuneAllocator();
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
@@ -42,6 +42,17 @@ namespace GanService.Benchmarks
                     Console.WriteLine(service.Row("job in service", $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0}% (wall)"));
                 }
             }
+            if (args.Contains("families"))
+            {
+                Console.WriteLine();
+                Console.WriteLine("| family (library loop) | ms/step (median) | images/s | G parameters | D parameters |");
+                Console.WriteLine("|---|---:|---:|---:|---:|");
+                foreach (var (name, _) in TrainingBenchmark.Families)
+                {
+                    var r = TrainingBenchmark.Bare(28, 1, steps, name);
+                    Console.WriteLine($"| {r.Model} | {r.MedianMs:F1} | {64 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | {r.DiscriminatorParameters} |");
+                }
+            }
             if (connection is null) Console.WriteLine("\n(service rows skipped: GANSERVICE_BENCH_POSTGRES is not set; run benchmarks/run.sh)");
             DataBenchmark.Run(SharedData());
         }
@@ -58,6 +69,9 @@ namespace GanService.Benchmarks
 
     internal sealed record Result(string Model, double MedianMs, double WallSeconds, int BatchSize)
     {
+        public long GeneratorParameters { get; init; }
+        public long DiscriminatorParameters { get; init; }
+
         public string Row(string run, string overhead) =>
             $"| {run} | {Model} | {MedianMs:F1} | {BatchSize * 1000 / MedianMs:F0} | {WallSeconds:F1} | {overhead} |";
     }

@@ -16,21 +16,36 @@ internal static class TrainingBenchmark
     private const int Batch = 64, Warmup = 5;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
+    /// <summary>The recipes of the family table: each DCGAN variant at 28x28x1.</summary>
+    public static IReadOnlyList<(string Name, Func<TrainingPlan, TrainingPlan> Apply)> Families { get; } =
+    [
+        ("DCGAN, BCE", p => p),
+        ("conditional DCGAN, BCE", p => p with { Model = p.Model with { Family = ModelRecipe.ConditionalDcgan, Classes = SyntheticBlobs.Classes } }),
+        ("DCGAN, LSGAN + EMA", p => p with { Loss = "lsgan", EmaDecay = 0.999 }),
+        ("DCGAN, hinge + spectral norm", p => p with { Loss = "hinge", Model = p.Model with { Normalization = "spectral" } }),
+        ("DCGAN, WGAN-GP (5 critic steps)", p => p with { Loss = "wgan-gp", Model = p.Model with { Normalization = "none" }, CriticSteps = 5, GradientPenalty = 10 }),
+        ("DCGAN, BCE + R1 + DiffAugment", p => p with { R1 = 10, Augment = "color,translation,cutout" }),
+    ];
+
     /// <summary>The library alone: dataset, trainer, warm-up, timed steps and one checkpoint, as a job does them.</summary>
-    public static Result Bare(int size, int channels, int steps)
+    public static Result Bare(int size, int channels, int steps, string? family = null)
     {
         var plan = new TrainingPlan(new ModelRecipe(ImageSize: size, Channels: channels), new OptimizerRecipe(), Warmup + steps, Batch, Seed: 1);
+        if (family is not null) plan = Families.Single(f => f.Name == family).Apply(plan);
         var perStep = new List<double>();
+        long gParams = 0, dParams = 0;
         double wall = Stopwatches.Seconds(() =>
         {
             using var data = SyntheticBlobs.Create(size, channels, seed: 1);
             using var trainer = GanTrainer.Create(plan, data, CPU);
+            (gParams, dParams) = (trainer.GeneratorParameters, trainer.DiscriminatorParameters);
             trainer.Train(Warmup);
             trainer.Train(steps, new Collect(perStep));
             trainer.Checkpoint();
             trainer.PreviewPng();
         });
-        return new Result($"DCGAN {size}x{size}x{channels}", Stopwatches.Median(perStep), wall, Batch);
+        return new Result(family is null ? $"DCGAN {size}x{size}x{channels}" : $"{family}, {size}x{size}x{channels}", Stopwatches.Median(perStep), wall, Batch)
+            { GeneratorParameters = gParams, DiscriminatorParameters = dParams };
     }
 
     /// <summary>The same run submitted over HTTP to the real host (API and worker in one process).</summary>
