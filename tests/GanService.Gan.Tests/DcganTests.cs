@@ -93,7 +93,7 @@ public class DcganTests
         }
     }
 
-    private static (Tensor Input, Tensor Weights) Gradients(nn.Module module, Tensor input, Tensor? labels)
+    internal static (Tensor Input, Tensor Weights) Gradients(nn.Module module, Tensor input, Tensor? labels)
     {
         module.train();
         var x = input.detach().clone().requires_grad_(true);
@@ -105,7 +105,7 @@ public class DcganTests
         return (x.grad!, weights);
     }
 
-    private static void AssertClose(Tensor reference, Tensor actual, string what)
+    internal static void AssertClose(Tensor reference, Tensor actual, string what)
     {
         // Relative to the whole gradient's norm: float32 rounding through batch norm stays below about 2e-3, while the
         // broken kernel was off by up to 0.5 or NaN.

@@ -13,6 +13,7 @@ public static class GanNetworks
     {
         ModelRecipe.Dcgan => new DcganGenerator(recipe),
         ModelRecipe.ConditionalDcgan => new ConditionalDcganGenerator(recipe),
+        ModelRecipe.Pix2Pix => new UNetGenerator(recipe),
         _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
     };
 
@@ -20,6 +21,7 @@ public static class GanNetworks
     {
         ModelRecipe.Dcgan => new DcganDiscriminator(recipe),
         ModelRecipe.ConditionalDcgan => new ConditionalDcganDiscriminator(recipe),
+        ModelRecipe.Pix2Pix => new PatchDiscriminator(2 * recipe.Channels),
         _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
     };
 

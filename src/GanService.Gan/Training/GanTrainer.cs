@@ -16,7 +16,7 @@ namespace GanService.Gan.Training;
 /// G, class labels. One dispose scope per update; all randomness comes from one seeded generator whose state travels
 /// in the checkpoint, so a resumed run continues exactly as if never stopped.
 /// </summary>
-public sealed class GanTrainer : IDisposable
+public sealed class GanTrainer : Trainer
 {
     internal const string GeneratorEntry = "generator.bin", EmaEntry = "generator-ema.bin", DiscriminatorEntry = "discriminator.bin";
     private const string GeneratorOptimizerEntry = "optimizer-generator.bin", DiscriminatorOptimizerEntry = "optimizer-discriminator.bin";
@@ -33,7 +33,7 @@ public sealed class GanTrainer : IDisposable
     private readonly Tensor previewLatents;
     private readonly IReadOnlyList<string> augment;
 
-    private GanTrainer(TrainingPlan plan, ImageDataset data, Device device)
+    private GanTrainer(TrainingPlan plan, ImageDataset data, Device device) : base(plan)
     {
         var model = plan.Model;
         if (data.Channels != model.Channels || data.ImageSize != model.ImageSize)
@@ -41,7 +41,6 @@ public sealed class GanTrainer : IDisposable
                 $"The data is {data.ImageSize}x{data.ImageSize}x{data.Channels} but the model wants {model.ImageSize}x{model.ImageSize}x{model.Channels}.", nameof(data));
         if (model.Conditional && (data.Labels is null || data.Labels.Max() >= model.Classes))
             throw new ArgumentException($"A class-conditional model needs labelled data with at most {model.Classes} classes.", nameof(data));
-        Plan = plan;
         this.device = device;
         loss = AdversarialLosses.Create(plan.Loss);
         augment = plan.AugmentPolicies;
@@ -67,9 +66,6 @@ public sealed class GanTrainer : IDisposable
         previewLatents = randn([plan.PreviewCount, model.LatentSize], generator: previewRng);
     }
 
-    public TrainingPlan Plan { get; }
-    public long Step { get; private set; }
-    public bool Finished => Step >= Plan.Steps;
     public long GeneratorParameters => GanNetworks.ParameterCount(generator);
     public long DiscriminatorParameters => GanNetworks.ParameterCount(discriminator);
 
@@ -100,23 +96,7 @@ public sealed class GanTrainer : IDisposable
         }
     }
 
-    /// <summary>
-    /// Runs up to <paramref name="maxSteps"/> steps, stopping early at the plan's end or when the token fires
-    /// (checked between steps, never inside one). Returns the number of steps run.
-    /// </summary>
-    public int Train(int maxSteps, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        int done = 0;
-        while (done < maxSteps && !Finished && !cancellationToken.IsCancellationRequested)
-        {
-            var report = TrainStep();
-            done++;
-            progress?.Report(report);
-        }
-        return done;
-    }
-
-    private TrainingProgress TrainStep()
+    protected override TrainingProgress TrainStep()
     {
         var clock = Stopwatch.StartNew();
         double dLoss = 0, realScore = 0, fakeScore = 0, wait = 0;
@@ -132,8 +112,6 @@ public sealed class GanTrainer : IDisposable
         }
         double gLoss;
         using (NewDisposeScope()) gLoss = GeneratorUpdate();
-        if (!double.IsFinite(dLoss) || !double.IsFinite(gLoss))
-            throw new TrainingDivergedException(Step + 1, $"discriminator loss {dLoss}, generator loss {gLoss}");
         long epoch = sampler.EpochOf(Step * Plan.CriticSteps);
         Step++;
         return new TrainingProgress(Step, Plan.Steps, epoch, dLoss, gLoss, realScore, fakeScore,
@@ -192,7 +170,7 @@ public sealed class GanTrainer : IDisposable
     }
 
     /// <summary>The generator's (or its EMA's) images for the fixed preview latents, as a PNG grid.</summary>
-    public byte[] PreviewPng(int columns = 4)
+    public override byte[] PreviewPng(int columns = 4)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -214,7 +192,7 @@ public sealed class GanTrainer : IDisposable
     public static Tensor PreviewLabels(int count, int classes) => arange(count, ScalarType.Int64).remainder(classes);
 
     /// <summary>Serialises everything a resume needs into one bundle.</summary>
-    public byte[] Checkpoint()
+    public override byte[] Checkpoint()
     {
         var manifest = new CheckpointManifest(CheckpointBundle.Format, Plan, Step, sampler.EpochOf(Math.Max(Step - 1, 0) * Plan.CriticSteps), DateTimeOffset.UtcNow);
         var entries = new List<(string, Action<Stream>)>
@@ -230,18 +208,10 @@ public sealed class GanTrainer : IDisposable
         return CheckpointBundle.Write(manifest, entries);
     }
 
-    // TorchSharp's Stream overloads close the stream; a BinaryWriter left open does not.
-    private static void Write(Stream stream, Action<BinaryWriter> write)
-    {
-        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        write(writer);
-        writer.Flush();
-    }
-
     /// <summary>The generator's weights, for comparing runs.</summary>
     public IReadOnlyDictionary<string, Tensor> GeneratorState() => generator.state_dict();
 
-    public void Dispose()
+    public override void Dispose()
     {
         batches.Dispose();
         generator.Dispose();

@@ -8,9 +8,11 @@ public sealed record ModelRecipe(
     string Family = ModelRecipe.Dcgan, int ImageSize = 28, int Channels = 1, int LatentSize = 100,
     int Classes = 0, string Normalization = ModelRecipe.BatchNorm)
 {
-    public const string Dcgan = "dcgan", ConditionalDcgan = "conditional-dcgan";
+    public const string Dcgan = "dcgan", ConditionalDcgan = "conditional-dcgan", Pix2Pix = "pix2pix";
     public const string BatchNorm = "batch", NoNorm = "none", SpectralNorm = "spectral";
-    public static readonly IReadOnlyList<string> Families = [Dcgan, ConditionalDcgan];
+    public static readonly IReadOnlyList<string> Families = [Dcgan, ConditionalDcgan, Pix2Pix];
+    public static readonly IReadOnlyList<int> TranslationSizes = [64, 128, 256];
+    public bool Translation => Family == Pix2Pix;
     public static readonly IReadOnlyList<string> Normalizations = [BatchNorm, NoNorm, SpectralNorm];
     public bool Conditional => Family == ConditionalDcgan;
     public static readonly IReadOnlyList<int> ImageSizes = [28, 32, 64];
@@ -47,6 +49,9 @@ public sealed record TrainingPlan(
 
     /// <summary>Decay of the generator's exponential moving average (e.g. 0.999); 0 is off.</summary>
     public double EmaDecay { get; init; }
+
+    /// <summary>Weight of the L1 term of image-to-image translation (pix2pix uses 100).</summary>
+    public double L1 { get; init; } = 100;
 
     /// <summary>DiffAugment policies, comma-separated: color, translation, cutout; empty is off.</summary>
     public string Augment { get; init; } = "";

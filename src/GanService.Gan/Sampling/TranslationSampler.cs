@@ -1,0 +1,56 @@
+using GanService.Gan.Checkpoints;
+using GanService.Gan.Models;
+using GanService.Gan.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GanService.Gan.Sampling;
+
+/// <summary>An image-to-image generator loaded from a checkpoint, in eval mode, for translating images.</summary>
+public sealed class TranslationSampler : IDisposable
+{
+    private readonly nn.Module generator;
+    private readonly Device device;
+    private readonly Lock gate = new();
+
+    private TranslationSampler(TrainingPlan plan, nn.Module generator, Device device)
+    {
+        Plan = plan;
+        this.generator = generator;
+        this.device = device;
+    }
+
+    public TrainingPlan Plan { get; }
+
+    public static TranslationSampler Load(byte[] bundle, Device device, string? expectedSha256 = null)
+    {
+        using var reader = CheckpointBundle.Open(bundle, expectedSha256);
+        if (!reader.Manifest.Plan.Model.Translation) throw new ArgumentException("This checkpoint is not of an image-to-image family.");
+        var generator = GanNetworks.Generator(reader.Manifest.Plan.Model);
+        try
+        {
+            generator.load(reader.Entry(GanTrainer.GeneratorEntry));
+            generator.to(device);
+            generator.eval();
+            return new TranslationSampler(reader.Manifest.Plan, generator, device);
+        }
+        catch
+        {
+            generator.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Images [N, C, H, W] in [-1, 1] at the model's size, translated, on the CPU.</summary>
+    public Tensor Translate(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        lock (gate)
+        {
+            return GanNetworks.Call(generator, images.to(device), null).cpu().MoveToOuterDisposeScope();
+        }
+    }
+
+    public void Dispose() => generator.Dispose();
+}

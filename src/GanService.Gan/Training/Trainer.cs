@@ -1,0 +1,77 @@
+using GanService.Gan.Checkpoints;
+using GanService.Gan.Data;
+using static TorchSharp.torch;
+
+namespace GanService.Gan.Training;
+
+/// <summary>The images a run trains on: one domain, or inputs with their targets for image-to-image translation.</summary>
+public sealed record TrainingData(ImageDataset Images, ImageDataset? Targets = null);
+
+/// <summary>
+/// What every family's trainer offers: steps with progress and cancellation between them, a checkpoint bundle
+/// that resumes exactly, and a preview grid.
+/// </summary>
+public abstract class Trainer : IDisposable
+{
+    protected Trainer(TrainingPlan plan) => Plan = plan;
+
+    public TrainingPlan Plan { get; }
+    public long Step { get; protected set; }
+    public bool Finished => Step >= Plan.Steps;
+
+    /// <summary>
+    /// Runs up to <paramref name="maxSteps"/> steps, stopping early at the plan's end or when the token fires
+    /// (checked between steps, never inside one). Returns the number of steps run.
+    /// </summary>
+    public int Train(int maxSteps, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        int done = 0;
+        while (done < maxSteps && !Finished && !cancellationToken.IsCancellationRequested)
+        {
+            var report = TrainStep();
+            if (!double.IsFinite(report.DiscriminatorLoss) || !double.IsFinite(report.GeneratorLoss))
+                throw new TrainingDivergedException(report.Step, $"discriminator loss {report.DiscriminatorLoss}, generator loss {report.GeneratorLoss}");
+            done++;
+            progress?.Report(report);
+        }
+        return done;
+    }
+
+    /// <summary>One step; it advances <see cref="Step"/> and reports it.</summary>
+    protected abstract TrainingProgress TrainStep();
+
+    public abstract byte[] Checkpoint();
+
+    public abstract byte[] PreviewPng(int columns = 4);
+
+    public abstract void Dispose();
+
+    /// <summary>Writes through a BinaryWriter left open: TorchSharp's Stream overloads close the stream.</summary>
+    protected static void Write(Stream stream, Action<BinaryWriter> write)
+    {
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        write(writer);
+        writer.Flush();
+    }
+}
+
+/// <summary>Creates or resumes the trainer of a plan's family.</summary>
+public static class Trainers
+{
+    public static Trainer Create(TrainingPlan plan, TrainingData data, Device device) => plan.Model.Family switch
+    {
+        ModelRecipe.Pix2Pix => Pix2PixTrainer.Create(plan, data, device),
+        _ => GanTrainer.Create(plan, data.Images, device),
+    };
+
+    public static Trainer Resume(byte[] bundle, TrainingData data, Device device, string? expectedSha256 = null)
+    {
+        string family;
+        using (var reader = CheckpointBundle.Open(bundle, expectedSha256)) family = reader.Manifest.Plan.Model.Family;
+        return family switch
+        {
+            ModelRecipe.Pix2Pix => Pix2PixTrainer.Resume(bundle, data, device),
+            _ => GanTrainer.Resume(bundle, data.Images, device),
+        };
+    }
+}

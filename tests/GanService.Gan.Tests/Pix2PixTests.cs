@@ -1,0 +1,96 @@
+using GanService.Gan.Data;
+using GanService.Gan.Models;
+using GanService.Gan.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GanService.Gan.Tests;
+
+public class Pix2PixTests
+{
+    /// <summary>Inputs: coloured discs; targets: the same images with every colour inverted. A fixed mapping to learn.</summary>
+    internal static TrainingData Inversion(int count, int size = 64)
+    {
+        using var colour = SyntheticBlobs.Create(size, 3, seed: 9, count: count);
+        var a = colour.PixelBytes();
+        var b = a.Select(v => (byte)(255 - v)).ToArray();
+        return new TrainingData(new ImageDataset("a", a, count, 3, size), new ImageDataset("b", b, count, 3, size));
+    }
+
+    private static TrainingPlan Plan(int steps, int size = 64) =>
+        new(new ModelRecipe(ModelRecipe.Pix2Pix, size, 3), new OptimizerRecipe(), steps, 8, Seed: 3);
+
+    [Theory]
+    [InlineData(64)]
+    [InlineData(128)]
+    public void The_unet_keeps_the_image_size_and_the_patchgan_scores_patches(int size)
+    {
+        var recipe = new ModelRecipe(ModelRecipe.Pix2Pix, size, 3);
+        using var g = new UNetGenerator(recipe);
+        using var d = new PatchDiscriminator(6);
+        using var x = rand(2, 3, size, size).mul(2).sub(1);
+        using var y = g.call(x);
+        Assert.Equal(x.shape, y.shape);
+        using var patches = d.call(cat([x, y], 1));
+        long side = size / 8 - 2; // three stride-2 convolutions, then two 4x4 stride-1 ones
+        Assert.Equal(new long[] { 2, 1, side, side }, patches.shape);
+        // The 70x70 PatchGAN on 6 channels: 4x4 convolutions 6-64-128-256-512-1, batch norm on the middle three.
+        long expected = (6 * 64 * 16 + 64) + 64 * 128 * 16 + 2 * 128 + 128 * 256 * 16 + 2 * 256 + 256 * 512 * 16 + 2 * 512 + (512 * 16 + 1);
+        Assert.Equal(expected, GanNetworks.ParameterCount(d));
+    }
+
+    [Fact]
+    public void Unet_and_patchgan_gradients_match_a_float64_reference()
+    {
+        var recipe = new ModelRecipe(ModelRecipe.Pix2Pix, 64, 3);
+        foreach (var (build, channels) in new (Func<nn.Module>, int)[] { (() => new UNetGenerator(recipe), 3), (() => new PatchDiscriminator(6), 6) })
+        {
+            using var single = build();
+            using var wide = build();
+            using var rng = new torch.Generator(9);
+            Dcgan.Initialize(single, rng);
+            wide.load_state_dict(single.state_dict());
+            wide.to(ScalarType.Float64);
+            using var inputRng = new torch.Generator(11);
+            using var input = rand([4, channels, 64, 64], generator: inputRng).mul(2).sub(1);
+            var (input32, weights32) = DcganTests.Gradients(single, input, null);
+            var (input64, weights64) = DcganTests.Gradients(wide, input.to(ScalarType.Float64), null);
+            DcganTests.AssertClose(input64, input32, $"{single.GetName()} input gradient");
+            DcganTests.AssertClose(weights64, weights32, $"{single.GetName()} weight gradient");
+        }
+    }
+
+    [Fact]
+    public void Pix2pix_learns_a_colour_mapping_and_resumes_exactly()
+    {
+        var data = Inversion(64);
+        using var trainer = (Pix2PixTrainer)Trainers.Create(Plan(40), data, CPU);
+        var reports = new List<TrainingProgress>();
+        trainer.Train(40, new Collect(reports));
+        Assert.All(reports, r => Assert.True(double.IsFinite(r.GeneratorLoss)));
+
+        using var sampler = Sampling.TranslationSampler.Load(trainer.Checkpoint(), CPU);
+        using var a = data.Images.Batch([60, 61, 62, 63], CPU);
+        using var b = data.Targets!.Batch([60, 61, 62, 63], CPU);
+        using var output = sampler.Translate(a);
+        double before = (a - b).abs().mean().item<float>(), after = (output - b).abs().mean().item<float>();
+        Assert.True(after < before / 2, $"mean absolute error to the target: input {before:F3}, output {after:F3}");
+
+        byte[] bundle;
+        using (var first = Trainers.Create(Plan(40), data, CPU))
+        {
+            first.Train(15);
+            bundle = first.Checkpoint();
+        }
+        using var resumed = (Pix2PixTrainer)Trainers.Resume(bundle, data, CPU);
+        resumed.Train(40);
+        Assert.Equal(0, TestSupport.MaxDifference(trainer.GeneratorState(), resumed.GeneratorState()));
+        using var preview = SixLabors.ImageSharp.Image.Load(trainer.PreviewPng());
+        Assert.Equal(Imaging.ImageGrid.Size(12, 3, 64), (preview.Width, preview.Height)); // input, output, target rows
+    }
+
+    private sealed class Collect(List<TrainingProgress> reports) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => reports.Add(value);
+    }
+}
