@@ -31,6 +31,7 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
     app.MapDatasets();
     app.MapCheckpoints();
     app.MapSamples();
+    app.MapTranslate();
     app.MapDashboard();
 }
 app.LogStartup();

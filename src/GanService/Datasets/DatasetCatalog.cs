@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using GanService.Gan.Data;
+using GanService.Gan.Training;
 using GanService.Hosting;
 using GanService.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -17,7 +18,7 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFacto
     private readonly ConcurrentDictionary<string, string> builtInHashes = new();
     private const int CachedDatasets = 2;
     private readonly Lock gate = new();
-    private readonly List<(string Key, ImageDataset Data)> cache = [];
+    private readonly List<(string Key, TrainingData Data)> cache = [];
 
     public IReadOnlyList<string> Names => BuiltInDatasets.Names;
     public IEnumerable<string> Directories => options.Value.DataDirectories.Select(Path.GetFullPath);
@@ -50,10 +51,10 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFacto
     }
 
     /// <summary>
-    /// The dataset at a geometry: a built-in name, or the id of an uploaded dataset. The caller must not dispose
+    /// The data at a geometry: a built-in name, or the id of an uploaded dataset. The caller must not dispose
     /// it: the catalog owns cached datasets.
     /// </summary>
-    public ImageDataset Load(string name, int imageSize, int channels, long seed)
+    public TrainingData Load(string name, int imageSize, int channels, long seed)
     {
         // Synthetic data depends on the seed; files and uploads do not.
         var key = $"{name}/{imageSize}/{channels}/{(name == SyntheticBlobs.Name ? seed : 0)}";
@@ -64,7 +65,9 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFacto
         {
             var hit = cache.FindIndex(c => c.Key == key);
             if (hit >= 0) return cache[hit].Data;
-            var data = Guid.TryParse(name, out var id) ? LoadUploaded(id, imageSize, channels) : BuiltInDatasets.Load(name, Directories, imageSize, channels, seed);
+            var data = Guid.TryParse(name, out var id)
+                ? LoadUploaded(id, imageSize, channels)
+                : new TrainingData(BuiltInDatasets.Load(name, Directories, imageSize, channels, seed));
             cache.Add((key, data));
             if (cache.Count > CachedDatasets)
             {
@@ -75,12 +78,19 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFacto
         }
     }
 
-    private ImageDataset LoadUploaded(Guid id, int imageSize, int channels)
+    /// <summary>An uploaded dataset at the geometry; paired data comes with its targets (domain B).</summary>
+    private TrainingData LoadUploaded(Guid id, int imageSize, int channels)
     {
         using var db = contexts.CreateDbContext();
         var bytes = db.Datasets.Where(d => d.Id == id).Select(d => d.Bytes).SingleOrDefault()
                     ?? throw new FileNotFoundException($"Dataset {id} no longer exists.");
-        var native = StoredDataset.Deserialize(bytes).ToImageDataset(id.ToString());
+        var stored = StoredDataset.Deserialize(bytes);
+        var targets = stored.Header.Kind == DatasetKind.Paired ? Shaped(stored.ToImageDatasetB(id.ToString())!, imageSize, channels) : null;
+        return new TrainingData(Shaped(stored.ToImageDataset(id.ToString()), imageSize, channels), targets);
+    }
+
+    private static ImageDataset Shaped(ImageDataset native, int imageSize, int channels)
+    {
         var shaped = native.Reshape(imageSize, channels);
         if (!ReferenceEquals(shaped, native)) native.Dispose();
         return shaped;
@@ -88,6 +98,11 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFacto
 
     public void Dispose()
     {
-        lock (gate) cache.ForEach(c => c.Data.Dispose());
+        lock (gate)
+            foreach (var (_, data) in cache)
+            {
+                data.Images.Dispose();
+                data.Targets?.Dispose();
+            }
     }
 }

@@ -11,7 +11,7 @@ namespace GanService.Datasets;
 /// </summary>
 public sealed class DatasetUpload : IAsyncDisposable
 {
-    private static readonly string[] FileParts = ["file", "images", "labels"];
+    public static readonly string[] DatasetParts = ["file", "images", "labels"];
     private readonly Dictionary<string, List<string>> files = new();
     private readonly Dictionary<string, string> fields = new(StringComparer.OrdinalIgnoreCase);
     private string? fileName;
@@ -25,13 +25,17 @@ public sealed class DatasetUpload : IAsyncDisposable
     public List<Stream> OpenAll(string part) =>
         files.TryGetValue(part, out var paths) ? paths.Select(p => (Stream)File.OpenRead(p)).ToList() : [];
 
-    public static async Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes, CancellationToken ct)
+    public static Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes, CancellationToken ct) =>
+        ReadAsync(request, maxBytes, DatasetParts, ct);
+
+    /// <summary>Reads the form, accepting file parts only under <paramref name="fileParts"/>.</summary>
+    public static async Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes, IReadOnlyCollection<string> fileParts, CancellationToken ct)
     {
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = maxBytes;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || HeaderUtilities.RemoveQuotes(type.Boundary).Value is not { Length: > 0 } boundary)
-            throw new DatasetImportException("Send the dataset as multipart/form-data.", "body");
+            throw new DatasetImportException("Send the upload as multipart/form-data.", "body");
 
         var upload = new DatasetUpload();
         try
@@ -44,7 +48,7 @@ public sealed class DatasetUpload : IAsyncDisposable
                 var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
                 if (disposition.IsFileDisposition())
                 {
-                    if (!FileParts.Contains(name)) throw new DatasetImportException($"Unexpected file part '{name}'; send file, or images and labels.", name);
+                    if (!fileParts.Contains(name)) throw new DatasetImportException($"Unexpected file part '{name}'; send {string.Join(" or ", fileParts)}.", name);
                     var path = Path.Combine(Path.GetTempPath(), $"ganservice-upload-{Guid.NewGuid():N}");
                     if (!upload.files.TryGetValue(name, out var list)) upload.files[name] = list = [];
                     list.Add(path);

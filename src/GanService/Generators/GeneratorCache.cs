@@ -1,4 +1,5 @@
-using GanService.Gan.Sampling;
+using GanService.Checkpoints;
+using GanService.Gan.Checkpoints;
 using GanService.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -27,8 +28,27 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
         }
     }
 
+    /// <summary>
+    /// The generator of a checkpoint, loaded from the store on a miss; null when the checkpoint is gone or fails
+    /// verification.
+    /// </summary>
+    public async Task<Lease?> GetOrLoadAsync(ICheckpointStore store, Guid jobId, long step, Func<byte[], string, IDisposable> load, CancellationToken ct)
+    {
+        if (TryGet(jobId, step) is { } hit) return hit;
+        var stored = await store.GetAsync(jobId, step, ct);
+        if (stored is null) return null;
+        try
+        {
+            return Add(jobId, step, load(stored.Bundle, stored.Sha256));
+        }
+        catch (CorruptCheckpointException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Adds a freshly loaded generator (or returns the one another request added first).</summary>
-    public Lease Add(Guid jobId, long step, GeneratorSampler sampler)
+    public Lease Add(Guid jobId, long step, IDisposable sampler)
     {
         lock (gate)
         {
@@ -60,7 +80,7 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
         }
     }
 
-    private sealed class Entry((Guid, long) key, GeneratorSampler sampler)
+    private sealed class Entry((Guid, long) key, IDisposable sampler)
     {
         private int leases;
         private bool evicted;
@@ -90,10 +110,13 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
         }
     }
 
-    public sealed class Lease(GeneratorSampler sampler, Action release) : IDisposable
+    public sealed class Lease(IDisposable sampler, Action release) : IDisposable
     {
         private int released;
-        public GeneratorSampler Sampler { get; } = sampler;
+
+        /// <summary>The loaded generator: a GeneratorSampler, or a TranslationSampler for image-to-image jobs.</summary>
+        public T As<T>() where T : class => sampler as T
+            ?? throw new InvalidOperationException($"The cached generator is a {sampler.GetType().Name}, not a {typeof(T).Name}.");
 
         public void Dispose()
         {

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using GanService.Checkpoints;
-using GanService.Gan.Checkpoints;
 using GanService.Gan.Imaging;
 using GanService.Gan.Sampling;
 using GanService.Jobs;
@@ -64,7 +63,9 @@ public static class SamplesApi
         var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).SingleOrDefaultAsync(ct);
         if (job is null) return Problems.JobNotFound(jobId);
         var model = job.Spec().Model;
-        if (labels is not null && !model.Conditional)
+        if (model.Translation)
+            errors["jobId"] = [$"Job {jobId} trains an image-to-image generator ({model.Family}): POST an image to /api/generators/{jobId}/translate."];
+        else if (labels is not null && !model.Conditional)
             errors["label"] = [$"This generator ({model.Family}) is not class-conditional; leave label out."];
         else if (labels is not null && labels.FirstOrDefault(l => l >= model.Classes, -1) is var bad && bad >= 0)
             errors["label"] = [$"Class {bad} does not exist; this generator knows classes 0 to {model.Classes - 1}."];
@@ -91,29 +92,15 @@ public static class SamplesApi
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        using var lease = services.Cache.TryGet(jobId, chosen.Step) ?? await Load(services, jobId, chosen.Step, ct);
+        using var lease = await services.Cache.GetOrLoadAsync(services.Store, jobId, chosen.Step,
+            (bundle, sha) => GeneratorSampler.Load(bundle, torch.CPU, sha), ct);
         if (lease is null)
             return Problems.Conflict("The checkpoint is damaged.",
                 $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum; sample an earlier step.");
         // One row per listed class: row r shows class labels[r % n].
         var perImage = labels?.Count > 0 ? Enumerable.Range(0, count).Select(i => labels[i / columns % labels.Count]).ToList() : null;
-        var png = lease.Sampler.SamplePng(usedSeed, count, columns, padding: kind == "image" ? 0 : ImageGrid.DefaultPadding, perImage);
+        var png = lease.As<GeneratorSampler>().SamplePng(usedSeed, count, columns, padding: kind == "image" ? 0 : ImageGrid.DefaultPadding, perImage);
         return TypedResults.File(png, "image/png", entityTag: seed is null ? null : etag);
-    }
-
-    /// <summary>Loads and caches a generator; null when its checkpoint is gone or fails verification.</summary>
-    private static async Task<GeneratorCache.Lease?> Load(SamplingServices services, Guid jobId, long step, CancellationToken ct)
-    {
-        var stored = await services.Store.GetAsync(jobId, step, ct);
-        if (stored is null) return null;
-        try
-        {
-            return services.Cache.Add(jobId, step, GeneratorSampler.Load(stored.Bundle, torch.CPU, stored.Sha256));
-        }
-        catch (CorruptCheckpointException)
-        {
-            return null;
-        }
     }
 
     private static string Tag(string checkpointSha, string kind, int count, int columns, long seed, string? label) =>

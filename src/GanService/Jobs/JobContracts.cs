@@ -12,9 +12,9 @@ public sealed record CreateJobRequest(
     long? Seed,
     string? Device);
 
-/// <param name="Family">The model family: <c>dcgan</c>, or <c>conditional-dcgan</c> (needs a labelled dataset).</param>
-/// <param name="ImageSize">28, 32 or 64 pixels (default 28).</param>
-/// <param name="Channels">1 (grey) or 3 (RGB); default 1.</param>
+/// <param name="Family">The model family: <c>dcgan</c>, <c>conditional-dcgan</c> (needs a labelled dataset) or <c>pix2pix</c> (needs a paired dataset).</param>
+/// <param name="ImageSize">28, 32 or 64 pixels (default 28); pix2pix: 64, 128 or 256 (default 64).</param>
+/// <param name="Channels">1 (grey) or 3 (RGB); default 1, 3 for pix2pix.</param>
 /// <param name="LatentSize">Length of the Gaussian latent z (default 100).</param>
 /// <param name="Normalization">The discriminator's: <c>batch</c> (default), <c>none</c> (default for wgan-gp), <c>spectral</c>.</param>
 public sealed record ModelRequest(string? Family, int? ImageSize, int? Channels, int? LatentSize, string? Normalization = null);
@@ -31,10 +31,12 @@ public sealed record ModelRequest(string? Family, int? ImageSize, int? Channels,
 /// <param name="R1">R1 penalty weight gamma on real data, 0 to 1000 (default 0, off).</param>
 /// <param name="Ema">Decay of the generator's moving average used for sampling, 0 (off, default) or up to 0.9999.</param>
 /// <param name="Augment">DiffAugment policies, comma-separated: color, translation, cutout (default none).</param>
+/// <param name="L1">Weight of the L1 term for pix2pix, 0 to 1000 (default 100).</param>
 public sealed record TrainingRequest(
     int? Steps, int? BatchSize, double? LearningRate, double? GeneratorLearningRate,
     double? DiscriminatorLearningRate, double? Beta1, string? Loss,
-    int? CriticSteps = null, double? GradientPenalty = null, double? R1 = null, double? Ema = null, string? Augment = null);
+    int? CriticSteps = null, double? GradientPenalty = null, double? R1 = null, double? Ema = null, string? Augment = null,
+    double? L1 = null);
 
 /// <summary>A job's recipe with every default filled in, as stored in <c>training_jobs.recipe</c>.</summary>
 public sealed record JobSpec(string Name, string Dataset, ModelRecipe Model, OptimizerRecipe Optimizer, string Loss,
@@ -45,10 +47,11 @@ public sealed record JobSpec(string Name, string Dataset, ModelRecipe Model, Opt
     public double R1 { get; init; }
     public double EmaDecay { get; init; }
     public string Augment { get; init; } = "";
+    public double L1 { get; init; } = 100;
 
     public TrainingPlan ToPlan() => new(Model, Optimizer, Steps, BatchSize, Loss, Seed)
     {
-        CriticSteps = CriticSteps, GradientPenalty = GradientPenalty, R1 = R1, EmaDecay = EmaDecay, Augment = Augment,
+        CriticSteps = CriticSteps, GradientPenalty = GradientPenalty, R1 = R1, EmaDecay = EmaDecay, Augment = Augment, L1 = L1,
     };
 }
 
@@ -78,7 +81,7 @@ public sealed record JobResponse(
 
 public sealed record JobTrainingResponse(int Steps, int BatchSize, double GeneratorLearningRate,
     double DiscriminatorLearningRate, double Beta1, double Beta2, string Loss,
-    int CriticSteps, double GradientPenalty, double R1, double Ema, string Augment);
+    int CriticSteps, double GradientPenalty, double R1, double Ema, string Augment, double L1);
 
 public sealed record LatestMetrics(double DiscriminatorLoss, double GeneratorLoss, double RealScore, double FakeScore, double ImagesPerSecond);
 

@@ -15,7 +15,7 @@ public static class JobMapping
     {
         var spec = job.Spec();
         var links = new JobLinks($"/api/jobs/{job.Id}", $"/api/jobs/{job.Id}/metrics", $"/api/jobs/{job.Id}/checkpoints",
-            $"/api/generators/{job.Id}/samples.png", $"/api/jobs/{job.Id}/cancel");
+            spec.Model.Translation ? $"/api/generators/{job.Id}/translate" : $"/api/generators/{job.Id}/samples.png", $"/api/jobs/{job.Id}/cancel");
         LatestMetrics? latest = job.DiscriminatorLoss is null ? null
             : new(job.DiscriminatorLoss.Value, job.GeneratorLoss ?? 0, job.RealScore ?? 0, job.FakeScore ?? 0, job.ImagesPerSecond ?? 0);
         double? eta = job.Status == JobStatus.Running && job.ImagesPerSecond > 0
@@ -24,7 +24,7 @@ public static class JobMapping
         return new JobResponse(job.Id, job.Name, job.Status, job.Dataset, job.DatasetSha256, spec.Model,
             new JobTrainingResponse(spec.Steps, spec.BatchSize, spec.Optimizer.GeneratorLearningRate,
                 spec.Optimizer.DiscriminatorLearningRate, spec.Optimizer.Beta1, spec.Optimizer.Beta2, spec.Loss,
-                spec.CriticSteps, spec.GradientPenalty, spec.R1, spec.EmaDecay, spec.Augment),
+                spec.CriticSteps, spec.GradientPenalty, spec.R1, spec.EmaDecay, spec.Augment, spec.L1),
             spec.CheckpointEvery, job.Seed, job.Device, job.Step, job.TotalSteps,
             job.TotalSteps == 0 ? 0 : Math.Round(100.0 * job.Step / job.TotalSteps, 2), eta, latest, job.Error,
             job.Attempts, job.Worker, job.CreatedAt, job.StartedAt, job.FinishedAt, links);

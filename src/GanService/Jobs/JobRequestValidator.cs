@@ -31,8 +31,6 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         bool byId = Guid.TryParse(dataset, out var datasetId);
         if (string.IsNullOrEmpty(dataset)) Fail("dataset", "Required: a dataset name such as 'synthetic', 'mnist', 'fashion-mnist' or 'cifar10', or an uploaded dataset's id.");
         else if (byId && uploaded is null) Fail("dataset", $"There is no uploaded dataset with id {datasetId}.");
-        else if (byId && uploaded!.Kind is not (DatasetKind.Images or DatasetKind.Labelled))
-            Fail("dataset", $"Dataset {datasetId} is {uploaded.Kind.ToString().ToLowerInvariant()}; a DCGAN trains on plain or labelled images.");
         else if (byId) dataset = datasetId.ToString();
         else if (!datasets.IsKnown(dataset)) Fail("dataset", $"Unknown dataset '{dataset}'. Known: {string.Join(", ", datasets.Names)}.");
         else if (!datasets.IsAvailable(dataset)) Fail("dataset", $"Dataset '{dataset}' is not installed on this server (searched: {string.Join(", ", datasets.Directories)}).");
@@ -42,9 +40,19 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         else if (string.IsNullOrEmpty(family)) Fail("model.family", "Required: one of " + string.Join(", ", ModelRecipe.Families) + ".");
         else if (!ModelRecipe.Families.Contains(family)) Fail("model.family", $"Unknown family '{family}'. Known: {string.Join(", ", ModelRecipe.Families)}.");
 
-        int imageSize = request.Model?.ImageSize ?? 28;
-        if (!ModelRecipe.ImageSizes.Contains(imageSize)) Fail("model.imageSize", $"Size {imageSize} is not supported; use {string.Join(", ", ModelRecipe.ImageSizes)}.");
-        int channels = request.Model?.Channels ?? 1;
+        bool translation = family == ModelRecipe.Pix2Pix;
+        if (dataset is not null && !errors.ContainsKey("dataset") && !errors.ContainsKey("model.family"))
+        {
+            var kind = uploaded?.Kind ?? DatasetKind.Labelled;
+            if (translation && kind != DatasetKind.Paired)
+                Fail("dataset", $"pix2pix trains on a paired dataset (upload A/ and B/ folders, or layout=sidebyside); '{dataset}' is {kind.ToString().ToLowerInvariant()}.");
+            else if (!translation && kind is DatasetKind.Paired or DatasetKind.Unpaired)
+                Fail("dataset", $"Dataset {dataset} is {kind.ToString().ToLowerInvariant()}; a {family} trains on plain or labelled images.");
+        }
+        var sizes = translation ? ModelRecipe.TranslationSizes : ModelRecipe.ImageSizes;
+        int imageSize = request.Model?.ImageSize ?? sizes[0];
+        if (!sizes.Contains(imageSize)) Fail("model.imageSize", $"Size {imageSize} is not supported by {family ?? "this family"}; use {string.Join(", ", sizes)}.");
+        int channels = request.Model?.Channels ?? (translation ? 3 : 1);
         if (!ModelRecipe.ChannelCounts.Contains(channels)) Fail("model.channels", "Use 1 (grey) or 3 (RGB).");
         int latent = request.Model?.LatentSize ?? 100;
         if (latent is < 1 or > MaxLatentSize) Fail("model.latentSize", $"Must be between 1 and {MaxLatentSize}.");
@@ -52,7 +60,7 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         var training = request.Training;
         int steps = training?.Steps ?? 1000;
         if (steps is < 1 or > MaxSteps) Fail("training.steps", $"Must be between 1 and {MaxSteps}.");
-        int batch = training?.BatchSize ?? 64;
+        int batch = training?.BatchSize ?? (translation ? 4 : 64);
         if (batch is < 1 or > MaxBatchSize) Fail("training.batchSize", $"Must be between 1 and {MaxBatchSize}.");
         else if (dataset is not null && (uploaded?.ItemCount ?? datasets.ItemCount(dataset)) is int items && items < batch)
             Fail("training.batchSize", $"Dataset '{dataset}' has {items} items, fewer than one batch of {batch}.");
@@ -72,6 +80,7 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         if (critic is < 1 or > 10) Fail("training.criticSteps", "Must be between 1 and 10.");
         double penalty = Weight(training?.GradientPenalty, wasserstein ? 10 : 0, "training.gradientPenalty");
         double r1 = Weight(training?.R1, 0, "training.r1");
+        double l1 = Weight(training?.L1, 100, "training.l1");
         double ema = training?.Ema ?? 0;
         if (!double.IsFinite(ema) || ema is < 0 or >= 1) Fail("training.ema", "Must be 0 (off) or a decay below 1, such as 0.999.");
         var policies = (training?.Augment ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -99,7 +108,7 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         var spec = new JobSpec(name, dataset!, new ModelRecipe(family!, imageSize, channels, latent, classes, normalization),
             new OptimizerRecipe(glr, dlr, beta1), loss, steps, batch, Math.Min(checkpointEvery, steps), seed, device)
         {
-            CriticSteps = critic, GradientPenalty = penalty, R1 = r1, EmaDecay = ema, Augment = string.Join(",", policies),
+            CriticSteps = critic, GradientPenalty = penalty, R1 = r1, EmaDecay = ema, Augment = string.Join(",", policies), L1 = l1,
         };
         return (spec, errors);
 

@@ -38,8 +38,8 @@ public sealed class TrainJob(
             var data = datasets.Load(spec.Dataset, spec.Model.ImageSize, spec.Model.Channels, spec.Seed);
             var resumeFrom = checkpoints.LatestVerifiedAsync(jobId, CancellationToken.None).GetAwaiter().GetResult();
             using var trainer = resumeFrom is null
-                ? GanTrainer.Create(spec.ToPlan(), data, device)
-                : GanTrainer.Resume(resumeFrom.Bundle, data, device, resumeFrom.Sha256);
+                ? Trainers.Create(spec.ToPlan(), data, device)
+                : Trainers.Resume(resumeFrom.Bundle, data, device, resumeFrom.Sha256);
             if (resumeFrom is not null)
                 logger.LogInformation("Job {JobId} resumes from its checkpoint at step {Step}.", jobId, resumeFrom.Step);
             Train(job, spec, trainer, resumeFrom?.Step ?? -1, cancel.Token);
@@ -87,7 +87,7 @@ public sealed class TrainJob(
         return job.Status == JobStatus.Running ? job : null;
     }
 
-    private void Train(TrainingJob job, JobSpec spec, GanTrainer trainer, long lastCheckpoint, CancellationToken token)
+    private void Train(TrainingJob job, JobSpec spec, Trainer trainer, long lastCheckpoint, CancellationToken token)
     {
         var progress = new LatestProgress();
         int metricsEvery = options.Value.MetricsEvery;
@@ -105,7 +105,7 @@ public sealed class TrainJob(
         if (trainer.Step != lastCheckpoint) Save(job, trainer);
     }
 
-    private long Save(TrainingJob job, GanTrainer trainer)
+    private long Save(TrainingJob job, Trainer trainer)
     {
         var bundle = trainer.Checkpoint();
         checkpoints.SaveAsync(job.Id, job.Attempts, trainer.Step, bundle, CheckpointBundle.Sha256(bundle), trainer.PreviewPng(),

@@ -1,0 +1,82 @@
+using GanService.Checkpoints;
+using GanService.Datasets;
+using GanService.Gan.Data;
+using GanService.Gan.Data.Import;
+using GanService.Gan.Imaging;
+using GanService.Gan.Sampling;
+using GanService.Hosting;
+using GanService.Jobs;
+using GanService.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TorchSharp;
+
+namespace GanService.Generators;
+
+/// <param name="Image">A PNG or JPEG image; it is resized (centre-cropped) to the generator's size.</param>
+public sealed record TranslateForm(IFormFile Image);
+
+public static class TranslateApi
+{
+    private static readonly string[] Parts = ["image"];
+
+    public static RouteHandlerBuilder MapTranslate(this IEndpointRouteBuilder routes) =>
+        routes.MapPost("/api/generators/{jobId:guid}/translate", Translate).WithTags("Generators").WithName("Translate")
+            .WithSummary("Translate an image with an image-to-image generator (pix2pix)")
+            .WithDescription("multipart/form-data with the image in part `image`; it gets the same limits as dataset uploads. Answers the translated PNG, from the newest checkpoint or the one at `step`.")
+            .Accepts<TranslateForm>("multipart/form-data")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).DisableAntiforgery();
+
+    private static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> Translate(
+        Guid jobId, HttpRequest request, GanDbContext db, ICheckpointStore store, GeneratorCache cache,
+        IOptions<DatasetLimits> limits, IOptions<ImportLimits> importLimits, CancellationToken ct, [FromQuery] long? step = null)
+    {
+        var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null) return Problems.JobNotFound(jobId);
+        var model = job.Spec().Model;
+        if (!model.Translation)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["jobId"] = [$"Job {jobId} trains a {model.Family}, which generates from noise: use samples.png or image.png."],
+            });
+        var checkpoints = db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId);
+        var chosen = await (step is null ? checkpoints.OrderByDescending(c => c.Step) : checkpoints.Where(c => c.Step == step))
+            .Select(c => new { c.Step, c.Sha256 }).FirstOrDefaultAsync(ct);
+        if (chosen is null)
+            return step is null
+                ? Problems.Conflict("The generator has no checkpoint yet.", $"Job {jobId} has not written a checkpoint yet.")
+                : Problems.NotFound("No such checkpoint.", $"Job {jobId} has no checkpoint at step {step}.");
+
+        byte[] pixels;
+        try
+        {
+            await using var upload = await DatasetUpload.ReadAsync(request, limits.Value.MaxUploadBytes, Parts, ct);
+            var streams = upload.OpenAll("image");
+            if (streams.Count != 1)
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["image"] = ["Send exactly one image in the part 'image'."] });
+            await using var stream = streams[0];
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, ct);
+            pixels = new ImageDecoder(importLimits.Value).Decode(buffer.ToArray(), upload.FileName ?? "image", model.ImageSize, model.Channels, FitMode.Crop);
+        }
+        catch (DatasetImportException e)
+        {
+            var field = e.Field == "file" ? "image" : e.Field;
+            return e.TooLarge
+                ? TypedResults.Problem(title: "The image is too large.", detail: e.Message, statusCode: StatusCodes.Status413PayloadTooLarge)
+                : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [e.Message] });
+        }
+
+        using var lease = await cache.GetOrLoadAsync(store, jobId, chosen.Step, (bundle, sha) => TranslationSampler.Load(bundle, torch.CPU, sha), ct);
+        if (lease is null)
+            return Problems.Conflict("The checkpoint is damaged.", $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum.");
+        using var input = new ImageDataset("input", pixels, 1, model.Channels, model.ImageSize);
+        using var batch = input.Batch([0], torch.CPU);
+        using var output = lease.As<TranslationSampler>().Translate(batch);
+        return TypedResults.File(ImageGrid.EncodePng(output, 1, padding: 0), "image/png");
+    }
+}
