@@ -12,22 +12,31 @@ public sealed class DomainBatches : IDisposable
     private readonly BatchSampler samplerA, samplerB;
     private readonly bool paired;
 
+    private readonly bool owned;
+
     public DomainBatches(StoredDataset stored, long seed, int batchSize)
+        : this(stored.ToImageDataset("A"), stored.ToImageDatasetB("B") ?? throw new ArgumentException($"A {stored.Header.Kind} dataset has one domain, not two.", nameof(stored)),
+            stored.Header.Kind == DatasetKind.Paired, seed, batchSize) => owned = true;
+
+    /// <summary>Over two datasets the caller keeps owning.</summary>
+    public DomainBatches(ImageDataset a, ImageDataset b, bool paired, long seed, int batchSize)
     {
-        if (stored.Header.Kind is not (DatasetKind.Paired or DatasetKind.Unpaired))
-            throw new ArgumentException($"A {stored.Header.Kind} dataset has one domain, not two.", nameof(stored));
-        paired = stored.Header.Kind == DatasetKind.Paired;
-        a = stored.ToImageDataset("A");
-        b = stored.ToImageDatasetB("B")!;
+        if (paired && a.Count != b.Count) throw new ArgumentException("Paired domains must be as many.", nameof(b));
+        this.a = a;
+        this.b = b;
+        this.paired = paired;
         samplerA = new BatchSampler(seed, a.Count, batchSize);
         samplerB = paired ? samplerA : new BatchSampler(seed ^ 0x5A5A5A5A, b.Count, batchSize);
     }
+
+    public long EpochOf(long step) => samplerA.EpochOf(step);
 
     public (Tensor A, Tensor B) Batch(long step, Device device) =>
         (a.Batch(samplerA.Indices(step), device), b.Batch(samplerB.Indices(step), device));
 
     public void Dispose()
     {
+        if (!owned) return;
         a.Dispose();
         b.Dispose();
     }

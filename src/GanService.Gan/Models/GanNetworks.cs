@@ -14,6 +14,7 @@ public static class GanNetworks
         ModelRecipe.Dcgan => new DcganGenerator(recipe),
         ModelRecipe.ConditionalDcgan => new ConditionalDcganGenerator(recipe),
         ModelRecipe.Pix2Pix => new UNetGenerator(recipe),
+        ModelRecipe.CycleGan => new ResnetGenerator(recipe),
         _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
     };
 
@@ -22,6 +23,7 @@ public static class GanNetworks
         ModelRecipe.Dcgan => new DcganDiscriminator(recipe),
         ModelRecipe.ConditionalDcgan => new ConditionalDcganDiscriminator(recipe),
         ModelRecipe.Pix2Pix => new PatchDiscriminator(2 * recipe.Channels),
+        ModelRecipe.CycleGan => new PatchDiscriminator(recipe.Channels),
         _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
     };
 

@@ -22,14 +22,17 @@ public sealed class TranslationSampler : IDisposable
 
     public TrainingPlan Plan { get; }
 
-    public static TranslationSampler Load(byte[] bundle, Device device, string? expectedSha256 = null)
+    /// <summary>Loads the A-to-B generator, or for CycleGAN with <paramref name="backward"/> the B-to-A one.</summary>
+    public static TranslationSampler Load(byte[] bundle, Device device, string? expectedSha256 = null, bool backward = false)
     {
         using var reader = CheckpointBundle.Open(bundle, expectedSha256);
-        if (!reader.Manifest.Plan.Model.Translation) throw new ArgumentException("This checkpoint is not of an image-to-image family.");
-        var generator = GanNetworks.Generator(reader.Manifest.Plan.Model);
+        var model = reader.Manifest.Plan.Model;
+        if (!model.Translation) throw new ArgumentException("This checkpoint is not of an image-to-image family.");
+        if (backward && model.Family != ModelRecipe.CycleGan) throw new ArgumentException("Only CycleGAN translates both ways.");
+        var generator = GanNetworks.Generator(model);
         try
         {
-            generator.load(reader.Entry(GanTrainer.GeneratorEntry));
+            generator.load(reader.Entry(backward ? CycleGanTrainer.GeneratorBaEntry : GanTrainer.GeneratorEntry));
             generator.to(device);
             generator.eval();
             return new TranslationSampler(reader.Manifest.Plan, generator, device);

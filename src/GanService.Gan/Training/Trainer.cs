@@ -61,6 +61,7 @@ public static class Trainers
     public static Trainer Create(TrainingPlan plan, TrainingData data, Device device) => plan.Model.Family switch
     {
         ModelRecipe.Pix2Pix => Pix2PixTrainer.Create(plan, data, device),
+        ModelRecipe.CycleGan => CycleGanTrainer.Create(plan, data, device),
         _ => GanTrainer.Create(plan, data.Images, device),
     };
 
@@ -71,6 +72,7 @@ public static class Trainers
         return family switch
         {
             ModelRecipe.Pix2Pix => Pix2PixTrainer.Resume(bundle, data, device),
+            ModelRecipe.CycleGan => CycleGanTrainer.Resume(bundle, data, device),
             _ => GanTrainer.Resume(bundle, data.Images, device),
         };
     }

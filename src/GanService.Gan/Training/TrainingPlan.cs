@@ -8,11 +8,11 @@ public sealed record ModelRecipe(
     string Family = ModelRecipe.Dcgan, int ImageSize = 28, int Channels = 1, int LatentSize = 100,
     int Classes = 0, string Normalization = ModelRecipe.BatchNorm)
 {
-    public const string Dcgan = "dcgan", ConditionalDcgan = "conditional-dcgan", Pix2Pix = "pix2pix";
+    public const string Dcgan = "dcgan", ConditionalDcgan = "conditional-dcgan", Pix2Pix = "pix2pix", CycleGan = "cyclegan";
     public const string BatchNorm = "batch", NoNorm = "none", SpectralNorm = "spectral";
-    public static readonly IReadOnlyList<string> Families = [Dcgan, ConditionalDcgan, Pix2Pix];
+    public static readonly IReadOnlyList<string> Families = [Dcgan, ConditionalDcgan, Pix2Pix, CycleGan];
     public static readonly IReadOnlyList<int> TranslationSizes = [64, 128, 256];
-    public bool Translation => Family == Pix2Pix;
+    public bool Translation => Family is Pix2Pix or CycleGan;
     public static readonly IReadOnlyList<string> Normalizations = [BatchNorm, NoNorm, SpectralNorm];
     public bool Conditional => Family == ConditionalDcgan;
     public static readonly IReadOnlyList<int> ImageSizes = [28, 32, 64];

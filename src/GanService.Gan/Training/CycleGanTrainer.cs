@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using GanService.Gan.Checkpoints;
+using GanService.Gan.Data;
+using GanService.Gan.Imaging;
+using GanService.Gan.Losses;
+using GanService.Gan.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GanService.Gan.Training;
+
+/// <summary>
+/// CycleGAN (Zhu et al. 2017) on unpaired domains A and B: G_AB and G_BA fool D_B and D_A (least squares by
+/// default), translate back to where they started (cycle loss, lambda 10) and leave images of their own target
+/// domain alone (identity loss, lambda 5); the discriminators see fakes through image pools.
+/// </summary>
+public sealed class CycleGanTrainer : Trainer
+{
+    public const string GeneratorBaEntry = "generator-ba.bin";
+    private const string DiscriminatorBEntry = "discriminator-b.bin", PoolsEntry = "image-pools.bin";
+    private const string GeneratorOptimizerEntry = "optimizer-generator.bin", DiscriminatorOptimizerEntry = "optimizer-discriminator.bin";
+    private const string RngEntry = "rng.bin";
+    public const double CycleWeight = 10, IdentityWeight = 5;
+
+    private readonly DomainBatches batches;
+    private readonly ImageDataset domainA, domainB;
+    private readonly Device device;
+    private readonly ResnetGenerator generatorAb, generatorBa;
+    private readonly PatchDiscriminator discriminatorA, discriminatorB;
+    private readonly Adam generatorOptimizer, discriminatorOptimizer;
+    private readonly IAdversarialLoss loss;
+    private readonly ImagePool poolA = new(), poolB = new();
+    private readonly torch.Generator rng;
+
+    private CycleGanTrainer(TrainingPlan plan, TrainingData data, Device device) : base(plan)
+    {
+        domainA = data.Images;
+        domainB = data.Targets ?? throw new ArgumentException("CycleGAN trains on two domains.", nameof(data));
+        this.device = device;
+        batches = new DomainBatches(domainA, domainB, paired: false, plan.Seed, plan.BatchSize);
+        loss = AdversarialLosses.Create(plan.Loss);
+        rng = new torch.Generator((ulong)plan.Seed);
+        generatorAb = new ResnetGenerator(plan.Model);
+        generatorBa = new ResnetGenerator(plan.Model);
+        discriminatorA = new PatchDiscriminator(plan.Model.Channels);
+        discriminatorB = new PatchDiscriminator(plan.Model.Channels);
+        foreach (var network in Networks)
+        {
+            Dcgan.Initialize(network, rng);
+            network.to(device);
+        }
+        var o = plan.Optimizer;
+        generatorOptimizer = optim.Adam(generatorAb.parameters().Concat(generatorBa.parameters()), o.GeneratorLearningRate, o.Beta1, o.Beta2);
+        discriminatorOptimizer = optim.Adam(discriminatorA.parameters().Concat(discriminatorB.parameters()), o.DiscriminatorLearningRate, o.Beta1, o.Beta2);
+    }
+
+    private IEnumerable<nn.Module> Networks => [generatorAb, generatorBa, discriminatorA, discriminatorB];
+
+    public static CycleGanTrainer Create(TrainingPlan plan, TrainingData data, Device device) => new(plan, data, device);
+
+    public static CycleGanTrainer Resume(byte[] bundle, TrainingData data, Device device)
+    {
+        using var reader = CheckpointBundle.Open(bundle);
+        var trainer = new CycleGanTrainer(reader.Manifest.Plan, data, device);
+        try
+        {
+            trainer.generatorAb.load(reader.Entry(GanTrainer.GeneratorEntry));
+            trainer.generatorBa.load(reader.Entry(GeneratorBaEntry));
+            trainer.discriminatorA.load(reader.Entry(GanTrainer.DiscriminatorEntry));
+            trainer.discriminatorB.load(reader.Entry(DiscriminatorBEntry));
+            trainer.generatorOptimizer.load_state_dict(new BinaryReader(reader.Entry(GeneratorOptimizerEntry)));
+            trainer.discriminatorOptimizer.load_state_dict(new BinaryReader(reader.Entry(DiscriminatorOptimizerEntry)));
+            using (var state = Tensor.Load(reader.Entry(RngEntry))) trainer.rng.set_state(state);
+            using (var pools = new BinaryReader(reader.Entry(PoolsEntry)))
+            {
+                trainer.poolA.Load(pools, device);
+                trainer.poolB.Load(pools, device);
+            }
+            trainer.Step = reader.Manifest.Step;
+            return trainer;
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
+    }
+
+    protected override TrainingProgress TrainStep()
+    {
+        var clock = Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        var (a, b) = batches.Batch(Step, device);
+
+        foreach (var p in discriminatorA.parameters().Concat(discriminatorB.parameters())) p.requires_grad = false;
+        generatorOptimizer.zero_grad();
+        var fakeB = generatorAb.call(a);
+        var fakeA = generatorBa.call(b);
+        var adversarial = loss.Generator(discriminatorB.call(fakeB)) + loss.Generator(discriminatorA.call(fakeA));
+        var cycle = (generatorBa.call(fakeB) - a).abs().mean() + (generatorAb.call(fakeA) - b).abs().mean();
+        var identity = (generatorAb.call(b) - b).abs().mean() + (generatorBa.call(a) - a).abs().mean();
+        var gLoss = adversarial + CycleWeight * cycle + IdentityWeight * identity;
+        gLoss.backward();
+        generatorOptimizer.step();
+        foreach (var p in discriminatorA.parameters().Concat(discriminatorB.parameters())) p.requires_grad = true;
+
+        discriminatorOptimizer.zero_grad();
+        var realA = discriminatorA.call(a);
+        var realB = discriminatorB.call(b);
+        var pooledA = discriminatorA.call(poolA.Query(fakeA, rng));
+        var pooledB = discriminatorB.call(poolB.Query(fakeB, rng));
+        var dLoss = 0.5 * (loss.Discriminator(realA, pooledA) + loss.Discriminator(realB, pooledB));
+        dLoss.backward();
+        discriminatorOptimizer.step();
+
+        long epoch = batches.EpochOf(Step);
+        Step++;
+        return new TrainingProgress(Step, Plan.Steps, epoch, dLoss.item<float>(), gLoss.item<float>(),
+            (realA.mean() + realB.mean()).item<float>() / 2, (pooledA.mean() + pooledB.mean()).item<float>() / 2,
+            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
+    }
+
+    /// <summary>Rows of a real A, its translation to B and its way back; then the same from B.</summary>
+    public override byte[] PreviewPng(int columns = 3)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        generatorAb.eval();
+        generatorBa.eval();
+        try
+        {
+            long[] Pick(ImageDataset d) => Enumerable.Range(0, Math.Min(2, d.Count)).Select(i => (long)i).ToArray();
+            var a = domainA.Batch(Pick(domainA), device);
+            var b = domainB.Batch(Pick(domainB), device);
+            var ab = generatorAb.call(a);
+            var ba = generatorBa.call(b);
+            var rows = cat([stack([a, ab, generatorBa.call(ab)], 1).flatten(0, 1), stack([b, ba, generatorAb.call(ba)], 1).flatten(0, 1)], 0);
+            return ImageGrid.EncodePng(rows, 3);
+        }
+        finally
+        {
+            generatorAb.train();
+            generatorBa.train();
+        }
+    }
+
+    public override byte[] Checkpoint()
+    {
+        var manifest = new CheckpointManifest(CheckpointBundle.Format, Plan, Step, batches.EpochOf(Math.Max(Step - 1, 0)), DateTimeOffset.UtcNow);
+        return CheckpointBundle.Write(manifest,
+        [
+            (GanTrainer.GeneratorEntry, s => Write(s, w => generatorAb.save(w))),
+            (GeneratorBaEntry, s => Write(s, w => generatorBa.save(w))),
+            (GanTrainer.DiscriminatorEntry, s => Write(s, w => discriminatorA.save(w))),
+            (DiscriminatorBEntry, s => Write(s, w => discriminatorB.save(w))),
+            (GeneratorOptimizerEntry, s => Write(s, generatorOptimizer.save_state_dict)),
+            (DiscriminatorOptimizerEntry, s => Write(s, discriminatorOptimizer.save_state_dict)),
+            (RngEntry, s => { using var state = rng.get_state(); Write(s, state.Save); }),
+            (PoolsEntry, s => Write(s, w => { poolA.Save(w); poolB.Save(w); })),
+        ]);
+    }
+
+    public IReadOnlyDictionary<string, Tensor> GeneratorState() => generatorAb.state_dict();
+
+    public override void Dispose()
+    {
+        foreach (var network in Networks) network.Dispose();
+        generatorOptimizer.Dispose();
+        discriminatorOptimizer.Dispose();
+        poolA.Dispose();
+        poolB.Dispose();
+        rng.Dispose();
+    }
+}
