@@ -60,6 +60,48 @@ public sealed class TranslationJobTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task A_cyclegan_job_on_unpaired_domains_translates_both_ways_and_its_round_trip_reconstructs()
+    {
+        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
+        using var client = service.CreateClient();
+        using var blobs = SyntheticBlobs.Create(64, 3, seed: 13, count: 100);
+        var pngs = Enumerable.Range(0, 100).Select(i => Pair(blobs, i)).ToList();
+        // Unpaired: domain A and domain B hold different images.
+        var tar = UploadFiles.TarGz(pngs.Take(48).Select((p, i) => ($"trainA/{i:D3}.png", p.A))
+            .Concat(pngs.Skip(48).Take(48).Select((p, i) => ($"trainB/{i:D3}.png", p.B))).ToArray());
+        var dataset = await DatasetUploadTests.Upload(client, tar, "inversion.tar.gz", ("imageSize", "64"));
+        Assert.Equal(DatasetKind.Unpaired, dataset.Kind);
+
+        var job = await service.SubmitAsync(client, new
+        {
+            dataset = dataset.Id.ToString(), model = new { family = "cyclegan" }, training = new { steps = 30 }, checkpointEvery = 30, seed = 6,
+        });
+        Assert.Equal(("lsgan", 4), (job.Training.Loss, job.Training.BatchSize));
+        await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded, TimeSpan.FromMinutes(4));
+
+        double inputError = 0, translationError = 0, reconstructionError = 0;
+        foreach (var (a, b) in pngs.Skip(96))
+        {
+            var forward = await client.PostAsync($"/api/generators/{job.Id}/translate?direction=AtoB", UploadFiles.Form("image", a, "a.png"));
+            Assert.Equal(HttpStatusCode.OK, forward.StatusCode);
+            var translated = await forward.Content.ReadAsByteArrayAsync();
+            var back = await client.PostAsync($"/api/generators/{job.Id}/translate?direction=BtoA", UploadFiles.Form("image", translated, "ab.png"));
+            Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+            using var input = TestData.DecodePng(a);
+            using var target = TestData.DecodePng(b);
+            using var output = TestData.DecodePng(translated);
+            using var roundTrip = TestData.DecodePng(await back.Content.ReadAsByteArrayAsync());
+            inputError += MeanAbsoluteError(input, target);
+            translationError += MeanAbsoluteError(output, target);
+            reconstructionError += MeanAbsoluteError(roundTrip, input);
+        }
+        Assert.True(translationError < inputError / 2, $"A->B error to the inversion {translationError / 4:F1}, the input's {inputError / 4:F1}");
+        Assert.True(reconstructionError < inputError / 4, $"A->B->A reconstruction error {reconstructionError / 4:F1}");
+        var badDirection = await client.PostAsync($"/api/generators/{job.Id}/translate?direction=sideways", UploadFiles.Form("image", pngs[0].A, "a.png"));
+        Assert.Contains("direction", (await badDirection.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
+    }
+
+    [Fact]
     public async Task Pix2pix_needs_a_paired_dataset_and_a_translation_size()
     {
         await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), role: "api");

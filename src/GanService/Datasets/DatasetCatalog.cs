@@ -78,14 +78,14 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFacto
         }
     }
 
-    /// <summary>An uploaded dataset at the geometry; paired data comes with its targets (domain B).</summary>
+    /// <summary>An uploaded dataset at the geometry; paired and unpaired data come with domain B as targets.</summary>
     private TrainingData LoadUploaded(Guid id, int imageSize, int channels)
     {
         using var db = contexts.CreateDbContext();
         var bytes = db.Datasets.Where(d => d.Id == id).Select(d => d.Bytes).SingleOrDefault()
                     ?? throw new FileNotFoundException($"Dataset {id} no longer exists.");
         var stored = StoredDataset.Deserialize(bytes);
-        var targets = stored.Header.Kind == DatasetKind.Paired ? Shaped(stored.ToImageDatasetB(id.ToString())!, imageSize, channels) : null;
+        var targets = stored.ToImageDatasetB(id.ToString()) is { } b ? Shaped(b, imageSize, channels) : null;
         return new TrainingData(Shaped(stored.ToImageDataset(id.ToString()), imageSize, channels), targets);
     }
 

@@ -13,15 +13,16 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
 {
     private readonly Lock gate = new();
     private readonly LinkedList<Entry> recent = new();
-    private readonly Dictionary<(Guid, long), LinkedListNode<Entry>> entries = new();
+    private readonly Dictionary<(Guid, long, string), LinkedListNode<Entry>> entries = new();
 
     public int Count { get { lock (gate) return entries.Count; } }
 
-    public Lease? TryGet(Guid jobId, long step)
+    /// <summary>A cached generator; <c>variant</c> names the network where a checkpoint holds several (a CycleGAN's two directions).</summary>
+    public Lease? TryGet(Guid jobId, long step, string variant = "")
     {
         lock (gate)
         {
-            if (!entries.TryGetValue((jobId, step), out var node)) return null;
+            if (!entries.TryGetValue((jobId, step, variant), out var node)) return null;
             recent.Remove(node);
             recent.AddFirst(node);
             return node.Value.Acquire();
@@ -32,14 +33,15 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
     /// The generator of a checkpoint, loaded from the store on a miss; null when the checkpoint is gone or fails
     /// verification.
     /// </summary>
-    public async Task<Lease?> GetOrLoadAsync(ICheckpointStore store, Guid jobId, long step, Func<byte[], string, IDisposable> load, CancellationToken ct)
+    public async Task<Lease?> GetOrLoadAsync(ICheckpointStore store, Guid jobId, long step, Func<byte[], string, IDisposable> load,
+        CancellationToken ct, string variant = "")
     {
-        if (TryGet(jobId, step) is { } hit) return hit;
+        if (TryGet(jobId, step, variant) is { } hit) return hit;
         var stored = await store.GetAsync(jobId, step, ct);
         if (stored is null) return null;
         try
         {
-            return Add(jobId, step, load(stored.Bundle, stored.Sha256));
+            return Add(jobId, step, load(stored.Bundle, stored.Sha256), variant);
         }
         catch (CorruptCheckpointException)
         {
@@ -48,17 +50,17 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
     }
 
     /// <summary>Adds a freshly loaded generator (or returns the one another request added first).</summary>
-    public Lease Add(Guid jobId, long step, IDisposable sampler)
+    public Lease Add(Guid jobId, long step, IDisposable sampler, string variant = "")
     {
         lock (gate)
         {
-            if (entries.TryGetValue((jobId, step), out var existing))
+            if (entries.TryGetValue((jobId, step, variant), out var existing))
             {
                 sampler.Dispose();
                 return existing.Value.Acquire();
             }
-            var node = recent.AddFirst(new Entry((jobId, step), sampler));
-            entries[(jobId, step)] = node;
+            var node = recent.AddFirst(new Entry((jobId, step, variant), sampler));
+            entries[(jobId, step, variant)] = node;
             while (entries.Count > options.Value.GeneratorCacheSize)
             {
                 var oldest = recent.Last!;
@@ -80,11 +82,11 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
         }
     }
 
-    private sealed class Entry((Guid, long) key, IDisposable sampler)
+    private sealed class Entry((Guid, long, string) key, IDisposable sampler)
     {
         private int leases;
         private bool evicted;
-        public (Guid, long) Key { get; } = key;
+        public (Guid, long, string) Key { get; } = key;
 
         public Lease Acquire()
         {

@@ -4,6 +4,7 @@ using GanService.Gan.Data;
 using GanService.Gan.Data.Import;
 using GanService.Gan.Imaging;
 using GanService.Gan.Sampling;
+using GanService.Gan.Training;
 using GanService.Hosting;
 using GanService.Jobs;
 using GanService.Persistence;
@@ -24,8 +25,8 @@ public static class TranslateApi
 
     public static RouteHandlerBuilder MapTranslate(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/api/generators/{jobId:guid}/translate", Translate).WithTags("Generators").WithName("Translate")
-            .WithSummary("Translate an image with an image-to-image generator (pix2pix)")
-            .WithDescription("multipart/form-data with the image in part `image`; it gets the same limits as dataset uploads. Answers the translated PNG, from the newest checkpoint or the one at `step`.")
+            .WithSummary("Translate an image with an image-to-image generator (pix2pix, cyclegan)")
+            .WithDescription("multipart/form-data with the image in part `image`; it gets the same limits as dataset uploads. Answers the translated PNG, from the newest checkpoint or the one at `step`; a CycleGAN takes `direction=AtoB` (default) or `BtoA`.")
             .Accepts<TranslateForm>("multipart/form-data")
             .Produces(StatusCodes.Status200OK, contentType: "image/png")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
@@ -33,7 +34,8 @@ public static class TranslateApi
 
     private static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> Translate(
         Guid jobId, HttpRequest request, GanDbContext db, ICheckpointStore store, GeneratorCache cache,
-        IOptions<DatasetLimits> limits, IOptions<ImportLimits> importLimits, CancellationToken ct, [FromQuery] long? step = null)
+        IOptions<DatasetLimits> limits, IOptions<ImportLimits> importLimits, CancellationToken ct, [FromQuery] long? step = null,
+        [FromQuery] string? direction = null)
     {
         var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, ct);
         if (job is null) return Problems.JobNotFound(jobId);
@@ -43,6 +45,12 @@ public static class TranslateApi
             {
                 ["jobId"] = [$"Job {jobId} trains a {model.Family}, which generates from noise: use samples.png or image.png."],
             });
+        var way = direction?.Trim() ?? "AtoB";
+        if (!way.Equals("AtoB", StringComparison.OrdinalIgnoreCase) && !way.Equals("BtoA", StringComparison.OrdinalIgnoreCase))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["direction"] = ["Use AtoB or BtoA."] });
+        bool backward = way.Equals("BtoA", StringComparison.OrdinalIgnoreCase);
+        if (backward && model.Family != ModelRecipe.CycleGan)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["direction"] = [$"A {model.Family} generator translates A to B only."] });
         var checkpoints = db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId);
         var chosen = await (step is null ? checkpoints.OrderByDescending(c => c.Step) : checkpoints.Where(c => c.Step == step))
             .Select(c => new { c.Step, c.Sha256 }).FirstOrDefaultAsync(ct);
@@ -71,7 +79,8 @@ public static class TranslateApi
                 : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [e.Message] });
         }
 
-        using var lease = await cache.GetOrLoadAsync(store, jobId, chosen.Step, (bundle, sha) => TranslationSampler.Load(bundle, torch.CPU, sha), ct);
+        using var lease = await cache.GetOrLoadAsync(store, jobId, chosen.Step,
+            (bundle, sha) => TranslationSampler.Load(bundle, torch.CPU, sha, backward), ct, backward ? "BtoA" : "AtoB");
         if (lease is null)
             return Problems.Conflict("The checkpoint is damaged.", $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum.");
         using var input = new ImageDataset("input", pixels, 1, model.Channels, model.ImageSize);

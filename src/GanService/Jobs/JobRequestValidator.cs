@@ -40,12 +40,14 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         else if (string.IsNullOrEmpty(family)) Fail("model.family", "Required: one of " + string.Join(", ", ModelRecipe.Families) + ".");
         else if (!ModelRecipe.Families.Contains(family)) Fail("model.family", $"Unknown family '{family}'. Known: {string.Join(", ", ModelRecipe.Families)}.");
 
-        bool translation = family == ModelRecipe.Pix2Pix;
+        bool translation = family is ModelRecipe.Pix2Pix or ModelRecipe.CycleGan;
         if (dataset is not null && !errors.ContainsKey("dataset") && !errors.ContainsKey("model.family"))
         {
             var kind = uploaded?.Kind ?? DatasetKind.Labelled;
-            if (translation && kind != DatasetKind.Paired)
+            if (family == ModelRecipe.Pix2Pix && kind != DatasetKind.Paired)
                 Fail("dataset", $"pix2pix trains on a paired dataset (upload A/ and B/ folders, or layout=sidebyside); '{dataset}' is {kind.ToString().ToLowerInvariant()}.");
+            else if (family == ModelRecipe.CycleGan && kind is not (DatasetKind.Unpaired or DatasetKind.Paired))
+                Fail("dataset", $"cyclegan trains on two domains (upload trainA/ and trainB/ folders); '{dataset}' is {kind.ToString().ToLowerInvariant()}.");
             else if (!translation && kind is DatasetKind.Paired or DatasetKind.Unpaired)
                 Fail("dataset", $"Dataset {dataset} is {kind.ToString().ToLowerInvariant()}; a {family} trains on plain or labelled images.");
         }
@@ -69,7 +71,7 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         double dlr = Rate(training?.DiscriminatorLearningRate, lr, "training.discriminatorLearningRate");
         double beta1 = training?.Beta1 ?? 0.5;
         if (!double.IsFinite(beta1) || beta1 is < 0 or >= 1) Fail("training.beta1", "Must be a finite number in [0, 1).");
-        var loss = training?.Loss?.Trim().ToLowerInvariant() ?? AdversarialLosses.NonSaturatingBce;
+        var loss = training?.Loss?.Trim().ToLowerInvariant() ?? (family == ModelRecipe.CycleGan ? AdversarialLosses.LeastSquares : AdversarialLosses.NonSaturatingBce);
         if (!AdversarialLosses.Names.Contains(loss)) Fail("training.loss", $"Unknown loss '{loss}'. Known: {string.Join(", ", AdversarialLosses.Names)}.");
         bool wasserstein = loss == AdversarialLosses.Wasserstein;
         var normalization = request.Model?.Normalization?.Trim().ToLowerInvariant() ?? (wasserstein ? ModelRecipe.NoNorm : ModelRecipe.BatchNorm);
