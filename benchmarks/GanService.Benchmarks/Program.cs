@@ -52,6 +52,15 @@ namespace GanService.Benchmarks
                     var r = TrainingBenchmark.Bare(28, 1, steps, name);
                     Console.WriteLine($"| {r.Model} | {r.MedianMs:F1} | {64 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | {r.DiscriminatorParameters} |");
                 }
+                foreach (var family in new[] { "pix2pix", "cyclegan" })
+                {
+                    var r = TrainingBenchmark.Translation(family, Math.Max(3, steps / 3));
+                    var recipe = new GanService.Gan.Training.ModelRecipe(family, 64, 3);
+                    using var g = GanService.Gan.Models.GanNetworks.Generator(recipe);
+                    using var d = GanService.Gan.Models.GanNetworks.Discriminator(recipe);
+                    int networks = family == "cyclegan" ? 2 : 1; // CycleGAN trains two of each
+                    Console.WriteLine($"| {r.Model} | {r.MedianMs:F1} | {4 * 1000 / r.MedianMs:F0} | {networks} x {GanService.Gan.Models.GanNetworks.ParameterCount(g)} | {networks} x {GanService.Gan.Models.GanNetworks.ParameterCount(d)} |");
+                }
             }
             if (connection is null) Console.WriteLine("\n(service rows skipped: GANSERVICE_BENCH_POSTGRES is not set; run benchmarks/run.sh)");
             DataBenchmark.Run(SharedData());

@@ -27,6 +27,25 @@ internal static class TrainingBenchmark
         ("DCGAN, BCE + R1 + DiffAugment", p => p with { R1 = 10, Augment = "color,translation,cutout" }),
     ];
 
+    /// <summary>An image-to-image family at 64x64x3, batch 4, on coloured blobs and their inversions.</summary>
+    public static Result Translation(string family, int steps)
+    {
+        var plan = new TrainingPlan(new ModelRecipe(family, 64, 3), new OptimizerRecipe(), 2 + steps, 4,
+            family == ModelRecipe.CycleGan ? "lsgan" : "bce", Seed: 1);
+        using var blobs = SyntheticBlobs.Create(64, 3, seed: 1, count: 64);
+        var a = blobs.PixelBytes();
+        using var images = new ImageDataset("a", a, 64, 3, 64);
+        using var targets = new ImageDataset("b", a.Select(v => (byte)(255 - v)).ToArray(), 64, 3, 64);
+        var perStep = new List<double>();
+        double wall = Stopwatches.Seconds(() =>
+        {
+            using var trainer = Trainers.Create(plan, new TrainingData(images, targets), CPU);
+            trainer.Train(2);
+            trainer.Train(steps, new Collect(perStep, 4));
+        });
+        return new Result($"{family}, 64x64x3, batch 4", Stopwatches.Median(perStep), wall, 4);
+    }
+
     /// <summary>The library alone: dataset, trainer, warm-up, timed steps and one checkpoint, as a job does them.</summary>
     public static Result Bare(int size, int channels, int steps, string? family = null)
     {
@@ -73,9 +92,10 @@ internal static class TrainingBenchmark
             (job.FinishedAt!.Value - job.StartedAt!.Value).TotalSeconds, Batch);
     }
 
-    private sealed class Collect(List<double> ms) : IProgress<TrainingProgress>
+    /// <summary>Milliseconds per step from each report: the batch over the images per second.</summary>
+    private sealed class Collect(List<double> ms, int batch = Batch) : IProgress<TrainingProgress>
     {
-        public void Report(TrainingProgress value) => ms.Add(Batch * 1000 / value.ImagesPerSecond);
+        public void Report(TrainingProgress value) => ms.Add(batch * 1000 / value.ImagesPerSecond);
     }
 
     private sealed class Host(string connectionString) : WebApplicationFactory<Program>
