@@ -25,6 +25,10 @@ public class CycleGanTests
         using var inputRng = new torch.Generator(11);
         using var input = rand([2, 3, 64, 64], generator: inputRng).mul(2).sub(1);
         using (var output = single.call(input)) Assert.Equal(input.shape, output.shape);
+        // 7x7 stem, two 3x3 downsamplings, six residual blocks of two 3x3 convolutions, two upsamplings, 7x7 out with
+        // bias; instance norm without affine parameters, convolutions before a norm without bias.
+        long expected = 3 * 64 * 49 + 64 * 128 * 9 + 128 * 256 * 9 + 6 * 2 * 256 * 256 * 9 + 256 * 128 * 9 + 128 * 64 * 9 + (64 * 3 * 49 + 3);
+        Assert.Equal(expected, GanNetworks.ParameterCount(single));
         var (input32, weights32) = DcganTests.Gradients(single, input, null);
         var (input64, weights64) = DcganTests.Gradients(wide, input.to(ScalarType.Float64), null);
         DcganTests.AssertClose(input64, input32, "resnet generator input gradient");

@@ -33,6 +33,14 @@ public class Pix2PixTests
         Assert.Equal(x.shape, y.shape);
         using var patches = d.call(cat([x, y], 1));
         long side = size / 8 - 2; // three stride-2 convolutions, then two 4x4 stride-1 ones
+        if (size == 64)
+        {
+            // Encoder 3-64-128-256-512-512-512 (4x4, no bias; batch norm on the four middle blocks), decoder mirrored
+            // with skip connections doubling its inputs, then a 4x4 transposed convolution with bias to 3 channels.
+            long encoder = 16 * (3 * 64 + 64 * 128 + 128 * 256 + 256 * 512 + 512 * 512 + 512 * 512) + 2 * (128 + 256 + 512 + 512);
+            long decoder = 16 * (512 * 512 + 1024 * 512 + 1024 * 256 + 512 * 128 + 256 * 64) + 2 * (512 + 512 + 256 + 128 + 64) + (16 * 128 * 3 + 3);
+            Assert.Equal(encoder + decoder, GanNetworks.ParameterCount(g));
+        }
         Assert.Equal(new long[] { 2, 1, side, side }, patches.shape);
         // The 70x70 PatchGAN on 6 channels: 4x4 convolutions 6-64-128-256-512-1, batch norm on the middle three.
         long expected = (6 * 64 * 16 + 64) + 64 * 128 * 16 + 2 * 128 + 128 * 256 * 16 + 2 * 256 + 256 * 512 * 16 + 2 * 512 + (512 * 16 + 1);

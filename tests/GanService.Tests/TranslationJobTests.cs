@@ -102,7 +102,7 @@ public sealed class TranslationJobTests(PostgresServer postgres)
     }
 
     [Fact]
-    public async Task Pix2pix_needs_a_paired_dataset_and_a_translation_size()
+    public async Task Each_family_checks_its_dataset_kind_and_sizes()
     {
         await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), role: "api");
         using var client = service.CreateClient();
@@ -114,6 +114,14 @@ public sealed class TranslationJobTests(PostgresServer postgres)
         Assert.Contains("model.imageSize", (await size.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
         var dcgan = await client.PostAsJsonAsync("/api/jobs", new { dataset = dataset.Id.ToString(), model = new { family = "dcgan" } });
         Assert.Contains("dataset", (await dcgan.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
+        var cycle = await client.PostAsJsonAsync("/api/jobs", new { dataset = "synthetic", model = new { family = "cyclegan" } });
+        Assert.Contains("dataset", (await cycle.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
+
+        // A conditional model needs labels: a flat archive has none.
+        var flat = UploadFiles.Zip(Enumerable.Range(0, 4).Select(i => ($"{i}.png", UploadFiles.Png(8, 8, new Rgb24(9, 9, 9)))).ToArray());
+        var plain = await DatasetUploadTests.Upload(client, flat, "flat.zip", ("imageSize", "28"));
+        var conditional = await client.PostAsJsonAsync("/api/jobs", new { dataset = plain.Id.ToString(), model = new { family = "conditional-dcgan" }, training = new { batchSize = 2 } });
+        Assert.Contains("model.family", (await conditional.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
     }
 
     /// <summary>Item i as a PNG, and its colour inversion.</summary>
