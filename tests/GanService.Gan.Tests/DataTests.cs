@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using GanService.Gan.Data;
 using static TorchSharp.torch;
 
@@ -155,20 +153,5 @@ public class DataTests
         Assert.Throws<FileNotFoundException>(() => BuiltInDatasets.Load("cifar10", ["/nonexistent"], 32, 3, 0));
     }
 
-    private static MemoryStream Idx(byte[] payload, int[] dims, bool gzip)
-    {
-        var raw = new MemoryStream();
-        raw.Write([0, 0, 0x08, (byte)dims.Length]);
-        Span<byte> word = stackalloc byte[4];
-        foreach (var d in dims)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(word, d);
-            raw.Write(word);
-        }
-        raw.Write(payload);
-        if (!gzip) return new MemoryStream(raw.ToArray());
-        var zipped = new MemoryStream();
-        using (var gz = new GZipStream(zipped, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(raw.ToArray());
-        return new MemoryStream(zipped.ToArray());
-    }
+    private static MemoryStream Idx(byte[] payload, int[] dims, bool gzip) => new(IdxFiles.Create(payload, dims, gzip));
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Formats.Tar;
 using System.IO.Compression;
 using SixLabors.ImageSharp;
@@ -62,22 +61,7 @@ internal static class UploadFiles
         return output.ToArray();
     }
 
-    public static byte[] Idx(byte[] payload, int[] dims, bool gzip = false)
-    {
-        using var raw = new MemoryStream();
-        raw.Write([0, 0, 0x08, (byte)dims.Length]);
-        Span<byte> word = stackalloc byte[4];
-        foreach (var d in dims)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(word, d);
-            raw.Write(word);
-        }
-        raw.Write(payload);
-        if (!gzip) return raw.ToArray();
-        using var zipped = new MemoryStream();
-        using (var gz = new GZipStream(zipped, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(raw.ToArray());
-        return zipped.ToArray();
-    }
+    public static byte[] Idx(byte[] payload, int[] dims, bool gzip = false) => IdxFiles.Create(payload, dims, gzip);
 
     /// <summary>CIFAR-10 records: label byte then planar RGB, each image one flat colour.</summary>
     public static byte[] Cifar(params (byte Label, byte R, byte G, byte B)[] records)
