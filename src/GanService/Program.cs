@@ -6,7 +6,8 @@ using GanService.Hosting;
 using GanService.Jobs;
 using GanService.Persistence;
 
-// Before libtorch allocates anything: keep glibc from returning large buffers on every free (3x faster steps).
+// Before libtorch allocates anything: keep glibc from returning large buffers on every free (1.6x faster
+// DCGAN steps measured here; see docs/benchmarks.md).
 TorchRuntime.TuneAllocator();
 
 var builder = WebApplication.CreateBuilder(args);

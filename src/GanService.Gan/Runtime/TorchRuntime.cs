@@ -11,7 +11,7 @@ public static partial class TorchRuntime
 
     /// <summary>
     /// Keeps glibc from handing libtorch's large tensor buffers back to the kernel on every free, which made a
-    /// DCGAN step up to 3x slower here (see docs/benchmarks.md). Call first thing in the process; idempotent.
+    /// DCGAN step 1.6x slower here (see docs/benchmarks.md). Call first thing in the process; idempotent.
     /// Returns whether the settings are in force.
     /// </summary>
     public static bool TuneAllocator() => AllocatorTuned.Value;
