@@ -8,7 +8,7 @@ public class RuntimeTests
     public void The_allocator_settings_take_effect_on_glibc_linux()
     {
         if (!OperatingSystem.IsLinux()) return;
-        Assert.True(TorchRuntime.TuneAllocator(), "mallopt was not applied: libtorch steps run up to 3x slower");
+        Assert.True(TorchRuntime.TuneAllocator(), "mallopt was not applied: DCGAN steps ran 1.6x slower without it here");
         Assert.True(TorchRuntime.TuneAllocator()); // idempotent
     }
 
