@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace GanService.Gan.Training;
 
 /// <summary>
@@ -12,9 +14,9 @@ public sealed record ModelRecipe(
     public const string BatchNorm = "batch", NoNorm = "none", SpectralNorm = "spectral";
     public static readonly IReadOnlyList<string> Families = [Dcgan, ConditionalDcgan, Pix2Pix, CycleGan];
     public static readonly IReadOnlyList<int> TranslationSizes = [64, 128, 256];
-    public bool Translation => Family is Pix2Pix or CycleGan;
+    [JsonIgnore] public bool Translation => Family is Pix2Pix or CycleGan;
     public static readonly IReadOnlyList<string> Normalizations = [BatchNorm, NoNorm, SpectralNorm];
-    public bool Conditional => Family == ConditionalDcgan;
+    [JsonIgnore] public bool Conditional => Family == ConditionalDcgan;
     public static readonly IReadOnlyList<int> ImageSizes = [28, 32, 64];
     public static readonly IReadOnlyList<int> ChannelCounts = [1, 3];
 }
@@ -56,5 +58,5 @@ public sealed record TrainingPlan(
     /// <summary>DiffAugment policies, comma-separated: color, translation, cutout; empty is off.</summary>
     public string Augment { get; init; } = "";
 
-    public IReadOnlyList<string> AugmentPolicies => Augment.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    [JsonIgnore] public IReadOnlyList<string> AugmentPolicies => Augment.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
