@@ -19,8 +19,6 @@ public sealed class CycleGanTrainer : Trainer
 {
     public const string GeneratorBaEntry = "generator-ba.bin";
     private const string DiscriminatorBEntry = "discriminator-b.bin", PoolsEntry = "image-pools.bin";
-    private const string GeneratorOptimizerEntry = "optimizer-generator.bin", DiscriminatorOptimizerEntry = "optimizer-discriminator.bin";
-    private const string RngEntry = "rng.bin";
     public const double CycleWeight = 10, IdentityWeight = 5;
 
     private readonly DomainBatches batches;
@@ -69,9 +67,7 @@ public sealed class CycleGanTrainer : Trainer
             trainer.generatorBa.load(reader.Entry(GeneratorBaEntry));
             trainer.discriminatorA.load(reader.Entry(GanTrainer.DiscriminatorEntry));
             trainer.discriminatorB.load(reader.Entry(DiscriminatorBEntry));
-            trainer.generatorOptimizer.load_state_dict(new BinaryReader(reader.Entry(GeneratorOptimizerEntry)));
-            trainer.discriminatorOptimizer.load_state_dict(new BinaryReader(reader.Entry(DiscriminatorOptimizerEntry)));
-            using (var state = Tensor.Load(reader.Entry(RngEntry))) trainer.rng.set_state(state);
+            LoadOptimizersAndRng(reader, trainer.generatorOptimizer, trainer.discriminatorOptimizer, trainer.rng);
             using (var pools = new BinaryReader(reader.Entry(PoolsEntry)))
             {
                 trainer.poolA.Load(pools, device);
@@ -154,9 +150,7 @@ public sealed class CycleGanTrainer : Trainer
             (GeneratorBaEntry, s => Write(s, w => generatorBa.save(w))),
             (GanTrainer.DiscriminatorEntry, s => Write(s, w => discriminatorA.save(w))),
             (DiscriminatorBEntry, s => Write(s, w => discriminatorB.save(w))),
-            (GeneratorOptimizerEntry, s => Write(s, generatorOptimizer.save_state_dict)),
-            (DiscriminatorOptimizerEntry, s => Write(s, discriminatorOptimizer.save_state_dict)),
-            (RngEntry, s => { using var state = rng.get_state(); Write(s, state.Save); }),
+            .. OptimizerAndRngEntries(generatorOptimizer, discriminatorOptimizer, rng),
             (PoolsEntry, s => Write(s, w => { poolA.Save(w); poolB.Save(w); })),
         ]);
     }

@@ -19,8 +19,7 @@ namespace GanService.Gan.Training;
 public sealed class GanTrainer : Trainer
 {
     internal const string GeneratorEntry = "generator.bin", EmaEntry = "generator-ema.bin", DiscriminatorEntry = "discriminator.bin";
-    private const string GeneratorOptimizerEntry = "optimizer-generator.bin", DiscriminatorOptimizerEntry = "optimizer-discriminator.bin";
-    private const string RngEntry = "rng.bin", PreviewEntry = "preview-latents.bin";
+    private const string PreviewEntry = "preview-latents.bin";
 
     private readonly Device device;
     private readonly nn.Module generator, discriminator;
@@ -82,9 +81,7 @@ public sealed class GanTrainer : Trainer
             trainer.generator.load(reader.Entry(GeneratorEntry));
             trainer.discriminator.load(reader.Entry(DiscriminatorEntry));
             trainer.ema?.Shadow.load(reader.Entry(EmaEntry));
-            trainer.generatorOptimizer.load_state_dict(new BinaryReader(reader.Entry(GeneratorOptimizerEntry)));
-            trainer.discriminatorOptimizer.load_state_dict(new BinaryReader(reader.Entry(DiscriminatorOptimizerEntry)));
-            using (var state = Tensor.Load(reader.Entry(RngEntry))) trainer.rng.set_state(state);
+            LoadOptimizersAndRng(reader, trainer.generatorOptimizer, trainer.discriminatorOptimizer, trainer.rng);
             using (var latents = Tensor.Load(reader.Entry(PreviewEntry))) trainer.previewLatents.copy_(latents);
             trainer.Step = reader.Manifest.Step;
             return trainer;
@@ -195,15 +192,13 @@ public sealed class GanTrainer : Trainer
     public override byte[] Checkpoint()
     {
         var manifest = new CheckpointManifest(CheckpointBundle.Format, Plan, Step, sampler.EpochOf(Math.Max(Step - 1, 0) * Plan.CriticSteps), DateTimeOffset.UtcNow);
-        var entries = new List<(string, Action<Stream>)>
-        {
+        List<(string, Action<Stream>)> entries =
+        [
             (GeneratorEntry, s => Write(s, w => generator.save(w))),
             (DiscriminatorEntry, s => Write(s, w => discriminator.save(w))),
-            (GeneratorOptimizerEntry, s => Write(s, generatorOptimizer.save_state_dict)),
-            (DiscriminatorOptimizerEntry, s => Write(s, discriminatorOptimizer.save_state_dict)),
-            (RngEntry, s => { using var state = rng.get_state(); Write(s, state.Save); }),
+            .. OptimizerAndRngEntries(generatorOptimizer, discriminatorOptimizer, rng),
             (PreviewEntry, s => Write(s, previewLatents.Save)),
-        };
+        ];
         if (ema is not null) entries.Add((EmaEntry, s => Write(s, w => ema.Shadow.save(w))));
         return CheckpointBundle.Write(manifest, entries);
     }

@@ -18,8 +18,6 @@ namespace GanService.Gan.Training;
 public sealed class Pix2PixTrainer : Trainer
 {
     private const string GeneratorEntry = GanTrainer.GeneratorEntry, DiscriminatorEntry = GanTrainer.DiscriminatorEntry;
-    private const string GeneratorOptimizerEntry = "optimizer-generator.bin", DiscriminatorOptimizerEntry = "optimizer-discriminator.bin";
-    private const string RngEntry = "rng.bin";
     private const int PreviewPairs = 4;
 
     private readonly ImageDataset inputs, targets;
@@ -63,9 +61,7 @@ public sealed class Pix2PixTrainer : Trainer
         {
             trainer.generator.load(reader.Entry(GeneratorEntry));
             trainer.discriminator.load(reader.Entry(DiscriminatorEntry));
-            trainer.generatorOptimizer.load_state_dict(new BinaryReader(reader.Entry(GeneratorOptimizerEntry)));
-            trainer.discriminatorOptimizer.load_state_dict(new BinaryReader(reader.Entry(DiscriminatorOptimizerEntry)));
-            using (var state = Tensor.Load(reader.Entry(RngEntry))) trainer.rng.set_state(state);
+            LoadOptimizersAndRng(reader, trainer.generatorOptimizer, trainer.discriminatorOptimizer, trainer.rng);
             trainer.Step = reader.Manifest.Step;
             return trainer;
         }
@@ -137,9 +133,7 @@ public sealed class Pix2PixTrainer : Trainer
         [
             (GeneratorEntry, s => Write(s, w => generator.save(w))),
             (DiscriminatorEntry, s => Write(s, w => discriminator.save(w))),
-            (GeneratorOptimizerEntry, s => Write(s, generatorOptimizer.save_state_dict)),
-            (DiscriminatorOptimizerEntry, s => Write(s, discriminatorOptimizer.save_state_dict)),
-            (RngEntry, s => { using var state = rng.get_state(); Write(s, state.Save); }),
+            .. OptimizerAndRngEntries(generatorOptimizer, discriminatorOptimizer, rng),
         ]);
     }
 

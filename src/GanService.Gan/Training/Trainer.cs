@@ -1,5 +1,7 @@
 using GanService.Gan.Checkpoints;
 using GanService.Gan.Data;
+using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace GanService.Gan.Training;
@@ -45,6 +47,26 @@ public abstract class Trainer : IDisposable
     public abstract byte[] PreviewPng(int columns = 4);
 
     public abstract void Dispose();
+
+    private const string GeneratorOptimizerEntry = "optimizer-generator.bin", DiscriminatorOptimizerEntry = "optimizer-discriminator.bin";
+    private const string RngEntry = "rng.bin";
+
+    /// <summary>The checkpoint entries every family carries: both optimizers' states and the run's RNG state.</summary>
+    protected static IEnumerable<(string Name, Action<Stream> Write)> OptimizerAndRngEntries(Adam generator, Adam discriminator, torch.Generator rng) =>
+    [
+        (GeneratorOptimizerEntry, s => Write(s, generator.save_state_dict)),
+        (DiscriminatorOptimizerEntry, s => Write(s, discriminator.save_state_dict)),
+        (RngEntry, s => { using var state = rng.get_state(); Write(s, state.Save); }),
+    ];
+
+    /// <summary>Restores what <see cref="OptimizerAndRngEntries"/> wrote.</summary>
+    protected static void LoadOptimizersAndRng(CheckpointReader reader, Adam generator, Adam discriminator, torch.Generator rng)
+    {
+        generator.load_state_dict(new BinaryReader(reader.Entry(GeneratorOptimizerEntry)));
+        discriminator.load_state_dict(new BinaryReader(reader.Entry(DiscriminatorOptimizerEntry)));
+        using var state = Tensor.Load(reader.Entry(RngEntry));
+        rng.set_state(state);
+    }
 
     /// <summary>Writes through a BinaryWriter left open: TorchSharp's Stream overloads close the stream.</summary>
     protected static void Write(Stream stream, Action<BinaryWriter> write)
