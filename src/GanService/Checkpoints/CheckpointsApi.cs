@@ -7,9 +7,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace GanService.Checkpoints;
 
-public sealed record CheckpointResponse(long Step, DateTimeOffset CreatedAt, long SizeBytes, string Sha256, CheckpointLinks Links);
+/// <summary>A stored checkpoint; <c>Attempt</c> is the job attempt that wrote it (see <c>/api/jobs/{id}/attempts</c>).</summary>
+public sealed record CheckpointResponse(long Step, int Attempt, DateTimeOffset CreatedAt, long SizeBytes, string Sha256, CheckpointLinks Links);
 
-public sealed record CheckpointLinks(string Preview, string Samples);
+public sealed record CheckpointLinks(string Preview, string Samples, string Bundle);
 
 public static class CheckpointsApi
 {
@@ -20,6 +21,9 @@ public static class CheckpointsApi
         group.MapGet("/{step:long}/preview.png", GetPreview).WithName("GetCheckpointPreview")
             .WithSummary("The preview grid saved with a checkpoint (the fixed preview latents)")
             .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{step:long}/bundle.zip", GetBundle).WithName("GetCheckpointBundle")
+            .WithSummary("The checkpoint itself: a zip of manifest.json (with each entry's SHA-256), weights, optimizer and RNG states")
+            .Produces(StatusCodes.Status200OK, contentType: "application/zip").ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
@@ -28,9 +32,10 @@ public static class CheckpointsApi
     {
         if (!await db.Jobs.AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
         var rows = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id).OrderBy(c => c.Step)
-            .Select(c => new { c.Step, c.CreatedAt, c.SizeBytes, c.Sha256 }).ToListAsync(ct);
-        return TypedResults.Ok<IReadOnlyList<CheckpointResponse>>(rows.Select(c => new CheckpointResponse(c.Step, c.CreatedAt, c.SizeBytes, c.Sha256,
-            new CheckpointLinks($"/api/jobs/{id}/checkpoints/{c.Step}/preview.png", $"/api/generators/{id}/samples.png?step={c.Step}"))).ToList());
+            .Select(c => new { c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256 }).ToListAsync(ct);
+        return TypedResults.Ok<IReadOnlyList<CheckpointResponse>>(rows.Select(c => new CheckpointResponse(c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256,
+            new CheckpointLinks($"/api/jobs/{id}/checkpoints/{c.Step}/preview.png", $"/api/generators/{id}/samples.png?step={c.Step}",
+                $"/api/jobs/{id}/checkpoints/{c.Step}/bundle.zip"))).ToList());
     }
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetPreview(
@@ -43,5 +48,15 @@ public static class CheckpointsApi
         // A checkpoint never changes once written, so its preview may be cached for good.
         http.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
         return TypedResults.File(preview.PreviewPng, "image/png", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{preview.Sha256}\""));
+    }
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetBundle(Guid id, long step, GanDbContext db, CancellationToken ct)
+    {
+        var bundle = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id && c.Step == step)
+            .Select(c => new { c.Bundle, c.Sha256 }).SingleOrDefaultAsync(ct);
+        if (bundle is null)
+            return Problems.NotFound("No such checkpoint.", $"Job {id} has no checkpoint at step {step}.");
+        return TypedResults.File(bundle.Bundle, "application/zip", $"job-{id}-step-{step}.zip",
+            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{bundle.Sha256}\""));
     }
 }

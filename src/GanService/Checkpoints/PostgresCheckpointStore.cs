@@ -1,24 +1,31 @@
 using GanService.Gan.Checkpoints;
+using GanService.Hosting;
+using GanService.Jobs;
 using GanService.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace GanService.Checkpoints;
 
-public sealed class PostgresCheckpointStore(IDbContextFactory<GanDbContext> contexts, ILogger<PostgresCheckpointStore> logger) : ICheckpointStore
+public sealed class PostgresCheckpointStore(
+    IDbContextFactory<GanDbContext> contexts, FaultInjection faults, ILogger<PostgresCheckpointStore> logger) : ICheckpointStore
 {
-    public async Task SaveAsync(Guid jobId, int attempt, long step, byte[] bundle, string sha256, byte[] previewPng, CancellationToken cancellationToken)
+    public async Task SaveAsync(JobLease lease, long step, byte[] bundle, string sha256, byte[] previewPng, CancellationToken cancellationToken)
     {
         if (CheckpointBundle.Sha256(bundle) != sha256)
             throw new InvalidOperationException("A checkpoint bundle changed between serialisation and storage.");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await JobFence.HoldAsync(db, lease, cancellationToken);
         // A re-run after a crash may reach a step that already has a checkpoint: the newer write replaces it.
-        await db.Checkpoints.Where(c => c.JobId == jobId && c.Step == step).ExecuteDeleteAsync(cancellationToken);
+        await db.Checkpoints.Where(c => c.JobId == lease.JobId && c.Step == step).ExecuteDeleteAsync(cancellationToken);
         db.Checkpoints.Add(new Checkpoint
         {
-            JobId = jobId, Step = step, Attempt = attempt, CreatedAt = DateTimeOffset.UtcNow,
+            JobId = lease.JobId, Step = step, Attempt = lease.Attempt, CreatedAt = DateTimeOffset.UtcNow,
             SizeBytes = bundle.LongLength, Sha256 = sha256, Bundle = bundle, PreviewPng = previewPng,
         });
         await db.SaveChangesAsync(cancellationToken);
+        faults.BeforeCheckpointCommit(step);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<StoredCheckpoint?> LatestVerifiedAsync(Guid jobId, CancellationToken cancellationToken)

@@ -50,6 +50,18 @@ public sealed class GanOptions
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// How long a crashed worker's job stays invisible before another worker takes it. A live worker keeps sliding it
+    /// forward, so a long job is never picked up twice while its worker lives.
+    /// </summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often idle workers look for jobs (new ones wake them at once through LISTEN/NOTIFY).</summary>
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a running job waits out a PostgreSQL outage (training pauses at its next checkpoint) before giving up its attempt.</summary>
+    public TimeSpan OutageTolerance { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>Generators kept loaded in memory for sampling.</summary>
     [Range(1, 1024)]
     public int GeneratorCacheSize { get; set; } = 8;

@@ -13,6 +13,8 @@ public static class HostingExtensions
         // Statuses read "Running", not 2, in responses and in Swagger.
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddOptions<GanOptions>().BindConfiguration(GanOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<FaultOptions>().BindConfiguration(FaultOptions.Section);
+        builder.Services.AddSingleton<FaultInjection>();
         return builder;
     }
 

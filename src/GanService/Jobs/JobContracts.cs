@@ -90,4 +90,12 @@ public sealed record JobLinks(string Self, string Metrics, string Checkpoints, s
 public sealed record MetricResponse(long Step, long Epoch, double DiscriminatorLoss, double GeneratorLoss,
     double RealScore, double FakeScore, double ImagesPerSecond, DateTimeOffset RecordedAt);
 
+/// <summary>
+/// One start of a job on a worker. <c>StepsRepeated</c>: steps this attempt trained again because the previous one
+/// stopped past its last checkpoint (from the previous attempt's last reported step, so it may be low by up to
+/// <c>Gan:MetricsEvery</c>). <c>Outcome</c> is Lost for an attempt whose worker died or was superseded.
+/// </summary>
+public sealed record AttemptResponse(int Number, string Worker, DateTimeOffset StartedAt, DateTimeOffset? EndedAt,
+    string? Outcome, long? ResumedFromStep, long LastStep, long StepsRepeated);
+
 public sealed record PagedList<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);

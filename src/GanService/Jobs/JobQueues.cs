@@ -25,6 +25,7 @@ public static class JobQueues
         var connectionString = builder.Configuration.PostgresConnectionString();
         var gan = builder.Configuration.GetSection(GanOptions.Section).Get<GanOptions>() ?? new GanOptions();
         builder.Services.AddScoped<JobRequestValidator>();
+        builder.Services.AddSingleton<JobLedger>();
         builder.Services.AddTransient<TrainJob>();
         builder.Services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -36,10 +37,10 @@ public static class JobQueues
                 PrepareSchemaIfNecessary = true,
                 // LISTEN/NOTIFY wakes an idle worker within tens of milliseconds instead of the 15 s default poll.
                 EnableLongPolling = true,
-                QueuePollInterval = TimeSpan.FromSeconds(5),
-                // A crashed worker's job becomes visible again after 30 s; a live one keeps sliding the timeout,
-                // so a long training job is never picked up twice (NOTES.md).
-                InvisibilityTimeout = TimeSpan.FromSeconds(30),
+                QueuePollInterval = gan.QueuePollInterval,
+                // A crashed worker's job becomes visible again after this timeout; a live one keeps sliding it, so a
+                // long training job is not picked up twice (NOTES.md), and the lease fences off the rare case that is.
+                InvisibilityTimeout = gan.InvisibilityTimeout,
                 UseSlidingInvisibilityTimeout = true,
             }));
         if (gan.RunsWorker)

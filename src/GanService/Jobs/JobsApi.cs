@@ -21,6 +21,8 @@ public static class JobsApi
         group.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List jobs, newest first, optionally by status");
         group.MapGet("/{id:guid}", GetJob).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJob").WithSummary("A job's status, progress, ETA and latest losses");
         group.MapGet("/{id:guid}/metrics", GetMetrics).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobMetrics").WithSummary("The loss history of a job");
+        group.MapGet("/{id:guid}/attempts", GetAttempts).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobAttempts")
+            .WithSummary("Each start of the job on a worker: where it resumed, how far it got, how it ended");
         group.MapPost("/{id:guid}/cancel", CancelJob).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithName("CancelJob")
             .WithSummary("Cancel a job")
             .WithDescription("A queued job is cancelled at once; a running one stops within a step and a second, keeping a final checkpoint.");
@@ -92,6 +94,16 @@ public static class JobsApi
         if (!await db.Jobs.AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
         var metrics = await db.Metrics.AsNoTracking().Where(m => m.JobId == id).OrderBy(m => m.Step).ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<MetricResponse>>(metrics.Select(m => m.ToResponse()).ToList());
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<AttemptResponse>>, ProblemHttpResult>> GetAttempts(
+        Guid id, GanDbContext db, CancellationToken ct)
+    {
+        if (!await db.Jobs.AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
+        var attempts = await db.Attempts.AsNoTracking().Where(a => a.JobId == id).OrderBy(a => a.Number).ToListAsync(ct);
+        return TypedResults.Ok<IReadOnlyList<AttemptResponse>>(attempts.Select((a, i) => new AttemptResponse(
+            a.Number, a.Worker, a.StartedAt, a.EndedAt, a.Outcome, a.ResumedFromStep, a.LastStep,
+            i > 0 && a.ResumedFromStep is { } from ? Math.Max(0, attempts[i - 1].LastStep - from) : 0)).ToList());
     }
 
     private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> CancelJob(

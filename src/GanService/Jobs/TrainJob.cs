@@ -12,153 +12,122 @@ using Microsoft.Extensions.Options;
 namespace GanService.Jobs;
 
 /// <summary>
-/// The Hangfire job that trains one <see cref="TrainingJob"/>. It receives an id, never an entity; it is safe to
-/// run again (Hangfire promises at least once): a re-run resumes from the newest verified checkpoint, and a
-/// finished job is never trained again.
+/// The Hangfire job that trains one <see cref="TrainingJob"/>. It receives an id, never an entity, and is safe to run
+/// again (Hangfire promises at least once): each run is a new attempt holding the job's lease, resumes from the
+/// newest verified checkpoint, and stops without writing when a newer attempt has taken the job over.
 /// </summary>
 public sealed class TrainJob(
     IDbContextFactory<GanDbContext> contexts,
+    JobLedger ledger,
     ICheckpointStore checkpoints,
     DatasetCatalog datasets,
+    FaultInjection faults,
     IOptions<GanOptions> options,
     ILogger<TrainJob> logger)
 {
+    private GanOptions Options => options.Value;
+
     /// <summary>Hangfire's own retries are off: crashes re-run through the invisibility timeout and count in our table.</summary>
     [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public void Run(Guid jobId, CancellationToken shutdown)
     {
-        var job = Start(jobId);
-        if (job is null) return;
+        var started = Wait(ct => ledger.StartAsync(jobId, $"{Environment.MachineName}:{Environment.ProcessId}", Options.MaxAttempts, ct),
+            "starting the job", shutdown);
+        if (started is null) return;
+        var (job, lease) = started;
+        faults.OnJobStart(job.Name);
         var spec = job.Spec();
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-        using var watcher = new CancellationWatcher(contexts, jobId, options.Value.CancellationPollInterval, cancel);
+        using var recorder = new ProgressRecorder(ledger, lease, logger);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown, recorder.LeaseLost);
+        using var watcher = new CancellationWatcher(contexts, jobId, Options.CancellationPollInterval, cancel);
         try
         {
             var device = TorchRuntime.ResolveDevice(spec.Device);
             var data = datasets.Load(spec.Dataset, spec.Model.ImageSize, spec.Model.Channels, spec.Seed);
-            var resumeFrom = checkpoints.LatestVerifiedAsync(jobId, CancellationToken.None).GetAwaiter().GetResult();
+            var resumeFrom = Wait(ct => checkpoints.LatestVerifiedAsync(jobId, ct), "loading the newest checkpoint", shutdown);
             using var trainer = resumeFrom is null
                 ? Trainers.Create(spec.ToPlan(), data, device)
                 : Trainers.Resume(resumeFrom.Bundle, data, device, resumeFrom.Sha256);
             if (resumeFrom is not null)
-                logger.LogInformation("Job {JobId} resumes from its checkpoint at step {Step}.", jobId, resumeFrom.Step);
-            Train(job, spec, trainer, resumeFrom?.Step ?? -1, cancel.Token);
-            if (watcher.CancelRequested) Finish(jobId, JobStatus.Cancelled, null);
+            {
+                logger.LogInformation("Job {JobId} attempt {Attempt} resumes from its checkpoint at step {Step}.", jobId, lease.Attempt, resumeFrom.Step);
+                Wait(ct => ledger.ResumedAsync(lease, resumeFrom.Step, ct), "recording the resume", shutdown);
+            }
+            Train(lease, spec, trainer, recorder, resumeFrom?.Step ?? -1, cancel.Token);
+            recorder.Flush(TimeSpan.FromSeconds(30));
+            if (recorder.LeaseLost.IsCancellationRequested) throw new LeaseLostException(lease);
+            if (watcher.CancelRequested) End(lease, JobStatus.Cancelled, null);
             else if (shutdown.IsCancellationRequested)
             {
                 logger.LogInformation("Job {JobId} stopped for shutdown at step {Step}; it will resume there.", jobId, trainer.Step);
-                Requeued(jobId);
+                End(lease, JobStatus.Queued, null);
                 shutdown.ThrowIfCancellationRequested(); // Hangfire puts the job back in its queue
             }
-            else Finish(jobId, JobStatus.Succeeded, null);
+            else End(lease, JobStatus.Succeeded, null);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (LeaseLostException)
+        {
+            logger.LogWarning("Job {JobId} attempt {Attempt} stopped: a newer attempt owns the job, so this worker writes nothing more.",
+                jobId, lease.Attempt);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && !DatabaseOutage.IsOutage(e))
         {
             logger.LogError(e, "Job {JobId} failed.", jobId);
-            Finish(jobId, JobStatus.Failed, e is TrainingDivergedException or DeviceUnavailableException or CorruptCheckpointException
+            End(lease, JobStatus.Failed, e is TrainingDivergedException or DeviceUnavailableException or CorruptCheckpointException
                 ? e.Message : $"{e.GetType().Name}: {e.Message}");
         }
     }
 
-    private TrainingJob? Start(Guid jobId)
+    private void Train(JobLease lease, JobSpec spec, Trainer trainer, ProgressRecorder recorder, long lastCheckpoint, CancellationToken token)
     {
-        using var db = contexts.CreateDbContext();
-        var job = db.Jobs.SingleOrDefault(j => j.Id == jobId);
-        if (job is null || job.IsFinished) return null;
-        if (job.CancelRequested)
-        {
-            job.Status = JobStatus.Cancelled;
-            job.FinishedAt = DateTimeOffset.UtcNow;
-        }
-        else if (++job.Attempts > options.Value.MaxAttempts)
-        {
-            job.Status = JobStatus.Failed;
-            job.Error = $"Gave up after {options.Value.MaxAttempts} attempts; the worker stopped before finishing each time.";
-            job.FinishedAt = DateTimeOffset.UtcNow;
-        }
-        else
-        {
-            job.Status = JobStatus.Running;
-            job.StartedAt ??= DateTimeOffset.UtcNow;
-            job.Worker = $"{Environment.MachineName}:{Environment.ProcessId}";
-        }
-        job.UpdatedAt = DateTimeOffset.UtcNow;
-        db.SaveChanges();
-        return job.Status == JobStatus.Running ? job : null;
-    }
-
-    private void Train(TrainingJob job, JobSpec spec, Trainer trainer, long lastCheckpoint, CancellationToken token)
-    {
-        var progress = new LatestProgress();
-        int metricsEvery = options.Value.MetricsEvery;
+        var progress = new StepProgress(faults);
+        int metricsEvery = Options.MetricsEvery;
         while (!trainer.Finished && !token.IsCancellationRequested)
         {
             long nextCheckpoint = (trainer.Step / spec.CheckpointEvery + 1) * spec.CheckpointEvery;
             long nextMetric = (trainer.Step / metricsEvery + 1) * metricsEvery;
             int chunk = (int)(Math.Min(Math.Min(nextCheckpoint, nextMetric), spec.Steps) - trainer.Step);
             if (trainer.Train(chunk, progress, token) > 0 && progress.Latest is { } latest)
-                Record(job.Id, latest);
+                recorder.Add(latest);
             if (trainer.Step % spec.CheckpointEvery == 0 || trainer.Finished)
-                lastCheckpoint = Save(job, trainer);
+                lastCheckpoint = Save(lease, trainer, token);
         }
-        // Cancelled or shutting down: keep the work done since the last checkpoint.
-        if (trainer.Step != lastCheckpoint) Save(job, trainer);
+        // Cancelled or shutting down: keep the work done since the last checkpoint (not when the lease is gone).
+        if (trainer.Step != lastCheckpoint && !recorder.LeaseLost.IsCancellationRequested) Save(lease, trainer, CancellationToken.None);
     }
 
-    private long Save(TrainingJob job, Trainer trainer)
+    /// <summary>
+    /// Synchronous on purpose: training goes on only once the checkpoint is stored, so a crash loses at most one
+    /// checkpoint interval. Through an outage it waits (training pauses) for up to <c>Gan:OutageTolerance</c>.
+    /// </summary>
+    private long Save(JobLease lease, Trainer trainer, CancellationToken token)
     {
         var bundle = trainer.Checkpoint();
-        checkpoints.SaveAsync(job.Id, job.Attempts, trainer.Step, bundle, CheckpointBundle.Sha256(bundle), trainer.PreviewPng(),
-            CancellationToken.None).GetAwaiter().GetResult();
+        var sha256 = CheckpointBundle.Sha256(bundle);
+        var preview = trainer.PreviewPng();
+        Wait(ct => checkpoints.SaveAsync(lease, trainer.Step, bundle, sha256, preview, ct), $"saving the checkpoint at step {trainer.Step}",
+            token.IsCancellationRequested ? CancellationToken.None : token);
         return trainer.Step;
     }
 
-    private void Record(Guid jobId, TrainingProgress p)
-    {
-        using var db = contexts.CreateDbContext();
-        var now = DateTimeOffset.UtcNow;
-        db.Metrics.Where(m => m.JobId == jobId && m.Step == p.Step).ExecuteDelete(); // a re-run repeats steps
-        db.Metrics.Add(new TrainingMetric
-        {
-            JobId = jobId, Step = p.Step, Epoch = p.Epoch, DiscriminatorLoss = p.DiscriminatorLoss, GeneratorLoss = p.GeneratorLoss,
-            RealScore = p.RealScore, FakeScore = p.FakeScore, ImagesPerSecond = p.ImagesPerSecond, RecordedAt = now,
-        });
-        db.SaveChanges();
-        db.Jobs.Where(j => j.Id == jobId).ExecuteUpdate(s => s
-            .SetProperty(j => j.Step, p.Step)
-            .SetProperty(j => j.DiscriminatorLoss, p.DiscriminatorLoss)
-            .SetProperty(j => j.GeneratorLoss, p.GeneratorLoss)
-            .SetProperty(j => j.RealScore, p.RealScore)
-            .SetProperty(j => j.FakeScore, p.FakeScore)
-            .SetProperty(j => j.ImagesPerSecond, p.ImagesPerSecond)
-            .SetProperty(j => j.UpdatedAt, now));
-    }
+    private void End(JobLease lease, JobStatus status, string? error) =>
+        Wait(ct => ledger.EndAsync(lease, status, error, ct), $"recording the job as {status}", CancellationToken.None);
 
-    private void Finish(Guid jobId, JobStatus status, string? error)
-    {
-        using var db = contexts.CreateDbContext();
-        var now = DateTimeOffset.UtcNow;
-        db.Jobs.Where(j => j.Id == jobId).ExecuteUpdate(s => s
-            .SetProperty(j => j.Status, status)
-            .SetProperty(j => j.Error, error)
-            .SetProperty(j => j.FinishedAt, now)
-            .SetProperty(j => j.UpdatedAt, now));
-    }
+    private void Wait(Func<CancellationToken, Task> action, string what, CancellationToken ct) =>
+        DatabaseOutage.RetryAsync(() => action(ct), Options.OutageTolerance, logger, what, ct).GetAwaiter().GetResult();
 
-    /// <summary>Shows the job as waiting again, not as running on a worker that is gone.</summary>
-    private void Requeued(Guid jobId)
-    {
-        using var db = contexts.CreateDbContext();
-        db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Running).ExecuteUpdate(s => s
-            .SetProperty(j => j.Status, JobStatus.Queued)
-            .SetProperty(j => j.Worker, (string?)null)
-            .SetProperty(j => j.UpdatedAt, DateTimeOffset.UtcNow));
-    }
+    private T Wait<T>(Func<CancellationToken, Task<T>> action, string what, CancellationToken ct) =>
+        DatabaseOutage.RetryAsync(() => action(ct), Options.OutageTolerance, logger, what, ct).GetAwaiter().GetResult();
 
-    /// <summary>Keeps the newest report; training runs on this thread, so no locking is needed.</summary>
-    private sealed class LatestProgress : IProgress<TrainingProgress>
+    /// <summary>Keeps the newest report (training runs on this thread, so no locking) and gives the fault hooks each step.</summary>
+    private sealed class StepProgress(FaultInjection faults) : IProgress<TrainingProgress>
     {
         public TrainingProgress? Latest { get; private set; }
-        public void Report(TrainingProgress value) => Latest = value;
+
+        public void Report(TrainingProgress value)
+        {
+            Latest = value;
+            faults.OnStep(value.Step);
+        }
     }
 }

@@ -13,6 +13,7 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
     public DbSet<TrainingMetric> Metrics => Set<TrainingMetric>();
     public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
     public DbSet<Dataset> Datasets => Set<Dataset>();
+    public DbSet<JobAttempt> Attempts => Set<JobAttempt>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -44,6 +45,13 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
             metric.ToTable("training_metrics");
             metric.HasKey(m => new { m.JobId, m.Step });
             metric.HasOne<TrainingJob>().WithMany().HasForeignKey(m => m.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<JobAttempt>(attempt =>
+        {
+            attempt.ToTable("job_attempts");
+            attempt.HasKey(a => new { a.JobId, a.Number });
+            attempt.Property(a => a.Outcome).HasMaxLength(16);
+            attempt.HasOne<TrainingJob>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<Checkpoint>(checkpoint =>
         {

@@ -129,6 +129,39 @@ namespace GanService.Persistence.Migrations
                     b.ToTable("datasets", "gan");
                 });
 
+            modelBuilder.Entity("GanService.Jobs.JobAttempt", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("LastStep")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long?>("ResumedFromStep")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Worker")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("JobId", "Number");
+
+                    b.ToTable("job_attempts", "gan");
+                });
+
             modelBuilder.Entity("GanService.Jobs.TrainingJob", b =>
                 {
                     b.Property<Guid>("Id")
@@ -263,6 +296,15 @@ namespace GanService.Persistence.Migrations
                 });
 
             modelBuilder.Entity("GanService.Checkpoints.Checkpoint", b =>
+                {
+                    b.HasOne("GanService.Jobs.TrainingJob", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("GanService.Jobs.JobAttempt", b =>
                 {
                     b.HasOne("GanService.Jobs.TrainingJob", null)
                         .WithMany()

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace GanService.Hosting;
+
+/// <summary>
+/// The <c>Gan:Faults</c> section: crash points for the fault tests and the soak script, which must kill a worker at
+/// exact places (inside a checkpoint transaction, at a given step) that an outside <c>kill -9</c> can only hit by
+/// chance. Nothing is set by default; never set these in production.
+/// </summary>
+public sealed class FaultOptions
+{
+    public const string Section = "Gan:Faults";
+
+    /// <summary>SIGKILL this process when a job reaches this step.</summary>
+    public long? KillAtStep { get; set; }
+
+    /// <summary>SIGKILL this process inside the checkpoint transaction for this step, after the insert, before commit.</summary>
+    public long? KillDuringCheckpointAtStep { get; set; }
+
+    /// <summary><c>Environment.FailFast</c> as soon as a job of this name starts training: a native-style crash, every time.</summary>
+    public string? CrashJobsNamed { get; set; }
+
+    public bool Any => KillAtStep is not null || KillDuringCheckpointAtStep is not null || CrashJobsNamed is not null;
+}
+
+public sealed class FaultInjection(IOptions<FaultOptions> options)
+{
+    private readonly FaultOptions faults = options.Value;
+
+    public void OnStep(long step)
+    {
+        if (step == faults.KillAtStep) KillSelf();
+    }
+
+    public void BeforeCheckpointCommit(long step)
+    {
+        if (step == faults.KillDuringCheckpointAtStep) KillSelf();
+    }
+
+    public void OnJobStart(string jobName)
+    {
+        if (faults.CrashJobsNamed is { } name && name == jobName)
+            Environment.FailFast($"Fault injection: job '{jobName}' crashes its worker (Gan:Faults:CrashJobsNamed).");
+    }
+
+    /// <summary>SIGKILL on Linux: no finally blocks, no flush, exactly what an OOM killer or a power cut leaves.</summary>
+    private static void KillSelf() => Process.GetCurrentProcess().Kill();
+}

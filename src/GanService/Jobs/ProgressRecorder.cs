@@ -1,0 +1,125 @@
+using GanService.Gan.Training;
+using GanService.Persistence;
+
+namespace GanService.Jobs;
+
+/// <summary>
+/// Takes progress reports from the training thread without blocking it and writes them in batches on a background
+/// task, retrying through database outages. The buffer is bounded: past <see cref="Capacity"/> unwritten reports the
+/// oldest are dropped (and counted) rather than letting a long outage grow memory without limit.
+/// </summary>
+public sealed class ProgressRecorder : IDisposable
+{
+    public const int Capacity = 10_000;
+
+    private readonly JobLedger ledger;
+    private readonly JobLease lease;
+    private readonly ILogger logger;
+    private readonly Queue<TrainingProgress> pending = new();
+    private readonly SemaphoreSlim signal = new(0);
+    private readonly CancellationTokenSource stop = new();
+    private readonly CancellationTokenSource leaseLost = new();
+    private readonly Task writer;
+    private int inFlight;
+    private long dropped;
+
+    public ProgressRecorder(JobLedger ledger, JobLease lease, ILogger logger)
+    {
+        this.ledger = ledger;
+        this.lease = lease;
+        this.logger = logger;
+        writer = Task.Run(WriteLoop);
+    }
+
+    /// <summary>Fires when a write finds that a newer attempt owns the job.</summary>
+    public CancellationToken LeaseLost => leaseLost.Token;
+
+    public long Dropped => Interlocked.Read(ref dropped);
+
+    public void Add(TrainingProgress report)
+    {
+        lock (pending)
+        {
+            pending.Enqueue(report);
+            if (pending.Count > Capacity)
+            {
+                pending.Dequeue();
+                Interlocked.Increment(ref dropped);
+            }
+        }
+        signal.Release();
+    }
+
+    /// <summary>Waits until everything added so far is written; false when the timeout or the lease ran out first.</summary>
+    public bool Flush(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline && !leaseLost.IsCancellationRequested && !writer.IsCompleted)
+        {
+            lock (pending)
+                if (pending.Count == 0 && Volatile.Read(ref inFlight) == 0) return true;
+            Thread.Sleep(10);
+        }
+        return false;
+    }
+
+    private async Task WriteLoop()
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await signal.WaitAsync(stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            List<TrainingProgress> batch;
+            lock (pending)
+            {
+                batch = [.. pending];
+                pending.Clear();
+                Volatile.Write(ref inFlight, batch.Count);
+            }
+            try
+            {
+                // An outage of any length is waited out here; Capacity bounds what piles up meanwhile.
+                await DatabaseOutage.RetryAsync(() => ledger.RecordAsync(lease, batch, stop.Token), TimeSpan.FromDays(365), logger,
+                    "writing progress", stop.Token);
+            }
+            catch (LeaseLostException)
+            {
+                leaseLost.Cancel();
+                return;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Progress of job {JobId} up to step {Step} could not be written.", lease.JobId, batch[^1].Step);
+            }
+            finally
+            {
+                Volatile.Write(ref inFlight, 0);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        stop.Cancel();
+        try
+        {
+            writer.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+        stop.Dispose();
+        leaseLost.Dispose();
+        signal.Dispose();
+    }
+}

@@ -1,0 +1,182 @@
+using System.Net.Http.Json;
+using GanService.Checkpoints;
+using GanService.Gan.Checkpoints;
+using GanService.Jobs;
+using Npgsql;
+
+namespace GanService.Tests;
+
+/// <summary>
+/// The durability promise, with real processes and real signals: a job loses at most one checkpoint interval to a
+/// crash, nothing to a graceful stop, and ends exactly as an uninterrupted run would.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class CrashRecoveryTests(PostgresServer postgres)
+{
+    private const int Interval = 20;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+
+    private static object Recipe(string name) => new
+    {
+        name,
+        dataset = "synthetic",
+        model = new { family = "dcgan", imageSize = 28, channels = 1 },
+        training = new { steps = 160, batchSize = 32 },
+        checkpointEvery = Interval,
+        seed = 11,
+        device = "cpu",
+    };
+
+    [Fact]
+    public async Task A_job_killed_mid_checkpoint_and_mid_step_with_a_damaged_checkpoint_ends_with_the_weights_of_an_uninterrupted_run()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var api = new GanServiceFactory(database, role: "api");
+        var client = api.CreateClient();
+
+        var reference = await api.SubmitAsync(client, Recipe("reference"));
+        await using (var worker = WorkerProcess.Start(database))
+            await WaitSucceededAsync(client, reference.Id, worker);
+        var victim = await api.SubmitAsync(client, Recipe("victim"));
+
+        // 1. Killed inside the transaction that stores the checkpoint at step 60: PostgreSQL rolls it back.
+        await using (var worker = WorkerProcess.Start(database, new Dictionary<string, string> { ["Gan:Faults:KillDuringCheckpointAtStep"] = "60" }))
+        {
+            Assert.True(await worker.WaitForExitAsync(Patience), "the worker should have killed itself at step 60");
+            Assert.Equal(137, worker.ExitCode);
+        }
+        Assert.Equal([20, 40], (await CheckpointsAsync(client, victim.Id)).Select(c => c.Step));
+
+        // 2. Killed from outside in the middle of training. Progress past 100 means the checkpoint at 100 is stored:
+        // training goes on only after its checkpoint commits.
+        await using (var worker = WorkerProcess.Start(database))
+        {
+            await GanServiceFactory.WaitForAsync(client, victim.Id, j => j.Step > 100 || j.Status != JobStatus.Queued && j.Status != JobStatus.Running, Patience);
+            worker.Kill();
+            await worker.WaitForExitAsync(Patience);
+        }
+        var afterKill = await CheckpointsAsync(client, victim.Id);
+        Assert.True(afterKill[^1].Step is >= 100 and < 160, $"newest checkpoint {afterKill[^1].Step}");
+
+        // 3. The newest checkpoint is damaged on purpose: the next attempt must skip it for the one before.
+        long damaged = afterKill[^1].Step;
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync();
+            await using var corrupt = new NpgsqlCommand(
+                """UPDATE gan.checkpoints SET "Bundle" = overlay("Bundle" placing '\x00ff00ff'::bytea from 200) WHERE "JobId" = @id AND "Step" = @step""", connection);
+            corrupt.Parameters.AddWithValue("id", victim.Id);
+            corrupt.Parameters.AddWithValue("step", damaged);
+            Assert.Equal(1, await corrupt.ExecuteNonQueryAsync());
+        }
+        await using (var worker = WorkerProcess.Start(database))
+            await WaitSucceededAsync(client, victim.Id, worker);
+
+        var attempts = await AttemptsAsync(client, victim.Id);
+        Assert.Equal(3, attempts.Count);
+        Assert.Equal([AttemptOutcome.Lost, AttemptOutcome.Lost, "Succeeded"], attempts.Select(a => a.Outcome));
+        Assert.Equal(40, attempts[1].ResumedFromStep);
+        Assert.Equal(damaged - Interval, attempts[2].ResumedFromStep);
+        // Step 60 was never stored and the second worker died past its last checkpoint: at most one interval each,
+        // plus the interval lost to the damaged checkpoint.
+        Assert.InRange(attempts[1].StepsRepeated, 1, Interval);
+        Assert.InRange(attempts[2].StepsRepeated, Interval, 2 * Interval);
+
+        // Exactly once in effect: every entry (weights, optimizer states, RNG) equals the uninterrupted run's.
+        Assert.Equal(await FinalEntriesAsync(client, reference.Id), await FinalEntriesAsync(client, victim.Id));
+    }
+
+    [Fact]
+    public async Task A_sigterm_checkpoints_and_requeues_the_job_and_the_next_worker_repeats_no_step()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var api = new GanServiceFactory(database, role: "api");
+        var client = api.CreateClient();
+        var job = await api.SubmitAsync(client, Recipe("graceful"));
+
+        await using (var worker = WorkerProcess.Start(database))
+        {
+            await GanServiceFactory.WaitForAsync(client, job.Id, j => j.Step >= 50, Patience);
+            worker.Terminate();
+            Assert.True(await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)), "a SIGTERM should stop the worker");
+            Assert.Equal(0, worker.ExitCode);
+        }
+        var stopped = await GanServiceFactory.GetJobAsync(client, job.Id);
+        Assert.Equal(JobStatus.Queued, stopped.Status);
+        var first = (await AttemptsAsync(client, job.Id)).Single();
+        Assert.Equal(AttemptOutcome.Requeued, first.Outcome);
+        Assert.Equal(first.LastStep, (await CheckpointsAsync(client, job.Id))[^1].Step);
+
+        await using (var worker = WorkerProcess.Start(database))
+            await WaitSucceededAsync(client, job.Id, worker);
+        var attempts = await AttemptsAsync(client, job.Id);
+        Assert.Equal(2, attempts.Count);
+        Assert.Equal(first.LastStep, attempts[1].ResumedFromStep);
+        Assert.Equal(0, attempts[1].StepsRepeated);
+    }
+
+    [Fact]
+    public async Task A_job_that_crashes_its_worker_every_time_fails_after_the_attempt_limit_while_other_jobs_succeed()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var api = new GanServiceFactory(database, role: "api");
+        var client = api.CreateClient();
+        var crasher = await api.SubmitAsync(client, Recipe("crasher"));
+        var healthy = await api.SubmitAsync(client, TestData.SyntheticJob(steps: 40));
+        var settings = new Dictionary<string, string> { ["Gan:Faults:CrashJobsNamed"] = "crasher", ["Gan:MaxAttempts"] = "3" };
+
+        // The test plays the supervisor (docker's restart policy, systemd): a worker that dies is started again.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        int crashes = 0;
+        while (true)
+        {
+            await using var worker = WorkerProcess.Start(database, settings);
+            while (!worker.HasExited && DateTime.UtcNow < deadline)
+            {
+                var (c, h) = (await GanServiceFactory.GetJobAsync(client, crasher.Id), await GanServiceFactory.GetJobAsync(client, healthy.Id));
+                if (c.Status == JobStatus.Failed && h.Status == JobStatus.Succeeded) break;
+                await Task.Delay(200);
+            }
+            if (worker.HasExited) crashes++;
+            else break;
+            Assert.True(DateTime.UtcNow < deadline, $"gave up after {crashes} crashes");
+        }
+
+        var failed = await GanServiceFactory.GetJobAsync(client, crasher.Id);
+        Assert.Equal(JobStatus.Failed, failed.Status);
+        Assert.StartsWith("Gave up after 3 attempts", failed.Error);
+        Assert.Equal(3, crashes);
+        Assert.Equal(3, (await AttemptsAsync(client, crasher.Id)).Count);
+        Assert.Equal(JobStatus.Succeeded, (await GanServiceFactory.GetJobAsync(client, healthy.Id)).Status);
+    }
+
+    private static async Task WaitSucceededAsync(HttpClient client, Guid id, WorkerProcess worker)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var job = await GanServiceFactory.GetJobAsync(client, id);
+            if (job.Status == JobStatus.Succeeded) return;
+            Assert.True(job.Status is JobStatus.Queued or JobStatus.Running, $"job ended {job.Status}: {job.Error}\n{worker.Log}");
+            Assert.False(worker.HasExited, $"the worker exited with {(worker.HasExited ? worker.ExitCode : 0)}:\n{worker.Log}");
+            Assert.True(DateTime.UtcNow < deadline, $"job still {job.Status} at step {job.Step}\n{worker.Log}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<List<CheckpointResponse>> CheckpointsAsync(HttpClient client, Guid id) =>
+        (await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{id}/checkpoints", GanServiceFactory.Json))!;
+
+    public static async Task<List<AttemptResponse>> AttemptsAsync(HttpClient client, Guid id) =>
+        (await client.GetFromJsonAsync<List<AttemptResponse>>($"/api/jobs/{id}/attempts", GanServiceFactory.Json))!;
+
+    /// <summary>The SHA-256 of every entry of the job's final checkpoint, read from the downloaded bundle's manifest.</summary>
+    private static async Task<IReadOnlyDictionary<string, string>> FinalEntriesAsync(HttpClient client, Guid id)
+    {
+        var last = (await CheckpointsAsync(client, id))[^1];
+        Assert.Equal(160, last.Step);
+        var bytes = await client.GetByteArrayAsync(last.Links.Bundle);
+        using var reader = CheckpointBundle.Open(bytes, last.Sha256);
+        return reader.Manifest.Entries;
+    }
+}
