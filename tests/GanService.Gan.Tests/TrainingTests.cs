@@ -31,6 +31,27 @@ public class TrainingTests
             $"pixel histogram distance to the data: untrained {distanceBefore:F3}, trained {distanceAfter:F3}");
     }
 
+    [Fact]
+    public void A_non_finite_loss_stops_training_at_the_step_that_produced_it()
+    {
+        var plan = TestSupport.Plan(steps: 50, batch: 16, seed: 4);
+        using var data = SyntheticBlobs.Create(28, 1, seed: 4);
+        using var trainer = GanTrainer.Create(plan, data, CPU);
+        trainer.Train(5);
+        var before = trainer.Checkpoint();
+        using (no_grad())
+            foreach (var (_, weight) in trainer.GeneratorState().Take(1)) weight.fill_(double.NaN);
+
+        var reports = new List<TrainingProgress>();
+        var diverged = Assert.Throws<TrainingDivergedException>(() => trainer.Train(10, new Progress(reports)));
+        Assert.Equal(6, diverged.Step);
+        Assert.StartsWith("Training diverged at step 6", diverged.Message);
+        Assert.Empty(reports); // the poisoned step is never reported as progress
+        // The last good checkpoint is untouched and still trains.
+        using var resumed = GanTrainer.Resume(before, data, CPU);
+        Assert.Equal(1, resumed.Train(1));
+    }
+
     private sealed class Progress(List<TrainingProgress> reports) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => reports.Add(value);

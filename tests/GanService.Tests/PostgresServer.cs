@@ -13,6 +13,7 @@ public sealed class PostgresServer : IAsyncLifetime
 {
     private const string ExternalVariable = "GANSERVICE_TEST_POSTGRES";
     private string? directory;
+    private int port;
     private string adminConnectionString = "";
     private readonly List<string> databases = [];
 
@@ -27,11 +28,11 @@ public sealed class PostgresServer : IAsyncLifetime
         var bin = FindBinaries();
         directory = Path.Combine(Path.GetTempPath(), $"ganservice-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
-        int port = FreePort();
+        port = FreePort();
         bool root = Environment.UserName == "root";
         if (root) await Run("chown", $"postgres:postgres {directory}");
         await Run(bin + "/initdb", $"-N -D {directory}/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8", root);
-        await Run(bin + "/pg_ctl", $"-D {directory}/data -w -l {directory}/server.log -o \"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300\" start", root);
+        await StartAsync();
         adminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
     }
 
@@ -48,6 +49,16 @@ public sealed class PostgresServer : IAsyncLifetime
         lock (databases) databases.Add(name);
         return new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = name, Pooling = true }.ConnectionString;
     }
+
+    /// <summary>Starts the private cluster (again, after <see cref="StopAsync"/>) on the same port.</summary>
+    public Task StartAsync() => Run(FindBinaries() + "/pg_ctl",
+        $"-D {Private}/data -w -l {Private}/server.log -o \"-p {port} -k {Private} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300\" start",
+        Environment.UserName == "root");
+
+    /// <summary>A real outage: the server shuts down and every connection to it breaks.</summary>
+    public Task StopAsync() => Run(FindBinaries() + "/pg_ctl", $"-D {Private}/data -m fast -w stop", Environment.UserName == "root");
+
+    private string Private => directory ?? throw new InvalidOperationException("Only a private cluster can be stopped and started.");
 
     public async Task DisposeAsync()
     {

@@ -21,7 +21,10 @@ public sealed class FaultOptions
     /// <summary><c>Environment.FailFast</c> as soon as a job of this name starts training: a native-style crash, every time.</summary>
     public string? CrashJobsNamed { get; set; }
 
-    public bool Any => KillAtStep is not null || KillDuringCheckpointAtStep is not null || CrashJobsNamed is not null;
+    /// <summary>Report a divergence (as the trainer does for a non-finite loss) at this step.</summary>
+    public long? DivergeAtStep { get; set; }
+
+    public bool Any => DivergeAtStep is not null || KillAtStep is not null || KillDuringCheckpointAtStep is not null || CrashJobsNamed is not null;
 }
 
 public sealed class FaultInjection(IOptions<FaultOptions> options)
@@ -31,6 +34,7 @@ public sealed class FaultInjection(IOptions<FaultOptions> options)
     public void OnStep(long step)
     {
         if (step == faults.KillAtStep) KillSelf();
+        if (step == faults.DivergeAtStep) throw new Gan.Training.TrainingDivergedException(step, "discriminator loss NaN (injected by Gan:Faults:DivergeAtStep)");
     }
 
     public void BeforeCheckpointCommit(long step)

@@ -13,6 +13,7 @@ public sealed partial class ProblemHandling(IProblemDetailsService problems, ILo
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
+        if (Persistence.DatabaseOutage.IsOutage(exception)) return await Unavailable(http, exception);
         if (exception is not BadHttpRequestException bad) return false;
         var problem = new ValidationProblemDetails { Status = bad.StatusCode, Title = "The request could not be read." };
         if (bad.InnerException is JsonException json)
@@ -30,6 +31,25 @@ public sealed partial class ProblemHandling(IProblemDetailsService problems, ILo
         logger.LogDebug(exception, "Rejected a malformed request.");
         http.Response.StatusCode = bad.StatusCode;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    /// <summary>PostgreSQL is down or restarting: a 503 the caller can retry, not a 500, and nothing was written.</summary>
+    private async ValueTask<bool> Unavailable(HttpContext http, Exception exception)
+    {
+        logger.LogWarning("PostgreSQL is unavailable; answering 503: {Error}", exception.Message);
+        // Pooled connections died with the server; the next request should open fresh ones.
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        http.Response.Headers.RetryAfter = "5";
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable, Title = "The database is unavailable.",
+                Detail = "PostgreSQL does not answer right now. Nothing was changed; retry after the Retry-After delay.",
+            },
+        });
     }
 
     /// <summary><c>$.model.imageSize</c> becomes <c>model.imageSize</c>; an unreadable document is <c>body</c>.</summary>
