@@ -1,3 +1,4 @@
+using GanService.Auth;
 using GanService.Checkpoints;
 using GanService.Datasets;
 using GanService.Gan.Runtime;
@@ -17,6 +18,8 @@ builder.AddTraining();
 builder.AddDatasets();
 builder.AddJobQueue();
 builder.AddProblemHandling();
+builder.AddApiKeys();
+builder.AddRateLimits();
 builder.AddHealth();
 builder.AddApiDocs();
 
@@ -24,10 +27,14 @@ var app = builder.Build();
 await app.MigrateDatabaseAsync();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
 app.MapHealth();
 if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOptions>>().Value.ServesApi)
 {
     app.UseApiDocs();
+    app.MapKeys();
     app.MapJobs();
     app.MapDatasets();
     app.MapCheckpoints();
@@ -36,6 +43,7 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
     app.MapDashboard();
 }
 app.LogStartup();
+app.WarnIfOpen();
 app.Run();
 
 /// <summary>The entry point, visible to WebApplicationFactory in tests.</summary>

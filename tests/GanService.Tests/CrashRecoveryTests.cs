@@ -51,7 +51,7 @@ public sealed class CrashRecoveryTests(PostgresServer postgres)
         // training goes on only after its checkpoint commits.
         await using (var worker = WorkerProcess.Start(database))
         {
-            await GanServiceFactory.WaitForAsync(client, victim.Id, j => j.Step > 100 || j.Status != JobStatus.Queued && j.Status != JobStatus.Running, Patience);
+            await WaitWhileWorkingAsync(client, victim.Id, worker, j => j.Step > 100);
             worker.Kill();
             await worker.WaitForExitAsync(Patience);
         }
@@ -96,10 +96,11 @@ public sealed class CrashRecoveryTests(PostgresServer postgres)
 
         await using (var worker = WorkerProcess.Start(database))
         {
-            await GanServiceFactory.WaitForAsync(client, job.Id, j => j.Step >= 50, Patience);
+            await WaitWhileWorkingAsync(client, job.Id, worker, j => j.Step >= 50);
             worker.Terminate();
             Assert.True(await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)), "a SIGTERM should stop the worker");
             Assert.Equal(0, worker.ExitCode);
+            Assert.Contains("AUTHENTICATION IS OFF", worker.Log); // said loudly at startup
         }
         var stopped = await GanServiceFactory.GetJobAsync(client, job.Id);
         Assert.Equal(JobStatus.Queued, stopped.Status);
@@ -150,13 +151,17 @@ public sealed class CrashRecoveryTests(PostgresServer postgres)
         Assert.Equal(JobStatus.Succeeded, (await GanServiceFactory.GetJobAsync(client, healthy.Id)).Status);
     }
 
-    private static async Task WaitSucceededAsync(HttpClient client, Guid id, WorkerProcess worker)
+    private static Task WaitSucceededAsync(HttpClient client, Guid id, WorkerProcess worker) =>
+        WaitWhileWorkingAsync(client, id, worker, j => j.Status == JobStatus.Succeeded);
+
+    /// <summary>Polls until <paramref name="done"/>, failing at once (with the worker's log) if the job ends otherwise or the worker dies.</summary>
+    private static async Task WaitWhileWorkingAsync(HttpClient client, Guid id, WorkerProcess worker, Func<JobResponse, bool> done)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (true)
         {
             var job = await GanServiceFactory.GetJobAsync(client, id);
-            if (job.Status == JobStatus.Succeeded) return;
+            if (done(job)) return;
             Assert.True(job.Status is JobStatus.Queued or JobStatus.Running, $"job ended {job.Status}: {job.Error}\n{worker.Log}");
             Assert.False(worker.HasExited, $"the worker exited with {(worker.HasExited ? worker.ExitCode : 0)}:\n{worker.Log}");
             Assert.True(DateTime.UtcNow < deadline, $"job still {job.Status} at step {job.Step}\n{worker.Log}");

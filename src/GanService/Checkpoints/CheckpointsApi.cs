@@ -1,3 +1,4 @@
+using GanService.Auth;
 using GanService.Jobs;
 using GanService.Persistence;
 using GanService.Hosting;
@@ -16,9 +17,9 @@ public static class CheckpointsApi
 {
     public static RouteGroupBuilder MapCheckpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/jobs/{id:guid}/checkpoints").WithTags("Checkpoints");
+        var group = routes.MapGroup("/api/jobs/{id:guid}/checkpoints").WithTags("Checkpoints").RequireAuthorization();
         group.MapGet("/", ListCheckpoints).ProducesProblem(StatusCodes.Status404NotFound).WithName("ListCheckpoints").WithSummary("A job's checkpoints, oldest first");
-        group.MapGet("/{step:long}/preview.png", GetPreview).WithName("GetCheckpointPreview")
+        group.MapGet("/{step:long}/preview.png", GetPreview).WithName("GetCheckpointPreview").AllowAnonymous() // public generators' previews
             .WithSummary("The preview grid saved with a checkpoint (the fixed preview latents)")
             .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{step:long}/bundle.zip", GetBundle).WithName("GetCheckpointBundle")
@@ -28,9 +29,9 @@ public static class CheckpointsApi
     }
 
     private static async Task<Results<Ok<IReadOnlyList<CheckpointResponse>>, ProblemHttpResult>> ListCheckpoints(
-        Guid id, GanDbContext db, CancellationToken ct)
+        Guid id, Caller caller, GanDbContext db, CancellationToken ct)
     {
-        if (!await db.Jobs.AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
+        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
         var rows = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id).OrderBy(c => c.Step)
             .Select(c => new { c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256 }).ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<CheckpointResponse>>(rows.Select(c => new CheckpointResponse(c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256,
@@ -39,8 +40,9 @@ public static class CheckpointsApi
     }
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetPreview(
-        Guid id, long step, GanDbContext db, HttpContext http, CancellationToken ct)
+        Guid id, long step, Caller caller, GanDbContext db, HttpContext http, CancellationToken ct)
     {
+        if (!await db.Jobs.SampleableBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
         var preview = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id && c.Step == step)
             .Select(c => new { c.PreviewPng, c.Sha256 }).SingleOrDefaultAsync(ct);
         if (preview is null)
@@ -50,8 +52,9 @@ public static class CheckpointsApi
         return TypedResults.File(preview.PreviewPng, "image/png", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{preview.Sha256}\""));
     }
 
-    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetBundle(Guid id, long step, GanDbContext db, CancellationToken ct)
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetBundle(Guid id, long step, Caller caller, GanDbContext db, CancellationToken ct)
     {
+        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
         var bundle = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id && c.Step == step)
             .Select(c => new { c.Bundle, c.Sha256 }).SingleOrDefaultAsync(ct);
         if (bundle is null)

@@ -7,6 +7,7 @@ public sealed class Dataset
 {
     public Guid Id { get; set; }
     public required string Name { get; set; }
+    public string? Owner { get; set; }
     public required string Format { get; set; }
     public DatasetKind Kind { get; set; }
     public int ImageSize { get; set; }

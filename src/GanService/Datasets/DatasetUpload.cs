@@ -92,6 +92,24 @@ public sealed class DatasetUpload : IAsyncDisposable
         return written;
     }
 
+    /// <summary>SHA-256 over every field and every file's bytes: equal for the same request, for idempotency keys.</summary>
+    public string Fingerprint()
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var (name, value) in fields.OrderBy(f => f.Key, StringComparer.OrdinalIgnoreCase))
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"field:{name.ToLowerInvariant()}={value}\n"));
+        foreach (var (part, paths) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            foreach (var path in paths)
+            {
+                hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"file:{part}\n"));
+                using var stream = File.OpenRead(path);
+                var buffer = new byte[81920];
+                int n;
+                while ((n = stream.Read(buffer)) > 0) hash.AppendData(buffer, 0, n);
+            }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
     public ValueTask DisposeAsync()
     {
         foreach (var path in files.Values.SelectMany(p => p))

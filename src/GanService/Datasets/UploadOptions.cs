@@ -32,6 +32,7 @@ public static class UploadOptions
         var layout = f.GetValueOrDefault("layout")?.ToLowerInvariant() ?? ImportOptions.AutoLayout;
         if (layout is not (ImportOptions.AutoLayout or ImportOptions.SideBySide)) errors["layout"] = ["Use auto or sidebyside."];
         if (f.GetValueOrDefault("name") is { Length: > 200 }) errors["name"] = ["At most 200 characters."];
+        else if (f.GetValueOrDefault("name") is { } name && !Hosting.InputRules.IsPlainText(name)) errors["name"] = [Hosting.InputRules.PlainTextRule];
         var options = new ImportOptions(size, channels, fit == "pad" ? FitMode.Pad : FitMode.Crop, maxItems, skip == "true", layout);
         return (format, options, errors);
     }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using GanService.Auth;
 using GanService.Checkpoints;
 using GanService.Gan.Imaging;
 using GanService.Gan.Sampling;
@@ -20,7 +21,8 @@ public static class SamplesApi
 
     public static RouteGroupBuilder MapSamples(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/generators/{jobId:guid}").WithTags("Generators");
+        // Anonymous callers may reach these (browsers' img tags); each handler admits them to public generators only.
+        var group = routes.MapGroup("/api/generators/{jobId:guid}").WithTags("Generators").AllowAnonymous().LimitedAsSampling();
         group.MapGet("/samples.png", Samples).WithName("GetSamples")
             .WithSummary("A PNG grid of generated images")
             .WithDescription("From the newest checkpoint, or the one at `step`. The same generator, seed and parameters always give the same bytes; seeded URLs are cacheable (strong ETag). Without a seed one is drawn and returned in the X-Seed header.")
@@ -60,7 +62,7 @@ public static class SamplesApi
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var db = services.Db;
-        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).SingleOrDefaultAsync(ct);
+        var job = await db.Jobs.AsNoTracking().SampleableBy(services.Caller).Where(j => j.Id == jobId).SingleOrDefaultAsync(ct);
         if (job is null) return Problems.JobNotFound(jobId);
         var model = job.Spec().Model;
         if (model.Translation)
@@ -124,5 +126,5 @@ public static class SamplesApi
         return labels;
     }
 
-    public sealed record SamplingServices(GanDbContext Db, ICheckpointStore Store, GeneratorCache Cache);
+    public sealed record SamplingServices(GanDbContext Db, ICheckpointStore Store, GeneratorCache Cache, Caller Caller);
 }

@@ -1,3 +1,4 @@
+using GanService.Auth;
 using GanService.Checkpoints;
 using GanService.Datasets;
 using GanService.Gan.Data;
@@ -25,6 +26,7 @@ public static class TranslateApi
 
     public static RouteHandlerBuilder MapTranslate(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/api/generators/{jobId:guid}/translate", Translate).WithTags("Generators").WithName("Translate")
+            .AllowAnonymous().LimitedAsSampling()
             .WithSummary("Translate an image with an image-to-image generator (pix2pix, cyclegan)")
             .WithDescription("multipart/form-data with the image in part `image`; it gets the same limits as dataset uploads. Answers the translated PNG, from the newest checkpoint or the one at `step`; a CycleGAN takes `direction=AtoB` (default) or `BtoA`.")
             .Accepts<TranslateForm>("multipart/form-data")
@@ -33,11 +35,11 @@ public static class TranslateApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).DisableAntiforgery();
 
     private static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> Translate(
-        Guid jobId, HttpRequest request, GanDbContext db, ICheckpointStore store, GeneratorCache cache,
+        Guid jobId, HttpRequest request, Caller caller, GanDbContext db, ICheckpointStore store, GeneratorCache cache,
         IOptions<DatasetLimits> limits, IOptions<ImportLimits> importLimits, CancellationToken ct, [FromQuery] long? step = null,
         [FromQuery] string? direction = null)
     {
-        var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, ct);
+        var job = await db.Jobs.AsNoTracking().SampleableBy(caller).SingleOrDefaultAsync(j => j.Id == jobId, ct);
         if (job is null) return Problems.JobNotFound(jobId);
         var model = job.Spec().Model;
         if (!model.Translation)

@@ -10,7 +10,11 @@ public sealed record CreateJobRequest(
     TrainingRequest? Training,
     int? CheckpointEvery,
     long? Seed,
-    string? Device);
+    string? Device,
+    bool? Public = null);
+
+/// <param name="Public">True: anyone, even a browser without a key, may fetch this generator's samples.</param>
+public sealed record VisibilityRequest(bool? Public);
 
 /// <param name="Family">The model family: <c>dcgan</c>, <c>conditional-dcgan</c> (needs a labelled dataset) or <c>pix2pix</c> (needs a paired dataset).</param>
 /// <param name="ImageSize">28, 32 or 64 pixels (default 28); pix2pix: 64, 128 or 256 (default 64).</param>
@@ -74,6 +78,8 @@ public sealed record JobResponse(
     string? Error,
     int Attempts,
     string? Worker,
+    string? Owner,
+    bool Public,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,

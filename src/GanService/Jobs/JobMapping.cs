@@ -27,7 +27,7 @@ public static class JobMapping
                 spec.CriticSteps, spec.GradientPenalty, spec.R1, spec.EmaDecay, spec.Augment, spec.L1),
             spec.CheckpointEvery, job.Seed, job.Device, job.Step, job.TotalSteps,
             job.TotalSteps == 0 ? 0 : Math.Round(100.0 * job.Step / job.TotalSteps, 2), eta, latest, job.Error,
-            job.Attempts, job.Worker, job.CreatedAt, job.StartedAt, job.FinishedAt, links);
+            job.Attempts, job.Worker, job.Owner, job.Public, job.CreatedAt, job.StartedAt, job.FinishedAt, links);
     }
 
     public static MetricResponse ToResponse(this TrainingMetric m) =>

@@ -102,6 +102,7 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         if (!Devices.Contains(device)) Fail("device", "Use auto, cpu or cuda.");
         var name = request.Name?.Trim();
         if (name is { Length: > 200 }) Fail("name", "At most 200 characters.");
+        else if (name is not null && !Hosting.InputRules.IsPlainText(name)) Fail("name", Hosting.InputRules.PlainTextRule);
 
         if (errors.Count > 0) return (null, errors);
         // A seed is always recorded, so every run can be reproduced afterwards.

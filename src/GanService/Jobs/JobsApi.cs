@@ -1,7 +1,10 @@
+using System.Text.Json;
+using GanService.Auth;
 using GanService.Datasets;
+using GanService.Hosting;
+using GanService.Idempotency;
 using GanService.Persistence;
 using Hangfire;
-using GanService.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -10,30 +13,39 @@ namespace GanService.Jobs;
 
 public static class JobsApi
 {
-    public const int MaxPageSize = 100;
-
     public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/jobs").WithTags("Jobs");
-        group.MapPost("/", CreateJob).WithName("CreateJob")
+        var group = routes.MapGroup("/api/jobs").WithTags("Jobs").RequireAuthorization();
+        group.MapPost("/", CreateJob).WithName("CreateJob").RequireRateLimiting(RateLimits.Submissions)
             .WithSummary("Submit a training job")
-            .WithDescription("Validates the recipe, stores the job as Queued and enqueues it for a worker. Returns 202 with a Location header.");
-        group.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List jobs, newest first, optionally by status");
+            .WithDescription("Validates the recipe, stores the job as Queued and enqueues it for a worker. Returns 202 with a Location header. " +
+                             "With an Idempotency-Key header a retried request returns the job the first one created.")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests);
+        group.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List your jobs, newest first, optionally by status");
         group.MapGet("/{id:guid}", GetJob).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJob").WithSummary("A job's status, progress, ETA and latest losses");
         group.MapGet("/{id:guid}/metrics", GetMetrics).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobMetrics").WithSummary("The loss history of a job");
         group.MapGet("/{id:guid}/attempts", GetAttempts).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobAttempts")
             .WithSummary("Each start of the job on a worker: where it resumed, how far it got, how it ended");
+        group.MapPut("/{id:guid}/visibility", SetVisibility).ProducesProblem(StatusCodes.Status404NotFound).WithName("SetJobVisibility")
+            .WithSummary("Make the job's generator public (samples fetchable without a key) or private again");
         group.MapPost("/{id:guid}/cancel", CancelJob).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithName("CancelJob")
             .WithSummary("Cancel a job")
             .WithDescription("A queued job is cancelled at once; a running one stops within a step and a second, keeping a final checkpoint.");
         return group;
     }
 
-    private static async Task<Results<Accepted<JobResponse>, ValidationProblem>> CreateJob(
-        CreateJobRequest request, JobRequestValidator validator, DatasetCatalog catalog, GanDbContext db, IBackgroundJobClient hangfire, CancellationToken ct)
+    private static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> CreateJob(
+        CreateJobRequest request, Caller caller, HttpContext http, JobRequestValidator validator, DatasetCatalog catalog, GanDbContext db,
+        IBackgroundJobClient hangfire, CancellationToken ct)
     {
+        var (key, keyError) = IdempotencyKeys.Read(http.Request);
+        if (keyError is not null) return keyError;
+        var hash = IdempotencyKeys.Hash(JsonSerializer.SerializeToUtf8Bytes(request));
+        if (key is not null && await IdempotencyKeys.FindAsync(db, caller.Owner, "jobs", key, ct) is { } prior)
+            return await Replay(prior, hash, key, db, http, ct);
+
         var uploaded = Guid.TryParse(request.Dataset?.Trim(), out var datasetId)
-            ? await db.Datasets.AsNoTracking().Where(d => d.Id == datasetId)
+            ? await db.Datasets.AsNoTracking().OwnedBy(caller).Where(d => d.Id == datasetId)
                 .Select(d => new Dataset { Id = d.Id, Name = d.Name, Format = d.Format, Kind = d.Kind, ItemCount = d.ItemCount, Sha256 = d.Sha256, Classes = d.Classes, Bytes = Array.Empty<byte>() })
                 .SingleOrDefaultAsync(ct)
             : null;
@@ -42,20 +54,31 @@ public static class JobsApi
         var now = DateTimeOffset.UtcNow;
         var job = new TrainingJob
         {
-            Id = Guid.CreateVersion7(), Name = spec.Name, Status = JobStatus.Queued, Recipe = JobMapping.Serialize(spec),
-            Dataset = spec.Dataset, DatasetSha256 = uploaded?.Sha256 ?? catalog.Sha256(spec.Dataset), Seed = spec.Seed, TotalSteps = spec.Steps, Device = spec.Device,
-            Queue = JobQueues.For(spec.Device), CreatedAt = now, UpdatedAt = now,
+            Id = Guid.CreateVersion7(), Name = spec.Name, Owner = caller.Owner, Public = request.Public ?? false, Status = JobStatus.Queued,
+            Recipe = JobMapping.Serialize(spec), Dataset = spec.Dataset, DatasetSha256 = uploaded?.Sha256 ?? catalog.Sha256(spec.Dataset),
+            Seed = spec.Seed, TotalSteps = spec.Steps, Device = spec.Device, Queue = JobQueues.For(spec.Device), CreatedAt = now, UpdatedAt = now,
         };
         db.Jobs.Add(job);
-        await db.SaveChangesAsync(ct);
+        if (key is not null) db.IdempotencyKeys.Add(IdempotencyKeys.Record(caller.Owner, "jobs", key, hash, job.Id, StatusCodes.Status202Accepted));
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (key is not null && IdempotencyKeys.IsDuplicate(e))
+        {
+            // A concurrent request with the same key won: answer what it created.
+            db.ChangeTracker.Clear();
+            return await Replay((await IdempotencyKeys.FindAsync(db, caller.Owner, "jobs", key, ct))!, hash, key, db, http, ct);
+        }
         try
         {
             job.HangfireJobId = hangfire.Enqueue<TrainJob>(job.Queue, j => j.Run(job.Id, CancellationToken.None));
         }
         catch
         {
-            // Nothing half written: a job no worker will ever see is removed again.
+            // Nothing half written: a job no worker will ever see is removed again, with its idempotency record.
             db.Jobs.Remove(job);
+            if (key is not null) await db.IdempotencyKeys.Where(r => r.Owner == caller.Owner && r.Operation == "jobs" && r.Key == key).ExecuteDeleteAsync(CancellationToken.None);
             await db.SaveChangesAsync(CancellationToken.None);
             throw;
         }
@@ -63,18 +86,26 @@ public static class JobsApi
         return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToResponse());
     }
 
+    private static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> Replay(
+        IdempotencyRecord prior, string hash, string key, GanDbContext db, HttpContext http, CancellationToken ct)
+    {
+        if (prior.RequestHash != hash) return IdempotencyKeys.Mismatch(key);
+        var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == prior.ResourceId, ct);
+        IdempotencyKeys.MarkReplayed(http.Response);
+        return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToResponse());
+    }
+
     private static async Task<Results<Ok<PagedList<JobResponse>>, ValidationProblem>> ListJobs(
-        GanDbContext db, CancellationToken ct, [FromQuery] string? status = null, [FromQuery] int page = 1, [FromQuery] int pageSize = 20)
+        Caller caller, GanDbContext db, CancellationToken ct, [FromQuery] string? status = null, [FromQuery] int page = 1, [FromQuery] int pageSize = 20)
     {
         var errors = new Dictionary<string, string[]>();
         JobStatus parsed = default;
         if (status is not null && (int.TryParse(status, out _) || !Enum.TryParse(status, ignoreCase: true, out parsed)))
             errors["status"] = [$"Unknown status '{status}'. Use one of {string.Join(", ", Enum.GetNames<JobStatus>())}."];
-        if (page < 1) errors["page"] = ["Pages start at 1."];
-        if (pageSize is < 1 or > MaxPageSize) errors["pageSize"] = [$"Must be between 1 and {MaxPageSize}."];
+        InputRules.CheckPage(page, pageSize, errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var query = db.Jobs.AsNoTracking();
+        var query = db.Jobs.AsNoTracking().OwnedBy(caller);
         if (status is not null) query = query.Where(j => j.Status == parsed);
         int total = await query.CountAsync(ct);
         var jobs = await query.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id)
@@ -82,34 +113,47 @@ public static class JobsApi
         return TypedResults.Ok(new PagedList<JobResponse>(jobs.Select(j => j.ToResponse()).ToList(), page, pageSize, total));
     }
 
-    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJob(Guid id, GanDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJob(Guid id, Caller caller, GanDbContext db, CancellationToken ct)
     {
-        var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, ct);
+        var job = await db.Jobs.AsNoTracking().OwnedBy(caller).SingleOrDefaultAsync(j => j.Id == id, ct);
         return job is null ? Problems.JobNotFound(id) : TypedResults.Ok(job.ToResponse());
     }
 
     private static async Task<Results<Ok<IReadOnlyList<MetricResponse>>, ProblemHttpResult>> GetMetrics(
-        Guid id, GanDbContext db, CancellationToken ct)
+        Guid id, Caller caller, GanDbContext db, CancellationToken ct)
     {
-        if (!await db.Jobs.AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
+        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
         var metrics = await db.Metrics.AsNoTracking().Where(m => m.JobId == id).OrderBy(m => m.Step).ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<MetricResponse>>(metrics.Select(m => m.ToResponse()).ToList());
     }
 
     private static async Task<Results<Ok<IReadOnlyList<AttemptResponse>>, ProblemHttpResult>> GetAttempts(
-        Guid id, GanDbContext db, CancellationToken ct)
+        Guid id, Caller caller, GanDbContext db, CancellationToken ct)
     {
-        if (!await db.Jobs.AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
+        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
         var attempts = await db.Attempts.AsNoTracking().Where(a => a.JobId == id).OrderBy(a => a.Number).ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<AttemptResponse>>(attempts.Select((a, i) => new AttemptResponse(
             a.Number, a.Worker, a.StartedAt, a.EndedAt, a.Outcome, a.ResumedFromStep, a.LastStep,
             i > 0 && a.ResumedFromStep is { } from ? Math.Max(0, attempts[i - 1].LastStep - from) : 0)).ToList());
     }
 
-    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> CancelJob(
-        Guid id, GanDbContext db, IBackgroundJobClient hangfire, CancellationToken ct)
+    private static async Task<Results<Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> SetVisibility(
+        Guid id, VisibilityRequest request, Caller caller, GanDbContext db, CancellationToken ct)
     {
-        var job = await db.Jobs.SingleOrDefaultAsync(j => j.Id == id, ct);
+        if (request.Public is not { } visible)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["public"] = ["Required: true or false."] });
+        var job = await db.Jobs.OwnedBy(caller).SingleOrDefaultAsync(j => j.Id == id, ct);
+        if (job is null) return Problems.JobNotFound(id);
+        job.Public = visible;
+        job.UpdatedAt = DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(job.ToResponse());
+    }
+
+    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> CancelJob(
+        Guid id, Caller caller, GanDbContext db, IBackgroundJobClient hangfire, CancellationToken ct)
+    {
+        var job = await db.Jobs.OwnedBy(caller).SingleOrDefaultAsync(j => j.Id == id, ct);
         if (job is null) return Problems.JobNotFound(id);
         if (job.IsFinished)
             return Problems.Conflict("The job has already finished.", $"Job {id} is {job.Status}; only queued or running jobs can be cancelled.");
@@ -124,5 +168,4 @@ public static class JobsApi
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(job.ToResponse());
     }
-
 }

@@ -8,6 +8,8 @@ public sealed class TrainingJob
     public Guid Id { get; set; }
     public required string Name { get; set; }
     public string? Owner { get; set; }
+    /// <summary>Anyone, even without a key, may sample a public job's generator (for browsers' img tags).</summary>
+    public bool Public { get; set; }
     public JobStatus Status { get; set; }
     /// <summary>The normalised <see cref="JobSpec"/> as jsonb.</summary>
     public required string Recipe { get; set; }

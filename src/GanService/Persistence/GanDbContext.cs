@@ -1,5 +1,7 @@
+using GanService.Auth;
 using GanService.Checkpoints;
 using GanService.Datasets;
+using GanService.Idempotency;
 using GanService.Jobs;
 using Microsoft.EntityFrameworkCore;
 
@@ -14,6 +16,8 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
     public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
     public DbSet<Dataset> Datasets => Set<Dataset>();
     public DbSet<JobAttempt> Attempts => Set<JobAttempt>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -28,11 +32,15 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
             job.Property(j => j.Device).HasMaxLength(8);
             job.HasIndex(j => new { j.Status, j.CreatedAt });
             job.HasIndex(j => j.CreatedAt);
+            job.HasIndex(j => new { j.Owner, j.CreatedAt });
+            job.Property(j => j.Owner).HasMaxLength(100);
         });
         model.Entity<Dataset>(dataset =>
         {
             dataset.ToTable("datasets");
-            dataset.HasIndex(d => d.Sha256).IsUnique();
+            // Content-addressed per owner: the same upload is one dataset for its owner, never shared across owners.
+            dataset.HasIndex(d => new { d.Owner, d.Sha256 }).IsUnique();
+            dataset.Property(d => d.Owner).HasMaxLength(100);
             dataset.HasIndex(d => d.CreatedAt);
             dataset.Property(d => d.Kind).HasConversion<string>().HasMaxLength(16);
             dataset.Property(d => d.Classes).HasColumnType("jsonb");
@@ -45,6 +53,24 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
             metric.ToTable("training_metrics");
             metric.HasKey(m => new { m.JobId, m.Step });
             metric.HasOne<TrainingJob>().WithMany().HasForeignKey(m => m.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<ApiKey>(key =>
+        {
+            key.ToTable("api_keys");
+            key.HasIndex(k => k.Hash).IsUnique();
+            key.Property(k => k.Hash).HasMaxLength(64);
+            key.Property(k => k.Owner).HasMaxLength(100);
+            key.Property(k => k.Name).HasMaxLength(200);
+            key.Property(k => k.Prefix).HasMaxLength(12);
+        });
+        model.Entity<IdempotencyRecord>(record =>
+        {
+            record.ToTable("idempotency_keys");
+            record.HasKey(r => new { r.Owner, r.Operation, r.Key });
+            record.Property(r => r.Owner).HasMaxLength(100);
+            record.Property(r => r.Operation).HasMaxLength(32);
+            record.Property(r => r.Key).HasMaxLength(200);
+            record.Property(r => r.RequestHash).HasMaxLength(64);
         });
         model.Entity<JobAttempt>(attempt =>
         {
