@@ -36,7 +36,7 @@ dotnet build src/GanService -c Release -v quiet -nologo >/dev/null
 dll="$root/src/GanService/bin/Release/net10.0/linux-x64/GanService.dll"
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$port;Username=postgres;Database=ganservice"
 # A crashed worker's job comes back after 5 s; idle workers look for it every half second.
-export Gan__InvisibilityTimeout=00:00:05 Gan__QueuePollInterval=00:00:00.500 Gan__TorchThreads=1 Gan__MaxAttempts=1000
+export Gan__InvisibilityTimeout=00:00:05 Gan__QueuePollInterval=00:00:00.500 Gan__TorchThreads=1 Gan__MaxAttempts=100
 export Logging__LogLevel__Default=Warning
 
 start_worker() {
@@ -47,6 +47,7 @@ start_worker() {
 (cd "$(dirname "$dll")" && ASPNETCORE_URLS=$api Gan__Role=api exec dotnet "$dll" >"$work/api.log" 2>&1) &
 api_pid=$!
 for _ in $(seq 1 60); do curl -sf "$api/health/ready" >/dev/null && break; sleep 1; done
+curl -sf "$api/health/ready" >/dev/null || { echo "The API did not start; see $work/api.log" >&2; exit 1; }
 for i in $(seq 0 $((workers - 1))); do start_worker "$i"; done
 
 declare -a ids=()

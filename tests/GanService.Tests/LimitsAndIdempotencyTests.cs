@@ -45,6 +45,26 @@ public sealed class LimitsAndIdempotencyTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Sampling_beyond_the_hosts_concurrency_limit_and_its_queue_is_refused_with_a_429()
+    {
+        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), settings: new Dictionary<string, string?>
+        {
+            ["Gan:RateLimits:SamplingConcurrency"] = "1", ["Gan:RateLimits:SamplingQueue"] = "1",
+        });
+        var client = service.CreateClient();
+        var job = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 10, checkpointEvery: 10));
+        await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
+
+        // Sixteen 256-image grids at once: one renders, one waits, the rest are turned away rather than piling up.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+            Task.Run(() => client.GetAsync($"/api/generators/{job.Id}/samples.png?count=256&seed={i}"))));
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK);
+        var refused = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(refused);
+        foreach (var response in refused) await AssertTooManyAsync(response);
+    }
+
+    [Fact]
     public async Task A_retried_submission_with_the_same_idempotency_key_returns_the_same_job_and_a_different_body_is_a_409()
     {
         await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());

@@ -42,6 +42,10 @@ public static class JobQueues
                 // long training job is not picked up twice (NOTES.md), and the lease fences off the rare case that is.
                 InvisibilityTimeout = gan.InvisibilityTimeout,
                 UseSlidingInvisibilityTimeout = true,
+                // A worker killed inside a Hangfire state change leaves that job's state lock behind; the default
+                // 10 min expiry stalled such a job for 10 min in the soak run (docs/reliability.md). Locks are held
+                // for milliseconds here (no DisableConcurrentExecution, no recurring jobs), so 30 s is ample.
+                DistributedLockTimeout = TimeSpan.FromSeconds(30),
             }));
         if (gan.RunsWorker)
         {
