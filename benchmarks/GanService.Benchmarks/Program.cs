@@ -15,7 +15,7 @@ namespace GanService.Benchmarks
         public static async Task Main(string[] args)
         {
             // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the service.
-            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families]   (starts a private PostgreSQL for the service part)
+            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | sampling]   (starts a private PostgreSQL for the service part)
             bool tuned = TorchRuntime.TuneAllocator();
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
@@ -23,10 +23,13 @@ namespace GanService.Benchmarks
 
             Console.WriteLine($"# GanService training benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
             Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}");
+            double matmul = Peak.MatmulGflops(), convolution = Peak.ConvolutionGflops();
             Console.WriteLine($"Batch 64, {steps} timed steps after 5 warm-up steps; ms/step is the median step.");
+            Console.WriteLine($"Peak in this run: fp32 matmul 2048x2048 {matmul:F0} GFLOP/s; the DCGAN's 64->64 4x4 stride-2 transposed convolution {convolution:F0} GFLOP/s.");
             Console.WriteLine();
-            Console.WriteLine("| run | model | ms/step (median) | images/s | wall s (whole run) | overhead vs bare |");
-            Console.WriteLine("|---|---|---:|---:|---:|---:|");
+            Console.WriteLine("| run | model | ms/step (median) | images/s | GFLOP/step | GFLOP/s | of matmul peak | wall s (whole run) | vs reference |");
+            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+            Result.Peak = matmul;
             // Optional models after the step count, e.g. "28x1 64x3"; default: all three of the course.
             // "data" alone runs only the import and loader measurements.
             var models = args.Length > 1
@@ -34,14 +37,19 @@ namespace GanService.Benchmarks
                 : new[] { (28, 1), (28, 3), (64, 3) };
             foreach (var (size, channels) in models)
             {
+                // The course's loop (a second G forward for the G update) against the shared-fakes loop, back to back.
+                var course = TrainingBenchmark.Bare(size, channels, steps, sharedFakes: false);
+                Console.WriteLine(course.Row("library, course loop", ""));
                 var bare = TrainingBenchmark.Bare(size, channels, steps);
-                Console.WriteLine(bare.Row("library loop", ""));
+                Console.WriteLine(bare.Row("library, shared fakes", $"{(course.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0}% faster than the course loop"));
                 if (connection is not null && size == 28)
                 {
                     var service = await TrainingBenchmark.Service(connection, size, channels, steps);
                     Console.WriteLine(service.Row("job in service", $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0}% (wall)"));
                 }
             }
+            if (args.Contains("sampling") && connection is not null)
+                await SamplingBenchmark.Run(connection, TimeSpan.FromSeconds(5));
             if (args.Contains("families"))
             {
                 Console.WriteLine();
@@ -63,7 +71,7 @@ namespace GanService.Benchmarks
                 }
             }
             if (connection is null) Console.WriteLine("\n(service rows skipped: GANSERVICE_BENCH_POSTGRES is not set; run benchmarks/run.sh)");
-            DataBenchmark.Run(SharedData());
+            if (args.Length <= 1 || args.Contains("data")) DataBenchmark.Run(SharedData());
         }
     }
 
@@ -80,9 +88,14 @@ namespace GanService.Benchmarks
     {
         public long GeneratorParameters { get; init; }
         public long DiscriminatorParameters { get; init; }
+        public double Flops { get; init; }
+        public static double Peak { get; set; } = double.NaN;
 
-        public string Row(string run, string overhead) =>
-            $"| {run} | {Model} | {MedianMs:F1} | {BatchSize * 1000 / MedianMs:F0} | {WallSeconds:F1} | {overhead} |";
+        public string Row(string run, string overhead)
+        {
+            double gflops = Flops / (MedianMs / 1000) / 1e9;
+            return $"| {run} | {Model} | {MedianMs:F1} | {BatchSize * 1000 / MedianMs:F0} | {Flops / 1e9:F2} | {gflops:F0} | {gflops / Peak:P0} | {WallSeconds:F1} | {overhead} |";
+        }
     }
 
     internal static class Stopwatches

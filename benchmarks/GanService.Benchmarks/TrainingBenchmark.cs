@@ -47,9 +47,10 @@ internal static class TrainingBenchmark
     }
 
     /// <summary>The library alone: dataset, trainer, warm-up, timed steps and one checkpoint, as a job does them.</summary>
-    public static Result Bare(int size, int channels, int steps, string? family = null)
+    public static Result Bare(int size, int channels, int steps, string? family = null, bool sharedFakes = true)
     {
-        var plan = new TrainingPlan(new ModelRecipe(ImageSize: size, Channels: channels), new OptimizerRecipe(), Warmup + steps, Batch, Seed: 1);
+        var plan = new TrainingPlan(new ModelRecipe(ImageSize: size, Channels: channels), new OptimizerRecipe(), Warmup + steps, Batch, Seed: 1)
+            { SharedFakes = sharedFakes };
         if (family is not null) plan = Families.Single(f => f.Name == family).Apply(plan);
         var perStep = new List<double>();
         long gParams = 0, dParams = 0;
@@ -64,7 +65,7 @@ internal static class TrainingBenchmark
             trainer.PreviewPng();
         });
         return new Result(family is null ? $"DCGAN {size}x{size}x{channels}" : $"{family}, {size}x{size}x{channels}", Stopwatches.Median(perStep), wall, Batch)
-            { GeneratorParameters = gParams, DiscriminatorParameters = dParams };
+            { GeneratorParameters = gParams, DiscriminatorParameters = dParams, Flops = StepFlops.Dcgan(plan.Model, Batch, sharedFakes) };
     }
 
     /// <summary>The same run submitted over HTTP to the real host (API and worker in one process).</summary>
@@ -89,7 +90,7 @@ internal static class TrainingBenchmark
         // One metrics row every Gan:MetricsEvery steps, as in production: its speed is that of the step it ends.
         var perStep = metrics.Where(m => m.Step > Warmup).Select(m => Batch * 1000 / m.ImagesPerSecond);
         return new Result($"DCGAN {size}x{size}x{channels}", Stopwatches.Median(perStep),
-            (job.FinishedAt!.Value - job.StartedAt!.Value).TotalSeconds, Batch);
+            (job.FinishedAt!.Value - job.StartedAt!.Value).TotalSeconds, Batch) { Flops = StepFlops.Dcgan(new ModelRecipe(ImageSize: size, Channels: channels), Batch, true) };
     }
 
     /// <summary>Milliseconds per step from each report: the batch over the images per second.</summary>

@@ -97,30 +97,38 @@ public sealed class GanTrainer : Trainer
     {
         var clock = Stopwatch.StartNew();
         double dLoss = 0, realScore = 0, fakeScore = 0, wait = 0;
+        double gLoss = 0;
         for (int k = 0; k < Plan.CriticSteps; k++)
         {
             var (real, labels) = batches.Take(Step * Plan.CriticSteps + k);
             wait += batches.LastWait.TotalMilliseconds;
+            bool shared = Plan.SharedFakes && k == Plan.CriticSteps - 1;
             // Built on another thread, so outside this update's dispose scope: disposed here.
             using (real)
             using (labels)
             using (NewDisposeScope())
-                (dLoss, realScore, fakeScore) = DiscriminatorUpdate(real, labels);
+            {
+                // The fakes carry the real batch's labels; shared, the graph through G lives on for the G update.
+                var fake = shared ? GanNetworks.Call(generator, Latents(), labels) : null;
+                (dLoss, realScore, fakeScore) = DiscriminatorUpdate(real, labels, fake?.detach());
+                if (shared) gLoss = GeneratorUpdate(fake, labels);
+            }
         }
-        double gLoss;
-        using (NewDisposeScope()) gLoss = GeneratorUpdate();
+        if (!Plan.SharedFakes)
+            using (NewDisposeScope()) gLoss = GeneratorUpdate(null, null);
         long epoch = sampler.EpochOf(Step * Plan.CriticSteps);
         Step++;
         return new TrainingProgress(Step, Plan.Steps, epoch, dLoss, gLoss, realScore, fakeScore,
             Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), wait);
     }
 
-    private (double Loss, double RealScore, double FakeScore) DiscriminatorUpdate(Tensor real, Tensor? labels)
+    private (double Loss, double RealScore, double FakeScore) DiscriminatorUpdate(Tensor real, Tensor? labels, Tensor? sharedFake)
     {
         discriminatorOptimizer.zero_grad();
-        Tensor fake;
-        // Fakes for D carry the real batch's labels; no graph through G is needed here.
-        using (no_grad()) fake = GanNetworks.Call(generator, Latents(), labels);
+        var fake = sharedFake;
+        // Without a shared batch, fakes for D carry the real batch's labels and need no graph through G.
+        if (fake is null)
+            using (no_grad()) fake = GanNetworks.Call(generator, Latents(), labels);
         var realLogits = Discriminate(real, labels);
         var fakeLogits = Discriminate(fake, labels);
         var total = loss.Discriminator(realLogits, fakeLogits);
@@ -133,14 +141,19 @@ public sealed class GanTrainer : Trainer
         return (total.item<float>(), Score(realLogits), Score(fakeLogits));
     }
 
-    private double GeneratorUpdate()
+    /// <summary>Updates G against the just-updated D, on the shared fakes or on a fresh batch of them.</summary>
+    private double GeneratorUpdate(Tensor? fake, Tensor? labels)
     {
         Freeze(discriminator, true);
         try
         {
             generatorOptimizer.zero_grad();
-            var labels = Plan.Model.Conditional ? randint(0, Plan.Model.Classes, [Plan.BatchSize], generator: rng).to(device) : null;
-            var generatorLoss = loss.Generator(Discriminate(GanNetworks.Call(generator, Latents(), labels), labels));
+            if (fake is null)
+            {
+                labels = Plan.Model.Conditional ? randint(0, Plan.Model.Classes, [Plan.BatchSize], generator: rng).to(device) : null;
+                fake = GanNetworks.Call(generator, Latents(), labels);
+            }
+            var generatorLoss = loss.Generator(Discriminate(fake, labels));
             generatorLoss.backward();
             generatorOptimizer.step();
             ema?.Update();

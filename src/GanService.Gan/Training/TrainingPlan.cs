@@ -55,6 +55,12 @@ public sealed record TrainingPlan(
     /// <summary>Weight of the L1 term of image-to-image translation (pix2pix uses 100).</summary>
     public double L1 { get; init; } = 100;
 
+    /// <summary>
+    /// One generator forward per step, shared by the last discriminator update (detached) and the generator update,
+    /// as PyTorch's DCGAN example does. False is the course's loop: a fresh forward for each (one more G forward).
+    /// </summary>
+    public bool SharedFakes { get; init; } = true;
+
     /// <summary>DiffAugment policies, comma-separated: color, translation, cutout; empty is off.</summary>
     public string Augment { get; init; } = "";
 

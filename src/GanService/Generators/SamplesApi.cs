@@ -82,7 +82,8 @@ public static class SamplesApi
                 : Problems.NotFound("No such checkpoint.", $"Job {jobId} has no checkpoint at step {step}.");
 
         long usedSeed = seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
-        var etag = new EntityTagHeaderValue($"\"{Tag(chosen.Sha256, kind, count, columns, usedSeed, label)}\"");
+        var tag = Tag(chosen.Sha256, kind, count, columns, usedSeed, label);
+        var etag = new EntityTagHeaderValue($"\"{tag}\"");
         var headers = http.Response.Headers;
         headers["X-Seed"] = usedSeed.ToString();
         headers["X-Checkpoint-Step"] = chosen.Step.ToString();
@@ -94,6 +95,8 @@ public static class SamplesApi
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
+        if (seed is not null && services.Pngs.TryGet(tag) is { } cached) return TypedResults.File(cached, "image/png", entityTag: etag);
+
         using var lease = await services.Cache.GetOrLoadAsync(services.Store, jobId, chosen.Step,
             (bundle, sha) => GeneratorSampler.Load(bundle, torch.CPU, sha), ct);
         if (lease is null)
@@ -102,6 +105,7 @@ public static class SamplesApi
         // One row per listed class: row r shows class labels[r % n].
         var perImage = labels?.Count > 0 ? Enumerable.Range(0, count).Select(i => labels[i / columns % labels.Count]).ToList() : null;
         var png = lease.As<GeneratorSampler>().SamplePng(usedSeed, count, columns, padding: kind == "image" ? 0 : ImageGrid.DefaultPadding, perImage);
+        if (seed is not null) services.Pngs.Add(tag, png);
         return TypedResults.File(png, "image/png", entityTag: seed is null ? null : etag);
     }
 
@@ -126,5 +130,5 @@ public static class SamplesApi
         return labels;
     }
 
-    public sealed record SamplingServices(GanDbContext Db, ICheckpointStore Store, GeneratorCache Cache, Caller Caller);
+    public sealed record SamplingServices(GanDbContext Db, ICheckpointStore Store, GeneratorCache Cache, PngCache Pngs, Caller Caller);
 }

@@ -66,6 +66,10 @@ public sealed class GanOptions
     [Range(1, 1024)]
     public int GeneratorCacheSize { get; set; } = 8;
 
+    /// <summary>Bytes of encoded seeded samples kept in memory (0 turns the cache off).</summary>
+    [Range(0, 1L << 40)]
+    public long PngCacheBytes { get; set; } = 64L << 20;
+
     public bool MigrateOnStartup { get; set; } = true;
 
     /// <summary>Basic-auth credentials for /hangfire; without them the dashboard answers local requests only.</summary>

@@ -26,6 +26,7 @@ public static class HostingExtensions
         TorchRuntime.SetThreads(gan.TorchThreads > 0 ? gan.TorchThreads : Math.Max(1, Environment.ProcessorCount - (Environment.ProcessorCount > 2 ? 1 : 0)));
         builder.Services.AddSingleton<DatasetCatalog>();
         builder.Services.AddSingleton<GeneratorCache>();
+        builder.Services.AddSingleton<PngCache>();
         return builder;
     }
 
