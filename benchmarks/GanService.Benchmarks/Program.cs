@@ -15,7 +15,7 @@ namespace GanService.Benchmarks
         public static async Task Main(string[] args)
         {
             // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the service.
-            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | sampling]   (starts a private PostgreSQL for the service part)
+            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | sampling | peer | queue | memory]   (starts a private PostgreSQL for the service part)
             bool tuned = TorchRuntime.TuneAllocator();
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
@@ -48,6 +48,16 @@ namespace GanService.Benchmarks
                     Console.WriteLine(service.Row("job in service", $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0}% (wall)"));
                 }
             }
+            if (args.Contains("memory"))
+            {
+                Console.WriteLine();
+                Console.WriteLine("| checkpoint | size | save ms (median of 5) | load ms |");
+                Console.WriteLine("|---|---:|---:|---:|");
+                foreach (var (size, channels) in new[] { (28, 1), (28, 3), (64, 3) }) MemoryBenchmark.Checkpoints(size, channels);
+                MemoryBenchmark.Rss(int.TryParse(Environment.GetEnvironmentVariable("RSS_STEPS"), out var n) ? n : 5000);
+            }
+            if (args.Contains("peer")) PeerBenchmark.Run(28, 3, steps);
+            if (args.Contains("queue") && connection is not null) await QueueBenchmark.Run(connection, 100);
             if (args.Contains("sampling") && connection is not null)
                 await SamplingBenchmark.Run(connection, TimeSpan.FromSeconds(5));
             if (args.Contains("families"))

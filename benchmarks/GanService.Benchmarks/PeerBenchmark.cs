@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace GanService.Benchmarks;
+
+/// <summary>
+/// The identical DCGAN in PyTorch (benchmarks/peer/dcgan.py, Debian's python3-torch), run alternately with the
+/// TorchSharp loop (A B A B) in this process's run, for both training loops; the peer gets the same allocator
+/// settings through the environment so that the comparison is of the frameworks, not of malloc.
+/// </summary>
+internal static class PeerBenchmark
+{
+    private const string Python = "/usr/bin/python3";
+
+    public static void Run(int size, int channels, int steps)
+    {
+        var script = Path.Combine(Repository.Root, "benchmarks", "peer", "dcgan.py");
+        if (!File.Exists(Python) || !Probe())
+        {
+            Console.WriteLine("\n(peer skipped: Debian's python3-torch is not installed; apt-get install python3-torch)");
+            return;
+        }
+        Console.WriteLine();
+        Console.WriteLine($"Peer: the same DCGAN {size}x{size}x{channels}, batch 64, {steps} timed steps, 2 threads, runs alternating A B A B.");
+        Console.WriteLine();
+        Console.WriteLine("| loop | GanService (TorchSharp) ms/step | PyTorch peer ms/step | peer / GanService |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var shared in new[] { false, true })
+        {
+            var ours = new List<double>();
+            var peer = new List<double>();
+            for (int round = 0; round < 2; round++)
+            {
+                ours.Add(TrainingBenchmark.Bare(size, channels, steps, sharedFakes: shared).MedianMs);
+                peer.Add(RunPeer(script, size, channels, steps, shared ? "shared" : "course"));
+            }
+            double a = Stopwatches.Median(ours), b = Stopwatches.Median(peer);
+            Console.WriteLine($"| {(shared ? "shared fakes" : "course loop")} | {string.Join(", ", ours.Select(v => v.ToString("F1")))} (median {a:F1}) | " +
+                              $"{string.Join(", ", peer.Select(v => v.ToString("F1")))} (median {b:F1}) | {b / a:F2}x |");
+        }
+    }
+
+    private static bool Probe()
+    {
+        using var process = Process.Start(new ProcessStartInfo(Python, "-c \"import torch\"") { RedirectStandardError = true })!;
+        process.WaitForExit();
+        return process.ExitCode == 0;
+    }
+
+    private static double RunPeer(string script, int size, int channels, int steps, string loop)
+    {
+        var start = new ProcessStartInfo(Python, $"{script} --size {size} --channels {channels} --steps {steps} --loop {loop} --threads 2")
+        {
+            RedirectStandardOutput = true,
+        };
+        start.Environment["MALLOC_MMAP_THRESHOLD_"] = "33554432";
+        start.Environment["MALLOC_TRIM_THRESHOLD_"] = "2147483647";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"The peer failed ({process.ExitCode}): {output}");
+        return JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement.GetProperty("ms_per_step").GetDouble();
+    }
+}
+
+internal static class Repository
+{
+    public static string Root
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "GanService.sln"))) return dir.FullName;
+            throw new InvalidOperationException("Run the benchmarks from inside the repository.");
+        }
+    }
+}

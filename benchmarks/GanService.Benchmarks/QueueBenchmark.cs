@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using GanService.Jobs;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+
+namespace GanService.Benchmarks;
+
+/// <summary>
+/// Time from <c>POST /api/jobs</c> to Running with the API (this process) and the worker (a separate process, as
+/// deployed) apart: each job's <c>startedAt</c> minus its <c>createdAt</c>, one job at a time on an idle worker.
+/// </summary>
+internal static class QueueBenchmark
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    public static async Task Run(string connectionString, int jobs)
+    {
+        await using var api = new ApiHost(connectionString);
+        using var client = api.CreateClient();
+        var worker = Process.Start(new ProcessStartInfo("dotnet", Path.Combine(AppContext.BaseDirectory, "GanService.dll"))
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            Environment =
+            {
+                ["ConnectionStrings__Postgres"] = connectionString, ["Gan__Role"] = "worker", ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        worker.OutputDataReceived += (_, _) => { }; // drained, so a chatty worker never blocks on a full pipe
+        worker.ErrorDataReceived += (_, _) => { };
+        worker.BeginOutputReadLine();
+        worker.BeginErrorReadLine();
+        try
+        {
+            var latencies = new List<double>();
+            for (int i = 0; i < jobs + 3; i++) // the first three warm the worker up and are not counted
+            {
+                var response = await client.PostAsJsonAsync("/api/jobs", new
+                {
+                    dataset = "synthetic", model = new { family = "dcgan", imageSize = 28, channels = 1 },
+                    training = new { steps = 1, batchSize = 8 }, checkpointEvery = 1, seed = i, device = "cpu",
+                });
+                response.EnsureSuccessStatusCode();
+                var job = (await response.Content.ReadFromJsonAsync<JobResponse>(Json))!;
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                while (job.Status is JobStatus.Queued or JobStatus.Running && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(50);
+                    job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", Json))!;
+                }
+                if (job.Status != JobStatus.Succeeded) throw new InvalidOperationException($"Queue benchmark job ended {job.Status}: {job.Error}");
+                if (i >= 3) latencies.Add((job.StartedAt!.Value - job.CreatedAt).TotalMilliseconds);
+            }
+            latencies.Sort();
+            Console.WriteLine();
+            Console.WriteLine($"Queue: POST /api/jobs to Running, API and worker in separate processes, {jobs} jobs one at a time.");
+            Console.WriteLine();
+            Console.WriteLine("| p50 ms | p99 ms | max ms |");
+            Console.WriteLine("|---:|---:|---:|");
+            Console.WriteLine($"| {latencies[latencies.Count / 2]:F0} | {latencies[Math.Min(latencies.Count - 1, (int)(latencies.Count * 0.99))]:F0} | {latencies[^1]:F0} |");
+        }
+        finally
+        {
+            worker.Kill();
+            await worker.WaitForExitAsync();
+        }
+    }
+
+    private sealed class ApiHost(string connectionString) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSolutionRelativeContentRoot("src/GanService");
+            builder.UseSetting("ConnectionStrings:Postgres", connectionString);
+            builder.UseSetting("Gan:Role", "api");
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            builder.UseSetting("Gan:RateLimits:SubmissionsPerMinute", "100000");
+        }
+    }
+}
