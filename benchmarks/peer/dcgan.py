@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The peer of GanService's DCGAN benchmark: the same networks, loss, optimizer and step in PyTorch.
 
-Run by benchmarks/GanService.Benchmarks (Debian's python3-torch: apt-get install python3-torch) alternately with
+Run by benchmarks/GanService.Benchmarks (Debian's python3-torch: apt-get install python3-torch libopenblas0-pthread) alternately with
 the TorchSharp loop; prints one JSON line: {"ms_per_step": median, "steps": n, "torch": version, "threads": t}.
   /usr/bin/python3 benchmarks/peer/dcgan.py --size 28 --channels 3 --steps 60 --loop shared
 """
