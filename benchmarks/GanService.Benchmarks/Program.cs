@@ -15,7 +15,10 @@ namespace GanService.Benchmarks
         public static async Task Main(string[] args)
         {
             // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the service.
-            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | sampling | peer | queue | memory]   (starts a private PostgreSQL for the service part)
+            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | sampling | peer | queue | memory] [--json FILE]   (starts a private PostgreSQL for the service part)
+            var report = JsonReport.Start(args);
+            var jsonPath = JsonReport.PathFrom(args);
+            if (jsonPath is not null) args = args.Where((a, i) => a != "--json" && (i == 0 || args[i - 1] != "--json")).ToArray();
             bool tuned = TorchRuntime.TuneAllocator();
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
@@ -33,7 +36,7 @@ namespace GanService.Benchmarks
             // Optional models after the step count, e.g. "28x1 64x3"; default: all three of the course.
             // "data" alone runs only the import and loader measurements.
             var models = args.Length > 1
-                ? args.Skip(1).Where(a => a.Contains('x')).Select(a => a.Split('x')).Select(p => (int.Parse(p[0]), int.Parse(p[1]))).ToArray()
+                ? args.Skip(1).Where(a => System.Text.RegularExpressions.Regex.IsMatch(a, @"^\d+x\d+$")).Select(a => a.Split('x')).Select(p => (int.Parse(p[0]), int.Parse(p[1]))).ToArray()
                 : new[] { (28, 1), (28, 3), (64, 3) };
             foreach (var (size, channels) in models)
             {
@@ -82,6 +85,7 @@ namespace GanService.Benchmarks
             }
             if (connection is null) Console.WriteLine("\n(service rows skipped: GANSERVICE_BENCH_POSTGRES is not set; run benchmarks/run.sh)");
             if (args.Length <= 1 || args.Contains("data")) DataBenchmark.Run(SharedData());
+            if (report is not null && jsonPath is not null) report.Save(jsonPath);
         }
     }
 
