@@ -15,7 +15,7 @@ namespace GanService.Benchmarks
         public static async Task Main(string[] args)
         {
             // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the service.
-            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | sampling | peer | queue | memory] [--json FILE]   (starts a private PostgreSQL for the service part)
+            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | sampling | peer | queue | memory | contention] [--json FILE]   (starts a private PostgreSQL for the service part)
             var report = JsonReport.Start(args);
             var jsonPath = JsonReport.PathFrom(args);
             if (jsonPath is not null) args = args.Where((a, i) => a != "--json" && (i == 0 || args[i - 1] != "--json")).ToArray();
@@ -60,6 +60,7 @@ namespace GanService.Benchmarks
                 MemoryBenchmark.Rss(int.TryParse(Environment.GetEnvironmentVariable("RSS_STEPS"), out var n) ? n : 5000);
             }
             if (args.Contains("peer")) PeerBenchmark.Run(28, 3, steps);
+            if (args.Contains("contention") && connection is not null) await SamplingBenchmark.Contention(connection, TimeSpan.FromSeconds(15));
             if (args.Contains("queue") && connection is not null) await QueueBenchmark.Run(connection, 100);
             if (args.Contains("sampling") && connection is not null)
                 await SamplingBenchmark.Run(connection, TimeSpan.FromSeconds(5));

@@ -69,6 +69,76 @@ internal static class SamplingBenchmark
             }
     }
 
+    /// <summary>
+    /// Training and sampling on one host: a job's steps/s alone and then under 32 clients fetching fresh-seed images
+    /// from another generator, and the oldest Hangfire heartbeat seen meanwhile (the server must stay alive).
+    /// </summary>
+    public static async Task Contention(string connectionString, TimeSpan window)
+    {
+        await using var host = new KestrelHost(connectionString);
+        host.UseKestrel(0);
+        host.StartServer();
+        var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri(address) };
+        var generator = await Finish(client, await Submit(client, 20, 20));
+        var training = await Submit(client, 100_000, 10_000);
+        while ((await Job(client, training)).Step < 20) await Task.Delay(200);
+        var storage = host.Services.GetRequiredService<Hangfire.JobStorage>();
+        var alone = await StepsPerSecond(client, training, window, storage);
+        long seed = 0;
+        using var stop = new CancellationTokenSource();
+        var load = Task.WhenAll(Enumerable.Range(0, 32).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+                using (var response = await client.GetAsync($"/api/generators/{generator}/image.png?seed={Interlocked.Increment(ref seed)}"))
+                    response.EnsureSuccessStatusCode();
+        })));
+        var loaded = await StepsPerSecond(client, training, window, storage);
+        stop.Cancel();
+        await load;
+        await client.PostAsync($"/api/jobs/{training}/cancel", null);
+        Console.WriteLine();
+        Console.WriteLine($"Training next to sampling on one host (DCGAN 28x28x1, batch 64; 32 clients fetching fresh-seed images; {window.TotalSeconds:F0} s windows).");
+        Console.WriteLine();
+        Console.WriteLine("| training | steps/s | oldest Hangfire heartbeat seen | images served |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        Console.WriteLine($"| alone | {alone.Rate:F2} | {alone.Heartbeat:F0} s | 0 |");
+        Console.WriteLine($"| with 32 sampling clients | {loaded.Rate:F2} ({(loaded.Rate / alone.Rate - 1) * 100:+0;-0}%) | {loaded.Heartbeat:F0} s | {seed} |");
+    }
+
+    private static async Task<(double Rate, double Heartbeat)> StepsPerSecond(HttpClient client, Guid job, TimeSpan window, Hangfire.JobStorage storage)
+    {
+        long first = (await Job(client, job)).Step;
+        var clock = Stopwatch.StartNew();
+        double oldest = 0;
+        while (clock.Elapsed < window)
+        {
+            await Task.Delay(1000);
+            foreach (var server in storage.GetMonitoringApi().Servers())
+                if (server.Heartbeat is { } beat) oldest = Math.Max(oldest, (DateTime.UtcNow - beat).TotalSeconds);
+        }
+        return (((await Job(client, job)).Step - first) / clock.Elapsed.TotalSeconds, oldest);
+    }
+
+    private static async Task<Guid> Submit(HttpClient client, int steps, int checkpointEvery)
+    {
+        var response = await client.PostAsJsonAsync("/api/jobs", new
+        {
+            dataset = "synthetic", model = new { family = "dcgan", imageSize = 28, channels = 1 },
+            training = new { steps, batchSize = 64 }, checkpointEvery, seed = 1, device = "cpu",
+        });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JobResponse>(Json))!.Id;
+    }
+
+    private static async Task<JobResponse> Job(HttpClient client, Guid id) => (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{id}", Json))!;
+
+    private static async Task<Guid> Finish(HttpClient client, Guid id)
+    {
+        while ((await Job(client, id)).Status is JobStatus.Queued or JobStatus.Running) await Task.Delay(200);
+        return id;
+    }
+
     private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, path);
 
     private static HttpRequestMessage Revalidate(string path, string etag)
