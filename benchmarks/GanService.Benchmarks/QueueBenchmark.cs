@@ -3,9 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GanService.Jobs;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 
 namespace GanService.Benchmarks;
 
@@ -19,7 +16,7 @@ internal static class QueueBenchmark
 
     public static async Task Run(string connectionString, int jobs)
     {
-        await using var api = new ApiHost(connectionString);
+        await using var api = new BenchmarkHost(connectionString, "api", ("Gan:RateLimits:SubmissionsPerMinute", "100000"));
         using var client = api.CreateClient();
         var worker = Process.Start(new ProcessStartInfo("dotnet", Path.Combine(AppContext.BaseDirectory, "GanService.dll"))
         {
@@ -69,18 +66,6 @@ internal static class QueueBenchmark
         {
             worker.Kill();
             await worker.WaitForExitAsync();
-        }
-    }
-
-    private sealed class ApiHost(string connectionString) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSolutionRelativeContentRoot("src/GanService");
-            builder.UseSetting("ConnectionStrings:Postgres", connectionString);
-            builder.UseSetting("Gan:Role", "api");
-            builder.UseSetting("Logging:LogLevel:Default", "Warning");
-            builder.UseSetting("Gan:RateLimits:SubmissionsPerMinute", "100000");
         }
     }
 }

@@ -4,11 +4,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GanService.Jobs;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GanService.Benchmarks;
@@ -24,7 +21,7 @@ internal static class SamplingBenchmark
 
     public static async Task Run(string connectionString, TimeSpan duration)
     {
-        await using var host = new KestrelHost(connectionString);
+        await using var host = Host(connectionString);
         host.UseKestrel(0);
         host.StartServer();
         var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -75,7 +72,7 @@ internal static class SamplingBenchmark
     /// </summary>
     public static async Task Contention(string connectionString, TimeSpan window)
     {
-        await using var host = new KestrelHost(connectionString);
+        await using var host = Host(connectionString);
         host.UseKestrel(0);
         host.StartServer();
         var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -139,6 +136,10 @@ internal static class SamplingBenchmark
         return id;
     }
 
+    /// <summary>The benchmark measures the service, not the per-caller limits: the host-wide concurrency limit stays.</summary>
+    private static BenchmarkHost Host(string connectionString) => new(connectionString, "all",
+        ("Gan:RateLimits:SamplesPerSecond", "1000000"), ("Gan:RateLimits:SamplingQueue", "10000"));
+
     private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, path);
 
     private static HttpRequestMessage Revalidate(string path, string etag)
@@ -170,20 +171,5 @@ internal static class SamplingBenchmark
         })));
         var all = latencies.SelectMany(l => l).Order().ToArray();
         return (all.Length / clock.Elapsed.TotalSeconds, all[all.Length / 2], all[Math.Min(all.Length - 1, (int)(all.Length * 0.99))]);
-    }
-
-    private sealed class KestrelHost(string connectionString) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSolutionRelativeContentRoot("src/GanService");
-            builder.UseSetting("ConnectionStrings:Postgres", connectionString);
-            builder.UseSetting("Gan:Role", "all");
-            builder.UseSetting("Logging:LogLevel:Default", "Warning");
-            builder.UseSetting("Logging:LogLevel:Hangfire", "Warning");
-            // The benchmark measures the service, not the per-caller limits: the host-wide concurrency limit stays.
-            builder.UseSetting("Gan:RateLimits:SamplesPerSecond", "1000000");
-            builder.UseSetting("Gan:RateLimits:SamplingQueue", "10000");
-        }
     }
 }

@@ -4,9 +4,6 @@ using System.Text.Json.Serialization;
 using GanService.Gan.Data;
 using GanService.Gan.Training;
 using GanService.Jobs;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 using static TorchSharp.torch;
 
 namespace GanService.Benchmarks;
@@ -71,7 +68,7 @@ internal static class TrainingBenchmark
     /// <summary>The same run submitted over HTTP to the real host (API and worker in one process).</summary>
     public static async Task<Result> Service(string connectionString, int size, int channels, int steps)
     {
-        await using var host = new Host(connectionString);
+        await using var host = new BenchmarkHost(connectionString, "all", ("Gan:TorchThreads", Environment.ProcessorCount.ToString()));
         using var client = host.CreateClient();
         var response = await client.PostAsJsonAsync("/api/jobs", new
         {
@@ -97,18 +94,5 @@ internal static class TrainingBenchmark
     private sealed class Collect(List<double> ms, int batch = Batch) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => ms.Add(batch * 1000 / value.ImagesPerSecond);
-    }
-
-    private sealed class Host(string connectionString) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSolutionRelativeContentRoot("src/GanService");
-            builder.UseSetting("ConnectionStrings:Postgres", connectionString);
-            builder.UseSetting("Gan:Role", "all");
-            builder.UseSetting("Logging:LogLevel:Default", "Warning");
-            builder.UseSetting("Logging:LogLevel:Hangfire", "Warning");
-            builder.UseSetting("Gan:TorchThreads", Environment.ProcessorCount.ToString());
-        }
     }
 }

@@ -13,7 +13,7 @@ public sealed class ApiKeyStore(IDbContextFactory<GanDbContext> contexts, IOptio
     public const string KeyPrefix = "gsk_";
     private readonly ConcurrentDictionary<string, (string Owner, DateTimeOffset Until)> verified = new();
 
-    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    public static string Hash(string key) => Gan.Checkpoints.CheckpointBundle.Sha256(Encoding.UTF8.GetBytes(key));
 
     /// <summary>A new key for <paramref name="owner"/>; the returned secret is never stored and cannot be shown again.</summary>
     public async Task<(ApiKey Row, string Secret)> CreateAsync(string owner, string name, CancellationToken ct)

@@ -15,8 +15,6 @@ public sealed class PngCache(IOptions<GanOptions> options)
     private readonly Dictionary<string, LinkedListNode<(string Key, byte[] Png)>> entries = new();
     private long bytes;
 
-    public long Bytes { get { lock (gate) return bytes; } }
-
     public byte[]? TryGet(string key)
     {
         lock (gate)

@@ -17,58 +17,50 @@ public static class Dashboard
     {
         var gan = app.Services.GetRequiredService<IOptions<GanOptions>>().Value;
         var auth = app.Services.GetRequiredService<IOptions<Auth.AuthOptions>>().Value;
-        IDashboardAuthorizationFilter filter = auth.Enabled ? new AdminFilter(auth)
+        IDashboardAuthorizationFilter filter = auth.Enabled
+            ? new BasicAuthFilter((_, password) => Auth.ApiKeyAuthentication.IsAdminKey(auth, password), "GanService dashboard (password: the admin key)")
             : string.IsNullOrEmpty(gan.DashboardUser) || string.IsNullOrEmpty(gan.DashboardPassword)
             ? new LocalRequestsOnlyAuthorizationFilter()
-            : new BasicAuthFilter(gan.DashboardUser, gan.DashboardPassword);
+            : new BasicAuthFilter(Matches($"{gan.DashboardUser}:{gan.DashboardPassword}"), "GanService dashboard");
         app.UseHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [filter], DashboardTitle = "GanService jobs" });
         return app;
     }
 
-    /// <summary>With authentication on: the admin key, as X-Api-Key or as the password of basic auth (any user name) for browsers.</summary>
-    private sealed class AdminFilter(Auth.AuthOptions auth) : IDashboardAuthorizationFilter
+    /// <summary>Compares in fixed time, so the response time says nothing about how much of a guess was right.</summary>
+    private static Func<string, string, bool> Matches(string expected)
     {
-        public bool Authorize(DashboardContext context)
-        {
-            var http = context.GetHttpContext();
-            if (Auth.Caller.From(http.User).IsAdmin) return true;
-            if (AuthenticationHeaderValue.TryParse(http.Request.Headers.Authorization, out var header)
-                && header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase) && header.Parameter is not null)
-            {
-                try
-                {
-                    var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
-                    if (Auth.ApiKeyAuthentication.IsAdminKey(auth, pair[(pair.IndexOf(':') + 1)..])) return true;
-                }
-                catch (FormatException)
-                {
-                }
-            }
-            http.Response.Headers.WWWAuthenticate = "Basic realm=\"GanService dashboard (password: the admin key)\"";
-            return false;
-        }
+        var bytes = Encoding.UTF8.GetBytes(expected);
+        return (user, password) => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes($"{user}:{password}"), bytes);
     }
 
-    private sealed class BasicAuthFilter(string user, string password) : IDashboardAuthorizationFilter
+    /// <summary>
+    /// Basic auth for browsers, with <paramref name="accepts"/> judging the user and password sent. A caller already
+    /// authenticated as an admin (the admin key as X-Api-Key) passes too.
+    /// </summary>
+    private sealed class BasicAuthFilter(Func<string, string, bool> accepts, string realm) : IDashboardAuthorizationFilter
     {
-        private readonly byte[] expected = Encoding.UTF8.GetBytes($"{user}:{password}");
-
         public bool Authorize(DashboardContext context)
         {
             var http = context.GetHttpContext();
-            if (AuthenticationHeaderValue.TryParse(http.Request.Headers.Authorization, out var header)
-                && header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase) && header.Parameter is not null)
-            {
-                try
-                {
-                    if (CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(header.Parameter), expected)) return true;
-                }
-                catch (FormatException)
-                {
-                }
-            }
-            http.Response.Headers.WWWAuthenticate = "Basic realm=\"GanService dashboard\"";
+            if (Auth.Caller.From(http.User).IsAdmin || Credentials(http) is { } sent && accepts(sent.User, sent.Password)) return true;
+            http.Response.Headers.WWWAuthenticate = $"Basic realm=\"{realm}\"";
             return false;
+        }
+
+        private static (string User, string Password)? Credentials(HttpContext http)
+        {
+            if (!AuthenticationHeaderValue.TryParse(http.Request.Headers.Authorization, out var header)
+                || !header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase) || header.Parameter is null) return null;
+            try
+            {
+                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
+                int colon = pair.IndexOf(':');
+                return colon < 0 ? null : (pair[..colon], pair[(colon + 1)..]);
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
         }
     }
 }

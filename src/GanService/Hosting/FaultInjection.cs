@@ -24,7 +24,6 @@ public sealed class FaultOptions
     /// <summary>Report a divergence (as the trainer does for a non-finite loss) at this step.</summary>
     public long? DivergeAtStep { get; set; }
 
-    public bool Any => DivergeAtStep is not null || KillAtStep is not null || KillDuringCheckpointAtStep is not null || CrashJobsNamed is not null;
 }
 
 public sealed class FaultInjection(IOptions<FaultOptions> options)

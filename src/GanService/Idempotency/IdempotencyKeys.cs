@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using GanService.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -41,7 +40,7 @@ public static class IdempotencyKeys
         return (key, null);
     }
 
-    public static string Hash(ReadOnlySpan<byte> body) => Convert.ToHexStringLower(SHA256.HashData(body));
+    public static string Hash(ReadOnlySpan<byte> body) => Gan.Checkpoints.CheckpointBundle.Sha256(body);
 
     /// <summary>The record a key left within the retention period, or null (an expired one is removed).</summary>
     public static async Task<IdempotencyRecord?> FindAsync(GanDbContext db, string owner, string operation, string key, CancellationToken ct)

@@ -6,7 +6,7 @@ namespace GanService.Jobs;
 /// <summary>
 /// Takes progress reports from the training thread without blocking it and writes them in batches on a background
 /// task, retrying through database outages. The buffer is bounded: past <see cref="Capacity"/> unwritten reports the
-/// oldest are dropped (and counted) rather than letting a long outage grow memory without limit.
+/// oldest are dropped (counted, and logged once writes succeed again) rather than letting a long outage grow memory without limit.
 /// </summary>
 public sealed class ProgressRecorder : IDisposable
 {
@@ -33,8 +33,6 @@ public sealed class ProgressRecorder : IDisposable
 
     /// <summary>Fires when a write finds that a newer attempt owns the job.</summary>
     public CancellationToken LeaseLost => leaseLost.Token;
-
-    public long Dropped => Interlocked.Read(ref dropped);
 
     public void Add(TrainingProgress report)
     {
@@ -87,6 +85,9 @@ public sealed class ProgressRecorder : IDisposable
                 // An outage of any length is waited out here; Capacity bounds what piles up meanwhile.
                 await DatabaseOutage.RetryAsync(() => ledger.RecordAsync(lease, batch, stop.Token), TimeSpan.FromDays(365), logger,
                     "writing progress", stop.Token);
+                if (Interlocked.Exchange(ref dropped, 0) is > 0 and var lost)
+                    logger.LogWarning("Job {JobId}: {Count} progress reports were dropped while the database was unavailable (buffer of {Capacity}).",
+                        lease.JobId, lost, Capacity);
             }
             catch (LeaseLostException)
             {

@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+
+namespace GanService.Benchmarks;
+
+/// <summary>The real service in this process, on the benchmark's database, quiet, with the given role and settings.</summary>
+internal sealed class BenchmarkHost(string connectionString, string role, params (string Key, string Value)[] settings) : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSolutionRelativeContentRoot("src/GanService");
+        builder.UseSetting("ConnectionStrings:Postgres", connectionString);
+        builder.UseSetting("Gan:Role", role);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Hangfire", "Warning");
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
+    }
+}
