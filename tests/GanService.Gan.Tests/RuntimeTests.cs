@@ -21,4 +21,26 @@ public class RuntimeTests
             Assert.Contains("cuda", Assert.Throws<DeviceUnavailableException>(() => TorchRuntime.ResolveDevice("cuda")).Message);
         Assert.Throws<ArgumentException>(() => TorchRuntime.ResolveDevice("tpu"));
     }
+
+    [Fact]
+    public async Task Inference_threads_render_single_threaded_at_idle_priority_and_pass_errors_back()
+    {
+        using var threads = new InferenceThreads(2, ThreadPriorityClass.Idle);
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => threads.RunAsync(() => (Policy: SchedulingPolicy(), Torch: TorchSharp.torch.get_num_threads(), Environment.CurrentManagedThreadId))));
+        Assert.All(results, r => Assert.Equal(1, r.Torch));
+        if (OperatingSystem.IsLinux()) Assert.All(results, r => Assert.Equal(SchedIdle, r.Policy));
+        Assert.True(results.Select(r => r.CurrentManagedThreadId).Distinct().Count() <= 2);
+        Assert.Equal(0, SchedulingPolicy()); // the caller's thread keeps the normal class
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => threads.RunAsync<int>(() => throw new InvalidOperationException("render failed")));
+        Assert.Equal("render failed", error.Message);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => threads.RunAsync(() => 1, cancelled.Token));
+    }
+
+    private const int SchedIdle = 5;
+
+    /// <summary>The calling thread's scheduling policy: field 41 of /proc/thread-self/stat (0 is SCHED_OTHER).</summary>
+    private static int SchedulingPolicy() =>
+        OperatingSystem.IsLinux() ? int.Parse(File.ReadAllText("/proc/thread-self/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[38]) : 0;
 }

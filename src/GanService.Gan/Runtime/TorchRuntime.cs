@@ -29,8 +29,33 @@ public static partial class TorchRuntime
         }
     }
 
-    /// <summary>Caps libtorch's intra-op threads so the web host and Hangfire heartbeats keep a core.</summary>
+    /// <summary>
+    /// libtorch's intra-op threads for work started from the calling thread (OpenMP keeps the count per thread;
+    /// measured: a thread set to 1 uses one core while another set to 2 uses two). libtorch also keeps the last value
+    /// as the default for threads that never set one, so every thread that trains or renders sets its own.
+    /// </summary>
     public static void SetThreads(int threads) => torch.set_num_threads(Math.Max(1, threads));
+
+    /// <summary>
+    /// Lowers the calling thread's scheduling priority (Linux keeps it per thread, and lowering needs no privilege):
+    /// <see cref="ThreadPriorityClass.Low"/> is nice 10; <see cref="ThreadPriorityClass.Idle"/> is SCHED_IDLE, which
+    /// runs only on CPU time no normal thread wants. Returns whether it took effect.
+    /// </summary>
+    public static bool LowerCurrentThreadPriority(ThreadPriorityClass priority)
+    {
+        if (!OperatingSystem.IsLinux() || priority == ThreadPriorityClass.Normal) return false;
+        try
+        {
+            int unused = 0;
+            return priority == ThreadPriorityClass.Idle
+                ? sched_setscheduler(gettid(), SchedIdle, ref unused) == 0
+                : setpriority(PrioProcess, gettid(), 10) == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
 
     public static bool CudaAvailable => torch.cuda.is_available();
 
@@ -48,6 +73,20 @@ public static partial class TorchRuntime
     // "libc.so.6", not "libc": the unversioned name is a linker script that dlopen cannot load.
     [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
     private static partial int mallopt(int param, int value);
+
+    private const int PrioProcess = 0, SchedIdle = 5;
+
+    [LibraryImport("libc.so.6", EntryPoint = "sched_setscheduler")]
+    private static partial int sched_setscheduler(int pid, int policy, ref int param);
+
+    [LibraryImport("libc.so.6", EntryPoint = "setpriority")]
+    private static partial int setpriority(int which, int who, int priority);
+
+    [LibraryImport("libc.so.6", EntryPoint = "gettid")]
+    private static partial int gettid();
 }
+
+/// <summary>How much a thread defers to others on the host: normal, low (nice 10) or idle (SCHED_IDLE).</summary>
+public enum ThreadPriorityClass { Normal, Low, Idle }
 
 public sealed class DeviceUnavailableException(string message) : Exception(message);

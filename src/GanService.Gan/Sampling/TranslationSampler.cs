@@ -11,7 +11,6 @@ public sealed class TranslationSampler : IDisposable
 {
     private readonly nn.Module generator;
     private readonly Device device;
-    private readonly Lock gate = new();
 
     private TranslationSampler(TrainingPlan plan, nn.Module generator, Device device)
     {
@@ -49,10 +48,7 @@ public sealed class TranslationSampler : IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        lock (gate)
-        {
-            return GanNetworks.Call(generator, images.to(device), null).cpu().MoveToOuterDisposeScope();
-        }
+        return GanNetworks.Call(generator, images.to(device), null).cpu().MoveToOuterDisposeScope();
     }
 
     public void Dispose() => generator.Dispose();

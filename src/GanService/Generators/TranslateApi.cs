@@ -4,6 +4,7 @@ using GanService.Datasets;
 using GanService.Gan.Data;
 using GanService.Gan.Data.Import;
 using GanService.Gan.Imaging;
+using GanService.Gan.Runtime;
 using GanService.Gan.Sampling;
 using GanService.Gan.Training;
 using GanService.Hosting;
@@ -35,7 +36,7 @@ public static class TranslateApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).DisableAntiforgery();
 
     private static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> Translate(
-        Guid jobId, HttpRequest request, Caller caller, GanDbContext db, ICheckpointStore store, GeneratorCache cache,
+        Guid jobId, HttpRequest request, Caller caller, GanDbContext db, ICheckpointStore store, GeneratorCache cache, InferenceThreads renderer,
         IOptions<DatasetLimits> limits, IOptions<ImportLimits> importLimits, CancellationToken ct, [FromQuery] long? step = null,
         [FromQuery] string? direction = null)
     {
@@ -85,9 +86,14 @@ public static class TranslateApi
             (bundle, sha) => TranslationSampler.Load(bundle, torch.CPU, sha, backward), ct, backward ? "BtoA" : "AtoB");
         if (lease is null)
             return Problems.Conflict("The checkpoint is damaged.", $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum.");
-        using var input = new ImageDataset("input", pixels, 1, model.Channels, model.ImageSize);
-        using var batch = input.Batch([0], torch.CPU);
-        using var output = lease.As<TranslationSampler>().Translate(batch);
-        return TypedResults.File(ImageGrid.EncodePng(output, 1, padding: 0), "image/png");
+        var sampler = lease.As<TranslationSampler>();
+        var png = await renderer.RunAsync(() =>
+        {
+            using var input = new ImageDataset("input", pixels, 1, model.Channels, model.ImageSize);
+            using var batch = input.Batch([0], torch.CPU);
+            using var output = sampler.Translate(batch);
+            return ImageGrid.EncodePng(output, 1, padding: 0);
+        }, ct);
+        return TypedResults.File(png, "image/png");
     }
 }

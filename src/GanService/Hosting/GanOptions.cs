@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using GanService.Gan.Runtime;
 
 namespace GanService.Hosting;
 
@@ -35,9 +36,19 @@ public sealed class GanOptions
     [Range(1, 64)]
     public int WorkerCount { get; set; } = 1;
 
-    /// <summary>libtorch intra-op threads; 0 means all cores but one for the web host (at least one).</summary>
+    /// <summary>libtorch intra-op threads of each training job; 0 means all cores but one for the web host (at least one).</summary>
     [Range(0, 1024)]
     public int TorchThreads { get; set; }
+
+    public int EffectiveTorchThreads =>
+        TorchThreads > 0 ? TorchThreads : Math.Max(1, Environment.ProcessorCount - (Environment.ProcessorCount > 2 ? 1 : 0));
+
+    /// <summary>
+    /// Scheduling class of the threads that render samples and translations: Idle (SCHED_IDLE, the default) lets
+    /// training on the same host keep its cores under any sampling load while an idle host renders at full speed;
+    /// Low is nice 10; Normal competes equally.
+    /// </summary>
+    public ThreadPriorityClass SamplingPriority { get; set; } = ThreadPriorityClass.Idle;
 
     /// <summary>A metrics row (and a progress update) every this many steps.</summary>
     [Range(1, 100_000)]

@@ -18,12 +18,14 @@ public static class HostingExtensions
         return builder;
     }
 
-    /// <summary>libtorch threads, the dataset catalog and the generator cache.</summary>
+    /// <summary>libtorch threads, the inference threads, the dataset catalog and the generator caches.</summary>
     public static WebApplicationBuilder AddTraining(this WebApplicationBuilder builder)
     {
         var gan = builder.Configuration.GetSection(GanOptions.Section).Get<GanOptions>() ?? new GanOptions();
-        // Leave a core to Kestrel and Hangfire's heartbeats where there is more than one.
-        TorchRuntime.SetThreads(gan.TorchThreads > 0 ? gan.TorchThreads : Math.Max(1, Environment.ProcessorCount - (Environment.ProcessorCount > 2 ? 1 : 0)));
+        var limits = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
+        // The default for threads that never set their own; training jobs and renders each set theirs.
+        TorchRuntime.SetThreads(gan.EffectiveTorchThreads);
+        builder.Services.AddSingleton(_ => new InferenceThreads(limits.EffectiveSamplingConcurrency, gan.SamplingPriority));
         builder.Services.AddSingleton<DatasetCatalog>();
         builder.Services.AddSingleton<GeneratorCache>();
         builder.Services.AddSingleton<PngCache>();

@@ -17,13 +17,16 @@ public sealed class RateLimitOptions
     [Range(1, 1_000_000)] public int UploadsPerMinute { get; set; } = 10;
     [Range(1, 1_000_000)] public int SamplesPerSecond { get; set; } = 1000;
 
-    /// <summary>Sampling requests rendering at once on this host (0: half the cores, at least one), so training keeps its CPU.</summary>
+    /// <summary>
+    /// Samples and translations rendering at once on this host, each on one low-priority libtorch thread (0: one per
+    /// core). Twice as many requests are admitted, so that the next one's lookups overlap a render.
+    /// </summary>
     [Range(0, 1024)] public int SamplingConcurrency { get; set; }
 
     /// <summary>Sampling requests waiting for a slot before further ones get 429.</summary>
     [Range(0, 100_000)] public int SamplingQueue { get; set; } = 256;
 
-    public int EffectiveSamplingConcurrency => SamplingConcurrency > 0 ? SamplingConcurrency : Math.Max(1, Environment.ProcessorCount / 2);
+    public int EffectiveSamplingConcurrency => SamplingConcurrency > 0 ? SamplingConcurrency : Environment.ProcessorCount;
 }
 
 /// <summary>ASP.NET Core's rate limiter: token buckets per caller for submissions, uploads and sampling, plus one
@@ -47,7 +50,7 @@ public static class RateLimits
                     ? RateLimitPartition.GetNoLimiter("")
                     : RateLimitPartition.GetConcurrencyLimiter(Sampling, _ => new ConcurrencyLimiterOptions
                     {
-                        PermitLimit = limits.EffectiveSamplingConcurrency, QueueLimit = limits.SamplingQueue,
+                        PermitLimit = 2 * limits.EffectiveSamplingConcurrency, QueueLimit = limits.SamplingQueue,
                         QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                     }));
             limiter.OnRejected = Reject;

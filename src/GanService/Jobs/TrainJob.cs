@@ -36,6 +36,7 @@ public sealed class TrainJob(
         if (started is null) return;
         var (job, lease) = started;
         faults.OnJobStart(job.Name);
+        TorchRuntime.SetThreads(Options.EffectiveTorchThreads); // per thread: inference threads on this host run with one
         var spec = job.Spec();
         using var recorder = new ProgressRecorder(ledger, lease, logger);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown, recorder.LeaseLost);
