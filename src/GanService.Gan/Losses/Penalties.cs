@@ -27,4 +27,21 @@ public static class Penalties
         var gradient = autograd.grad([discriminator(x).sum()], [x], retain_graph: true, create_graph: true)[0];
         return gamma / 2 * gradient.flatten(1).square().sum(1).mean();
     }
+
+    /// <summary>
+    /// BigGAN's orthogonal regularisation: beta * sum over weights W (as [out, in * k * k]) of ||W W^T (1 - I)||_F^2,
+    /// which keeps filters near orthogonal without constraining their norms, so truncated latents still give good images.
+    /// </summary>
+    public static Tensor Orthogonal(nn.Module network, double beta)
+    {
+        Tensor total = zeros(1);
+        foreach (var (name, weight) in network.named_parameters())
+        {
+            if (!name.EndsWith("weight") || weight.ndim < 2 || name.Contains("shared") || name.Contains("projection")) continue;
+            var w = weight.flatten(1);
+            var gram = w.mm(w.t());
+            total = total.to(w.device) + (gram * (1 - eye(gram.shape[0], device: w.device))).square().sum();
+        }
+        return beta * total;
+    }
 }

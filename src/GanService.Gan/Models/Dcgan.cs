@@ -103,7 +103,8 @@ public static class Dcgan
 
     /// <summary>
     /// DCGAN initialisation from the run's generator: weights of convolutions, dense layers and embeddings
-    /// N(0, 0.02), batch-norm scales N(1, 0.02), biases 0; layers with state of their own (spectral norm's u) reset.
+    /// N(0, 0.02), batch-norm scales N(1, 0.02), biases 0; layers with state of their own (spectral norm's u) reset;
+    /// layers with a rule of their own (equalized learning rate) follow it.
     /// </summary>
     public static void Initialize(Module module, Generator generator)
     {
@@ -111,6 +112,11 @@ public static class Dcgan
         foreach (var (_, child) in module.named_modules())
         {
             if (child is ISeededState seeded) seeded.Reset(generator);
+            if (child is ISelfInitializing own)
+            {
+                own.Initialize(generator);
+                continue;
+            }
             bool norm = child is BatchNorm2d;
             foreach (var (name, parameter) in child.named_parameters(recurse: false))
             {

@@ -15,6 +15,9 @@ public static class GanNetworks
         ModelRecipe.ConditionalDcgan => new ConditionalDcganGenerator(recipe),
         ModelRecipe.Pix2Pix => new UNetGenerator(recipe),
         ModelRecipe.CycleGan => new ResnetGenerator(recipe),
+        ModelRecipe.BigGan => new BigGanGenerator(recipe),
+        ModelRecipe.ProGan => new ProGanGenerator(recipe),
+        ModelRecipe.StyleGan => new StyleGenerator(recipe),
         _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
     };
 
@@ -24,6 +27,9 @@ public static class GanNetworks
         ModelRecipe.ConditionalDcgan => new ConditionalDcganDiscriminator(recipe),
         ModelRecipe.Pix2Pix => new PatchDiscriminator(2 * recipe.Channels),
         ModelRecipe.CycleGan => new PatchDiscriminator(recipe.Channels),
+        ModelRecipe.BigGan => new BigGanDiscriminator(recipe),
+        ModelRecipe.ProGan => new EqualizedDiscriminator(recipe, residual: false),
+        ModelRecipe.StyleGan => new EqualizedDiscriminator(recipe, residual: true),
         _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
     };
 

@@ -9,13 +9,13 @@ namespace GanService.Gan.Sampling;
 
 /// <summary>
 /// A generator loaded from a checkpoint, in eval mode, for sampling. Latents come from a generator seeded per
-/// request, so the same seed and count always give the same images.
+/// request, so the same seed, count and controls always give the same images. A progressive generator renders at
+/// the stage its checkpoint was taken at, enlarged to the target size.
 /// </summary>
 public sealed class GeneratorSampler : IDisposable
 {
     private readonly nn.Module generator;
     private readonly Device device;
-    private readonly Lock gate = new();
 
     private GeneratorSampler(TrainingPlan plan, long step, nn.Module generator, Device device)
     {
@@ -60,31 +60,154 @@ public sealed class GeneratorSampler : IDisposable
 
     public bool Conditional => Plan.Model.Conditional;
 
+    /// <summary>The loaded network, for inspection (a progressive one's stage, parameter counts).</summary>
+    public nn.Module Network => generator;
+
     /// <summary>
     /// <paramref name="count"/> images [N, C, H, W] in [-1, 1] on the CPU for one seed. A conditional generator
     /// draws image i of class labels[i % labels.Length], or of class i % classes when no labels are given.
     /// </summary>
-    public Tensor Sample(long seed, int count, IReadOnlyList<int>? labels = null)
+    public Tensor Sample(long seed, int count, IReadOnlyList<int>? labels = null, SamplingControls? controls = null)
     {
-        if (labels is { Count: > 0 } && !Conditional) throw new ArgumentException("This generator is not class-conditional.", nameof(labels));
+        controls = Checked(controls, labels);
         using var rng = new torch.Generator((ulong)seed);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var latents = randn([count, Plan.Model.LatentSize], generator: rng).to(device);
-        Tensor? classes = !Conditional ? null
-            : labels is { Count: > 0 } ? tensor(Enumerable.Range(0, count).Select(i => (long)labels[i % labels.Count]).ToArray()).to(device)
-            : GanTrainer.PreviewLabels(count, Plan.Model.Classes).to(device);
-        lock (gate)
+        var latents = Latents(rng, count, controls.Truncation);
+        var classes = Classes(count, labels);
+        if (generator is StyleGenerator style)
         {
-            return GanNetworks.Call(generator, latents, classes).cpu().MoveToOuterDisposeScope();
+            var ws = Styles(style, latents, controls.Truncation);
+            if (controls.MixSeed is { } mix)
+            {
+                using var mixRng = new torch.Generator((ulong)mix);
+                int from = controls.MixFrom ?? style.StyleCount / 2;
+                ws = cat([ws[.., ..from], Styles(style, Latents(mixRng, count, null), controls.Truncation)[.., from..]], 1);
+            }
+            return Display(style.Synthesize(ws, controls.Noise ?? NoiseMode.Random, rng)).cpu().MoveToOuterDisposeScope();
         }
+        // Eval mode under no_grad only reads the weights, so concurrent renders share one generator.
+        return Display(GanNetworks.Call(generator, latents, classes)).cpu().MoveToOuterDisposeScope();
     }
 
     /// <summary>A PNG grid of samples; with one image and no padding, just that image.</summary>
-    public byte[] SamplePng(long seed, int count, int columns, int padding = ImageGrid.DefaultPadding, IReadOnlyList<int>? labels = null)
+    public byte[] SamplePng(long seed, int count, int columns, int padding = ImageGrid.DefaultPadding,
+        IReadOnlyList<int>? labels = null, SamplingControls? controls = null)
     {
-        using var images = Sample(seed, count, labels);
+        using var images = Sample(seed, count, labels, controls);
         return ImageGrid.EncodePng(images, columns, padding);
+    }
+
+    /// <summary>
+    /// <paramref name="steps"/> frames from seed <paramref name="from"/>'s first image to seed <paramref name="to"/>'s:
+    /// spherical interpolation of the Gaussian z, or linear in w for StyleGAN. Every frame gets the same noise.
+    /// </summary>
+    public Tensor Interpolate(long from, long to, int steps, IReadOnlyList<int>? labels = null, SamplingControls? controls = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
+        controls = Checked(controls, labels);
+        if (controls.MixSeed is not null) throw new ArgumentException("Style mixing does not apply to an interpolation.", nameof(controls));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor First(long seed)
+        {
+            using var rng = new torch.Generator((ulong)seed);
+            return Latents(rng, 1, controls.Truncation);
+        }
+        var (a, b) = (First(from), First(to));
+        var t = linspace(0, 1, steps).unsqueeze(1).to(device);
+        var frames = new List<Tensor>();
+        if (generator is StyleGenerator style)
+        {
+            var (wa, wb) = (Styles(style, a, controls.Truncation), Styles(style, b, controls.Truncation));
+            for (int i = 0; i < steps; i++)
+            {
+                using var rng = new torch.Generator((ulong)from); // the same noise in every frame
+                frames.Add(Display(style.Synthesize(wa.lerp(wb, t[i]), controls.Noise ?? NoiseMode.Random, rng)));
+            }
+        }
+        else
+        {
+            var z = Slerp(a, b, t);
+            // A conditional generator keeps one class, the first asked for (0 by default), across the frames.
+            frames.Add(Display(GanNetworks.Call(generator, z, Classes(steps, labels is { Count: > 0 } ? [labels[0]] : [0]))));
+        }
+        return cat(frames, 0).cpu().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// StyleGAN's mixing table: a blank corner, the column seeds' images along the top, the row seeds' images down
+    /// the left, and in each cell the row seed's styles with the column seed's from layer <paramref name="mixFrom"/> on.
+    /// </summary>
+    public Tensor MixingTable(IReadOnlyList<long> rowSeeds, IReadOnlyList<long> columnSeeds, int mixFrom, SamplingControls? controls = null)
+    {
+        controls = Checked((controls ?? SamplingControls.None) with { MixSeed = columnSeeds.FirstOrDefault(), MixFrom = mixFrom }, null);
+        var style = generator as StyleGenerator ?? throw new ArgumentException("Only a StyleGAN generator has styles to mix.");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor W(long seed)
+        {
+            using var rng = new torch.Generator((ulong)seed);
+            return Styles(style, Latents(rng, 1, null), controls.Truncation);
+        }
+        var rows = rowSeeds.Select(W).ToList();
+        var columns = columnSeeds.Select(W).ToList();
+        var cells = new List<Tensor>();
+        foreach (var row in rows)
+            foreach (var column in columns)
+                cells.Add(cat([row[.., ..mixFrom], column[.., mixFrom..]], 1));
+        using var noiseRng = new torch.Generator((ulong)rowSeeds.FirstOrDefault());
+        var images = Display(style.Synthesize(cat([.. columns, .. rows, .. cells], 0), controls.Noise ?? NoiseMode.Random, noiseRng));
+        int c = columns.Count;
+        var blank = zeros_like(images[..1]);
+        var layout = new List<Tensor> { blank, images[..c] };
+        for (int r = 0; r < rows.Count; r++)
+            layout.AddRange([images[(c + r)..(c + r + 1)], images[(c + rows.Count + r * c)..(c + rows.Count + (r + 1) * c)]]);
+        return cat(layout, 0).cpu().MoveToOuterDisposeScope();
+    }
+
+    private SamplingControls Checked(SamplingControls? controls, IReadOnlyList<int>? labels)
+    {
+        if (labels is { Count: > 0 } && !Conditional) throw new ArgumentException("This generator is not class-conditional.", nameof(labels));
+        controls ??= SamplingControls.None;
+        if (controls.Check(Plan.Model).FirstOrDefault() is { Key: not null } problem)
+            throw new ArgumentException($"{problem.Key}: {problem.Value}", nameof(controls));
+        return controls;
+    }
+
+    /// <summary>z ~ N(0, 1); with a BigGAN threshold, entries beyond it are redrawn until none is.</summary>
+    private Tensor Latents(torch.Generator rng, int count, double? truncation)
+    {
+        var z = randn([count, Plan.Model.LatentSize], generator: rng);
+        if (Plan.Model.Family == ModelRecipe.BigGan && truncation is { } threshold)
+            for (var outside = z.abs().gt(threshold); outside.any().item<bool>(); outside = z.abs().gt(threshold))
+                z = where(outside, randn(z.shape, generator: rng), z);
+        return z.to(device);
+    }
+
+    /// <summary>w for every layer, pulled toward the average w by psi where truncation is asked for.</summary>
+    private static Tensor Styles(StyleGenerator style, Tensor z, double? psi)
+    {
+        var w = style.Map(z);
+        if (psi is { } p) w = style.AverageW.lerp(w, p);
+        return style.Broadcast(w);
+    }
+
+    private Tensor? Classes(int count, IReadOnlyList<int>? labels) =>
+        !Conditional ? null
+        : labels is { Count: > 0 } ? tensor(Enumerable.Range(0, count).Select(i => (long)labels[i % labels.Count]).ToArray()).to(device)
+        : GanTrainer.PreviewLabels(count, Plan.Model.Classes).to(device);
+
+    /// <summary>At the target size and in [-1, 1]: ProGAN and StyleGAN have linear outputs that may overshoot.</summary>
+    private Tensor Display(Tensor images) => ProgressiveSchedule.ForDisplay(images, Plan.Model.ImageSize).clamp(-1, 1);
+
+    /// <summary>Spherical interpolation between a and b [1, D] at each t [T, 1]; linear where they are nearly parallel.</summary>
+    public static Tensor Slerp(Tensor a, Tensor b, Tensor t)
+    {
+        var cosine = (a / a.norm()).mul(b / b.norm()).sum().clamp(-1, 1);
+        double omega = Math.Acos(cosine.item<float>());
+        if (Math.Sin(omega) < 1e-4) return a.lerp(b, t);
+        return (((1 - t) * omega).sin() * a + (t * omega).sin() * b) / Math.Sin(omega);
     }
 
     public void Dispose() => generator.Dispose();

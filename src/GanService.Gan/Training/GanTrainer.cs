@@ -31,6 +31,7 @@ public sealed class GanTrainer : Trainer
     private readonly torch.Generator rng;
     private readonly Tensor previewLatents;
     private readonly IReadOnlyList<string> augment;
+    private readonly ProgressiveSchedule? growth;
 
     private GanTrainer(TrainingPlan plan, ImageDataset data, Device device) : base(plan)
     {
@@ -52,6 +53,8 @@ public sealed class GanTrainer : Trainer
         Dcgan.Initialize(discriminator, rng);
         generator.to(device);
         discriminator.to(device);
+        if (generator is StyleGenerator style) style.Rng = rng; // noise inputs and style mixing, reproducibly
+        if (model.Family == ModelRecipe.ProGan) growth = new ProgressiveSchedule(plan);
         if (plan.EmaDecay > 0)
         {
             ema = new ExponentialMovingAverage(generator, GanNetworks.Generator(model).to(device), plan.EmaDecay);
@@ -98,9 +101,11 @@ public sealed class GanTrainer : Trainer
         var clock = Stopwatch.StartNew();
         double dLoss = 0, realScore = 0, fakeScore = 0, wait = 0;
         double gLoss = 0;
+        var stage = Grow();
         for (int k = 0; k < Plan.CriticSteps; k++)
         {
             var (real, labels) = batches.Take(Step * Plan.CriticSteps + k);
+            if (stage is var (resolution, alpha)) real = AtStage(real, resolution, alpha);
             wait += batches.LastWait.TotalMilliseconds;
             bool shared = Plan.SharedFakes && k == Plan.CriticSteps - 1;
             // Built on another thread, so outside this update's dispose scope: disposed here.
@@ -119,7 +124,28 @@ public sealed class GanTrainer : Trainer
         long epoch = sampler.EpochOf(Step * Plan.CriticSteps);
         Step++;
         return new TrainingProgress(Step, Plan.Steps, epoch, dLoss, gLoss, realScore, fakeScore,
-            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), wait);
+            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), wait) { Resolution = stage?.Resolution, Alpha = stage?.Alpha };
+    }
+
+    /// <summary>Progressive growing: sets both networks to this step's resolution and fade-in alpha.</summary>
+    private (int Resolution, double Alpha)? Grow()
+    {
+        if (growth is null) return null;
+        var (resolution, alpha) = growth.At(Step);
+        ((IProgressive)generator).SetStage(resolution, alpha);
+        ((IProgressive)discriminator).SetStage(resolution, alpha);
+        return (resolution, alpha);
+    }
+
+    /// <summary>The real batch at the stage's resolution; the full-size batch is disposed when it is replaced.</summary>
+    private static Tensor AtStage(Tensor real, int resolution, double alpha)
+    {
+        using var scope = NewDisposeScope();
+        var resized = ProgressiveSchedule.Real(real, resolution, alpha);
+        if (ReferenceEquals(resized, real)) return real;
+        resized.MoveToOuterDisposeScope();
+        real.Dispose();
+        return resized;
     }
 
     private (double Loss, double RealScore, double FakeScore) DiscriminatorUpdate(Tensor real, Tensor? labels, Tensor? sharedFake)
@@ -136,6 +162,8 @@ public sealed class GanTrainer : Trainer
             total = total + Penalties.GradientPenalty(x => Discriminate(x, labels), real, fake, Plan.GradientPenalty, rng);
         if (Plan.R1 > 0)
             total = total + Penalties.R1(x => Discriminate(x, labels), real, Plan.R1);
+        // ProGAN's drift term keeps the critic's scores near zero.
+        if (growth is not null) total = total + 0.001 * realLogits.square().mean();
         total.backward();
         discriminatorOptimizer.step();
         return (total.item<float>(), Score(realLogits), Score(fakeLogits));
@@ -154,6 +182,7 @@ public sealed class GanTrainer : Trainer
                 fake = GanNetworks.Call(generator, Latents(), labels);
             }
             var generatorLoss = loss.Generator(Discriminate(fake, labels));
+            if (Plan.OrthogonalRegularization > 0) generatorLoss = generatorLoss + Penalties.Orthogonal(generator, Plan.OrthogonalRegularization);
             generatorLoss.backward();
             generatorOptimizer.step();
             ema?.Update();
@@ -190,7 +219,8 @@ public sealed class GanTrainer : Trainer
         try
         {
             var labels = Plan.Model.Conditional ? PreviewLabels(Plan.PreviewCount, Plan.Model.Classes).to(device) : null;
-            return ImageGrid.EncodePng(GanNetworks.Call(network, previewLatents.to(device), labels), columns);
+            var images = GanNetworks.Call(network, previewLatents.to(device), labels);
+            return ImageGrid.EncodePng(ProgressiveSchedule.ForDisplay(images, Plan.Model.ImageSize), columns);
         }
         finally
         {

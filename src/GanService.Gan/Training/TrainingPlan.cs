@@ -11,14 +11,31 @@ public sealed record ModelRecipe(
     int Classes = 0, string Normalization = ModelRecipe.BatchNorm)
 {
     public const string Dcgan = "dcgan", ConditionalDcgan = "conditional-dcgan", Pix2Pix = "pix2pix", CycleGan = "cyclegan";
+    public const string BigGan = "biggan", ProGan = "progan", StyleGan = "stylegan";
     public const string BatchNorm = "batch", NoNorm = "none", SpectralNorm = "spectral";
-    public static readonly IReadOnlyList<string> Families = [Dcgan, ConditionalDcgan, Pix2Pix, CycleGan];
+    public static readonly IReadOnlyList<string> Families = [Dcgan, ConditionalDcgan, Pix2Pix, CycleGan, BigGan, ProGan, StyleGan];
     public static readonly IReadOnlyList<int> TranslationSizes = [64, 128, 256];
     [JsonIgnore] public bool Translation => Family is Pix2Pix or CycleGan;
     public static readonly IReadOnlyList<string> Normalizations = [BatchNorm, NoNorm, SpectralNorm];
-    [JsonIgnore] public bool Conditional => Family == ConditionalDcgan;
+    [JsonIgnore] public bool Conditional => Family is ConditionalDcgan or BigGan;
     public static readonly IReadOnlyList<int> ImageSizes = [28, 32, 64];
     public static readonly IReadOnlyList<int> ChannelCounts = [1, 3];
+
+    /// <summary>BigGAN, ProGAN and StyleGAN: powers of two from 32 (a CPU trains 32 in minutes) to 256 (for GPUs).</summary>
+    public static readonly IReadOnlyList<int> ModernSizes = [32, 64, 128, 256];
+    [JsonIgnore] public bool Modern => Family is BigGan or ProGan or StyleGan;
+
+    /// <summary>Channels at the 16x16 stage of the modern families (wider below, narrower above); 16 suits a CPU.</summary>
+    public int Width { get; init; } = 16;
+
+    /// <summary>BigGAN: the resolution whose blocks are followed by self-attention (0: none).</summary>
+    public int AttentionResolution { get; init; } = 16;
+
+    /// <summary>StyleGAN: fully connected layers of the mapping network from z to w.</summary>
+    public int MappingLayers { get; init; } = 4;
+
+    /// <summary>StyleGAN: probability that a training batch mixes two latents' styles at a random layer.</summary>
+    public double StyleMixing { get; init; } = 0.9;
 }
 
 /// <summary>Adam settings; the defaults are the DCGAN paper's (lr 2e-4, beta1 0.5).</summary>
@@ -60,6 +77,12 @@ public sealed record TrainingPlan(
     /// as PyTorch's DCGAN example does. False is the course's loop: a fresh forward for each (one more G forward).
     /// </summary>
     public bool SharedFakes { get; init; } = true;
+
+    /// <summary>BigGAN's orthogonal regularisation of the generator's weights (beta, 1e-4 in the paper); 0 is off.</summary>
+    public double OrthogonalRegularization { get; init; }
+
+    /// <summary>Progressive growing: real images per phase (a fade-in or a stable period); 0 shares the run evenly.</summary>
+    public long ImagesPerPhase { get; init; }
 
     /// <summary>DiffAugment policies, comma-separated: color, translation, cutout; empty is off.</summary>
     public string Augment { get; init; } = "";

@@ -14,7 +14,13 @@ public sealed record TrainingProgress(
     double RealScore,
     double FakeScore,
     double ImagesPerSecond,
-    double DataWaitMilliseconds = 0);
+    double DataWaitMilliseconds = 0)
+{
+    /// <summary>Progressive growing: the resolution this step trained at, and the fade-in alpha of its newest block.</summary>
+    public int? Resolution { get; init; }
+
+    public double? Alpha { get; init; }
+}
 
 /// <summary>A loss became NaN or infinite: the weights after this step are worthless.</summary>
 public sealed class TrainingDivergedException(long step, string detail)
