@@ -39,6 +39,7 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
     app.MapDatasets();
     app.MapCheckpoints();
     app.MapSamples();
+    app.MapLatentSpace();
     app.MapTranslate();
     app.MapDashboard();
 }

@@ -16,12 +16,18 @@ public sealed record CreateJobRequest(
 /// <param name="Public">True: anyone, even a browser without a key, may fetch this generator's samples.</param>
 public sealed record VisibilityRequest(bool? Public);
 
-/// <param name="Family">The model family: <c>dcgan</c>, <c>conditional-dcgan</c> (needs a labelled dataset) or <c>pix2pix</c> (needs a paired dataset).</param>
-/// <param name="ImageSize">28, 32 or 64 pixels (default 28); pix2pix: 64, 128 or 256 (default 64).</param>
-/// <param name="Channels">1 (grey) or 3 (RGB); default 1, 3 for pix2pix.</param>
-/// <param name="LatentSize">Length of the Gaussian latent z (default 100).</param>
-/// <param name="Normalization">The discriminator's: <c>batch</c> (default), <c>none</c> (default for wgan-gp), <c>spectral</c>.</param>
-public sealed record ModelRequest(string? Family, int? ImageSize, int? Channels, int? LatentSize, string? Normalization = null);
+/// <param name="Family">The model family: <c>dcgan</c>, <c>conditional-dcgan</c> and <c>biggan</c> (need a labelled dataset),
+/// <c>pix2pix</c> (a paired dataset), <c>cyclegan</c> (two domains), <c>progan</c>, <c>stylegan</c>.</param>
+/// <param name="ImageSize">28, 32 or 64 pixels (default 28); pix2pix and cyclegan: 64, 128 or 256 (default 64); biggan, progan and stylegan: 32, 64, 128 or 256 (default 32).</param>
+/// <param name="Channels">1 (grey) or 3 (RGB); default 1, 3 for pix2pix and cyclegan.</param>
+/// <param name="LatentSize">Length of the Gaussian latent z (default 100; 64 for biggan, progan and stylegan).</param>
+/// <param name="Normalization">The DCGAN discriminator's: <c>batch</c> (default), <c>none</c> (default for wgan-gp), <c>spectral</c>. The newer families fix their own.</param>
+/// <param name="Width">biggan, progan, stylegan: channels at the 16x16 stage, 8 to 512 (default 16, CPU-sized; wider below 16x16, narrower above).</param>
+/// <param name="AttentionResolution">biggan: resolution followed by self-attention, 0 (none) or 8 up to the image size (default 16).</param>
+/// <param name="MappingLayers">stylegan: dense layers of the mapping network from z to w, 1 to 8 (default 4).</param>
+/// <param name="StyleMixing">stylegan: probability a training batch mixes two latents' styles, 0 to 1 (default 0.9).</param>
+public sealed record ModelRequest(string? Family, int? ImageSize, int? Channels, int? LatentSize, string? Normalization = null,
+    int? Width = null, int? AttentionResolution = null, int? MappingLayers = null, double? StyleMixing = null);
 
 /// <param name="Steps">Training steps, each one D update and one G update (default 1000).</param>
 /// <param name="BatchSize">Images per batch (default 64).</param>
@@ -36,11 +42,14 @@ public sealed record ModelRequest(string? Family, int? ImageSize, int? Channels,
 /// <param name="Ema">Decay of the generator's moving average used for sampling, 0 (off, default) or up to 0.9999.</param>
 /// <param name="Augment">DiffAugment policies, comma-separated: color, translation, cutout (default none).</param>
 /// <param name="L1">Weight of the L1 term for pix2pix, 0 to 1000 (default 100).</param>
+/// <param name="Beta2">Adam beta2 (default 0.999; 0.99 for progan and stylegan).</param>
+/// <param name="OrthogonalRegularization">biggan: orthogonal regularisation beta of G's weights, 0 to 1 (default 1e-4).</param>
+/// <param name="ImagesPerPhase">progan: real images per fade-in or stable phase (default 0: the run shared evenly between phases).</param>
 public sealed record TrainingRequest(
     int? Steps, int? BatchSize, double? LearningRate, double? GeneratorLearningRate,
     double? DiscriminatorLearningRate, double? Beta1, string? Loss,
     int? CriticSteps = null, double? GradientPenalty = null, double? R1 = null, double? Ema = null, string? Augment = null,
-    double? L1 = null);
+    double? L1 = null, double? Beta2 = null, double? OrthogonalRegularization = null, long? ImagesPerPhase = null);
 
 /// <summary>A job's recipe with every default filled in, as stored in <c>training_jobs.recipe</c>.</summary>
 public sealed record JobSpec(string Name, string Dataset, ModelRecipe Model, OptimizerRecipe Optimizer, string Loss,
@@ -52,10 +61,13 @@ public sealed record JobSpec(string Name, string Dataset, ModelRecipe Model, Opt
     public double EmaDecay { get; init; }
     public string Augment { get; init; } = "";
     public double L1 { get; init; } = 100;
+    public double OrthogonalRegularization { get; init; }
+    public long ImagesPerPhase { get; init; }
 
     public TrainingPlan ToPlan() => new(Model, Optimizer, Steps, BatchSize, Loss, Seed)
     {
         CriticSteps = CriticSteps, GradientPenalty = GradientPenalty, R1 = R1, EmaDecay = EmaDecay, Augment = Augment, L1 = L1,
+        OrthogonalRegularization = OrthogonalRegularization, ImagesPerPhase = ImagesPerPhase,
     };
 }
 
@@ -87,14 +99,27 @@ public sealed record JobResponse(
 
 public sealed record JobTrainingResponse(int Steps, int BatchSize, double GeneratorLearningRate,
     double DiscriminatorLearningRate, double Beta1, double Beta2, string Loss,
-    int CriticSteps, double GradientPenalty, double R1, double Ema, string Augment, double L1);
+    int CriticSteps, double GradientPenalty, double R1, double Ema, string Augment, double L1)
+{
+    public double OrthogonalRegularization { get; init; }
+    public long ImagesPerPhase { get; init; }
+}
 
-public sealed record LatestMetrics(double DiscriminatorLoss, double GeneratorLoss, double RealScore, double FakeScore, double ImagesPerSecond);
+/// <summary>The last reported step; for progan also the resolution it trained at and the fade-in alpha of its newest block.</summary>
+public sealed record LatestMetrics(double DiscriminatorLoss, double GeneratorLoss, double RealScore, double FakeScore, double ImagesPerSecond)
+{
+    public int? Resolution { get; init; }
+    public double? Alpha { get; init; }
+}
 
 public sealed record JobLinks(string Self, string Metrics, string Checkpoints, string Samples, string Cancel);
 
 public sealed record MetricResponse(long Step, long Epoch, double DiscriminatorLoss, double GeneratorLoss,
-    double RealScore, double FakeScore, double ImagesPerSecond, DateTimeOffset RecordedAt);
+    double RealScore, double FakeScore, double ImagesPerSecond, DateTimeOffset RecordedAt)
+{
+    public int? Resolution { get; init; }
+    public double? Alpha { get; init; }
+}
 
 /// <summary>
 /// One start of a job on a worker. <c>StepsRepeated</c>: steps this attempt trained again because the previous one

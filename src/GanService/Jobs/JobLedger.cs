@@ -75,7 +75,8 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
         db.Metrics.AddRange(latest.Select(p => new TrainingMetric
         {
             JobId = lease.JobId, Step = p.Step, Epoch = p.Epoch, DiscriminatorLoss = p.DiscriminatorLoss, GeneratorLoss = p.GeneratorLoss,
-            RealScore = p.RealScore, FakeScore = p.FakeScore, ImagesPerSecond = p.ImagesPerSecond, RecordedAt = now,
+            RealScore = p.RealScore, FakeScore = p.FakeScore, ImagesPerSecond = p.ImagesPerSecond,
+            Resolution = p.Resolution, Alpha = p.Alpha, RecordedAt = now,
         }));
         await db.SaveChangesAsync(ct);
         var p = reports[^1];
@@ -86,6 +87,8 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
             .SetProperty(j => j.RealScore, p.RealScore)
             .SetProperty(j => j.FakeScore, p.FakeScore)
             .SetProperty(j => j.ImagesPerSecond, p.ImagesPerSecond)
+            .SetProperty(j => j.Resolution, p.Resolution)
+            .SetProperty(j => j.Alpha, p.Alpha)
             .SetProperty(j => j.UpdatedAt, now), ct);
         await db.Attempts.Where(a => a.JobId == lease.JobId && a.Number == lease.Attempt)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastStep, p.Step), ct);

@@ -17,19 +17,28 @@ public static class JobMapping
         var links = new JobLinks($"/api/jobs/{job.Id}", $"/api/jobs/{job.Id}/metrics", $"/api/jobs/{job.Id}/checkpoints",
             spec.Model.Translation ? $"/api/generators/{job.Id}/translate" : $"/api/generators/{job.Id}/samples.png", $"/api/jobs/{job.Id}/cancel");
         LatestMetrics? latest = job.DiscriminatorLoss is null ? null
-            : new(job.DiscriminatorLoss.Value, job.GeneratorLoss ?? 0, job.RealScore ?? 0, job.FakeScore ?? 0, job.ImagesPerSecond ?? 0);
+            : new(job.DiscriminatorLoss.Value, job.GeneratorLoss ?? 0, job.RealScore ?? 0, job.FakeScore ?? 0, job.ImagesPerSecond ?? 0)
+            {
+                Resolution = job.Resolution, Alpha = job.Alpha,
+            };
         double? eta = job.Status == JobStatus.Running && job.ImagesPerSecond > 0
             ? (job.TotalSteps - job.Step) * spec.BatchSize / job.ImagesPerSecond.Value
             : job.IsFinished ? 0 : null;
         return new JobResponse(job.Id, job.Name, job.Status, job.Dataset, job.DatasetSha256, spec.Model,
             new JobTrainingResponse(spec.Steps, spec.BatchSize, spec.Optimizer.GeneratorLearningRate,
                 spec.Optimizer.DiscriminatorLearningRate, spec.Optimizer.Beta1, spec.Optimizer.Beta2, spec.Loss,
-                spec.CriticSteps, spec.GradientPenalty, spec.R1, spec.EmaDecay, spec.Augment, spec.L1),
+                spec.CriticSteps, spec.GradientPenalty, spec.R1, spec.EmaDecay, spec.Augment, spec.L1)
+            {
+                OrthogonalRegularization = spec.OrthogonalRegularization, ImagesPerPhase = spec.ImagesPerPhase,
+            },
             spec.CheckpointEvery, job.Seed, job.Device, job.Step, job.TotalSteps,
             job.TotalSteps == 0 ? 0 : Math.Round(100.0 * job.Step / job.TotalSteps, 2), eta, latest, job.Error,
             job.Attempts, job.Worker, job.Owner, job.Public, job.CreatedAt, job.StartedAt, job.FinishedAt, links);
     }
 
     public static MetricResponse ToResponse(this TrainingMetric m) =>
-        new(m.Step, m.Epoch, m.DiscriminatorLoss, m.GeneratorLoss, m.RealScore, m.FakeScore, m.ImagesPerSecond, m.RecordedAt);
+        new(m.Step, m.Epoch, m.DiscriminatorLoss, m.GeneratorLoss, m.RealScore, m.FakeScore, m.ImagesPerSecond, m.RecordedAt)
+        {
+            Resolution = m.Resolution, Alpha = m.Alpha,
+        };
 }

@@ -51,50 +51,60 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
             else if (!translation && kind is DatasetKind.Paired or DatasetKind.Unpaired)
                 Fail("dataset", $"Dataset {dataset} is {kind.ToString().ToLowerInvariant()}; a {family} trains on plain or labelled images.");
         }
-        var sizes = translation ? ModelRecipe.TranslationSizes : ModelRecipe.ImageSizes;
+        bool modern = FamilyDefaults.IsModern(family);
+        var sizes = translation ? ModelRecipe.TranslationSizes : modern ? ModelRecipe.ModernSizes : ModelRecipe.ImageSizes;
         int imageSize = request.Model?.ImageSize ?? sizes[0];
         if (!sizes.Contains(imageSize)) Fail("model.imageSize", $"Size {imageSize} is not supported by {family ?? "this family"}; use {string.Join(", ", sizes)}.");
         int channels = request.Model?.Channels ?? (translation ? 3 : 1);
         if (!ModelRecipe.ChannelCounts.Contains(channels)) Fail("model.channels", "Use 1 (grey) or 3 (RGB).");
-        int latent = request.Model?.LatentSize ?? 100;
+        int latent = request.Model?.LatentSize ?? FamilyDefaults.LatentSize(family);
         if (latent is < 1 or > MaxLatentSize) Fail("model.latentSize", $"Must be between 1 and {MaxLatentSize}.");
 
         var training = request.Training;
         int steps = training?.Steps ?? 1000;
         if (steps is < 1 or > MaxSteps) Fail("training.steps", $"Must be between 1 and {MaxSteps}.");
-        int batch = training?.BatchSize ?? (translation ? 4 : 64);
+        int batch = training?.BatchSize ?? FamilyDefaults.BatchSize(family);
         if (batch is < 1 or > MaxBatchSize) Fail("training.batchSize", $"Must be between 1 and {MaxBatchSize}.");
         else if (dataset is not null && (uploaded?.ItemCount ?? datasets.ItemCount(dataset)) is int items && items < batch)
             Fail("training.batchSize", $"Dataset '{dataset}' has {items} items, fewer than one batch of {batch}.");
-        double lr = Rate(training?.LearningRate, 2e-4, "training.learningRate");
-        double glr = Rate(training?.GeneratorLearningRate, lr, "training.generatorLearningRate");
-        double dlr = Rate(training?.DiscriminatorLearningRate, lr, "training.discriminatorLearningRate");
-        double beta1 = training?.Beta1 ?? 0.5;
+        var (defaultGlr, defaultDlr) = FamilyDefaults.LearningRates(family);
+        double? lr = training?.LearningRate is null ? null : Rate(training.LearningRate, 0, "training.learningRate");
+        double glr = Rate(training?.GeneratorLearningRate, lr ?? defaultGlr, "training.generatorLearningRate");
+        double dlr = Rate(training?.DiscriminatorLearningRate, lr ?? defaultDlr, "training.discriminatorLearningRate");
+        double beta1 = training?.Beta1 ?? FamilyDefaults.Beta1(family);
         if (!double.IsFinite(beta1) || beta1 is < 0 or >= 1) Fail("training.beta1", "Must be a finite number in [0, 1).");
-        var loss = training?.Loss?.Trim().ToLowerInvariant() ?? (family == ModelRecipe.CycleGan ? AdversarialLosses.LeastSquares : AdversarialLosses.NonSaturatingBce);
+        double beta2 = training?.Beta2 ?? FamilyDefaults.Beta2(family);
+        if (!double.IsFinite(beta2) || beta2 is < 0 or >= 1) Fail("training.beta2", "Must be a finite number in [0, 1).");
+        var loss = training?.Loss?.Trim().ToLowerInvariant() ?? FamilyDefaults.Loss(family);
         if (!AdversarialLosses.Names.Contains(loss)) Fail("training.loss", $"Unknown loss '{loss}'. Known: {string.Join(", ", AdversarialLosses.Names)}.");
         bool wasserstein = loss == AdversarialLosses.Wasserstein;
         var normalization = request.Model?.Normalization?.Trim().ToLowerInvariant() ?? (wasserstein ? ModelRecipe.NoNorm : ModelRecipe.BatchNorm);
-        if (!ModelRecipe.Normalizations.Contains(normalization)) Fail("model.normalization", $"Use {string.Join(", ", ModelRecipe.Normalizations)}.");
+        if (FamilyDefaults.FixedNormalization(family) is { } fixedNorm)
+        {
+            if (request.Model?.Normalization is not null) Fail("model.normalization", $"A {family} discriminator always uses {fixedNorm}; leave normalization out.");
+            normalization = fixedNorm;
+        }
+        else if (!ModelRecipe.Normalizations.Contains(normalization)) Fail("model.normalization", $"Use {string.Join(", ", ModelRecipe.Normalizations)}.");
         else if (wasserstein && normalization == ModelRecipe.BatchNorm)
             Fail("model.normalization", "A WGAN-GP critic must not use batch norm: it couples the per-sample gradients the penalty constrains. Use none or spectral.");
-        int critic = training?.CriticSteps ?? (wasserstein ? 5 : 1);
+        int critic = training?.CriticSteps ?? FamilyDefaults.CriticSteps(family, wasserstein);
         if (critic is < 1 or > 10) Fail("training.criticSteps", "Must be between 1 and 10.");
         double penalty = Weight(training?.GradientPenalty, wasserstein ? 10 : 0, "training.gradientPenalty");
-        double r1 = Weight(training?.R1, 0, "training.r1");
+        double r1 = Weight(training?.R1, FamilyDefaults.R1(family), "training.r1");
         double l1 = Weight(training?.L1, 100, "training.l1");
-        double ema = training?.Ema ?? 0;
+        double ema = training?.Ema ?? FamilyDefaults.Ema(family);
         if (!double.IsFinite(ema) || ema is < 0 or >= 1) Fail("training.ema", "Must be 0 (off) or a decay below 1, such as 0.999.");
         var policies = (training?.Augment ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(p => p.ToLowerInvariant()).Distinct().ToList();
         if (policies.Except(DiffAugment.Policies).FirstOrDefault() is { } unknownPolicy)
             Fail("training.augment", $"Unknown policy '{unknownPolicy}'; use {string.Join(", ", DiffAugment.Policies)}, comma-separated.");
         int classes = 0;
-        if (family == ModelRecipe.ConditionalDcgan && dataset is not null && !errors.ContainsKey("dataset"))
+        if (family is ModelRecipe.ConditionalDcgan or ModelRecipe.BigGan && dataset is not null && !errors.ContainsKey("dataset"))
         {
             classes = uploaded is not null ? DatasetMapping.ClassCount(uploaded) : datasets.ClassCount(dataset);
-            if (classes < 2) Fail("model.family", $"A conditional-dcgan needs a labelled dataset; '{dataset}' has no classes.");
+            if (classes < 2) Fail("model.family", $"A {family} is class-conditional and needs a labelled dataset; '{dataset}' has no classes.");
         }
+        var extras = ModernFamilyRules.Check(family, imageSize, request.Model, training, Fail);
 
         int checkpointEvery = request.CheckpointEvery ?? Math.Max(1, steps / 10);
         if (checkpointEvery < 1) Fail("checkpointEvery", "Must be at least 1 step.");
@@ -108,10 +118,11 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         // A seed is always recorded, so every run can be reproduced afterwards.
         long seed = request.Seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
         name = string.IsNullOrEmpty(name) ? $"{family}-{dataset}-{imageSize}x{imageSize}x{channels}" : name;
-        var spec = new JobSpec(name, dataset!, new ModelRecipe(family!, imageSize, channels, latent, classes, normalization),
-            new OptimizerRecipe(glr, dlr, beta1), loss, steps, batch, Math.Min(checkpointEvery, steps), seed, device)
+        var spec = new JobSpec(name, dataset!, extras.Apply(new ModelRecipe(family!, imageSize, channels, latent, classes, normalization)),
+            new OptimizerRecipe(glr, dlr, beta1, beta2), loss, steps, batch, Math.Min(checkpointEvery, steps), seed, device)
         {
             CriticSteps = critic, GradientPenalty = penalty, R1 = r1, EmaDecay = ema, Augment = string.Join(",", policies), L1 = l1,
+            OrthogonalRegularization = extras.Orthogonal, ImagesPerPhase = extras.ImagesPerPhase,
         };
         return (spec, errors);
 

@@ -35,6 +35,9 @@ public sealed class TrainingJob
     public double? RealScore { get; set; }
     public double? FakeScore { get; set; }
     public double? ImagesPerSecond { get; set; }
+    /// <summary>Progressive growing: the resolution and fade-in alpha of the last reported step.</summary>
+    public int? Resolution { get; set; }
+    public double? Alpha { get; set; }
 
     public bool IsFinished => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
 }
@@ -50,5 +53,7 @@ public sealed class TrainingMetric
     public double RealScore { get; set; }
     public double FakeScore { get; set; }
     public double ImagesPerSecond { get; set; }
+    public int? Resolution { get; set; }
+    public double? Alpha { get; set; }
     public DateTimeOffset RecordedAt { get; set; }
 }

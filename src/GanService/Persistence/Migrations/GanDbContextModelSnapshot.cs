@@ -245,6 +245,9 @@ namespace GanService.Persistence.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<double?>("Alpha")
+                        .HasColumnType("double precision");
+
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
@@ -310,6 +313,9 @@ namespace GanService.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("jsonb");
 
+                    b.Property<int?>("Resolution")
+                        .HasColumnType("integer");
+
                     b.Property<long>("Seed")
                         .HasColumnType("bigint");
 
@@ -352,6 +358,9 @@ namespace GanService.Persistence.Migrations
                     b.Property<long>("Step")
                         .HasColumnType("bigint");
 
+                    b.Property<double?>("Alpha")
+                        .HasColumnType("double precision");
+
                     b.Property<double>("DiscriminatorLoss")
                         .HasColumnType("double precision");
 
@@ -372,6 +381,9 @@ namespace GanService.Persistence.Migrations
 
                     b.Property<DateTimeOffset>("RecordedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("Resolution")
+                        .HasColumnType("integer");
 
                     b.HasKey("JobId", "Step");
 

@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using System.Text;
+using GanService.Auth;
+using GanService.Checkpoints;
+using GanService.Gan.Models;
+using GanService.Gan.Runtime;
+using GanService.Gan.Sampling;
+using GanService.Gan.Training;
+using GanService.Hosting;
+using GanService.Jobs;
+using GanService.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
+using TorchSharp;
+
+namespace GanService.Generators;
+
+/// <summary>The services every sampling endpoint uses.</summary>
+public sealed record SamplingServices(GanDbContext Db, ICheckpointStore Store, GeneratorCache Cache, PngCache Pngs, InferenceThreads Renderer, Caller Caller);
+
+/// <summary>
+/// What samples, grids, interpolations and mixing tables share: the caller may sample the job, the job generates
+/// from noise, the parameters suit its family, a checkpoint is chosen; then ETag revalidation, the encoded-image
+/// cache, the generator cache, and the render on an inference thread. Deterministic requests (given their seed, or
+/// naming their seeds in <c>parameters</c>, when <c>seeded</c> is false) get a strong ETag over the checkpoint's hash
+/// and every parameter.
+/// </summary>
+public static class SamplingPipeline
+{
+    public static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>> ServeAsync(
+        Guid jobId, SamplingServices services, HttpContext http, Dictionary<string, string[]> errors, long? step, bool seeded, long? seed,
+        string parameters, string contentType, Action<ModelRecipe, Dictionary<string, string[]>> checkModel,
+        Func<GeneratorSampler, long, byte[]> render, CancellationToken ct)
+    {
+        if (step < 0) errors["step"] = ["Must be zero or positive."];
+        if (seed < 0) errors["seed"] = ["Must be zero or positive."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var job = await services.Db.Jobs.AsNoTracking().SampleableBy(services.Caller).Where(j => j.Id == jobId).SingleOrDefaultAsync(ct);
+        if (job is null) return Problems.JobNotFound(jobId);
+        var model = job.Spec().Model;
+        if (model.Translation)
+            errors["jobId"] = [$"Job {jobId} trains an image-to-image generator ({model.Family}): POST an image to /api/generators/{jobId}/translate."];
+        else checkModel(model, errors);
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        var checkpoints = services.Db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId);
+        var chosen = await (step is null ? checkpoints.OrderByDescending(c => c.Step) : checkpoints.Where(c => c.Step == step))
+            .Select(c => new { c.Step, c.Sha256 }).FirstOrDefaultAsync(ct);
+        if (chosen is null)
+            return step is null
+                ? Problems.Conflict("The generator has no checkpoint yet.",
+                    $"Job {jobId} has not written a checkpoint; sample again once its first checkpoint is listed.")
+                : Problems.NotFound("No such checkpoint.", $"Job {jobId} has no checkpoint at step {step}.");
+
+        bool deterministic = !seeded || seed is not null;
+        long usedSeed = seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
+        var tag = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{chosen.Sha256}|{parameters}|{usedSeed}")))[..32];
+        var etag = new EntityTagHeaderValue($"\"{tag}\"");
+        var headers = http.Response.Headers;
+        if (seeded) headers["X-Seed"] = usedSeed.ToString();
+        headers["X-Checkpoint-Step"] = chosen.Step.ToString();
+        // Pinned to a step and a seed, the bytes can never change; without a step, a newer checkpoint may appear.
+        headers.CacheControl = !deterministic ? "no-store" : step is not null ? "public, max-age=31536000, immutable" : "public, no-cache";
+        if (deterministic && http.Request.GetTypedHeaders().IfNoneMatch.Any(t => t.Compare(etag, useStrongComparison: true)))
+        {
+            headers.ETag = etag.ToString();
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+        if (deterministic && services.Pngs.TryGet(tag) is { } cached) return TypedResults.File(cached, contentType, entityTag: etag);
+
+        using var lease = await services.Cache.GetOrLoadAsync(services.Store, jobId, chosen.Step,
+            (bundle, sha) => GeneratorSampler.Load(bundle, torch.CPU, sha), ct);
+        if (lease is null)
+            return Problems.Conflict("The checkpoint is damaged.",
+                $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum; sample an earlier step.");
+        var sampler = lease.As<GeneratorSampler>();
+        var bytes = await services.Renderer.RunAsync(() => render(sampler, usedSeed), ct);
+        if (deterministic) services.Pngs.Add(tag, bytes);
+        return TypedResults.File(bytes, contentType, entityTag: deterministic ? etag : null);
+    }
+
+    /// <summary>Reads the family controls from the query; a control the job's family lacks is reported at model check.</summary>
+    public static SamplingControls? Controls(double? truncation, string? noise, long? mix, int? mixFrom, Dictionary<string, string[]> errors)
+    {
+        NoiseMode? mode = null;
+        if (noise is not null)
+        {
+            if (noise.Equals("random", StringComparison.OrdinalIgnoreCase)) mode = NoiseMode.Random;
+            else if (noise.Equals("const", StringComparison.OrdinalIgnoreCase)) mode = NoiseMode.Constant;
+            else errors["noise"] = ["Use random (fresh noise from the seed) or const (the generator's fixed noise maps)."];
+        }
+        if (truncation is { } t && !double.IsFinite(t)) errors["truncation"] = ["Must be a finite number."];
+        return new SamplingControls(truncation, mode, mix, mixFrom);
+    }
+
+    /// <summary>Adds the family's objections to the controls, under the query parameters' names.</summary>
+    public static void CheckControls(SamplingControls controls, ModelRecipe model, Dictionary<string, string[]> errors)
+    {
+        foreach (var (field, message) in controls.Check(model)) errors.TryAdd(field, [message]);
+    }
+
+    /// <summary><c>3</c> or <c>0,1,2</c>: numbers from 0 to <paramref name="max"/>, at most <paramref name="most"/> of them.</summary>
+    public static List<long>? ParseList(string? text, string field, long max, int most, Dictionary<string, string[]> errors)
+    {
+        if (text is null) return null;
+        var values = new List<long>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!long.TryParse(part, out var value) || value < 0 || value > max || values.Count == most)
+            {
+                errors[field] = [$"'{text}' is not a comma-separated list of at most {most} numbers from 0 to {max}."];
+                return null;
+            }
+            values.Add(value);
+        }
+        return values;
+    }
+}

@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Http.Json;
+using GanService.Checkpoints;
+using GanService.Gan.Imaging;
+using GanService.Jobs;
+using GanService.Testing;
+using Microsoft.AspNetCore.Mvc;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Gif;
+
+namespace GanService.Tests;
+
+/// <summary>BigGAN, ProGAN and StyleGAN through the API: family defaults, growth in the progress, their sampling controls.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ModernFamilyJobTests(PostgresServer postgres)
+{
+    private static readonly Dictionary<string, string?> EveryStep = new() { ["Gan:MetricsEvery"] = "1" };
+
+    [Fact]
+    public async Task A_stylegan_job_mixes_styles_truncates_to_the_average_and_interpolates()
+    {
+        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), settings: EveryStep);
+        using var client = service.CreateClient();
+        var job = await service.SubmitAsync(client, new
+        {
+            dataset = "synthetic", model = new { family = "stylegan", width = 8 }, training = new { steps = 6, batchSize = 8 }, checkpointEvery = 6, seed = 2,
+        });
+        Assert.Equal((32, "bce", 1.0, 0.99, 0.99, 0.9), (job.Model.ImageSize, job.Training.Loss, job.Training.R1, job.Training.Ema, job.Training.Beta2, job.Model.StyleMixing));
+        await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
+        var root = $"/api/generators/{job.Id}";
+
+        // psi 0 with the fixed noise maps: every seed is the average image.
+        var average = await client.GetByteArrayAsync($"{root}/image.png?seed=1&truncation=0&noise=const");
+        Assert.Equal(average, await client.GetByteArrayAsync($"{root}/image.png?seed=2&truncation=0&noise=const"));
+        Assert.NotEqual(average, await client.GetByteArrayAsync($"{root}/image.png?seed=2&noise=const"));
+        var mixed = await client.GetByteArrayAsync($"{root}/image.png?seed=1&mix=2&mixFrom=3");
+        Assert.Equal(mixed, await client.GetByteArrayAsync($"{root}/image.png?seed=1&mix=2&mixFrom=3"));
+        Assert.NotEqual(mixed, await client.GetByteArrayAsync($"{root}/image.png?seed=1&mix=2&mixFrom=6"));
+
+        using (var table = TestData.DecodePng(await client.GetByteArrayAsync($"{root}/mixing.png?rows=1,2&columns=3,4,5&mixFrom=2")))
+            Assert.Equal(ImageGrid.Size(12, 4, 32), (table.Width, table.Height));
+        using (var strip = TestData.DecodePng(await client.GetByteArrayAsync($"{root}/interpolation.png?from=1&to=2&steps=5")))
+            Assert.Equal(ImageGrid.Size(5, 5, 32), (strip.Width, strip.Height));
+        var gif = await client.GetAsync($"{root}/interpolation.gif?from=1&to=2&steps=6");
+        Assert.Equal("image/gif", gif.Content.Headers.ContentType!.MediaType);
+        using (var animation = Image.Load(await gif.Content.ReadAsByteArrayAsync()))
+        {
+            Assert.Equal((6, 32, 32), (animation.Frames.Count, animation.Width, animation.Height));
+            Assert.Equal(0, animation.Metadata.GetGifMetadata().RepeatCount); // loops forever
+        }
+
+        await AssertRefused(client, $"{root}/image.png?mix=2&mixFrom=8", "mixFrom"); // layers 0 to 7 at 32x32
+        await AssertRefused(client, $"{root}/image.png?mixFrom=3", "mix");
+        await AssertRefused(client, $"{root}/image.png?noise=loud", "noise");
+        await AssertRefused(client, $"{root}/image.png?truncation=3", "truncation");
+        await AssertRefused(client, $"{root}/image.png?label=1", "label");
+        await AssertRefused(client, $"{root}/interpolation.png?from=1", "to");
+        await AssertRefused(client, $"{root}/interpolation.gif?from=1&to=2&steps=65", "steps");
+        await AssertRefused(client, $"{root}/mixing.png?rows=1,2,3,4,5,6,7,8,9", "rows");
+    }
+
+    [Fact]
+    public async Task A_progan_job_reports_its_growth_and_refuses_controls_it_lacks()
+    {
+        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), settings: EveryStep);
+        using var client = service.CreateClient();
+        // 8 steps of 8 images, 8 images a phase: 4x4, 8 fading in, 8, 16 fading in, 16, 32 fading in, 32, 32.
+        var job = await service.SubmitAsync(client, new
+        {
+            dataset = "synthetic", model = new { family = "progan", width = 8 }, training = new { steps = 8, batchSize = 8 }, checkpointEvery = 2, seed = 3,
+        });
+        Assert.Equal(("wgan-gp", "none", 1, 10.0), (job.Training.Loss, job.Model.Normalization, job.Training.CriticSteps, job.Training.GradientPenalty));
+        var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
+        Assert.Equal((32, 1.0), (done.Latest!.Resolution, done.Latest.Alpha));
+        var metrics = await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics", GanServiceFactory.Json);
+        Assert.Equal([4, 8, 8, 16, 16, 32, 32, 32], metrics!.OrderBy(m => m.Step).Select(m => m.Resolution!.Value));
+        Assert.Equal([1, 0, 1, 0, 1, 0, 1, 1], metrics!.OrderBy(m => m.Step).Select(m => m.Alpha!.Value));
+
+        // Checkpoints from smaller stages preview at their resolution, enlarged to 32x32.
+        var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json);
+        foreach (var checkpoint in checkpoints!)
+            using (var preview = TestData.DecodePng(await client.GetByteArrayAsync(checkpoint.Links.Preview)))
+                Assert.Equal(ImageGrid.Size(16, 4, 32), (preview.Width, preview.Height));
+        using (var early = TestData.DecodePng(await client.GetByteArrayAsync($"/api/generators/{job.Id}/image.png?seed=1&step=2")))
+            Assert.Equal((32, 32), (early.Width, early.Height));
+
+        var root = $"/api/generators/{job.Id}";
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"{root}/interpolation.gif?from=1&to=2")).StatusCode);
+        await AssertRefused(client, $"{root}/image.png?truncation=0.5", "truncation");
+        await AssertRefused(client, $"{root}/image.png?noise=const", "noise");
+        await AssertRefused(client, $"{root}/samples.png?mix=2", "mix");
+        await AssertRefused(client, $"{root}/mixing.png", "jobId");
+    }
+
+    [Fact]
+    public async Task A_biggan_job_samples_classes_with_truncation()
+    {
+        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
+        using var client = service.CreateClient();
+        var job = await service.SubmitAsync(client, new
+        {
+            dataset = "synthetic", model = new { family = "biggan", width = 8 }, training = new { steps = 4, batchSize = 8 }, checkpointEvery = 4, seed = 4,
+        });
+        Assert.Equal((4, "spectral", "hinge", 1e-4, 4e-4, 1e-4, 16), (job.Model.Classes, job.Model.Normalization, job.Training.Loss,
+            job.Training.GeneratorLearningRate, job.Training.DiscriminatorLearningRate, job.Training.OrthogonalRegularization, job.Model.AttentionResolution));
+        await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
+        var root = $"/api/generators/{job.Id}";
+        var tight = await client.GetByteArrayAsync($"{root}/samples.png?seed=1&count=8&label=2&truncation=0.4");
+        Assert.Equal(tight, await client.GetByteArrayAsync($"{root}/samples.png?seed=1&count=8&label=2&truncation=0.4"));
+        Assert.NotEqual(tight, await client.GetByteArrayAsync($"{root}/samples.png?seed=1&count=8&label=2"));
+        using (var strip = TestData.DecodePng(await client.GetByteArrayAsync($"{root}/interpolation.png?from=1&to=9&steps=4&label=3&truncation=1")))
+            Assert.Equal(ImageGrid.Size(4, 4, 32), (strip.Width, strip.Height));
+        await AssertRefused(client, $"{root}/image.png?truncation=0", "truncation");
+        await AssertRefused(client, $"{root}/image.png?noise=random", "noise");
+        await AssertRefused(client, $"{root}/interpolation.png?from=1&to=2&label=1,2", "label");
+    }
+
+    [Fact]
+    public async Task Fields_of_another_family_are_refused_by_name()
+    {
+        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
+        using var client = service.CreateClient();
+        foreach (var (request, field) in new (object, string)[]
+        {
+            (new { dataset = "synthetic", model = new { family = "dcgan", width = 32 } }, "model.width"),
+            (new { dataset = "synthetic", model = new { family = "stylegan", imageSize = 28 } }, "model.imageSize"),
+            (new { dataset = "synthetic", model = new { family = "biggan", normalization = "batch" } }, "model.normalization"),
+            (new { dataset = "synthetic", model = new { family = "biggan", attentionResolution = 12 } }, "model.attentionResolution"),
+            (new { dataset = "synthetic", model = new { family = "stylegan", mappingLayers = 9 } }, "model.mappingLayers"),
+            (new { dataset = "synthetic", model = new { family = "progan", styleMixing = 0.5 } }, "model.styleMixing"),
+            (new { dataset = "synthetic", model = new { family = "dcgan" }, training = new { imagesPerPhase = 100 } }, "training.imagesPerPhase"),
+        })
+        {
+            var response = await client.PostAsJsonAsync("/api/jobs", request);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains(field, (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
+        }
+    }
+
+    /// <summary>Each family on real images, where ../shared/data has them: BigGAN on MNIST's labels, ProGAN and StyleGAN on CIFAR-10 colour.</summary>
+    [SharedDataFact("cifar10-subset")]
+    public async Task Every_modern_family_trains_on_real_data_and_serves_its_endpoints()
+    {
+        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(),
+            settings: new Dictionary<string, string?> { ["Gan:DataDirectory"] = SharedData.Root() });
+        using var client = service.CreateClient();
+        foreach (var (family, dataset, channels) in new[] { ("biggan", "mnist", 1), ("progan", "cifar10", 3), ("stylegan", "cifar10", 3) })
+        {
+            var job = await service.SubmitAsync(client, new
+            {
+                dataset, model = new { family, channels, width = 8 }, training = new { steps = 4, batchSize = 8 }, checkpointEvery = 4, seed = 1,
+            });
+            await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
+            var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json);
+            using (var preview = TestData.DecodePng(await client.GetByteArrayAsync(checkpoints![0].Links.Preview)))
+                Assert.Equal(ImageGrid.Size(16, 4, 32), (preview.Width, preview.Height));
+            var root = $"/api/generators/{job.Id}";
+            using (var strip = TestData.DecodePng(await client.GetByteArrayAsync($"{root}/interpolation.png?from=1&to=2&steps=8")))
+                Assert.Equal(ImageGrid.Size(8, 8, 32), (strip.Width, strip.Height));
+            using (var animation = Image.Load(await client.GetByteArrayAsync($"{root}/interpolation.gif?from=1&to=2&steps=8")))
+                Assert.Equal(8, animation.Frames.Count);
+            if (family == "stylegan")
+                using (var table = TestData.DecodePng(await client.GetByteArrayAsync($"{root}/mixing.png?rows=1,2,3&columns=4,5,6,7")))
+                    Assert.Equal(ImageGrid.Size(20, 5, 32), (table.Width, table.Height));
+        }
+    }
+
+    private static async Task AssertRefused(HttpClient client, string url, string field)
+    {
+        var response = await client.GetAsync(url);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(field, (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
+    }
+}
