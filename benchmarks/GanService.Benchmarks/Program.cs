@@ -74,6 +74,11 @@ namespace GanService.Benchmarks
                     var r = TrainingBenchmark.Bare(28, 1, steps, name);
                     Console.WriteLine($"| {r.Model} | {r.MedianMs:F1} | {64 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | {r.DiscriminatorParameters} |");
                 }
+                foreach (var family in new[] { "biggan", "progan", "stylegan" })
+                {
+                    var r = TrainingBenchmark.Modern(family, steps);
+                    Console.WriteLine($"| {r.Model} | {r.MedianMs:F1} | {32 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | {r.DiscriminatorParameters} |");
+                }
                 foreach (var family in new[] { "pix2pix", "cyclegan" })
                 {
                     var r = TrainingBenchmark.Translation(family, Math.Max(3, steps / 3));

@@ -43,6 +43,36 @@ internal static class TrainingBenchmark
         return new Result($"{family}, 64x64x3, batch 4", Stopwatches.Median(perStep), wall, 4);
     }
 
+    /// <summary>
+    /// BigGAN, ProGAN or StyleGAN at the service's defaults for the family (32x32, width 16, batch 32, the paper's
+    /// loss and regularisers), here with 3 channels. ProGAN is timed at its final stage: its early stages are cheaper.
+    /// </summary>
+    public static Result Modern(string family, int steps)
+    {
+        const int size = 32, batch = 32;
+        var model = new ModelRecipe(family, size, 3, FamilyDefaults.LatentSize(family), family == ModelRecipe.BigGan ? SyntheticBlobs.Classes : 0,
+            FamilyDefaults.FixedNormalization(family)!);
+        var (glr, dlr) = FamilyDefaults.LearningRates(family);
+        var loss = FamilyDefaults.Loss(family);
+        var plan = new TrainingPlan(model, new OptimizerRecipe(glr, dlr, FamilyDefaults.Beta1(family), FamilyDefaults.Beta2(family)), Warmup + steps, batch, loss, 1)
+        {
+            R1 = FamilyDefaults.R1(family), EmaDecay = FamilyDefaults.Ema(family), OrthogonalRegularization = FamilyDefaults.OrthogonalRegularization(family),
+            GradientPenalty = loss == "wgan-gp" ? 10 : 0, ImagesPerPhase = 1,
+        };
+        var perStep = new List<double>();
+        long gParams = 0, dParams = 0;
+        double wall = Stopwatches.Seconds(() =>
+        {
+            using var data = SyntheticBlobs.Create(size, 3, seed: 1, count: 1024);
+            using var trainer = GanTrainer.Create(plan, data, CPU);
+            (gParams, dParams) = (trainer.GeneratorParameters, trainer.DiscriminatorParameters);
+            trainer.Train(Warmup);
+            trainer.Train(steps, new Collect(perStep, batch));
+        });
+        return new Result($"{family}, {size}x{size}x3, batch {batch}", Stopwatches.Median(perStep), wall, batch)
+            { GeneratorParameters = gParams, DiscriminatorParameters = dParams };
+    }
+
     /// <summary>The library alone: dataset, trainer, warm-up, timed steps and one checkpoint, as a job does them.</summary>
     public static Result Bare(int size, int channels, int steps, string? family = null, bool sharedFakes = true)
     {
