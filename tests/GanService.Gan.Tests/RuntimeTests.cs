@@ -25,7 +25,10 @@ public class RuntimeTests
     [Fact]
     public async Task Inference_threads_render_single_threaded_at_idle_priority_and_pass_errors_back()
     {
+        int before = TorchSharp.torch.get_num_threads();
         using var threads = new InferenceThreads(2, ThreadPriorityClass.Idle);
+        Assert.Equal(before, TorchSharp.torch.get_num_threads());
+        Assert.Equal(before, await Task.Factory.StartNew(() => TorchSharp.torch.get_num_threads(), TaskCreationOptions.LongRunning)); // a new thread's default is untouched
         var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => threads.RunAsync(() => (Policy: SchedulingPolicy(), Torch: TorchSharp.torch.get_num_threads(), Environment.CurrentManagedThreadId))));
         Assert.All(results, r => Assert.Equal(1, r.Torch));
         if (OperatingSystem.IsLinux()) Assert.All(results, r => Assert.Equal(SchedIdle, r.Policy));

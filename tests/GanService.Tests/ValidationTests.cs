@@ -163,10 +163,15 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         foreach (var path in new[] { "/api/jobs", "/api/jobs/{id}", "/api/jobs/{id}/metrics", "/api/jobs/{id}/cancel",
                      "/api/jobs/{id}/checkpoints", "/api/jobs/{id}/checkpoints/{step}/preview.png",
                      "/api/generators/{jobId}/samples.png", "/api/generators/{jobId}/image.png",
+                     "/api/generators/{jobId}/interpolation.png", "/api/generators/{jobId}/interpolation.gif", "/api/generators/{jobId}/mixing.png",
                      "/api/datasets", "/api/datasets/{id}", "/api/datasets/{id}/preview.png" })
             Assert.Contains(path, paths);
         var samples = document["paths"]!["/api/generators/{jobId}/samples.png"]!["get"]!;
-        Assert.Equal(["jobId", "count", "columns", "seed", "step", "label"], samples["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
+        Assert.Equal(["jobId", "count", "columns", "seed", "step", "label", "truncation", "noise", "mix", "mixFrom"],
+            samples["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
+        var interpolation = document["paths"]!["/api/generators/{jobId}/interpolation.gif"]!["get"]!;
+        Assert.Equal(["jobId", "from", "to", "steps", "step", "label", "truncation", "noise"],
+            interpolation["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
         var upload = document["paths"]!["/api/datasets"]!["post"]!["requestBody"]!["content"]!["multipart/form-data"]!;
         Assert.NotNull(upload["schema"]);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/swagger/index.html")).StatusCode);

@@ -1,6 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GanService.Gan.Imaging;
@@ -19,11 +20,16 @@ public static class ImageGrid
         return (cols * tile + (cols + 1) * padding, rows * tile + (rows + 1) * padding);
     }
 
+    // Held for the life of the process. A Scalar converted implicitly from a number is a temporary that the GC may
+    // finalize while the native call that reads it is still running (TorchSharp passes only its handle); under a
+    // busy sampling load that freed a Scalar mid-call here and answered 500s.
+    private static readonly Scalar One = 1.ToScalar(), HalfRange = 127.5.ToScalar(), Black = 0.ToScalar(), White = 255.ToScalar();
+
     /// <summary>Maps [-1, 1] to bytes [N, H, W, C]: -1 is 0 and 1 is 255, rounded, out-of-range values clamped.</summary>
     public static byte[] ToBytes(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var bytes = images.detach().cpu().add(1).mul(127.5).round().clamp(0, 255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
+        var bytes = images.detach().cpu().add(One, One).mul(HalfRange).round().clamp(Black, White).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
         return bytes.data<byte>().ToArray();
     }
 

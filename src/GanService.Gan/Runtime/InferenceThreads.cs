@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using TorchSharp;
 
 namespace GanService.Gan.Runtime;
 
@@ -20,8 +21,14 @@ public sealed class InferenceThreads : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         this.priority = priority;
-        threads = Enumerable.Range(0, count).Select(i => new Thread(Serve) { IsBackground = true, Name = $"inference-{i}" }).ToArray();
+        // libtorch also takes the count a thread sets as the default for threads that never set theirs: put the
+        // creator's back once every inference thread has set its own, so they change no other thread's.
+        int creators = torch.get_num_threads();
+        using var started = new CountdownEvent(count);
+        threads = Enumerable.Range(0, count).Select(i => new Thread(() => Serve(started)) { IsBackground = true, Name = $"inference-{i}" }).ToArray();
         foreach (var thread in threads) thread.Start();
+        started.Wait();
+        TorchRuntime.SetThreads(creators);
     }
 
     public int Count => threads.Length;
@@ -49,10 +56,11 @@ public sealed class InferenceThreads : IDisposable
         return done.Task;
     }
 
-    private void Serve()
+    private void Serve(CountdownEvent started)
     {
         TorchRuntime.LowerCurrentThreadPriority(priority);
         TorchRuntime.SetThreads(1);
+        started.Signal();
         foreach (var item in work.GetConsumingEnumerable()) item();
     }
 

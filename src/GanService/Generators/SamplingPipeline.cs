@@ -37,16 +37,23 @@ public static class SamplingPipeline
         if (seed < 0) errors["seed"] = ["Must be zero or positive."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var job = await services.Db.Jobs.AsNoTracking().SampleableBy(services.Caller).Where(j => j.Id == jobId).SingleOrDefaultAsync(ct);
-        if (job is null) return Problems.JobNotFound(jobId);
-        var model = job.Spec().Model;
+        // One round trip: the job's recipe with its newest (or the asked) checkpoint.
+        var db = services.Db;
+        var found = await db.Jobs.AsNoTracking().SampleableBy(services.Caller).Where(j => j.Id == jobId)
+            .Select(j => new
+            {
+                Job = j,
+                Checkpoint = db.Checkpoints.Where(c => c.JobId == j.Id && (step == null || c.Step == step))
+                    .OrderByDescending(c => c.Step).Select(c => new { c.Step, c.Sha256 }).FirstOrDefault(),
+            })
+            .SingleOrDefaultAsync(ct);
+        if (found is null) return Problems.JobNotFound(jobId);
+        var model = found.Job.Spec().Model;
         if (model.Translation)
             errors["jobId"] = [$"Job {jobId} trains an image-to-image generator ({model.Family}): POST an image to /api/generators/{jobId}/translate."];
         else checkModel(model, errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
-        var checkpoints = services.Db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId);
-        var chosen = await (step is null ? checkpoints.OrderByDescending(c => c.Step) : checkpoints.Where(c => c.Step == step))
-            .Select(c => new { c.Step, c.Sha256 }).FirstOrDefaultAsync(ct);
+        var chosen = found.Checkpoint;
         if (chosen is null)
             return step is null
                 ? Problems.Conflict("The generator has no checkpoint yet.",
