@@ -16,6 +16,11 @@ namespace GanService.Benchmarks
         {
             // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the service.
             // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | sampling | peer | queue | memory | contention] [--json FILE]   (starts a private PostgreSQL for the service part)
+            if (args is ["load", var url, var clients, var seconds])
+            {
+                await SamplingBenchmark.LoadProcess(url, int.Parse(clients), TimeSpan.FromSeconds(int.Parse(seconds)));
+                return;
+            }
             var report = JsonReport.Start(args);
             var jsonPath = JsonReport.PathFrom(args);
             if (jsonPath is not null) args = args.Where((a, i) => a != "--json" && (i == 0 || args[i - 1] != "--json")).ToArray();
