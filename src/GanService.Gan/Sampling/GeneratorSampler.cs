@@ -198,8 +198,11 @@ public sealed class GeneratorSampler : IDisposable
         : labels is { Count: > 0 } ? tensor(Enumerable.Range(0, count).Select(i => (long)labels[i % labels.Count]).ToArray()).to(device)
         : GanTrainer.PreviewLabels(count, Plan.Model.Classes).to(device);
 
+    // Held, not converted per call: see ImageGrid on Scalars the GC may finalize mid-call.
+    private static readonly Scalar Low = (-1).ToScalar(), High = 1.ToScalar();
+
     /// <summary>At the target size and in [-1, 1]: ProGAN and StyleGAN have linear outputs that may overshoot.</summary>
-    private Tensor Display(Tensor images) => ProgressiveSchedule.ForDisplay(images, Plan.Model.ImageSize).clamp(-1, 1);
+    private Tensor Display(Tensor images) => ProgressiveSchedule.ForDisplay(images, Plan.Model.ImageSize).clamp(Low, High);
 
     /// <summary>Spherical interpolation between a and b [1, D] at each t [T, 1]; linear where they are nearly parallel.</summary>
     public static Tensor Slerp(Tensor a, Tensor b, Tensor t)
