@@ -54,6 +54,9 @@ public sealed class GanOptions
     [Range(1, 100_000)]
     public int MetricsEvery { get; set; } = 10;
 
+    /// <summary>Progress and metric rows are written at most this often, in one transaction (the reports in between are batched).</summary>
+    public TimeSpan ProgressWriteInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often a running job checks whether it was cancelled.</summary>
     public TimeSpan CancellationPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 

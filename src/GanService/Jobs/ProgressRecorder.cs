@@ -5,7 +5,9 @@ namespace GanService.Jobs;
 
 /// <summary>
 /// Takes progress reports from the training thread without blocking it and writes them in batches on a background
-/// task, retrying through database outages. The buffer is bounded: past <see cref="Capacity"/> unwritten reports the
+/// task, at most one transaction per <c>minInterval</c>, retrying through database outages. Writing as each report
+/// came in cost training 20% of its step speed on 2 cores (47-62% with a report every step): every write's CPU
+/// stalls both of training's OpenMP threads. The buffer is bounded: past <see cref="Capacity"/> unwritten reports the
 /// oldest are dropped (counted, and logged once writes succeed again) rather than letting a long outage grow memory without limit.
 /// </summary>
 public sealed class ProgressRecorder : IDisposable
@@ -16,18 +18,20 @@ public sealed class ProgressRecorder : IDisposable
     private readonly JobLease lease;
     private readonly ILogger logger;
     private readonly Queue<TrainingProgress> pending = new();
-    private readonly SemaphoreSlim signal = new(0);
+    private readonly SemaphoreSlim signal = new(0), hurry = new(0);
+    private readonly TimeSpan minInterval;
     private readonly CancellationTokenSource stop = new();
     private readonly CancellationTokenSource leaseLost = new();
     private readonly Task writer;
     private int inFlight;
     private long dropped;
 
-    public ProgressRecorder(JobLedger ledger, JobLease lease, ILogger logger)
+    public ProgressRecorder(JobLedger ledger, JobLease lease, ILogger logger, TimeSpan minInterval)
     {
         this.ledger = ledger;
         this.lease = lease;
         this.logger = logger;
+        this.minInterval = minInterval;
         writer = Task.Run(WriteLoop);
     }
 
@@ -52,6 +56,7 @@ public sealed class ProgressRecorder : IDisposable
     public bool Flush(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
+        hurry.Release(); // write now rather than at the next interval
         while (DateTime.UtcNow < deadline && !leaseLost.IsCancellationRequested && !writer.IsCompleted)
         {
             lock (pending)
@@ -63,11 +68,15 @@ public sealed class ProgressRecorder : IDisposable
 
     private async Task WriteLoop()
     {
+        var lastWrite = DateTime.MinValue;
         while (!stop.IsCancellationRequested)
         {
             try
             {
                 await signal.WaitAsync(stop.Token);
+                var wait = lastWrite + minInterval - DateTime.UtcNow;
+                if (wait > TimeSpan.Zero) await hurry.WaitAsync(wait, stop.Token);
+                lastWrite = DateTime.UtcNow;
             }
             catch (OperationCanceledException)
             {
@@ -122,5 +131,6 @@ public sealed class ProgressRecorder : IDisposable
         stop.Dispose();
         leaseLost.Dispose();
         signal.Dispose();
+        hurry.Dispose();
     }
 }

@@ -38,7 +38,7 @@ public sealed class TrainJob(
         faults.OnJobStart(job.Name);
         TorchRuntime.SetThreads(Options.EffectiveTorchThreads); // per thread: inference threads on this host run with one
         var spec = job.Spec();
-        using var recorder = new ProgressRecorder(ledger, lease, logger);
+        using var recorder = new ProgressRecorder(ledger, lease, logger, Options.ProgressWriteInterval);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown, recorder.LeaseLost);
         using var watcher = new CancellationWatcher(contexts, jobId, Options.CancellationPollInterval, cancel);
         try
