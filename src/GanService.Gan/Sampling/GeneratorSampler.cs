@@ -81,7 +81,7 @@ public sealed class GeneratorSampler : IDisposable
             if (controls.MixSeed is { } mix)
             {
                 using var mixRng = new torch.Generator((ulong)mix);
-                int from = controls.MixFrom ?? style.StyleCount / 2;
+                int from = controls.MixFrom ?? SamplingControls.DefaultMixFrom(Plan.Model);
                 ws = cat([ws[.., ..from], Styles(style, Latents(mixRng, count, null), controls.Truncation)[.., from..]], 1);
             }
             return Display(style.Synthesize(ws, controls.Noise ?? NoiseMode.Random, rng)).cpu().MoveToOuterDisposeScope();

@@ -5,36 +5,33 @@ namespace GanService.Gan.Training;
 /// <summary>
 /// When a progressive run is at which resolution: 4x4 trains for one phase, then each doubling fades in over one
 /// phase (alpha 0 to 1) and trains stable for another, until the target, which keeps the rest of the run. A phase
-/// is <see cref="ImagesPerPhase"/> real images. The stage is a function of the step alone, so a run resumed mid-fade
+/// is <see cref="TrainingPlan.ImagesPerPhase"/> real images. The stage is a function of the step alone, so a run resumed mid-fade
 /// continues at exactly the alpha it stopped at.
 /// </summary>
 public sealed class ProgressiveSchedule
 {
-    private readonly int targetDepth;
+    private readonly int imageSize, batchSize, targetDepth;
+    private readonly long imagesPerPhase;
 
     public ProgressiveSchedule(TrainingPlan plan)
     {
-        ImageSize = plan.Model.ImageSize;
-        BatchSize = plan.BatchSize;
-        targetDepth = (int)Math.Log2(ImageSize / 4);
+        imageSize = plan.Model.ImageSize;
+        batchSize = plan.BatchSize;
+        targetDepth = (int)Math.Log2(imageSize / 4);
         // By default the phases share the run, the target getting two shares (fade-in, then stable) plus its own.
-        ImagesPerPhase = plan.ImagesPerPhase > 0
+        imagesPerPhase = plan.ImagesPerPhase > 0
             ? plan.ImagesPerPhase
-            : Math.Max(BatchSize, (long)plan.Steps * plan.BatchSize / (2 * targetDepth + 2));
+            : Math.Max(batchSize, (long)plan.Steps * plan.BatchSize / (2 * targetDepth + 2));
     }
-
-    public int ImageSize { get; }
-    public int BatchSize { get; }
-    public long ImagesPerPhase { get; }
 
     /// <summary>The resolution and fade-in alpha of the step that has shown step * batch images so far.</summary>
     public (int Resolution, double Alpha) At(long step)
     {
-        long shown = step * BatchSize;
-        long phase = shown / ImagesPerPhase;
-        if (phase >= 2L * targetDepth) return (ImageSize, 1);
+        long shown = step * batchSize;
+        long phase = shown / imagesPerPhase;
+        if (phase >= 2L * targetDepth) return (imageSize, 1);
         int depth = (int)((phase + 1) / 2);
-        double alpha = phase % 2 == 1 ? (double)(shown - phase * ImagesPerPhase) / ImagesPerPhase : 1;
+        double alpha = phase % 2 == 1 ? (double)(shown - phase * imagesPerPhase) / imagesPerPhase : 1;
         return (4 << depth, alpha);
     }
 

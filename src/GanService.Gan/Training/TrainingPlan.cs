@@ -23,7 +23,9 @@ public sealed record ModelRecipe(
 
     /// <summary>BigGAN, ProGAN and StyleGAN: powers of two from 32 (a CPU trains 32 in minutes) to 256 (for GPUs).</summary>
     public static readonly IReadOnlyList<int> ModernSizes = [32, 64, 128, 256];
-    [JsonIgnore] public bool Modern => Family is BigGan or ProGan or StyleGan;
+
+    /// <summary>BigGAN, ProGAN and StyleGAN: the families that read <see cref="Width"/> and take the modern sizes.</summary>
+    public static bool IsModern(string? family) => family is BigGan or ProGan or StyleGan;
 
     /// <summary>Channels at the 16x16 stage of the modern families (wider below, narrower above); 16 suits a CPU.</summary>
     public int Width { get; init; } = 16;

@@ -50,7 +50,7 @@ public static class LatentSpaceApi
         int frames = steps ?? 8;
         if (frames is < 2 or > MaxSteps) errors["steps"] = [$"Must be between 2 and {MaxSteps}."];
         var labels = SamplingPipeline.ParseList(label, "label", 1000, 1, errors)?.Select(l => (int)l).ToList();
-        var controls = SamplingPipeline.Controls(truncation, noise, null, null, errors)!;
+        var controls = SamplingPipeline.Controls(truncation, noise, null, null, errors);
         var parameters = $"interpolation|{from}|{to}|{frames}|{label}|{controls}|{(gif ? "gif" : "png")}";
         return SamplingPipeline.ServeAsync(jobId, services, http, errors, step, seeded: false, null, parameters, gif ? "image/gif" : "image/png",
             (model, problems) =>
@@ -73,7 +73,7 @@ public static class LatentSpaceApi
         var errors = new Dictionary<string, string[]>();
         var rowSeeds = SamplingPipeline.ParseList(rows ?? "1,2,3", "rows", long.MaxValue, MaxMixingSeeds, errors);
         var columnSeeds = SamplingPipeline.ParseList(columns ?? "4,5,6,7", "columns", long.MaxValue, MaxMixingSeeds, errors);
-        var controls = SamplingPipeline.Controls(truncation, noise, null, null, errors)!;
+        var controls = SamplingPipeline.Controls(truncation, noise, null, null, errors);
         int layer = 0;
         var parameters = $"mixing|{rows}|{columns}|{mixFrom}|{controls}";
         return SamplingPipeline.ServeAsync(jobId, services, http, errors, step, seeded: false, null, parameters, "image/png",
@@ -84,10 +84,9 @@ public static class LatentSpaceApi
                     problems["jobId"] = [$"Job {jobId} trains a {model.Family}; style mixing needs a stylegan generator."];
                     return;
                 }
-                int styles = SamplingControls.StyleCount(model);
-                layer = mixFrom ?? styles / 2;
-                if (layer < 1 || layer >= styles) problems["mixFrom"] = [$"This generator has style layers 0 to {styles - 1}; mix from 1 to {styles - 1}."];
-                SamplingPipeline.CheckControls(controls, model, problems);
+                layer = mixFrom ?? SamplingControls.DefaultMixFrom(model);
+                // The seeds are checked above; the library judges the layer as it does for mix= on one image.
+                SamplingPipeline.CheckControls(controls with { MixSeed = 0, MixFrom = layer }, model, problems);
             },
             (sampler, _) =>
             {

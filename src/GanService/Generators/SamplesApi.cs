@@ -63,7 +63,7 @@ public static class SamplesApi
             (model, problems) =>
             {
                 CheckLabels(labels, model, problems);
-                SamplingPipeline.CheckControls(controls!, model, problems);
+                SamplingPipeline.CheckControls(controls, model, problems);
             },
             (sampler, usedSeed) => sampler.SamplePng(usedSeed, count, columns, kind == "image" ? 0 : ImageGrid.DefaultPadding, perImage, controls), ct);
     }

@@ -88,7 +88,7 @@ public static class SamplingPipeline
     }
 
     /// <summary>Reads the family controls from the query; a control the job's family lacks is reported at model check.</summary>
-    public static SamplingControls? Controls(double? truncation, string? noise, long? mix, int? mixFrom, Dictionary<string, string[]> errors)
+    public static SamplingControls Controls(double? truncation, string? noise, long? mix, int? mixFrom, Dictionary<string, string[]> errors)
     {
         NoiseMode? mode = null;
         if (noise is not null)

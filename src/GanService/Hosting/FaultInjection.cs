@@ -23,7 +23,6 @@ public sealed class FaultOptions
 
     /// <summary>Report a divergence (as the trainer does for a non-finite loss) at this step.</summary>
     public long? DivergeAtStep { get; set; }
-
 }
 
 public sealed class FaultInjection(IOptions<FaultOptions> options)

@@ -22,10 +22,12 @@ public static class HostingExtensions
     public static WebApplicationBuilder AddTraining(this WebApplicationBuilder builder)
     {
         var gan = builder.Configuration.GetSection(GanOptions.Section).Get<GanOptions>() ?? new GanOptions();
-        var limits = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
         // The default for threads that never set their own; training jobs and renders each set theirs.
         TorchRuntime.SetThreads(gan.EffectiveTorchThreads);
-        builder.Services.AddSingleton(_ => new InferenceThreads(limits.EffectiveSamplingConcurrency, gan.SamplingPriority));
+        // One render thread per sampling slot (Gan:RateLimits:SamplingConcurrency), from the validated options.
+        builder.Services.AddSingleton(services => new InferenceThreads(
+            services.GetRequiredService<IOptions<RateLimitOptions>>().Value.EffectiveSamplingConcurrency,
+            services.GetRequiredService<IOptions<GanOptions>>().Value.SamplingPriority));
         builder.Services.AddSingleton<DatasetCatalog>();
         builder.Services.AddSingleton<GeneratorCache>();
         builder.Services.AddSingleton<PngCache>();

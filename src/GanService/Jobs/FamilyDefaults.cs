@@ -51,5 +51,5 @@ public static class FamilyDefaults
         _ => null,
     };
 
-    public static bool IsModern(string? family) => family is ModelRecipe.BigGan or ModelRecipe.ProGan or ModelRecipe.StyleGan;
+    public static bool IsModern(string? family) => ModelRecipe.IsModern(family);
 }
