@@ -2,6 +2,7 @@ using GanService.Checkpoints;
 using GanService.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace GanService.Persistence;
 
@@ -13,11 +14,26 @@ public static class PersistenceExtensions
 
     public static WebApplicationBuilder AddPersistence(this WebApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.PostgresConnectionString();
+        var connectionString = WithPreparedStatements(builder.Configuration.PostgresConnectionString());
         builder.Services.AddDbContextFactory<GanDbContext>(options => options.UseNpgsql(connectionString,
             npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", GanDbContext.Schema)));
         builder.Services.AddSingleton<ICheckpointStore, PostgresCheckpointStore>();
         return builder;
+    }
+
+    /// <summary>
+    /// Npgsql prepares a statement on the server after it has run twice (unless the connection string says otherwise):
+    /// PostgreSQL then skips parsing and planning the hot queries, such as the lookup every sampling request makes.
+    /// </summary>
+    private static string WithPreparedStatements(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+        return builder.ConnectionString;
     }
 
     /// <summary>Applies EF migrations (schema <c>gan</c>) unless <c>Gan:MigrateOnStartup</c> is off.</summary>
