@@ -20,7 +20,7 @@ public class ModernFamilyTests
             { OrthogonalRegularization = 1e-4, EmaDecay = 0.9 },
         ModelRecipe.ProGan => new TrainingPlan(Recipe(family), new OptimizerRecipe(5e-4, 5e-4, 0, 0.99), steps, batch, "wgan-gp", seed)
             { GradientPenalty = 10 },
-        _ => new TrainingPlan(Recipe(family), new OptimizerRecipe(2e-3, 2e-3, 0, 0.99), steps, batch, "bce", seed) { R1 = 1, EmaDecay = 0.9 },
+        _ => new TrainingPlan(Recipe(family), new OptimizerRecipe(2e-3, 2e-3, 0, 0.99), steps, batch, "bce", seed) { R1 = 1, R1Every = 16, EmaDecay = 0.9 },
     };
 
     public static TheoryData<string> Families => new() { ModelRecipe.BigGan, ModelRecipe.ProGan, ModelRecipe.StyleGan };

@@ -1,3 +1,4 @@
+using GanService.Gan.Data;
 using GanService.Gan.Losses;
 using GanService.Gan.Models;
 using GanService.Gan.Training;
@@ -66,6 +67,27 @@ public class RegularizerTests
         using var w = full(new long[] { 1, 1, 3, 3 }, 2f); // ||w||^2 = 36
         using var r1 = Penalties.R1(x => (x * w).flatten(1).sum(1), real, gamma: 0.5);
         Assert.Equal(0.25 * 36, r1.item<float>(), 3);
+    }
+
+    [Fact]
+    public void Lazy_R1_regularises_every_nth_update_with_n_times_the_weight()
+    {
+        using var data = SyntheticBlobs.Create(28, 1, seed: 5);
+        TrainingPlan Plan(double gamma, int every) => new(new ModelRecipe(), new OptimizerRecipe(), 2, 16, "bce", 7) { R1 = gamma, R1Every = every };
+        using var lazy = GanTrainer.Create(Plan(1, 4), data, CPU);
+        using var eager = GanTrainer.Create(Plan(4, 1), data, CPU);
+        using var none = GanTrainer.Create(Plan(0, 1), data, CPU);
+        foreach (var trainer in new[] { lazy, eager, none }) trainer.Train(1);
+        // Update 0 is regularised: gamma 1 every 4th update is gamma 4 on it, bit for bit, and not the unregularised run.
+        Assert.True(SameWeights(lazy, eager));
+        Assert.False(SameWeights(lazy, none));
+        // Update 1 is not: the eager run's second penalty makes the two part.
+        lazy.Train(1);
+        eager.Train(1);
+        Assert.False(SameWeights(lazy, eager));
+
+        static bool SameWeights(GanTrainer a, GanTrainer b) =>
+            a.GeneratorState().Zip(b.GeneratorState()).All(p => p.First.Value.equal(p.Second.Value).all().item<bool>());
     }
 
     [Fact]

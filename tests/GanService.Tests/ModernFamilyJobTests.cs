@@ -25,7 +25,8 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres)
         {
             dataset = "synthetic", model = new { family = "stylegan", width = 8 }, training = new { steps = 6, batchSize = 8 }, checkpointEvery = 6, seed = 2,
         });
-        Assert.Equal((32, "bce", 1.0, 0.99, 0.99, 0.9), (job.Model.ImageSize, job.Training.Loss, job.Training.R1, job.Training.Ema, job.Training.Beta2, job.Model.StyleMixing));
+        Assert.Equal((32, "bce", 1.0, 16, 0.99, 0.99, 0.9),
+            (job.Model.ImageSize, job.Training.Loss, job.Training.R1, job.Training.R1Every, job.Training.Ema, job.Training.Beta2, job.Model.StyleMixing));
         await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
         var root = $"/api/generators/{job.Id}";
 

@@ -55,6 +55,7 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"criticSteps":0}}""", "training.criticSteps" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"gradientPenalty":-1}}""", "training.gradientPenalty" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"r1":5000}}""", "training.r1" },
+        { """{"dataset":"synthetic","model":{"family":"stylegan"},"training":{"r1Every":0}}""", "training.r1Every" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"ema":1}}""", "training.ema" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"augment":"color,blur"}}""", "training.augment" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"device":"tpu"}""", "device" },

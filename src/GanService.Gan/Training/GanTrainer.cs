@@ -115,7 +115,7 @@ public sealed class GanTrainer : Trainer
             {
                 // The fakes carry the real batch's labels; shared, the graph through G lives on for the G update.
                 var fake = shared ? GanNetworks.Call(generator, Latents(), labels) : null;
-                (dLoss, realScore, fakeScore) = DiscriminatorUpdate(real, labels, fake?.detach());
+                (dLoss, realScore, fakeScore) = DiscriminatorUpdate(real, labels, fake?.detach(), Step * Plan.CriticSteps + k);
                 if (shared) gLoss = GeneratorUpdate(fake, labels);
             }
         }
@@ -148,7 +148,7 @@ public sealed class GanTrainer : Trainer
         return resized;
     }
 
-    private (double Loss, double RealScore, double FakeScore) DiscriminatorUpdate(Tensor real, Tensor? labels, Tensor? sharedFake)
+    private (double Loss, double RealScore, double FakeScore) DiscriminatorUpdate(Tensor real, Tensor? labels, Tensor? sharedFake, long update)
     {
         discriminatorOptimizer.zero_grad();
         var fake = sharedFake;
@@ -160,8 +160,8 @@ public sealed class GanTrainer : Trainer
         var total = loss.Discriminator(realLogits, fakeLogits);
         if (Plan.GradientPenalty > 0)
             total = total + Penalties.GradientPenalty(x => Discriminate(x, labels), real, fake, Plan.GradientPenalty, rng);
-        if (Plan.R1 > 0)
-            total = total + Penalties.R1(x => Discriminate(x, labels), real, Plan.R1);
+        if (Plan.R1 > 0 && update % Plan.R1Every == 0)
+            total = total + Penalties.R1(x => Discriminate(x, labels), real, Plan.R1 * Plan.R1Every);
         // ProGAN's drift term keeps the critic's scores near zero.
         if (growth is not null) total = total + 0.001 * realLogits.square().mean();
         total.backward();

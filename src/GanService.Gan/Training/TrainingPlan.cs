@@ -68,6 +68,12 @@ public sealed record TrainingPlan(
     /// <summary>R1 penalty weight gamma on real data; 0 is off.</summary>
     public double R1 { get; init; }
 
+    /// <summary>
+    /// Lazy regularisation (StyleGAN2): R1 on every this-many-th D update only, weighted by the interval, so its
+    /// average pull is the same at a fraction of the cost (a second backward through D); 1 is every update.
+    /// </summary>
+    public int R1Every { get; init; } = 1;
+
     /// <summary>Decay of the generator's exponential moving average (e.g. 0.999); 0 is off.</summary>
     public double EmaDecay { get; init; }
 

@@ -39,6 +39,9 @@ public static class FamilyDefaults
 
     public static double R1(string? family) => family == ModelRecipe.StyleGan ? 1 : 0;
 
+    /// <summary>StyleGAN2's lazy regularisation: R1 on every 16th D update, weighted 16x; others every update.</summary>
+    public static int R1Every(string? family) => family == ModelRecipe.StyleGan ? 16 : 1;
+
     public static double Ema(string? family) => family is ModelRecipe.BigGan or ModelRecipe.StyleGan ? 0.99 : 0;
 
     public static double OrthogonalRegularization(string? family) => family == ModelRecipe.BigGan ? 1e-4 : 0;

@@ -45,11 +45,12 @@ public sealed record ModelRequest(string? Family, int? ImageSize, int? Channels,
 /// <param name="Beta2">Adam beta2 (default 0.999; 0.99 for progan and stylegan).</param>
 /// <param name="OrthogonalRegularization">biggan: orthogonal regularisation beta of G's weights, 0 to 1 (default 1e-4).</param>
 /// <param name="ImagesPerPhase">progan: real images per fade-in or stable phase (default 0: the run shared evenly between phases).</param>
+/// <param name="R1Every">Lazy R1: the penalty on every this-many-th D update, weighted by it, 1 to 64 (default 1; 16 for stylegan).</param>
 public sealed record TrainingRequest(
     int? Steps, int? BatchSize, double? LearningRate, double? GeneratorLearningRate,
     double? DiscriminatorLearningRate, double? Beta1, string? Loss,
     int? CriticSteps = null, double? GradientPenalty = null, double? R1 = null, double? Ema = null, string? Augment = null,
-    double? L1 = null, double? Beta2 = null, double? OrthogonalRegularization = null, long? ImagesPerPhase = null);
+    double? L1 = null, double? Beta2 = null, double? OrthogonalRegularization = null, long? ImagesPerPhase = null, int? R1Every = null);
 
 /// <summary>A job's recipe with every default filled in, as stored in <c>training_jobs.recipe</c>.</summary>
 public sealed record JobSpec(string Name, string Dataset, ModelRecipe Model, OptimizerRecipe Optimizer, string Loss,
@@ -58,6 +59,7 @@ public sealed record JobSpec(string Name, string Dataset, ModelRecipe Model, Opt
     public int CriticSteps { get; init; } = 1;
     public double GradientPenalty { get; init; }
     public double R1 { get; init; }
+    public int R1Every { get; init; } = 1;
     public double EmaDecay { get; init; }
     public string Augment { get; init; } = "";
     public double L1 { get; init; } = 100;
@@ -66,7 +68,7 @@ public sealed record JobSpec(string Name, string Dataset, ModelRecipe Model, Opt
 
     public TrainingPlan ToPlan() => new(Model, Optimizer, Steps, BatchSize, Loss, Seed)
     {
-        CriticSteps = CriticSteps, GradientPenalty = GradientPenalty, R1 = R1, EmaDecay = EmaDecay, Augment = Augment, L1 = L1,
+        CriticSteps = CriticSteps, GradientPenalty = GradientPenalty, R1 = R1, R1Every = R1Every, EmaDecay = EmaDecay, Augment = Augment, L1 = L1,
         OrthogonalRegularization = OrthogonalRegularization, ImagesPerPhase = ImagesPerPhase,
     };
 }
@@ -103,6 +105,7 @@ public sealed record JobTrainingResponse(int Steps, int BatchSize, double Genera
 {
     public double OrthogonalRegularization { get; init; }
     public long ImagesPerPhase { get; init; }
+    public int R1Every { get; init; } = 1;
 }
 
 /// <summary>The last reported step; for progan also the resolution it trained at and the fade-in alpha of its newest block.</summary>

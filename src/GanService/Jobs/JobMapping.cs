@@ -29,7 +29,7 @@ public static class JobMapping
                 spec.Optimizer.DiscriminatorLearningRate, spec.Optimizer.Beta1, spec.Optimizer.Beta2, spec.Loss,
                 spec.CriticSteps, spec.GradientPenalty, spec.R1, spec.EmaDecay, spec.Augment, spec.L1)
             {
-                OrthogonalRegularization = spec.OrthogonalRegularization, ImagesPerPhase = spec.ImagesPerPhase,
+                OrthogonalRegularization = spec.OrthogonalRegularization, ImagesPerPhase = spec.ImagesPerPhase, R1Every = spec.R1Every,
             },
             spec.CheckpointEvery, job.Seed, job.Device, job.Step, job.TotalSteps,
             job.TotalSteps == 0 ? 0 : Math.Round(100.0 * job.Step / job.TotalSteps, 2), eta, latest, job.Error,

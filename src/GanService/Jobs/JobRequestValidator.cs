@@ -91,6 +91,8 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         if (critic is < 1 or > 10) Fail("training.criticSteps", "Must be between 1 and 10.");
         double penalty = Weight(training?.GradientPenalty, wasserstein ? 10 : 0, "training.gradientPenalty");
         double r1 = Weight(training?.R1, FamilyDefaults.R1(family), "training.r1");
+        int r1Every = training?.R1Every ?? FamilyDefaults.R1Every(family);
+        if (r1Every is < 1 or > 64) Fail("training.r1Every", "Must be between 1 (every D update) and 64.");
         double l1 = Weight(training?.L1, 100, "training.l1");
         double ema = training?.Ema ?? FamilyDefaults.Ema(family);
         if (!double.IsFinite(ema) || ema is < 0 or >= 1) Fail("training.ema", "Must be 0 (off) or a decay below 1, such as 0.999.");
@@ -121,7 +123,7 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         var spec = new JobSpec(name, dataset!, extras.Apply(new ModelRecipe(family!, imageSize, channels, latent, classes, normalization)),
             new OptimizerRecipe(glr, dlr, beta1, beta2), loss, steps, batch, Math.Min(checkpointEvery, steps), seed, device)
         {
-            CriticSteps = critic, GradientPenalty = penalty, R1 = r1, EmaDecay = ema, Augment = string.Join(",", policies), L1 = l1,
+            CriticSteps = critic, GradientPenalty = penalty, R1 = r1, R1Every = r1Every, EmaDecay = ema, Augment = string.Join(",", policies), L1 = l1,
             OrthogonalRegularization = extras.Orthogonal, ImagesPerPhase = extras.ImagesPerPhase,
         };
         return (spec, errors);
