@@ -15,7 +15,7 @@ namespace GanService.Benchmarks
         public static async Task Main(string[] args)
         {
             // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the service.
-            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | sampling | peer | queue | memory | contention] [--json FILE]   (starts a private PostgreSQL for the service part)
+            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | layers | overhead | sampling | peer | queue | memory | contention] [--json FILE]   (starts a private PostgreSQL for the service part)
             if (args is ["load", var url, var clients, var seconds])
             {
                 await SamplingBenchmark.LoadProcess(url, int.Parse(clients), TimeSpan.FromSeconds(int.Parse(seconds)));
@@ -56,6 +56,9 @@ namespace GanService.Benchmarks
                     Console.WriteLine(service.Row("job in service", $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0}% (wall)"));
                 }
             }
+            if (args.Contains("layers")) LayerBenchmark.Run(3, matmul);
+            if (args.Contains("overhead") && connection is not null)
+                await OverheadBenchmark.Run(connection, 3, steps, int.TryParse(Environment.GetEnvironmentVariable("OVERHEAD_PAIRS"), out var p) ? p : 6);
             if (args.Contains("memory"))
             {
                 Console.WriteLine();
@@ -79,9 +82,10 @@ namespace GanService.Benchmarks
                     var r = TrainingBenchmark.Bare(28, 1, steps, name);
                     Console.WriteLine($"| {r.Model} | {r.MedianMs:F1} | {64 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | {r.DiscriminatorParameters} |");
                 }
-                foreach (var family in new[] { "biggan", "progan", "stylegan" })
+                // StyleGAN with R1 on every update (before lazy regularisation) beside its default, every 16th.
+                foreach (var (family, r1Every) in new (string, int?)[] { ("biggan", null), ("progan", null), ("stylegan", 1), ("stylegan", null) })
                 {
-                    var r = TrainingBenchmark.Modern(family, steps);
+                    var r = TrainingBenchmark.Modern(family, steps, r1Every);
                     Console.WriteLine($"| {r.Model} | {r.MedianMs:F1} | {32 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | {r.DiscriminatorParameters} |");
                 }
                 foreach (var family in new[] { "pix2pix", "cyclegan" })
@@ -114,6 +118,8 @@ namespace GanService.Benchmarks
         public long GeneratorParameters { get; init; }
         public long DiscriminatorParameters { get; init; }
         public double Flops { get; init; }
+        /// <summary>CPU seconds by thread name (and PostgreSQL's) while a service job ran, largest first.</summary>
+        public IReadOnlyList<(string Name, double Seconds)> Cpu { get; init; } = [];
         public static double Peak { get; set; } = double.NaN;
 
         public string Row(string run, string overhead)

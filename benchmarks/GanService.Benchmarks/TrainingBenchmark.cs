@@ -47,7 +47,7 @@ internal static class TrainingBenchmark
     /// BigGAN, ProGAN or StyleGAN at the service's defaults for the family (32x32, width 16, batch 32, the paper's
     /// loss and regularisers), here with 3 channels. ProGAN is timed at its final stage: its early stages are cheaper.
     /// </summary>
-    public static Result Modern(string family, int steps)
+    public static Result Modern(string family, int steps, int? r1Every = null)
     {
         const int size = 32, batch = 32;
         var model = new ModelRecipe(family, size, 3, FamilyDefaults.LatentSize(family), family == ModelRecipe.BigGan ? SyntheticBlobs.Classes : 0,
@@ -56,7 +56,7 @@ internal static class TrainingBenchmark
         var loss = FamilyDefaults.Loss(family);
         var plan = new TrainingPlan(model, new OptimizerRecipe(glr, dlr, FamilyDefaults.Beta1(family), FamilyDefaults.Beta2(family)), Warmup + steps, batch, loss, 1)
         {
-            R1 = FamilyDefaults.R1(family), EmaDecay = FamilyDefaults.Ema(family), OrthogonalRegularization = FamilyDefaults.OrthogonalRegularization(family),
+            R1 = FamilyDefaults.R1(family), R1Every = r1Every ?? FamilyDefaults.R1Every(family), EmaDecay = FamilyDefaults.Ema(family), OrthogonalRegularization = FamilyDefaults.OrthogonalRegularization(family),
             GradientPenalty = loss == "wgan-gp" ? 10 : 0, ImagesPerPhase = 1,
         };
         var perStep = new List<double>();
@@ -69,7 +69,7 @@ internal static class TrainingBenchmark
             trainer.Train(Warmup);
             trainer.Train(steps, new Collect(perStep, batch));
         });
-        return new Result($"{family}, {size}x{size}x3, batch {batch}", Stopwatches.Median(perStep), wall, batch)
+        return new Result($"{family}, {size}x{size}x3, batch {batch}{(r1Every is { } n ? $", R1 every {n}" : "")}", Stopwatches.Median(perStep), wall, batch)
             { GeneratorParameters = gParams, DiscriminatorParameters = dParams };
     }
 
@@ -95,11 +95,22 @@ internal static class TrainingBenchmark
             { GeneratorParameters = gParams, DiscriminatorParameters = dParams, Flops = StepFlops.Dcgan(plan.Model, Batch, sharedFakes) };
     }
 
-    /// <summary>The same run submitted over HTTP to the real host (API and worker in one process).</summary>
+    /// <summary>The real host (API and worker in one process), as a benchmark starts it.</summary>
+    public static BenchmarkHost Host(string connectionString) =>
+        new(connectionString, "all", ("Gan:TorchThreads", Environment.ProcessorCount.ToString()));
+
+    /// <summary>The same run submitted over HTTP to a freshly started host: the first job after a start.</summary>
     public static async Task<Result> Service(string connectionString, int size, int channels, int steps)
     {
-        await using var host = new BenchmarkHost(connectionString, "all", ("Gan:TorchThreads", Environment.ProcessorCount.ToString()));
+        await using var host = Host(connectionString);
         using var client = host.CreateClient();
+        return await Service(client, size, channels, steps);
+    }
+
+    /// <summary>The same run submitted over HTTP to a running host.</summary>
+    public static async Task<Result> Service(HttpClient client, int size, int channels, int steps)
+    {
+        var cpuBefore = CpuLedger.Take();
         var response = await client.PostAsJsonAsync("/api/jobs", new
         {
             dataset = "synthetic", model = new { family = "dcgan", imageSize = size, channels },
@@ -113,11 +124,13 @@ internal static class TrainingBenchmark
             job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", Json))!;
         }
         if (job.Status != JobStatus.Succeeded) throw new InvalidOperationException($"Benchmark job ended {job.Status}: {job.Error}");
+        var cpu = CpuLedger.Take().Since(cpuBefore).ToList();
         var metrics = (await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics", Json))!;
         // One metrics row every Gan:MetricsEvery steps, as in production: its speed is that of the step it ends.
         var perStep = metrics.Where(m => m.Step > Warmup).Select(m => Batch * 1000 / m.ImagesPerSecond);
         return new Result($"DCGAN {size}x{size}x{channels}", Stopwatches.Median(perStep),
-            (job.FinishedAt!.Value - job.StartedAt!.Value).TotalSeconds, Batch) { Flops = StepFlops.Dcgan(new ModelRecipe(ImageSize: size, Channels: channels), Batch, true) };
+            (job.FinishedAt!.Value - job.StartedAt!.Value).TotalSeconds, Batch)
+            { Flops = StepFlops.Dcgan(new ModelRecipe(ImageSize: size, Channels: channels), Batch, true), Cpu = cpu };
     }
 
     /// <summary>Milliseconds per step from each report: the batch over the images per second.</summary>
