@@ -10,7 +10,8 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props GanService.sln ./
 COPY deploy/build deploy/build
 COPY src/GanService.Gan/GanService.Gan.csproj src/GanService.Gan/
-COPY src/GanService/GanService.csproj src/GanService/
+# The project imports its runtime settings (RuntimeOptions.props), so restore needs that file too.
+COPY src/GanService/GanService.csproj src/GanService/RuntimeOptions.props src/GanService/
 RUN dotnet restore src/GanService/GanService.csproj -p:TorchBackend=${TORCH_BACKEND}
 COPY src src
 RUN dotnet publish src/GanService/GanService.csproj -c Release -o /app --no-restore -p:TorchBackend=${TORCH_BACKEND}

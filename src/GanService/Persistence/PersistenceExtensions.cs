@@ -25,10 +25,10 @@ public static class PersistenceExtensions
     /// Npgsql prepares a statement on the server after it has run twice (unless the connection string says otherwise):
     /// PostgreSQL then skips parsing and planning the hot queries, such as the lookup every sampling request makes.
     /// </summary>
-    private static string WithPreparedStatements(string connectionString)
+    internal static string WithPreparedStatements(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        if (!connectionString.Replace(" ", "").Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
         {
             builder.MaxAutoPrepare = 64;
             builder.AutoPrepareMinUsages = 2;
