@@ -6,7 +6,7 @@ namespace GanService.Benchmarks;
 /// </summary>
 internal sealed class CpuLedger
 {
-    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+    private const double TicksPerSecond = 100; // USER_HZ on Linux
     private readonly Dictionary<string, double> seconds;
 
     private CpuLedger(Dictionary<string, double> seconds) => this.seconds = seconds;
@@ -14,10 +14,9 @@ internal sealed class CpuLedger
     public static CpuLedger Take()
     {
         var byName = new Dictionary<string, double>();
-        foreach (var task in SafeDirectories("/proc/self/task")) Add(byName, task, prefix: "");
+        foreach (var task in SafeDirectories("/proc/self/task")) Add(byName, task);
         foreach (var process in SafeDirectories("/proc"))
-            if (File.Exists(Path.Combine(process, "comm")) && Read(Path.Combine(process, "comm")).Trim() == "postgres")
-                Add(byName, process, prefix: "", name: "postgres (all processes)");
+            if (Read(Path.Combine(process, "comm")).Trim() == "postgres") Add(byName, process, "postgres (all processes)");
         return new CpuLedger(byName);
     }
 
@@ -25,7 +24,7 @@ internal sealed class CpuLedger
     public IEnumerable<(string Name, double Seconds)> Since(CpuLedger before) =>
         seconds.Select(kv => (kv.Key, kv.Value - before.seconds.GetValueOrDefault(kv.Key))).Where(x => x.Item2 > 0).OrderByDescending(x => x.Item2);
 
-    private static void Add(Dictionary<string, double> byName, string directory, string prefix, string? name = null)
+    private static void Add(Dictionary<string, double> byName, string directory, string? name = null)
     {
         var stat = Read(Path.Combine(directory, "stat"));
         if (stat.Length == 0) return;
@@ -33,7 +32,7 @@ internal sealed class CpuLedger
         int close = stat.LastIndexOf(')');
         var fields = stat[(close + 2)..].Split(' ');
         double cpu = (double.Parse(fields[11]) + double.Parse(fields[12])) / TicksPerSecond;
-        name ??= prefix + stat[(stat.IndexOf('(') + 1)..close];
+        name ??= stat[(stat.IndexOf('(') + 1)..close];
         byName[name] = byName.GetValueOrDefault(name) + cpu;
     }
 

@@ -24,17 +24,9 @@ internal static class OverheadBenchmark
         for (int pair = 1; pair <= pairs; pair++)
         {
             bool libraryFirst = pair % 2 == 1;
-            Result library, service;
-            if (libraryFirst)
-            {
-                library = TrainingBenchmark.Bare(28, channels, steps);
-                service = await TrainingBenchmark.Service(client, 28, channels, steps);
-            }
-            else
-            {
-                service = await TrainingBenchmark.Service(client, 28, channels, steps);
-                library = TrainingBenchmark.Bare(28, channels, steps);
-            }
+            var library = libraryFirst ? TrainingBenchmark.Bare(28, channels, steps) : null;
+            var service = await TrainingBenchmark.Service(client, 28, channels, steps);
+            library ??= TrainingBenchmark.Bare(28, channels, steps);
             double ratio = service.MedianMs / library.MedianMs - 1;
             ratios.Add(ratio);
             wall += service.WallSeconds;

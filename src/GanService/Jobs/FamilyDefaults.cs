@@ -26,13 +26,13 @@ public static class FamilyDefaults
         _ => (2e-4, 2e-4),
     };
 
-    public static double Beta1(string? family) => IsModern(family) ? 0 : 0.5;
+    public static double Beta1(string? family) => ModelRecipe.IsModern(family) ? 0 : 0.5;
 
     public static double Beta2(string? family) => family is ModelRecipe.ProGan or ModelRecipe.StyleGan ? 0.99 : 0.999;
 
-    public static int BatchSize(string? family) => family is ModelRecipe.Pix2Pix or ModelRecipe.CycleGan ? 4 : IsModern(family) ? 32 : 64;
+    public static int BatchSize(string? family) => family is ModelRecipe.Pix2Pix or ModelRecipe.CycleGan ? 4 : ModelRecipe.IsModern(family) ? 32 : 64;
 
-    public static int LatentSize(string? family) => IsModern(family) ? 64 : 100;
+    public static int LatentSize(string? family) => ModelRecipe.IsModern(family) ? 64 : 100;
 
     /// <summary>ProGAN trains one critic step per generator step even with WGAN-GP; the DCGAN critic takes five.</summary>
     public static int CriticSteps(string? family, bool wasserstein) => wasserstein && family != ModelRecipe.ProGan ? 5 : 1;
@@ -53,6 +53,4 @@ public static class FamilyDefaults
         ModelRecipe.ProGan or ModelRecipe.StyleGan => ModelRecipe.NoNorm,
         _ => null,
     };
-
-    public static bool IsModern(string? family) => ModelRecipe.IsModern(family);
 }

@@ -51,7 +51,7 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
             else if (!translation && kind is DatasetKind.Paired or DatasetKind.Unpaired)
                 Fail("dataset", $"Dataset {dataset} is {kind.ToString().ToLowerInvariant()}; a {family} trains on plain or labelled images.");
         }
-        bool modern = FamilyDefaults.IsModern(family);
+        bool modern = ModelRecipe.IsModern(family);
         var sizes = translation ? ModelRecipe.TranslationSizes : modern ? ModelRecipe.ModernSizes : ModelRecipe.ImageSizes;
         int imageSize = request.Model?.ImageSize ?? sizes[0];
         if (!sizes.Contains(imageSize)) Fail("model.imageSize", $"Size {imageSize} is not supported by {family ?? "this family"}; use {string.Join(", ", sizes)}.");

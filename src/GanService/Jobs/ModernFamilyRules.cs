@@ -22,7 +22,7 @@ public static class ModernFamilyRules
     public static Extras Check(string? family, int imageSize, ModelRequest? model, TrainingRequest? training, Action<string, string> fail)
     {
         var defaults = new ModelRecipe();
-        bool modern = FamilyDefaults.IsModern(family);
+        bool modern = ModelRecipe.IsModern(family);
         void Only(object? value, string field, params string[] families)
         {
             if (value is not null && !families.Contains(family))
