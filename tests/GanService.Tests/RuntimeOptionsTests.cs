@@ -1,0 +1,16 @@
+using System.Text.Json.Nodes;
+
+namespace GanService.Tests;
+
+public class RuntimeOptionsTests
+{
+    /// <summary>The settings the service ships in its runtimeconfig.json (RuntimeOptions.props), as its process reads them.</summary>
+    [Fact]
+    public void The_service_runs_server_GC_and_its_idle_thread_pool_workers_do_not_spin()
+    {
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "GanService.runtimeconfig.json")))!;
+        var properties = config["runtimeOptions"]!["configProperties"]!;
+        Assert.Equal(0, (int)properties["System.Threading.ThreadPool.UnfairSemaphoreSpinLimit"]!);
+        Assert.True((bool)properties["System.GC.Server"]!);
+    }
+}
