@@ -12,6 +12,8 @@ namespace GanService.Benchmarks;
 /// its own, forward and forward + backward, in training mode, fed the activations the layer before it produced.
 /// Convolutions and dense layers also get GFLOP/s (counted as in <see cref="StepFlops"/>), so a layer running far
 /// below the matmul peak stands out; the memory-bound layers (batch norm, activations) show their milliseconds.
+/// Layers run channels-last, as the networks run them (<see cref="ChannelsLast"/>); the last column times the same
+/// layer on the default NCHW layout, the before of that change.
 /// </summary>
 internal static class LayerBenchmark
 {
@@ -21,8 +23,8 @@ internal static class LayerBenchmark
     {
         var recipe = new ModelRecipe(ImageSize: 28, Channels: channels);
         Console.WriteLine();
-        Console.WriteLine($"| layer (DCGAN 28x28x{channels}, batch 64) | input | forward ms | backward ms | share of G or D | GFLOP/s (fwd+bwd) | of matmul peak |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine($"| layer (DCGAN 28x28x{channels}, batch 64) | input | forward ms | backward ms | share of G or D | GFLOP/s (fwd+bwd) | of matmul peak | NCHW fwd+bwd ms |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
         using (var generator = GanNetworks.Generator(recipe))
         using (var latents = randn(Batch, recipe.LatentSize))
             Profile("G", generator, latents, matmulPeak);
@@ -35,7 +37,7 @@ internal static class LayerBenchmark
     private static void Profile(string network, nn.Module model, Tensor input, double matmulPeak)
     {
         model.train();
-        var rows = new List<(string Name, string Shape, double Forward, double Backward, double Flops)>();
+        var rows = new List<(string Name, string Shape, double Forward, double Backward, double Flops, double Nchw)>();
         var x = input.detach();
         // Registration order is not the forward order (D's classifier is listed first): order by the chain's parts.
         string[] chain = ["project", "upsample", "output", "features", "classifier"];
@@ -47,18 +49,13 @@ internal static class LayerBenchmark
             var leaf = (nn.Module<Tensor, Tensor>)layer;
             using var scope = NewDisposeScope();
             var shape = string.Join("x", x.shape.Skip(1));
-            var input1 = x.detach().requires_grad_(true);
+            var input1 = ChannelsLast.Of(x).detach().requires_grad_(true);
+            var nchw = x.contiguous().detach().requires_grad_(true);
             double flops = Flops(layer, input1, Batch);
             double forward = Median(() => { using var s = NewDisposeScope(); leaf.call(input1); });
-            double both = Median(() =>
-            {
-                using var s = NewDisposeScope();
-                var y = leaf.call(input1);
-                y.backward([ones_like(y)]);
-                layer.zero_grad();
-                input1.grad?.zero_();
-            });
-            rows.Add(($"{network} {layer.GetType().Name} ({name})", shape, forward, Math.Max(0, both - forward), flops));
+            double both = Median(() => ForwardBackward(layer, leaf, input1));
+            double before = Median(() => ForwardBackward(layer, leaf, nchw));
+            rows.Add(($"{network} {layer.GetType().Name} ({name})", shape, forward, Math.Max(0, both - forward), flops, before));
             using (no_grad()) x = leaf.call(x).detach().MoveToOuterDisposeScope();
         }
         double total = rows.Sum(r => r.Forward + r.Backward);
@@ -66,9 +63,18 @@ internal static class LayerBenchmark
         {
             double gflops = r.Flops > 0 ? 3 * r.Flops / ((r.Forward + r.Backward) / 1000) / 1e9 : 0;
             Console.WriteLine($"| {r.Name} | {r.Shape} | {r.Forward:F2} | {r.Backward:F2} | {(r.Forward + r.Backward) / total:P0} | " +
-                $"{(r.Flops > 0 ? gflops.ToString("F0") : "")} | {(r.Flops > 0 ? (gflops / matmulPeak).ToString("P0") : "")} |");
+                $"{(r.Flops > 0 ? gflops.ToString("F0") : "")} | {(r.Flops > 0 ? (gflops / matmulPeak).ToString("P0") : "")} | {r.Nchw:F2} |");
         }
-        Console.WriteLine($"| {network} total | | {rows.Sum(r => r.Forward):F2} | {rows.Sum(r => r.Backward):F2} | 100% | | |");
+        Console.WriteLine($"| {network} total | | {rows.Sum(r => r.Forward):F2} | {rows.Sum(r => r.Backward):F2} | 100% | | | {rows.Sum(r => r.Nchw):F2} |");
+    }
+
+    private static void ForwardBackward(nn.Module layer, nn.Module<Tensor, Tensor> leaf, Tensor input)
+    {
+        using var s = NewDisposeScope();
+        var y = leaf.call(input);
+        y.backward([ones_like(y)]);
+        layer.zero_grad();
+        input.grad?.zero_();
     }
 
     /// <summary>2 x multiply-adds of one forward pass: weights times output pixels (convolution) or input pixels (transposed).</summary>

@@ -3,7 +3,7 @@
 
 Run by benchmarks/GanService.Benchmarks (Debian's python3-torch: apt-get install python3-torch libopenblas0-pthread) alternately with
 the TorchSharp loop; prints one JSON line: {"ms_per_step": median, "steps": n, "torch": version, "threads": t}.
-  /usr/bin/python3 benchmarks/peer/dcgan.py --size 28 --channels 3 --steps 60 --loop shared
+  /usr/bin/python3 benchmarks/peer/dcgan.py --size 28 --channels 3 --steps 60 --loop shared --layout channels-last
 """
 import argparse, json, statistics, time
 import torch
@@ -16,11 +16,20 @@ def geometry(size):
     return {28: (7, 2), 32: (4, 3), 64: (4, 4)}[size]
 
 
+class ChannelsLast(nn.Module):
+    """GanService lays its DCGAN activations out channels-last from the first feature map on; so may the peer."""
+
+    def forward(self, x):
+        return x.contiguous(memory_format=torch.channels_last)
+
+
 class Generator(nn.Module):
-    def __init__(self, size, channels, latent=100):
+    def __init__(self, size, channels, latent=100, layout="nchw"):
         super().__init__()
         base, blocks = geometry(size)
-        layers = [nn.Linear(latent, F * base * base, bias=False), nn.Unflatten(1, (F, base, base)), nn.BatchNorm2d(F), nn.LeakyReLU(0.2)]
+        layers = [nn.Linear(latent, F * base * base, bias=False), nn.Unflatten(1, (F, base, base))]
+        layers += [ChannelsLast()] if layout == "channels-last" else []
+        layers += [nn.BatchNorm2d(F), nn.LeakyReLU(0.2)]
         for _ in range(blocks):
             layers += [nn.ConvTranspose2d(F, F, 4, 2, 1, bias=False), nn.BatchNorm2d(F), nn.LeakyReLU(0.2)]
         layers += [nn.ConvTranspose2d(F, channels, 3, 1, 1), nn.Tanh()]
@@ -31,10 +40,10 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, size, channels):
+    def __init__(self, size, channels, layout="nchw"):
         super().__init__()
         final, blocks = geometry(size)
-        layers = []
+        layers = [ChannelsLast()] if layout == "channels-last" else []
         for i in range(blocks):
             layers.append(nn.Conv2d(channels if i == 0 else F, F, 3, 2, 1))
             if i > 0:
@@ -66,10 +75,11 @@ def main():
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--loop", choices=["course", "shared"], default="shared")
+    p.add_argument("--layout", choices=["nchw", "channels-last"], default="nchw")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    g, d = Generator(a.size, a.channels), Discriminator(a.size, a.channels)
+    g, d = Generator(a.size, a.channels, layout=a.layout), Discriminator(a.size, a.channels, layout=a.layout)
     g.apply(init)
     d.apply(init)
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -104,7 +114,7 @@ def main():
         loss_d.item(), loss_g.item()
         if step >= a.warmup:
             times.append((time.perf_counter() - start) * 1000)
-    print(json.dumps({"ms_per_step": statistics.median(times), "steps": a.steps, "torch": torch.__version__, "threads": torch.get_num_threads(), "loop": a.loop}))
+    print(json.dumps({"ms_per_step": statistics.median(times), "steps": a.steps, "torch": torch.__version__, "threads": torch.get_num_threads(), "loop": a.loop, "layout": a.layout}))
 
 
 if __name__ == "__main__":

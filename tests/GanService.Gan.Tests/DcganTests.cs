@@ -27,6 +27,26 @@ public class DcganTests
     }
 
     [Fact]
+    public void Channels_last_inside_changes_no_value_and_images_come_out_in_the_default_layout()
+    {
+        // The networks run channels-last internally; callers that read a tensor's memory (PNG encoding) rely on
+        // getting the default layout back, and a discriminator must score a batch the same in either layout.
+        var recipe = new ModelRecipe(ImageSize: 28, Channels: 3);
+        using var g = GanNetworks.Generator(recipe);
+        using var d = GanNetworks.Discriminator(recipe);
+        g.eval();
+        d.eval();
+        using var images = GanNetworks.Call(g, randn(4, 100), null);
+        Assert.True(images.is_contiguous());
+        using var channelsLast = ChannelsLast.Of(images);
+        Assert.False(channelsLast.is_contiguous());
+        Assert.Equal(images.data<float>().ToArray(), ChannelsLast.Undo(channelsLast).data<float>().ToArray());
+        using var logits = GanNetworks.Call(d, images, null);
+        using var logitsChannelsLast = GanNetworks.Call(d, channelsLast, null);
+        Assert.True(logits.allclose(logitsChannelsLast, rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
     public void Layer_sizes_are_the_courses_for_28x28()
     {
         var recipe = new ModelRecipe(ImageSize: 28, Channels: 1);

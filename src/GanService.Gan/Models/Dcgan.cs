@@ -42,7 +42,7 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
 
     public Tensor Project(Tensor latent) => project.call(latent);
 
-    public Tensor Decode(Tensor features) => output.call(upsample.call(features));
+    public Tensor Decode(Tensor features) => ChannelsLast.Undo(output.call(upsample.call(ChannelsLast.Of(features))));
 
     public override Tensor forward(Tensor latent) => Decode(Project(latent));
 }
@@ -81,7 +81,7 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
     }
 
     /// <summary>The flattened features the final dense layer reads.</summary>
-    public Tensor Features(Tensor images) => features.call(images);
+    public Tensor Features(Tensor images) => features.call(ChannelsLast.Of(images));
 
     public Tensor Classify(Tensor features) => classifier.call(features).squeeze(1);
 
