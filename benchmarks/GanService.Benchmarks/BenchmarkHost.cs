@@ -14,6 +14,8 @@ internal sealed class BenchmarkHost(string connectionString, string role, params
         builder.UseSetting("Gan:Role", role);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Hangfire", "Warning");
+        // Standard output is the report (and --json parses it): the host's warnings go to standard error.
+        builder.UseSetting("Logging:Console:LogToStandardErrorThreshold", "Trace");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
     }
 }

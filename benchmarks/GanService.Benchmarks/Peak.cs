@@ -19,6 +19,17 @@ internal static class Peak
         return Best(() => { using var c = a.matmul(b); }, 2.0 * n * n * n);
     }
 
+    /// <summary>
+    /// Runs a measurement between two matmul peaks and returns their mean with it: this shared machine's peak drifts
+    /// by a third within minutes, so a training figure is only comparable with the peak of the same minutes.
+    /// </summary>
+    public static async Task<(T Result, double Peak)> Around<T>(Func<Task<T>> measure)
+    {
+        double before = MatmulGflops();
+        var result = await measure();
+        return (result, (before + MatmulGflops()) / 2);
+    }
+
     public static double ConvolutionGflops()
     {
         using var layer = nn.ConvTranspose2d(64, 64, 4, stride: 2, padding: 1, bias: false);
