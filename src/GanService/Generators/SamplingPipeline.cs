@@ -28,6 +28,23 @@ public sealed record SamplingServices(GanDbContext Db, ICheckpointStore Store, G
 /// </summary>
 public static class SamplingPipeline
 {
+    private sealed record Target(string Recipe, ChosenCheckpoint? Checkpoint);
+
+    private sealed record ChosenCheckpoint(long Step, string Sha256);
+
+    /// <summary>
+    /// One round trip: the job's recipe (if the caller may sample it) with its newest, or the asked, checkpoint. Every
+    /// sampling request runs it, so it is compiled once (no per-call expression work) and reads two columns of the
+    /// job rather than the whole row. The visibility rule is <see cref="Ownership.SampleableBy"/>'s.
+    /// </summary>
+    private static readonly Func<GanDbContext, Guid, long?, bool, string?, CancellationToken, Task<Target?>> Lookup =
+        EF.CompileAsyncQuery((GanDbContext db, Guid jobId, long? step, bool admin, string? owner, CancellationToken ct) =>
+            db.Jobs.AsNoTracking()
+                .Where(j => j.Id == jobId && (admin || j.Public || j.Owner == owner))
+                .Select(j => new Target(j.Recipe, db.Checkpoints.Where(c => c.JobId == j.Id && (step == null || c.Step == step))
+                    .OrderByDescending(c => c.Step).Select(c => new ChosenCheckpoint(c.Step, c.Sha256)).FirstOrDefault()))
+                .SingleOrDefault());
+
     public static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>> ServeAsync(
         Guid jobId, SamplingServices services, HttpContext http, Dictionary<string, string[]> errors, long? step, bool seeded, long? seed,
         string parameters, string contentType, Action<ModelRecipe, Dictionary<string, string[]>> checkModel,
@@ -37,18 +54,9 @@ public static class SamplingPipeline
         if (seed < 0) errors["seed"] = ["Must be zero or positive."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        // One round trip: the job's recipe with its newest (or the asked) checkpoint.
-        var db = services.Db;
-        var found = await db.Jobs.AsNoTracking().SampleableBy(services.Caller).Where(j => j.Id == jobId)
-            .Select(j => new
-            {
-                Job = j,
-                Checkpoint = db.Checkpoints.Where(c => c.JobId == j.Id && (step == null || c.Step == step))
-                    .OrderByDescending(c => c.Step).Select(c => new { c.Step, c.Sha256 }).FirstOrDefault(),
-            })
-            .SingleOrDefaultAsync(ct);
+        var found = await Lookup(services.Db, jobId, step, services.Caller.IsAdmin, services.Caller.Owner, ct);
         if (found is null) return Problems.JobNotFound(jobId);
-        var model = found.Job.Spec().Model;
+        var model = JobMapping.Spec(jobId, found.Recipe).Model;
         if (model.Translation)
             errors["jobId"] = [$"Job {jobId} trains an image-to-image generator ({model.Family}): POST an image to /api/generators/{jobId}/translate."];
         else checkModel(model, errors);

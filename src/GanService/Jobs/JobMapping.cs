@@ -8,8 +8,11 @@ public static class JobMapping
 
     public static string Serialize(JobSpec spec) => JsonSerializer.Serialize(spec, Json);
 
-    public static JobSpec Spec(this TrainingJob job) =>
-        JsonSerializer.Deserialize<JobSpec>(job.Recipe, Json) ?? throw new InvalidOperationException($"Job {job.Id} has no recipe.");
+    public static JobSpec Spec(this TrainingJob job) => Spec(job.Id, job.Recipe);
+
+    /// <summary>A job's stored recipe, for queries that read that column alone.</summary>
+    public static JobSpec Spec(Guid jobId, string recipe) =>
+        JsonSerializer.Deserialize<JobSpec>(recipe, Json) ?? throw new InvalidOperationException($"Job {jobId} has no recipe.");
 
     public static JobResponse ToResponse(this TrainingJob job)
     {
