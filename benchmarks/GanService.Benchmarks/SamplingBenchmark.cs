@@ -17,6 +17,10 @@ namespace GanService.Benchmarks;
 /// </summary>
 internal static class SamplingBenchmark
 {
+    /// <summary>A rate against the baseline as a whole percentage; a change that rounds to nothing reads 0%, not -+0%.</summary>
+    private static string Change(double rate, double baseline) =>
+        Math.Round((rate / baseline - 1) * 100) is var change && change == 0 ? "0%" : $"{change:+0;-0}%";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     public static async Task Run(string connectionString, TimeSpan duration)
@@ -126,8 +130,8 @@ internal static class SamplingBenchmark
         Console.WriteLine("| training | steps/s | change | oldest Hangfire heartbeat seen | images served | training / render / thread pool / JIT / PostgreSQL / rest |");
         Console.WriteLine("|---|---:|---:|---:|---:|---|");
         Console.WriteLine($"| alone (before) | {alone.Rate:F2} | | {alone.Heartbeat:F0} s | 0 | {alone.Cpu} |");
-        Console.WriteLine($"| with 32 sampling clients in this process | {loaded.Rate:F2} | {(loaded.Rate / baseline - 1) * 100:+0;-0}% | {loaded.Heartbeat:F0} s | {served} | {loaded.Cpu} |");
-        Console.WriteLine($"| with 32 clients in another process at nice 19 | {niced.Rate:F2} | {(niced.Rate / baseline - 1) * 100:+0;-0}% | {niced.Heartbeat:F0} s | {remoteImages} | {niced.Cpu} |");
+        Console.WriteLine($"| with 32 sampling clients in this process | {loaded.Rate:F2} | {Change(loaded.Rate, baseline)} | {loaded.Heartbeat:F0} s | {served} | {loaded.Cpu} |");
+        Console.WriteLine($"| with 32 clients in another process at nice 19 | {niced.Rate:F2} | {Change(niced.Rate, baseline)} | {niced.Heartbeat:F0} s | {remoteImages} | {niced.Cpu} |");
         Console.WriteLine($"| alone (after) | {after.Rate:F2} | | {after.Heartbeat:F0} s | 0 | {after.Cpu} |");
     }
 
