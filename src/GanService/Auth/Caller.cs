@@ -40,7 +40,10 @@ public static class Ownership
     public static IQueryable<TrainingJob> OwnedBy(this IQueryable<TrainingJob> jobs, Caller caller) =>
         caller.IsAdmin ? jobs : jobs.Where(j => j.Owner == caller.Owner);
 
-    /// <summary>Jobs whose generator the caller may sample: their own, and public ones (for anyone, even without a key).</summary>
+    /// <summary>
+    /// Jobs whose generator the caller may sample: their own, and public ones (for anyone, even without a key).
+    /// SamplingPipeline's compiled lookup states the same rule in its own query; change both together.
+    /// </summary>
     public static IQueryable<TrainingJob> SampleableBy(this IQueryable<TrainingJob> jobs, Caller caller) =>
         caller.IsAdmin ? jobs : jobs.Where(j => j.Public || j.Owner == caller.Owner);
 
