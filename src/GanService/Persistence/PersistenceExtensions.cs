@@ -28,7 +28,9 @@ public static class PersistenceExtensions
     internal static string WithPreparedStatements(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Replace(" ", "").Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
+        // The keys as written (Npgsql's builder reports every keyword it knows, set or not), spaces being optional.
+        var written = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>();
+        if (!written.Any(key => key.Replace(" ", "").Contains("autoprepare", StringComparison.OrdinalIgnoreCase)))
         {
             builder.MaxAutoPrepare = 64;
             builder.AutoPrepareMinUsages = 2;
