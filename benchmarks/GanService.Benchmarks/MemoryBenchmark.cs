@@ -7,7 +7,7 @@ namespace GanService.Benchmarks;
 
 /// <summary>
 /// Checkpoint save and load times, and the resident memory of a long training run (it must stay flat: one dispose
-/// scope per step, no growth from the loop, the prefetcher or the allocator).
+/// scope per step, no growth from the loop, the batches or the allocator).
 /// </summary>
 internal static class MemoryBenchmark
 {

@@ -2,8 +2,8 @@ namespace GanService.Gan.Training;
 
 /// <summary>
 /// What one finished step reports. Scores are the discriminator's mean probabilities: D(x) on the real batch and
-/// D(G(z)) on the fake batch of the D update. <see cref="DataWaitMilliseconds"/> is how long the step waited for its
-/// real batch (zero when the prefetch kept up).
+/// D(G(z)) on the fake batch of the D update. <see cref="DataWaitMilliseconds"/> is how long the step spent building its
+/// real batches.
 /// </summary>
 public sealed record TrainingProgress(
     long Step,
