@@ -7,6 +7,7 @@ namespace GanService.Benchmarks;
 internal sealed class CpuLedger
 {
     private const double TicksPerSecond = 100; // USER_HZ on Linux
+    private const string Training = "training";
     private readonly Dictionary<string, double> seconds;
 
     private CpuLedger(Dictionary<string, double> seconds) => this.seconds = seconds;
@@ -15,6 +16,11 @@ internal sealed class CpuLedger
     {
         var byName = new Dictionary<string, double>();
         foreach (var task in SafeDirectories("/proc/self/task")) Add(byName, task);
+        // A training job's thread (and its libtorch threads) ends with the job, taking its entry in /proc/self/task
+        // with it: count as training whatever the process used beyond its other living threads.
+        var self = new Dictionary<string, double>();
+        Add(self, "/proc/self", Training);
+        byName[Training] = self[Training] - byName.Where(kv => kv.Key != Training).Sum(kv => kv.Value);
         foreach (var process in SafeDirectories("/proc"))
             if (Read(Path.Combine(process, "comm")).Trim() == "postgres") Add(byName, process, "postgres (all processes)");
         return new CpuLedger(byName);
@@ -49,13 +55,13 @@ internal sealed class CpuLedger
     }
 
     /// <summary>
-    /// "training / render / thread pool / JIT / PostgreSQL / rest" in CPU ms per second: Hangfire's worker threads (and
+    /// "training / render / thread pool / JIT / PostgreSQL / rest" in CPU ms per second: the training threads (and
     /// the libtorch threads they start, which inherit the name), the inference threads, .NET's thread pool (Kestrel,
     /// EF, Npgsql), the tiered JIT compiler, PostgreSQL's processes and everything else.
     /// </summary>
     public static string Split(IReadOnlyList<(string Name, double Seconds)> cpu, double seconds)
     {
-        string[] prefixes = ["Worker #", "inference-", ".NET TP", ".NET Tiered", "postgres"];
+        string[] prefixes = [Training, "inference-", ".NET TP", ".NET Tiered", "postgres"];
         var parts = prefixes.Select(p => cpu.Where(c => c.Name.StartsWith(p)).Sum(c => c.Seconds)).ToList();
         parts.Add(cpu.Sum(c => c.Seconds) - parts.Sum());
         return string.Join(" / ", parts.Select(p => (p * 1000 / seconds).ToString("F0")));

@@ -27,7 +27,7 @@ namespace GanService.Benchmarks
             bool tuned = TorchRuntime.TuneAllocator();
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
-            TorchRuntime.SetThreads(Environment.ProcessorCount);
+            Torch.SingleThreadedByDefault();
 
             Console.WriteLine($"# GanService training benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
             Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}");
@@ -55,7 +55,7 @@ namespace GanService.Benchmarks
                     Console.WriteLine(service.Row("job in service", $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0}% (wall)", servicePeak));
                 }
             }
-            if (args.Contains("layers")) LayerBenchmark.Run(3, matmul);
+            if (args.Contains("layers")) Torch.OnOwnThread(() => LayerBenchmark.Run(3, matmul));
             if (args.Contains("overhead") && connection is not null)
                 await OverheadBenchmark.Run(connection, 3, steps, int.TryParse(Environment.GetEnvironmentVariable("OVERHEAD_PAIRS"), out var p) ? p : 6);
             if (args.Contains("memory"))
@@ -63,8 +63,9 @@ namespace GanService.Benchmarks
                 Console.WriteLine();
                 Console.WriteLine("| checkpoint | size | save ms (median of 5) | load ms |");
                 Console.WriteLine("|---|---:|---:|---:|");
-                foreach (var (size, channels) in new[] { (28, 1), (28, 3), (64, 3) }) MemoryBenchmark.Checkpoints(size, channels);
-                MemoryBenchmark.Rss(int.TryParse(Environment.GetEnvironmentVariable("RSS_STEPS"), out var n) ? n : 5000);
+                foreach (var (size, channels) in new[] { (28, 1), (28, 3), (64, 3) }) Torch.OnOwnThread(() => MemoryBenchmark.Checkpoints(size, channels));
+                int rssSteps = int.TryParse(Environment.GetEnvironmentVariable("RSS_STEPS"), out var n) ? n : 5000;
+                Torch.OnOwnThread(() => MemoryBenchmark.Rss(rssSteps));
             }
             if (args.Contains("peer")) PeerBenchmark.Run(28, 3, steps);
             if (args.Contains("contention") && connection is not null) await SamplingBenchmark.Contention(connection, TimeSpan.FromSeconds(15));
@@ -98,7 +99,7 @@ namespace GanService.Benchmarks
                 }
             }
             if (connection is null) Console.WriteLine("\n(service rows skipped: GANSERVICE_BENCH_POSTGRES is not set; run benchmarks/run.sh)");
-            if (args.Length <= 1 || args.Contains("data")) DataBenchmark.Run(SharedData());
+            if (args.Length <= 1 || args.Contains("data")) Torch.OnOwnThread(() => DataBenchmark.Run(SharedData()));
             if (report is not null && jsonPath is not null) report.Save(jsonPath);
         }
     }

@@ -25,7 +25,7 @@ internal static class TrainingBenchmark
     ];
 
     /// <summary>An image-to-image family at 64x64x3, batch 4, on coloured blobs and their inversions.</summary>
-    public static Result Translation(string family, int steps)
+    public static Result Translation(string family, int steps) => Torch.OnOwnThread(() =>
     {
         var plan = new TrainingPlan(new ModelRecipe(family, 64, 3), new OptimizerRecipe(), 2 + steps, 4,
             family == ModelRecipe.CycleGan ? "lsgan" : "bce", Seed: 1);
@@ -41,13 +41,13 @@ internal static class TrainingBenchmark
             trainer.Train(steps, new Collect(perStep, 4));
         });
         return new Result($"{family}, 64x64x3, batch 4", Stopwatches.Median(perStep), wall, 4);
-    }
+    });
 
     /// <summary>
     /// BigGAN, ProGAN or StyleGAN at the service's defaults for the family (32x32, width 16, batch 32, the paper's
     /// loss and regularisers), here with 3 channels. ProGAN is timed at its final stage: its early stages are cheaper.
     /// </summary>
-    public static Result Modern(string family, int steps, int? r1Every = null)
+    public static Result Modern(string family, int steps, int? r1Every = null) => Torch.OnOwnThread(() =>
     {
         const int size = 32, batch = 32;
         var model = new ModelRecipe(family, size, 3, FamilyDefaults.LatentSize(family), family == ModelRecipe.BigGan ? SyntheticBlobs.Classes : 0,
@@ -71,10 +71,10 @@ internal static class TrainingBenchmark
         });
         return new Result($"{family}, {size}x{size}x3, batch {batch}{(r1Every is { } n ? $", R1 every {n}" : "")}", Stopwatches.Median(perStep), wall, batch)
             { GeneratorParameters = gParams, DiscriminatorParameters = dParams };
-    }
+    });
 
     /// <summary>The library alone: dataset, trainer, warm-up, timed steps and one checkpoint, as a job does them.</summary>
-    public static Result Bare(int size, int channels, int steps, string? family = null, bool sharedFakes = true)
+    public static Result Bare(int size, int channels, int steps, string? family = null, bool sharedFakes = true) => Torch.OnOwnThread(() =>
     {
         var plan = new TrainingPlan(new ModelRecipe(ImageSize: size, Channels: channels), new OptimizerRecipe(), Warmup + steps, Batch, Seed: 1)
             { SharedFakes = sharedFakes };
@@ -93,7 +93,7 @@ internal static class TrainingBenchmark
         });
         return new Result(family is null ? $"DCGAN {size}x{size}x{channels}" : $"{family}, {size}x{size}x{channels}", Stopwatches.Median(perStep), wall, Batch)
             { GeneratorParameters = gParams, DiscriminatorParameters = dParams, Flops = StepFlops.Dcgan(plan.Model, Batch, sharedFakes) };
-    }
+    });
 
     /// <summary>The real host (API and worker in one process), as a benchmark starts it.</summary>
     public static BenchmarkHost Host(string connectionString) =>

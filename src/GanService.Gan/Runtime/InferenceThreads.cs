@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using TorchSharp;
 
 namespace GanService.Gan.Runtime;
 
@@ -21,14 +20,10 @@ public sealed class InferenceThreads : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         this.priority = priority;
-        // libtorch also takes the count a thread sets as the default for threads that never set theirs: put the
-        // creator's back once every inference thread has set its own, so they change no other thread's.
-        int creators = torch.get_num_threads();
         using var started = new CountdownEvent(count);
         threads = Enumerable.Range(0, count).Select(i => new Thread(() => Serve(started)) { IsBackground = true, Name = $"inference-{i}" }).ToArray();
         foreach (var thread in threads) thread.Start();
         started.Wait();
-        TorchRuntime.SetThreads(creators);
     }
 
     public int Count => threads.Length;

@@ -30,19 +30,6 @@ public static partial class TorchRuntime
     }
 
     /// <summary>
-    /// libtorch's intra-op threads for work started from the calling thread (OpenMP keeps the count per thread;
-    /// measured: a thread set to 1 uses one core while another set to 2 uses two). libtorch also keeps the last value
-    /// as the default for threads that never set one, so every thread that trains or renders sets its own, and that
-    /// default only takes hold at a thread's first parallel operation: this forces it first.
-    /// </summary>
-    public static void SetThreads(int threads)
-    {
-        // A thread's first parallel operation would otherwise (re)apply that default over the count set here.
-        torch.get_num_threads();
-        torch.set_num_threads(Math.Max(1, threads));
-    }
-
-    /// <summary>
     /// Lowers the calling thread's scheduling priority (Linux keeps it per thread, and lowering needs no privilege):
     /// <see cref="ThreadPriorityClass.Low"/> is nice 10; <see cref="ThreadPriorityClass.Idle"/> is SCHED_IDLE, which
     /// runs only on CPU time no normal thread wants. Returns whether it took effect.

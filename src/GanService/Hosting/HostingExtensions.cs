@@ -21,9 +21,9 @@ public static class HostingExtensions
     /// <summary>libtorch threads, the inference threads, the dataset catalog and the generator caches.</summary>
     public static WebApplicationBuilder AddTraining(this WebApplicationBuilder builder)
     {
-        var gan = builder.Configuration.GetSection(GanOptions.Section).Get<GanOptions>() ?? new GanOptions();
-        // The default for threads that never set their own; training jobs and renders each set theirs.
-        TorchRuntime.SetThreads(gan.EffectiveTorchThreads);
+        // Training jobs run on threads of their own with Gan:TorchThreads, renders with one; everything else (imports,
+        // previews, loading generators) runs single-threaded too, so no other thread keeps an OpenMP team that would slow training.
+        TorchRuntime.SetDefaultThreads(1);
         // One render thread per sampling slot (Gan:RateLimits:SamplingConcurrency), from the validated options.
         builder.Services.AddSingleton(services => new InferenceThreads(
             services.GetRequiredService<IOptions<RateLimitOptions>>().Value.EffectiveSamplingConcurrency,

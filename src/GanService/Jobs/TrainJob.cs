@@ -34,9 +34,14 @@ public sealed class TrainJob(
         var started = Wait(ct => ledger.StartAsync(jobId, $"{Environment.MachineName}:{Environment.ProcessId}", Options.MaxAttempts, ct),
             "starting the job", shutdown);
         if (started is null) return;
-        var (job, lease) = started;
+        // On a thread of its own that ends with the attempt, so its OpenMP team does not outlive it (TorchRuntime's remarks).
+        TorchRuntime.RunOnOwnThread("training", Options.EffectiveTorchThreads, () => Attempt(started.Job, started.Lease, shutdown));
+    }
+
+    private void Attempt(TrainingJob job, JobLease lease, CancellationToken shutdown)
+    {
+        var jobId = lease.JobId;
         faults.OnJobStart(job.Name);
-        TorchRuntime.SetThreads(Options.EffectiveTorchThreads); // per thread: inference threads on this host run with one
         var spec = job.Spec();
         using var recorder = new ProgressRecorder(ledger, lease, logger, Options.ProgressWriteInterval);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown, recorder.LeaseLost);

@@ -1,0 +1,88 @@
+using System.Runtime.ExceptionServices;
+using TorchSharp;
+
+namespace GanService.Gan.Runtime;
+
+/// <summary>
+/// libtorch's intra-op threads. OpenMP keeps the count per thread (measured: a thread set to 1 uses one core while
+/// another set to 2 uses two), and every thread that once ran a multi-threaded operation keeps an OpenMP team for as
+/// long as it lives. With more such threads than cores, GNU OpenMP stops spinning between parallel regions and puts
+/// its threads to sleep instead, so every step pays for wake-ups: one idle thread that had run a single 2-thread
+/// matmul made DCGAN training on another thread 11% slower for the rest of the process (docs/benchmarks.md).
+/// Hence: training runs on a thread of its own that ends with it, and a host runs everything else single-threaded.
+/// </summary>
+public static partial class TorchRuntime
+{
+    /// <summary>
+    /// The calling thread's count. libtorch also stores it as the default of threads that have not yet run a parallel
+    /// operation; that default is put back as it was, so no other thread changes.
+    /// </summary>
+    public static void SetThreads(int threads)
+    {
+        // One at a time: two threads setting theirs at once could each read the other's count as the default.
+        lock (DefaultLock)
+        {
+            int others = OnPassingThread(torch.get_num_threads);
+            // A thread's first parallel operation would otherwise (re)apply the default over the count set here.
+            torch.get_num_threads();
+            torch.set_num_threads(Math.Max(1, threads));
+            if (others != Math.Max(1, threads)) OnPassingThread(() => SetOwn(others));
+        }
+    }
+
+    /// <summary>The count of every thread that never sets its own (a host makes it one: see the class remarks).</summary>
+    public static void SetDefaultThreads(int threads)
+    {
+        lock (DefaultLock) OnPassingThread(() => SetOwn(Math.Max(1, threads)));
+    }
+
+    private static readonly Lock DefaultLock = new();
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a new thread with <paramref name="threads"/> libtorch threads and waits for it;
+    /// its OpenMP team ends with it. Exceptions reach the caller with their original stack.
+    /// </summary>
+    public static T RunOnOwnThread<T>(string name, int threads, Func<T> work)
+    {
+        T result = default!;
+        ExceptionDispatchInfo? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                SetThreads(threads);
+                result = work();
+            }
+            catch (Exception e)
+            {
+                failure = ExceptionDispatchInfo.Capture(e);
+            }
+        }) { Name = name, IsBackground = true };
+        thread.Start();
+        thread.Join();
+        failure?.Throw();
+        return result;
+    }
+
+    public static void RunOnOwnThread(string name, int threads, Action work) => RunOnOwnThread(name, threads, () =>
+    {
+        work();
+        return 0;
+    });
+
+    private static int SetOwn(int threads)
+    {
+        torch.set_num_threads(threads);
+        return threads;
+    }
+
+    /// <summary>On a short-lived thread that runs no parallel operation, so it never starts an OpenMP team.</summary>
+    private static T OnPassingThread<T>(Func<T> read)
+    {
+        T value = default!;
+        var thread = new Thread(() => value = read());
+        thread.Start();
+        thread.Join();
+        return value;
+    }
+}
