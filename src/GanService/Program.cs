@@ -7,9 +7,10 @@ using GanService.Hosting;
 using GanService.Jobs;
 using GanService.Persistence;
 
-// Before libtorch allocates anything: keep glibc from returning large buffers on every free (1.6x faster
-// DCGAN steps measured here; see docs/benchmarks.md).
+// Before libtorch loads: keep glibc from returning large buffers on every free (1.6x faster DCGAN steps measured
+// here), and keep OpenMP's idle threads from spinning through the gaps renders need (see docs/benchmarks.md).
 TorchRuntime.TuneAllocator();
+TorchRuntime.ShortenOpenMpSpin();
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGanOptions();

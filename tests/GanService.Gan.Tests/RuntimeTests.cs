@@ -13,6 +13,16 @@ public class RuntimeTests
     }
 
     [Fact]
+    public void OpenMP_threads_spin_briefly_unless_the_environment_says_otherwise()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // .NET's copy of the environment is the one the process started with: what an operator may have set.
+        string expected = Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") ?? TorchRuntime.OpenMpSpinCount;
+        Assert.Equal(expected, TorchRuntime.ShortenOpenMpSpin());
+        Assert.Equal(expected, TorchRuntime.ShortenOpenMpSpin()); // idempotent
+    }
+
+    [Fact]
     public void Devices_resolve_and_cuda_without_a_gpu_is_a_clear_error()
     {
         Assert.Equal(TorchSharp.DeviceType.CPU, TorchRuntime.ResolveDevice("cpu").type);

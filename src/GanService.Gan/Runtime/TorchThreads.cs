@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using TorchSharp;
 
 namespace GanService.Gan.Runtime;
@@ -13,6 +14,38 @@ namespace GanService.Gan.Runtime;
 /// </summary>
 public static partial class TorchRuntime
 {
+    /// <summary>GNU OpenMP's spin before a waiting thread sleeps, set by <see cref="ShortenOpenMpSpin"/> (its default: 300,000).</summary>
+    public const string OpenMpSpinCount = "10000";
+
+    /// <summary>
+    /// Shortens how long libtorch's OpenMP threads busy-wait between parallel regions, unless GOMP_SPINCOUNT is already
+    /// set. With the default spin a training job's threads spin through every gap of its step, and renders at the
+    /// idle priority got 10-26 images/s on a training host; with 10,000 they got 43-118 while training next to 32
+    /// sampling clients changed by -1% to +6%; with 3,000 renders got more but training lost up to 18%
+    /// (docs/benchmarks.md). GNU OpenMP reads it once, when libtorch loads: call this first thing in the process.
+    /// Returns the value in force.
+    /// </summary>
+    public static string ShortenOpenMpSpin()
+    {
+        if (!OperatingSystem.IsLinux()) return "";
+        try
+        {
+            setenv("GOMP_SPINCOUNT", OpenMpSpinCount, 0);
+            return Marshal.PtrToStringAnsi(getenv("GOMP_SPINCOUNT")) ?? "";
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return "";
+        }
+    }
+
+    // .NET keeps its own copy of the environment: libgomp reads the C library's.
+    [LibraryImport("libc.so.6", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int setenv(string name, string value, int overwrite);
+
+    [LibraryImport("libc.so.6", EntryPoint = "getenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr getenv(string name);
+
     /// <summary>
     /// The calling thread's count. libtorch also stores it as the default of threads that have not yet run a parallel
     /// operation; that default is put back as it was, so no other thread changes.
