@@ -126,8 +126,9 @@ public sealed record MetricResponse(long Step, long Epoch, double DiscriminatorL
 
 /// <summary>
 /// One start of a job on a worker. <c>StepsRepeated</c>: steps this attempt trained again because the previous one
-/// stopped past its last checkpoint (from the previous attempt's last reported step, so it may be low by up to
-/// <c>Gan:MetricsEvery</c>). <c>Outcome</c> is Lost for an attempt whose worker died or was superseded.
+/// stopped past its last checkpoint (from the previous attempt's last reported step: progress is written at most every
+/// <c>Gan:ProgressWriteInterval</c> and always before a checkpoint, so after a crash between checkpoints it may be low
+/// by the steps of that interval plus <c>Gan:MetricsEvery</c>). <c>Outcome</c> is Lost for an attempt whose worker died or was superseded.
 /// </summary>
 public sealed record AttemptResponse(int Number, string Worker, DateTimeOffset StartedAt, DateTimeOffset? EndedAt,
     string? Outcome, long? ResumedFromStep, long LastStep, long StepsRepeated);

@@ -96,7 +96,12 @@ public sealed class TrainJob(
             if (trainer.Train(chunk, progress, token) > 0 && progress.Latest is { } latest)
                 recorder.Add(latest);
             if (trainer.Step % spec.CheckpointEvery == 0 || trainer.Finished)
+            {
+                // Progress first: an attempt that dies inside the checkpoint has still reported the steps it trained, so
+                // the next one counts them as repeated (batched progress otherwise lags by up to its write interval).
+                recorder.Flush(TimeSpan.FromSeconds(5));
                 lastCheckpoint = Save(lease, trainer, token);
+            }
         }
         // Cancelled or shutting down: keep the work done since the last checkpoint (not when the lease is gone).
         if (trainer.Step != lastCheckpoint && !recorder.LeaseLost.IsCancellationRequested) Save(lease, trainer, CancellationToken.None);
