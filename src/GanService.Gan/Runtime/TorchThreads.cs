@@ -52,21 +52,22 @@ public static partial class TorchRuntime
     /// </summary>
     public static void SetThreads(int threads)
     {
+        threads = Math.Max(1, threads);
         // One at a time: two threads setting theirs at once could each read the other's count as the default.
         lock (DefaultLock)
         {
-            int others = OnPassingThread(torch.get_num_threads);
+            int others = OnNewThread(null, torch.get_num_threads);
             // A thread's first parallel operation would otherwise (re)apply the default over the count set here.
             torch.get_num_threads();
-            torch.set_num_threads(Math.Max(1, threads));
-            if (others != Math.Max(1, threads)) OnPassingThread(() => SetOwn(others));
+            torch.set_num_threads(threads);
+            if (others != threads) OnNewThread(null, () => SetOwn(others));
         }
     }
 
     /// <summary>The count of every thread that never sets its own (a host makes it one: see the class remarks).</summary>
     public static void SetDefaultThreads(int threads)
     {
-        lock (DefaultLock) OnPassingThread(() => SetOwn(Math.Max(1, threads)));
+        lock (DefaultLock) OnNewThread(null, () => SetOwn(Math.Max(1, threads)));
     }
 
     private static readonly Lock DefaultLock = new();
@@ -75,27 +76,11 @@ public static partial class TorchRuntime
     /// Runs <paramref name="work"/> on a new thread with <paramref name="threads"/> libtorch threads and waits for it;
     /// its OpenMP team ends with it. Exceptions reach the caller with their original stack.
     /// </summary>
-    public static T RunOnOwnThread<T>(string name, int threads, Func<T> work)
+    public static T RunOnOwnThread<T>(string name, int threads, Func<T> work) => OnNewThread(name, () =>
     {
-        T result = default!;
-        ExceptionDispatchInfo? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                SetThreads(threads);
-                result = work();
-            }
-            catch (Exception e)
-            {
-                failure = ExceptionDispatchInfo.Capture(e);
-            }
-        }) { Name = name, IsBackground = true };
-        thread.Start();
-        thread.Join();
-        failure?.Throw();
-        return result;
-    }
+        SetThreads(threads);
+        return work();
+    });
 
     public static void RunOnOwnThread(string name, int threads, Action work) => RunOnOwnThread(name, threads, () =>
     {
@@ -109,13 +94,28 @@ public static partial class TorchRuntime
         return threads;
     }
 
-    /// <summary>On a short-lived thread that runs no parallel operation, so it never starts an OpenMP team.</summary>
-    private static T OnPassingThread<T>(Func<T> read)
+    /// <summary>
+    /// Runs <paramref name="work"/> on a new thread and waits for it, exceptions passed back with their stack. Used
+    /// unnamed to read or set the default: such a thread runs no parallel operation, so it never starts an OpenMP team.
+    /// </summary>
+    private static T OnNewThread<T>(string? name, Func<T> work)
     {
-        T value = default!;
-        var thread = new Thread(() => value = read());
+        T result = default!;
+        ExceptionDispatchInfo? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = work();
+            }
+            catch (Exception e)
+            {
+                failure = ExceptionDispatchInfo.Capture(e);
+            }
+        }) { Name = name, IsBackground = true };
         thread.Start();
         thread.Join();
-        return value;
+        failure?.Throw();
+        return result;
     }
 }

@@ -125,9 +125,9 @@ public sealed class GanTrainer : Trainer
 
     /// <summary>
     /// The real batch of an update, built here on the training thread and not prefetched on another: a libtorch
-    /// call on a second thread starts an OpenMP team of its own, whose threads then spin on the cores this step's
-    /// team needs. Measured: steps 15% slower with a prefetch thread, for a batch that takes well under a
-    /// millisecond to build (docs/benchmarks.md).
+    /// call on a second thread leaves an OpenMP team there, and with more OpenMP threads than cores the step's own
+    /// team sleeps between operations instead of spinning (TorchRuntime's remarks). Measured: steps 15% slower with a
+    /// prefetch thread, for a batch that takes well under a millisecond to build (docs/benchmarks.md).
     /// </summary>
     private (Tensor Images, Tensor? Labels) RealBatch(long update, ref double milliseconds)
     {
