@@ -55,12 +55,12 @@ public class RuntimeTests
     public void Work_on_its_own_thread_gets_its_thread_count_changes_no_other_thread_and_passes_errors_back()
     {
         int caller = TorchSharp.torch.get_num_threads();
-        int others = NewThreadsCount();
+        int others = TorchRuntime.DefaultThreads();
         var (count, name, id) = TorchRuntime.RunOnOwnThread("training", 2, () => (TorchSharp.torch.get_num_threads(), Thread.CurrentThread.Name, Environment.CurrentManagedThreadId));
         Assert.Equal((2, "training"), (count, name));
         Assert.NotEqual(Environment.CurrentManagedThreadId, id);
         Assert.Equal(caller, TorchSharp.torch.get_num_threads());
-        Assert.Equal(others, NewThreadsCount());
+        Assert.Equal(others, TorchRuntime.DefaultThreads());
         var error = Assert.Throws<InvalidOperationException>(() => TorchRuntime.RunOnOwnThread("training", 1, () => throw new InvalidOperationException("step failed")));
         Assert.Equal("step failed", error.Message);
         Assert.Contains(nameof(Work_on_its_own_thread_gets_its_thread_count_changes_no_other_thread_and_passes_errors_back), error.StackTrace);
@@ -70,29 +70,19 @@ public class RuntimeTests
     public void The_default_count_reaches_threads_that_never_set_their_own_and_no_others()
     {
         int caller = TorchSharp.torch.get_num_threads();
-        int before = NewThreadsCount();
+        int before = TorchRuntime.DefaultThreads();
         try
         {
             TorchRuntime.SetDefaultThreads(1);
-            Assert.Equal(1, NewThreadsCount());
+            Assert.Equal(1, TorchRuntime.DefaultThreads());
             Assert.Equal(caller, TorchSharp.torch.get_num_threads());
             Assert.Equal(2, TorchRuntime.RunOnOwnThread("training", 2, TorchSharp.torch.get_num_threads));
-            Assert.Equal(1, NewThreadsCount()); // a thread that sets its own leaves the default as it found it
+            Assert.Equal(1, TorchRuntime.DefaultThreads()); // a thread that sets its own leaves the default as it found it
         }
         finally
         {
             TorchRuntime.SetDefaultThreads(before);
         }
-    }
-
-    /// <summary>What a thread that never set its own count gets. Synchronous: the caller must stay on its thread.</summary>
-    private static int NewThreadsCount()
-    {
-        int count = 0;
-        var thread = new Thread(() => count = TorchSharp.torch.get_num_threads());
-        thread.Start();
-        thread.Join();
-        return count;
     }
 
     private const int SchedIdle = 5;

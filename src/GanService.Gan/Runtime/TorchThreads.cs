@@ -56,7 +56,7 @@ public static partial class TorchRuntime
         // One at a time: two threads setting theirs at once could each read the other's count as the default.
         lock (DefaultLock)
         {
-            int others = OnNewThread(null, torch.get_num_threads);
+            int others = DefaultThreads();
             // A thread's first parallel operation would otherwise (re)apply the default over the count set here.
             torch.get_num_threads();
             torch.set_num_threads(threads);
@@ -69,6 +69,9 @@ public static partial class TorchRuntime
     {
         lock (DefaultLock) OnNewThread(null, () => SetOwn(Math.Max(1, threads)));
     }
+
+    /// <summary>The count a thread that never sets its own gets, read on such a thread.</summary>
+    public static int DefaultThreads() => OnNewThread(null, torch.get_num_threads);
 
     private static readonly Lock DefaultLock = new();
 
