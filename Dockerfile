@@ -19,10 +19,12 @@ RUN dotnet publish src/GanService/GanService.csproj -c Release -o /app --no-rest
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app
 COPY --from=build /app .
-# glibc keeps libtorch's large buffers instead of unmapping them on every free (also set in-process by mallopt);
+# glibc keeps libtorch's large buffers instead of unmapping them on every free, and keeps the heaps of other
+# threads' arenas mapped (also set in-process by mallopt);
 # OpenMP's idle threads spin briefly, leaving renders the gaps of a training step (also set in-process).
 ENV MALLOC_MMAP_THRESHOLD_=33554432 \
     MALLOC_TRIM_THRESHOLD_=2147483647 \
+    MALLOC_TOP_PAD_=67108864 \
     GOMP_SPINCOUNT=10000 \
     ASPNETCORE_URLS=http://+:8080 \
     Gan__DataDirectory=/data \
