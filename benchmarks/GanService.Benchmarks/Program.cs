@@ -31,7 +31,7 @@ namespace GanService.Benchmarks
             Torch.SingleThreadedByDefault();
 
             Console.WriteLine($"# GanService training benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}, GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}");
+            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}, MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}");
             double matmul = Peak.MatmulGflops(), convolution = Peak.ConvolutionGflops();
             Console.WriteLine($"Batch 64, {steps} timed steps after 5 warm-up steps; ms/step is the median step.");
             Console.WriteLine($"Peak in this run: fp32 matmul 2048x2048 {matmul:F0} GFLOP/s; the DCGAN's 64->64 4x4 stride-2 transposed convolution {convolution:F0} GFLOP/s.");
