@@ -117,6 +117,32 @@ public sealed class CrashRecoveryTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task A_worker_stopped_inside_a_checkpoint_still_stores_it_and_requeues_the_job()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var api = new GanServiceFactory(database, role: "api");
+        var client = api.CreateClient();
+        var job = await api.SubmitAsync(client, Recipe("stopped-mid-checkpoint"));
+
+        // Progress is flushed just before each checkpoint, so a stop that follows what a client sees lands in the save.
+        await using (var worker = WorkerProcess.Start(database, new Dictionary<string, string> { ["Gan:Faults:StopDuringCheckpointAtStep"] = "60" }))
+        {
+            Assert.True(await worker.WaitForExitAsync(Patience), "the worker should have stopped itself at step 60");
+            Assert.Equal(0, worker.ExitCode);
+        }
+        var stopped = await GanServiceFactory.GetJobAsync(client, job.Id);
+        Assert.Equal(JobStatus.Queued, stopped.Status);
+        var first = (await AttemptsAsync(client, job.Id)).Single();
+        Assert.Equal((AttemptOutcome.Requeued, 60L), (first.Outcome, first.LastStep));
+        Assert.Equal(60, (await CheckpointsAsync(client, job.Id))[^1].Step);
+
+        await using (var worker = WorkerProcess.Start(database))
+            await WaitSucceededAsync(client, job.Id, worker);
+        var attempts = await AttemptsAsync(client, job.Id);
+        Assert.Equal((2, 60L, 0L), (attempts.Count, attempts[1].ResumedFromStep ?? -1, attempts[1].StepsRepeated));
+    }
+
+    [Fact]
     public async Task A_job_that_crashes_its_worker_every_time_fails_after_the_attempt_limit_while_other_jobs_succeed()
     {
         var database = await postgres.CreateDatabaseAsync();

@@ -24,7 +24,7 @@ public sealed class PostgresCheckpointStore(
             SizeBytes = bundle.LongLength, Sha256 = sha256, Bundle = bundle, PreviewPng = previewPng,
         });
         await db.SaveChangesAsync(cancellationToken);
-        faults.BeforeCheckpointCommit(step);
+        faults.BeforeCheckpointCommit(step, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 

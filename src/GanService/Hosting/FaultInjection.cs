@@ -18,6 +18,12 @@ public sealed class FaultOptions
     /// <summary>SIGKILL this process inside the checkpoint transaction for this step, after the insert, before commit.</summary>
     public long? KillDuringCheckpointAtStep { get; set; }
 
+    /// <summary>
+    /// Stop this process gracefully, as SIGTERM does, inside the checkpoint transaction for this step: once the job
+    /// has seen the shutdown, before commit. A SIGTERM from outside lands there only by chance.
+    /// </summary>
+    public long? StopDuringCheckpointAtStep { get; set; }
+
     /// <summary><c>Environment.FailFast</c> as soon as a job of this name starts training: a native-style crash, every time.</summary>
     public string? CrashJobsNamed { get; set; }
 
@@ -25,9 +31,10 @@ public sealed class FaultOptions
     public long? DivergeAtStep { get; set; }
 }
 
-public sealed class FaultInjection(IOptions<FaultOptions> options)
+public sealed class FaultInjection(IOptions<FaultOptions> options, IHostApplicationLifetime lifetime)
 {
     private readonly FaultOptions faults = options.Value;
+    private int stopRequested;
 
     public void OnStep(long step)
     {
@@ -35,9 +42,15 @@ public sealed class FaultInjection(IOptions<FaultOptions> options)
         if (step == faults.DivergeAtStep) throw new Gan.Training.TrainingDivergedException(step, "discriminator loss NaN (injected by Gan:Faults:DivergeAtStep)");
     }
 
-    public void BeforeCheckpointCommit(long step)
+    public void BeforeCheckpointCommit(long step, CancellationToken job)
     {
         if (step == faults.KillDuringCheckpointAtStep) KillSelf();
+        // Once: the save that the stopping job makes afterwards, without a token, must go through.
+        if (step == faults.StopDuringCheckpointAtStep && Interlocked.Exchange(ref stopRequested, 1) == 0)
+        {
+            lifetime.StopApplication();
+            job.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
+        }
     }
 
     public void OnJobStart(string jobName)

@@ -46,6 +46,7 @@ public sealed class TrainJob(
         using var recorder = new ProgressRecorder(ledger, lease, logger, Options.ProgressWriteInterval);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown, recorder.LeaseLost);
         using var watcher = new CancellationWatcher(contexts, jobId, Options.CancellationPollInterval, cancel);
+        bool requeued = false;
         try
         {
             var device = TorchRuntime.ResolveDevice(spec.Device);
@@ -67,9 +68,17 @@ public sealed class TrainJob(
             {
                 logger.LogInformation("Job {JobId} stopped for shutdown at step {Step}; it will resume there.", jobId, trainer.Step);
                 End(lease, JobStatus.Queued, null);
-                shutdown.ThrowIfCancellationRequested(); // Hangfire puts the job back in its queue
+                requeued = true;
             }
             else End(lease, JobStatus.Succeeded, null);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested && !recorder.LeaseLost.IsCancellationRequested)
+        {
+            // Stopped before training began (loading data, the checkpoint, recording the resume): requeued all the
+            // same, or the job would show as running on a worker that is gone until another one picked it up.
+            logger.LogInformation("Job {JobId} stopped for shutdown before training; it will resume from its newest checkpoint.", jobId);
+            End(lease, JobStatus.Queued, null);
+            requeued = true;
         }
         catch (LeaseLostException)
         {
@@ -82,6 +91,7 @@ public sealed class TrainJob(
             End(lease, JobStatus.Failed, e is TrainingDivergedException or DeviceUnavailableException or CorruptCheckpointException
                 ? e.Message : $"{e.GetType().Name}: {e.Message}");
         }
+        if (requeued) shutdown.ThrowIfCancellationRequested(); // Hangfire puts the job back in its queue
     }
 
     private void Train(JobLease lease, JobSpec spec, Trainer trainer, ProgressRecorder recorder, long lastCheckpoint, CancellationToken token)
@@ -100,7 +110,15 @@ public sealed class TrainJob(
                 // Progress first: an attempt that dies inside the checkpoint has still reported the steps it trained, so
                 // the next one counts them as repeated (batched progress otherwise lags by up to its write interval).
                 recorder.Flush(TimeSpan.FromSeconds(5));
-                lastCheckpoint = Save(lease, trainer, token);
+                try
+                {
+                    lastCheckpoint = Save(lease, trainer, token);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    // Cancelled or stopped while saving (progress was just flushed, so a stop often lands here): the
+                    // save after the loop stores this step without the token, and the attempt ends as it should.
+                }
             }
         }
         // Cancelled or shutting down: keep the work done since the last checkpoint (not when the lease is gone).
