@@ -41,12 +41,13 @@ public class RuntimeTests
     /// <summary>Writes every page (malloc's memory costs a page fault at its first write, not at allocation).</summary>
     private static IntPtr Written(IntPtr buffer, int size)
     {
-        var ones = new byte[1 << 20];
-        Array.Fill(ones, (byte)1);
-        for (int offset = 0; offset < size; offset += ones.Length)
-            Marshal.Copy(ones, 0, buffer + offset, Math.Min(ones.Length, size - offset));
+        for (int offset = 0; offset < size; offset += Ones.Length)
+            Marshal.Copy(Ones, 0, buffer + offset, Math.Min(Ones.Length, size - offset));
         return buffer;
     }
+
+    // One source for every write, allocated once: a fresh managed array would bring page faults of its own.
+    private static readonly byte[] Ones = Enumerable.Repeat((byte)1, 1 << 20).ToArray();
 
     /// <summary>The calling thread's minor page faults: field 10 of /proc/thread-self/stat.</summary>
     private static long MinorFaults() =>
