@@ -61,6 +61,22 @@ public class DcganTests
     }
 
     [Fact]
+    public void Checkpoint_names_are_those_stored_generators_were_saved_with()
+    {
+        // Stored checkpoints load by these names: a layer registered twice, or renamed, breaks every stored generator.
+        using var g = GanNetworks.Generator(new ModelRecipe(ImageSize: 28, Channels: 3));
+        string[] norm = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"];
+        string[] expected =
+        [
+            "project.0.weight", .. norm.Select(n => $"project.2.{n}"),
+            "upsample.0.weight", .. norm.Select(n => $"upsample.1.{n}"),
+            "upsample.3.weight", .. norm.Select(n => $"upsample.4.{n}"),
+            "output.0.weight", "output.0.bias",
+        ];
+        Assert.Equal(expected.Order(), g.state_dict().Keys.Order());
+    }
+
+    [Fact]
     public void Initialisation_draws_weights_from_N_0_0_02_and_batch_norm_scales_from_N_1_0_02()
     {
         using var g = GanNetworks.Generator(new ModelRecipe(ImageSize: 64, Channels: 3));

@@ -17,6 +17,9 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
     private readonly Sequential project;
     private readonly Sequential upsample;
     private readonly Sequential output;
+    // A delegate, not a module field: RegisterComponents would register the layer a second time, under new
+    // checkpoint names.
+    private readonly Func<Tensor, Tensor> outputLayer;
 
     public DcganGenerator(ModelRecipe recipe, int extraChannels = 0) : base("dcgan_generator")
     {
@@ -36,13 +39,18 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
         // A stride-1 3x3 transposed convolution is the same function as a 3x3 convolution with a flipped kernel.
         // It is used on purpose: libtorch-cpu 2.10's Conv2d computes a wrong (even NaN) input gradient when it has
         // fewer than 16 output channels, which is exactly this layer (NOTES.md; GradientCheckTests guard it).
-        output = Sequential(ConvTranspose2d(Filters, recipe.Channels, kernel_size: 3, stride: 1, padding: 1), Tanh());
+        // Decode runs it through NarrowOutputLayer (oneDNN pads its 1 or 3 channels to 16); the Sequential stays for
+        // the checkpoint names.
+        var outputConvolution = ConvTranspose2d(Filters, recipe.Channels, kernel_size: 3, stride: 1, padding: 1);
+        output = Sequential(outputConvolution, Tanh());
+        outputLayer = x => NarrowOutputLayer.Apply(outputConvolution, x);
         RegisterComponents();
     }
 
     public Tensor Project(Tensor latent) => project.call(latent);
 
-    public Tensor Decode(Tensor features) => ChannelsLast.Undo(output.call(upsample.call(ChannelsLast.Of(features))));
+    public Tensor Decode(Tensor features) =>
+        ChannelsLast.Undo(outputLayer(upsample.call(ChannelsLast.Of(features))).tanh());
 
     public override Tensor forward(Tensor latent) => Decode(Project(latent));
 }

@@ -1,0 +1,122 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GanService.Gan.Models;
+
+/// <summary>
+/// A generator's last layer, a 3x3 stride-1 transposed convolution to one or three channels, run by
+/// <see cref="NarrowOutputKernel"/> where it can be: libtorch's oneDNN pads those channels to 16 and spent 5 ms of a
+/// 65 ms DCGAN step there (docs/benchmarks.md). The backward pass stays libtorch's, whose kernels for it block the
+/// 64 input channels and are fast. Anywhere the kernel does not apply (no AVX-512, another device or type, NCHW
+/// input, other shapes) the module runs as is. The module keeps its parameters and checkpoint names either way.
+/// </summary>
+public static class NarrowOutputLayer
+{
+    public static Tensor Apply(ConvTranspose2d layer, Tensor x) =>
+        Fits(layer, x) ? Function.apply(x, layer.weight, layer.bias!) : layer.call(x);
+
+    /// <summary>Off for the A/B measurements in benchmarks/ (the process's whole run takes one path).</summary>
+    internal static bool Disabled { get; set; }
+
+    internal static bool Fits(ConvTranspose2d layer, Tensor x) =>
+        !Disabled && NarrowOutputKernel.Supported && layer.bias is not null && Backward.Value is not null
+        && layer.out_channels is 1 or 3 && layer.in_channels % NarrowOutputKernel.ChannelBlock == 0 && layer.groups == 1
+        && layer.kernel_size is [3, 3] && layer.stride is [1, 1] && layer.padding is [1, 1] && layer.dilation is [1, 1]
+        && layer.output_padding is [0, 0] && layer.padding_mode == PaddingModes.Zeros
+        && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && layer.weight.dtype == ScalarType.Float32
+        && x.dim() == 4 && x.shape[1] == layer.in_channels && x.shape[2] * x.shape[3] > 0 && x.shape[0] > 0
+        && x.permute(0, 2, 3, 1).is_contiguous();
+
+    /// <summary>
+    /// libtorch's own backward of this transposed convolution (input, weight and bias gradients in one oneDNN call, as
+    /// autograd would run it), which TorchSharp does not bind but TorchScript reaches. Measured: 2.0 ms against 2.6-3.4
+    /// for the same gradients in C# kernels of ours, and 2.3-2.7 through autograd. Compiled once; where it cannot be
+    /// (another libtorch), the layer runs as the module: an error inside a backward pass would end the process.
+    /// </summary>
+    private static readonly Lazy<jit.CompilationUnit?> Backward = new(() =>
+    {
+        try
+        {
+            return jit.compile("""
+                def narrow_output_backward(grad: Tensor, x: Tensor, weight: Tensor) -> List[Tensor]:
+                    dx, dw, db = torch.convolution_backward(grad, x, weight, [weight.size(1)], [1, 1], [1, 1], [1, 1], True, [0, 0], 1, [True, True, True])
+                    return [dx, dw, db]
+
+                """); // the script must end with a newline
+        }
+        catch (System.Runtime.InteropServices.ExternalException)
+        {
+            return null;
+        }
+    });
+
+    private sealed unsafe class Function : autograd.SingleTensorFunction<Function>
+    {
+        public override string Name => nameof(NarrowOutputLayer);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var (x, weight, bias) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
+            var shape = new Shape(x, weight);
+            using var taps = Taps(weight);
+            using var offsets = bias.detach().contiguous();
+            // A fresh channels-last tensor (strides set explicitly: with one channel, strides cannot tell the layouts apart).
+            long pixels = (long)shape.Height * shape.Width;
+            var y = empty_strided([shape.Batch, shape.Outputs, shape.Height, shape.Width], [pixels * shape.Outputs, 1, shape.Width * shape.Outputs, shape.Outputs]);
+            using (var source = x.permute(0, 2, 3, 1))
+            using (var target = y.permute(0, 2, 3, 1))
+            fixed (byte* px = source.bytes, pt = taps.bytes, pb = offsets.bytes, py = target.bytes)
+            {
+                float* input = (float*)px, weights = (float*)pt, biases = (float*)pb, output = (float*)py;
+                Split(shape.Rows, (first, last) =>
+                {
+                    if (shape.Outputs == 3) NarrowOutputKernel.Rows<ThreeChannels>(input, weights, biases, output, shape.Height, shape.Width, shape.Channels, first, last);
+                    else NarrowOutputKernel.Rows<OneChannel>(input, weights, biases, output, shape.Height, shape.Width, shape.Channels, first, last);
+                });
+            }
+            // Plain references, not saved variables: TorchSharp releases a custom node's saved variables only when the
+            // garbage collector finalises it. The caller's dispose scope owns x, the weights are the module's, and
+            // neither changes before the backward pass (the optimizer steps after it).
+            ctx.save_data(nameof(Inputs), new Inputs(x, weight));
+            return y;
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
+        {
+            var (x, weight) = (Inputs)ctx.get_data(nameof(Inputs));
+            using var input = x.detach();
+            using var weights = weight.detach();
+            var gradients = (Tensor[])Backward.Value!.invoke("narrow_output_backward", grad, input, weights);
+            return [gradients[0], gradients[1], gradients[2]];
+        }
+
+        private sealed record Inputs(Tensor X, Tensor Weight);
+
+        private readonly record struct Shape(int Batch, int Channels, int Height, int Width, int Outputs)
+        {
+            public Shape(Tensor x, Tensor weight) : this((int)x.shape[0], (int)x.shape[1], (int)x.shape[2], (int)x.shape[3], (int)weight.shape[1]) { }
+
+            public int Rows => Batch * Height;
+        }
+
+        /// <summary>The weights as [kh, kw, out, in]: a tap's weights for one output are consecutive channels.</summary>
+        private static Tensor Taps(Tensor weight) => weight.detach().permute(2, 3, 1, 0).contiguous();
+
+        /// <summary>
+        /// Runs <paramref name="body"/>(first row, end row) in as many parts as this thread's libtorch count: a
+        /// training thread's share of the cores, one on request threads.
+        /// </summary>
+        private static void Split(int rows, Action<int, int> body)
+        {
+            int parts = Math.Clamp(get_num_threads(), 1, rows);
+            if (parts == 1)
+            {
+                body(0, rows);
+                return;
+            }
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+                part => body((int)((long)part * rows / parts), (int)((long)(part + 1) * rows / parts)));
+        }
+    }
+}
