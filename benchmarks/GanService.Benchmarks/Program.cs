@@ -30,12 +30,15 @@ namespace GanService.Benchmarks
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
             Torch.SingleThreadedByDefault();
-            // The A/B switch for the generator's output layer: GanService's AVX-512 kernel (default) or libtorch's.
-            NarrowOutputLayer.Disabled = Environment.GetEnvironmentVariable("GAN_BENCH_OUTPUT_LAYER") == "libtorch";
-            string outputLayer = NarrowOutputLayer.Disabled ? "libtorch" : NarrowOutputKernel.Supported ? "GanService kernel" : "libtorch (no AVX-512)";
+            // A/B switches for the layers with kernels of GanService's own (AVX-512): "output,input" runs G's output layer
+            // and D's first layer's input gradient in libtorch instead.
+            var libtorchLayers = (Environment.GetEnvironmentVariable("GAN_BENCH_LIBTORCH_LAYERS") ?? "").Split(',');
+            NarrowOutputLayer.Disabled = libtorchLayers.Contains("output");
+            NarrowInputLayer.Disabled = libtorchLayers.Contains("input");
+            string Path(bool disabled) => disabled ? "libtorch" : NarrowOutputKernel.Supported ? "GanService kernel" : "libtorch (no AVX-512)";
 
             Console.WriteLine($"# GanService training benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}, MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN output layer {outputLayer}");
+            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}, MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer {Path(NarrowOutputLayer.Disabled)}, D input gradient {Path(NarrowInputLayer.Disabled)}");
             double matmul = Peak.MatmulGflops(), convolution = Peak.ConvolutionGflops();
             Console.WriteLine($"Batch 64, {steps} timed steps after 5 warm-up steps; ms/step is the median step.");
             Console.WriteLine($"Peak in this run: fp32 matmul 2048x2048 {matmul:F0} GFLOP/s; the DCGAN's 64->64 4x4 stride-2 transposed convolution {convolution:F0} GFLOP/s.");

@@ -61,7 +61,7 @@ public class DcganTests
     }
 
     [Fact]
-    public void Checkpoint_names_are_those_stored_generators_were_saved_with()
+    public void Checkpoint_names_are_those_stored_networks_were_saved_with()
     {
         // Stored checkpoints load by these names: a layer registered twice, or renamed, breaks every stored generator.
         using var g = GanNetworks.Generator(new ModelRecipe(ImageSize: 28, Channels: 3));
@@ -74,6 +74,13 @@ public class DcganTests
             "output.0.weight", "output.0.bias",
         ];
         Assert.Equal(expected.Order(), g.state_dict().Keys.Order());
+        using var d = GanNetworks.Discriminator(new ModelRecipe(ImageSize: 28, Channels: 3));
+        string[] expectedD =
+        [
+            "features.0.weight", "features.0.bias", "features.2.weight", "features.2.bias", .. norm.Select(n => $"features.3.{n}"),
+            "classifier.weight", "classifier.bias",
+        ];
+        Assert.Equal(expectedD.Order(), d.state_dict().Keys.Order());
     }
 
     [Fact]

@@ -65,6 +65,9 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
 {
     private readonly Sequential features;
     private readonly Module<Tensor, Tensor> classifier;
+    // The same layers as features holds, in a delegate RegisterComponents does not see: Features runs the first
+    // through NarrowInputLayer.
+    private readonly Func<Tensor, Tensor> layers;
 
     public DcganDiscriminator(ModelRecipe recipe, int extraChannels = 0) : base("dcgan_discriminator")
     {
@@ -83,13 +86,17 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
             features.append(LeakyReLU(0.2));
         }
         features.append(Flatten());
+        var chain = features.children().Cast<Module<Tensor, Tensor>>().ToArray();
+        layers = chain[0] is Conv2d first
+            ? x => chain.Skip(1).Aggregate(NarrowInputLayer.Apply(first, x), (h, layer) => layer.call(h))
+            : features.call;
         FeatureSize = F * finalSize * finalSize;
         classifier = spectral ? new SpectralLinear(F * finalSize * finalSize, 1) : Linear(F * finalSize * finalSize, 1);
         RegisterComponents();
     }
 
     /// <summary>The flattened features the final dense layer reads.</summary>
-    public Tensor Features(Tensor images) => features.call(ChannelsLast.Of(images));
+    public Tensor Features(Tensor images) => layers(ChannelsLast.Of(images));
 
     public Tensor Classify(Tensor features) => classifier.call(features).squeeze(1);
 

@@ -5,11 +5,11 @@ using static TorchSharp.torch;
 namespace GanService.Gan.Tests;
 
 /// <summary>
-/// The generator's last layer runs on a kernel of ours where the CPU has AVX-512 (<see cref="NarrowOutputLayer"/>):
-/// its images and every gradient must be the library's own, for grey and colour outputs, any image size and batch,
-/// in training and under no_grad (sampling).
+/// The generator's last layer and the frozen discriminator's first run on kernels of ours where the CPU has AVX-512
+/// (<see cref="NarrowOutputLayer"/>, <see cref="NarrowInputLayer"/>): their outputs and gradients must be the
+/// library's own, for grey and colour images, any image size and batch, in training and under no_grad (sampling).
 /// </summary>
-public class NarrowOutputLayerTests
+public class NarrowLayerTests
 {
     [Avx512Theory]
     [InlineData(1, 28, 1)]
@@ -47,6 +47,51 @@ public class NarrowOutputLayerTests
         Assert.False(NarrowOutputLayer.Fits(layer, ChannelsLast.Of(nchw).to(ScalarType.Float64)));
         using var _ = no_grad();
         AssertClose(layer.call(nchw), NarrowOutputLayer.Apply(layer, nchw), "NCHW images");
+    }
+
+    [Avx512Theory]
+    [InlineData(5, 28, 3)]
+    [InlineData(1, 28, 1)]
+    [InlineData(2, 64, 3)]
+    [InlineData(3, 7, 3)]
+    [InlineData(2, 9, 1)]
+    [InlineData(1, 1, 3)]
+    public void The_frozen_discriminators_first_layer_gives_the_librarys_scores_and_image_gradients(int batch, int size, int channels)
+    {
+        using var layer = nn.Conv2d(channels, 64, 3, stride: 2, padding: 1);
+        using var rng = new torch.Generator(13);
+        using var images = ChannelsLast.Of(randn(batch, channels, size, size, generator: rng));
+        foreach (var p in layer.parameters()) p.requires_grad = false; // the G update freezes D
+        var x = images.detach().clone().requires_grad_(true);
+        Assert.True(NarrowInputLayer.Fits(layer, x));
+
+        var (reference, referenceGrad) = InputGradient(layer.call, x);
+        var (fast, fastGrad) = InputGradient(h => NarrowInputLayer.Apply(layer, h), x);
+        AssertClose(reference, fast, "features");
+        AssertClose(referenceGrad, fastGrad, "image gradient");
+    }
+
+    [Fact]
+    public void The_discriminators_own_update_keeps_the_librarys_layer()
+    {
+        // D's update wants weight gradients, which the kernel does not compute: the module must run then.
+        using var layer = nn.Conv2d(3, 64, 3, stride: 2, padding: 1);
+        using var images = randn(2, 3, 28, 28).requires_grad_(true);
+        Assert.False(NarrowInputLayer.Fits(layer, images));
+        using var real = randn(2, 3, 28, 28);
+        foreach (var p in layer.parameters()) p.requires_grad = false;
+        Assert.False(NarrowInputLayer.Fits(layer, real)); // nothing wants a gradient at all
+        using (no_grad()) Assert.False(NarrowInputLayer.Fits(layer, images));
+    }
+
+    private static (Tensor Output, Tensor Gradient) InputGradient(Func<Tensor, Tensor> forward, Tensor x)
+    {
+        x.grad?.zero_();
+        var output = forward(x);
+        using var projection = linspace(-1, 2, output.numel()).reshape(output.shape);
+        using var objective = (output * projection).sum();
+        objective.backward();
+        return (output.detach(), x.grad!.clone());
     }
 
     private sealed record Result(Tensor Output, Tensor Input, Tensor Weight, Tensor Bias);
