@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using GanService.Gan.Models;
 using GanService.Gan.Runtime;
+using GanService.Gan.Training;
 
 namespace GanService.Benchmarks
 {
@@ -30,15 +31,16 @@ namespace GanService.Benchmarks
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
             Torch.SingleThreadedByDefault();
-            // A/B switches for the layers with kernels of GanService's own (AVX-512): "output,input" runs G's output layer
-            // and D's first layer's input gradient in libtorch instead.
-            var libtorchLayers = (Environment.GetEnvironmentVariable("GAN_BENCH_LIBTORCH_LAYERS") ?? "").Split(',');
-            NarrowOutputLayer.Disabled = libtorchLayers.Contains("output");
-            NarrowInputLayer.Disabled = libtorchLayers.Contains("input");
+            // A/B switches for the parts with kernels of GanService's own: "output,input,adam" runs G's output layer, D's
+            // first layer's input gradient (both AVX-512) and the Adam update in libtorch instead.
+            var libtorch = (Environment.GetEnvironmentVariable("GAN_BENCH_LIBTORCH") ?? "").Split(',');
+            NarrowOutputLayer.Disabled = libtorch.Contains("output");
+            NarrowInputLayer.Disabled = libtorch.Contains("input");
+            Fused.Disabled = libtorch.Contains("adam");
             string Path(bool disabled) => disabled ? "libtorch" : NarrowOutputKernel.Supported ? "GanService kernel" : "libtorch (no AVX-512)";
 
             Console.WriteLine($"# GanService training benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}, MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer {Path(NarrowOutputLayer.Disabled)}, D input gradient {Path(NarrowInputLayer.Disabled)}");
+            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}, MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer {Path(NarrowOutputLayer.Disabled)}, D input gradient {Path(NarrowInputLayer.Disabled)}, Adam update {(Fused.Disabled ? "libtorch" : "GanService, one pass")}");
             double matmul = Peak.MatmulGflops(), convolution = Peak.ConvolutionGflops();
             Console.WriteLine($"Batch 64, {steps} timed steps after 5 warm-up steps; ms/step is the median step.");
             Console.WriteLine($"Peak in this run: fp32 matmul 2048x2048 {matmul:F0} GFLOP/s; the DCGAN's 64->64 4x4 stride-2 transposed convolution {convolution:F0} GFLOP/s.");

@@ -40,7 +40,8 @@ public static class NarrowOutputLayer
         {
             return jit.compile("""
                 def narrow_output_backward(grad: Tensor, x: Tensor, weight: Tensor) -> List[Tensor]:
-                    dx, dw, db = torch.convolution_backward(grad, x, weight, [weight.size(1)], [1, 1], [1, 1], [1, 1], True, [0, 0], 1, [True, True, True])
+                    dx, dw, db = torch.convolution_backward(grad, x, weight, [weight.size(1)],
+                        [1, 1], [1, 1], [1, 1], True, [0, 0], 1, [True, True, True])
                     return [dx, dw, db]
 
                 """); // the script must end with a newline
@@ -63,7 +64,8 @@ public static class NarrowOutputLayer
             using var offsets = bias.detach().contiguous();
             // A fresh channels-last tensor (strides set explicitly: with one channel, strides cannot tell the layouts apart).
             long pixels = (long)shape.Height * shape.Width;
-            var y = empty_strided([shape.Batch, shape.Outputs, shape.Height, shape.Width], [pixels * shape.Outputs, 1, shape.Width * shape.Outputs, shape.Outputs]);
+            var y = empty_strided([shape.Batch, shape.Outputs, shape.Height, shape.Width],
+                [pixels * shape.Outputs, 1, shape.Width * shape.Outputs, shape.Outputs]);
             using (var source = x.permute(0, 2, 3, 1))
             using (var target = y.permute(0, 2, 3, 1))
             fixed (byte* px = source.bytes, pt = taps.bytes, pb = offsets.bytes, py = target.bytes)
@@ -71,8 +73,9 @@ public static class NarrowOutputLayer
                 float* input = (float*)px, weights = (float*)pt, biases = (float*)pb, output = (float*)py;
                 Split(shape.Rows, (first, last) =>
                 {
-                    if (shape.Outputs == 3) NarrowOutputKernel.Rows<ThreeChannels>(input, weights, biases, output, shape.Height, shape.Width, shape.Channels, first, last);
-                    else NarrowOutputKernel.Rows<OneChannel>(input, weights, biases, output, shape.Height, shape.Width, shape.Channels, first, last);
+                    var (h, w, c) = (shape.Height, shape.Width, shape.Channels);
+                    if (shape.Outputs == 3) NarrowOutputKernel.Rows<ThreeChannels>(input, weights, biases, output, h, w, c, first, last);
+                    else NarrowOutputKernel.Rows<OneChannel>(input, weights, biases, output, h, w, c, first, last);
                 });
             }
             // Plain references, not saved variables: TorchSharp releases a custom node's saved variables only when the
@@ -95,7 +98,8 @@ public static class NarrowOutputLayer
 
         private readonly record struct Shape(int Batch, int Channels, int Height, int Width, int Outputs)
         {
-            public Shape(Tensor x, Tensor weight) : this((int)x.shape[0], (int)x.shape[1], (int)x.shape[2], (int)x.shape[3], (int)weight.shape[1]) { }
+            public Shape(Tensor x, Tensor weight)
+                : this((int)x.shape[0], (int)x.shape[1], (int)x.shape[2], (int)x.shape[3], (int)weight.shape[1]) { }
 
             public int Rows => Batch * Height;
         }

@@ -49,8 +49,8 @@ public sealed class CycleGanTrainer : Trainer
             network.to(device);
         }
         var o = plan.Optimizer;
-        generatorOptimizer = optim.Adam(generatorAb.parameters().Concat(generatorBa.parameters()), o.GeneratorLearningRate, o.Beta1, o.Beta2);
-        discriminatorOptimizer = optim.Adam(discriminatorA.parameters().Concat(discriminatorB.parameters()), o.DiscriminatorLearningRate, o.Beta1, o.Beta2);
+        generatorOptimizer = new Fused.Adam(generatorAb.parameters().Concat(generatorBa.parameters()), o.GeneratorLearningRate, o.Beta1, o.Beta2);
+        discriminatorOptimizer = new Fused.Adam(discriminatorA.parameters().Concat(discriminatorB.parameters()), o.DiscriminatorLearningRate, o.Beta1, o.Beta2);
     }
 
     private IEnumerable<nn.Module> Networks => [generatorAb, generatorBa, discriminatorA, discriminatorB];

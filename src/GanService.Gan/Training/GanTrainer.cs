@@ -62,8 +62,8 @@ public sealed class GanTrainer : Trainer
             ema.Shadow.eval();
         }
         var o = plan.Optimizer;
-        generatorOptimizer = optim.Adam(generator.parameters(), o.GeneratorLearningRate, o.Beta1, o.Beta2);
-        discriminatorOptimizer = optim.Adam(discriminator.parameters(), o.DiscriminatorLearningRate, o.Beta1, o.Beta2);
+        generatorOptimizer = new Fused.Adam(generator.parameters(), o.GeneratorLearningRate, o.Beta1, o.Beta2);
+        discriminatorOptimizer = new Fused.Adam(discriminator.parameters(), o.DiscriminatorLearningRate, o.Beta1, o.Beta2);
         using var previewRng = new torch.Generator((ulong)plan.Seed ^ 0x9E3779B97F4A7C15UL);
         previewLatents = randn([plan.PreviewCount, model.LatentSize], generator: previewRng);
     }

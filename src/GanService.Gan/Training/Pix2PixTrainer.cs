@@ -47,8 +47,8 @@ public sealed class Pix2PixTrainer : Trainer
         generator.to(device);
         discriminator.to(device);
         var o = plan.Optimizer;
-        generatorOptimizer = optim.Adam(generator.parameters(), o.GeneratorLearningRate, o.Beta1, o.Beta2);
-        discriminatorOptimizer = optim.Adam(discriminator.parameters(), o.DiscriminatorLearningRate, o.Beta1, o.Beta2);
+        generatorOptimizer = new Fused.Adam(generator.parameters(), o.GeneratorLearningRate, o.Beta1, o.Beta2);
+        discriminatorOptimizer = new Fused.Adam(discriminator.parameters(), o.DiscriminatorLearningRate, o.Beta1, o.Beta2);
     }
 
     public static Pix2PixTrainer Create(TrainingPlan plan, TrainingData data, Device device) => new(plan, data, device);
