@@ -13,7 +13,7 @@ public class FusedAdamTests
     [Fact]
     public void Updates_match_the_librarys_Adam_over_many_steps()
     {
-        // Sizes that leave a remainder after the 16-wide vectors, and a bias-free layer.
+        // Sizes that leave a remainder after the vectors (8 or 16 wide), and a bias-free layer.
         var (fused, reference) = (Network(), Network());
         reference.load_state_dict(fused.state_dict());
         var fusedAdam = new Fused.Adam(fused.parameters(), 2e-4, 0.5, 0.999);
