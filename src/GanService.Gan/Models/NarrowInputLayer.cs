@@ -50,22 +50,17 @@ public static class NarrowInputLayer
             int outputs = (int)grad.shape[1], outHeight = (int)grad.shape[2], outWidth = (int)grad.shape[3];
             using var gradients = ChannelsLast.Of(grad).permute(0, 2, 3, 1); // [B, OH, OW, O], contiguous
             using var taps = frozen.Layer.weight.detach().permute(2, 3, 1, 0).contiguous(); // [kh, kw, in, out]
-            long pixels = (long)height * width;
-            var dx = empty_strided(shape, [pixels * channels, 1, width * channels, channels]);
+            var dx = ChannelsLast.Empty(batch, channels, height, width);
             using var target = dx.permute(0, 2, 3, 1);
             var geometry = new GradientKernel.Geometry(height, width, outHeight, outWidth, outputs);
             fixed (byte* pg = gradients.bytes, pt = taps.bytes, pd = target.bytes)
             {
                 float* dy = (float*)pg, weights = (float*)pt, output = (float*)pd;
-                int rows = batch * height, parts = Math.Clamp(get_num_threads(), 1, rows);
-                void Rows(int first, int last)
+                NarrowOutputKernel.ForRows(batch * height, (first, last) =>
                 {
                     if (channels == 3) GradientKernel.Rows<ThreeChannels>(dy, weights, output, geometry, first, last);
                     else GradientKernel.Rows<OneChannel>(dy, weights, output, geometry, first, last);
-                }
-                if (parts == 1) Rows(0, rows);
-                else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
-                    part => Rows((int)((long)part * rows / parts), (int)((long)(part + 1) * rows / parts)));
+                });
             }
             return [dx, null!]; // nothing for the layer, which is not a tensor
         }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static TorchSharp.torch;
 
 namespace GanService.Gan.Models;
 
@@ -16,6 +17,22 @@ internal static unsafe class NarrowOutputKernel
     public static bool Supported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Sse3.IsSupported;
 
     public const int ChannelBlock = 16;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(first row, end row) in as many parts as this thread's libtorch count: a training
+    /// thread's share of the cores, one on request threads. Both narrow layers' kernels split their rows this way.
+    /// </summary>
+    public static void ForRows(int rows, Action<int, int> body)
+    {
+        int parts = Math.Clamp(get_num_threads(), 1, rows);
+        if (parts == 1)
+        {
+            body(0, rows);
+            return;
+        }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+            part => body((int)((long)part * rows / parts), (int)((long)(part + 1) * rows / parts)));
+    }
 
     /// <summary>
     /// Output rows <paramref name="firstRow"/> to <paramref name="lastRow"/> (a row is one image row, batch-major) of

@@ -59,23 +59,20 @@ public static class NarrowOutputLayer
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var (x, weight, bias) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
-            var shape = new Shape(x, weight);
-            using var taps = Taps(weight);
+            int batch = (int)x.shape[0], channels = (int)x.shape[1], height = (int)x.shape[2], width = (int)x.shape[3];
+            int outputs = (int)weight.shape[1];
+            using var taps = weight.detach().permute(2, 3, 1, 0).contiguous(); // [kh, kw, out, in]: a tap's channels in a row
             using var offsets = bias.detach().contiguous();
-            // A fresh channels-last tensor (strides set explicitly: with one channel, strides cannot tell the layouts apart).
-            long pixels = (long)shape.Height * shape.Width;
-            var y = empty_strided([shape.Batch, shape.Outputs, shape.Height, shape.Width],
-                [pixels * shape.Outputs, 1, shape.Width * shape.Outputs, shape.Outputs]);
+            var y = ChannelsLast.Empty(batch, outputs, height, width);
             using (var source = x.permute(0, 2, 3, 1))
             using (var target = y.permute(0, 2, 3, 1))
             fixed (byte* px = source.bytes, pt = taps.bytes, pb = offsets.bytes, py = target.bytes)
             {
                 float* input = (float*)px, weights = (float*)pt, biases = (float*)pb, output = (float*)py;
-                Split(shape.Rows, (first, last) =>
+                NarrowOutputKernel.ForRows(batch * height, (first, last) =>
                 {
-                    var (h, w, c) = (shape.Height, shape.Width, shape.Channels);
-                    if (shape.Outputs == 3) NarrowOutputKernel.Rows<ThreeChannels>(input, weights, biases, output, h, w, c, first, last);
-                    else NarrowOutputKernel.Rows<OneChannel>(input, weights, biases, output, h, w, c, first, last);
+                    if (outputs == 3) NarrowOutputKernel.Rows<ThreeChannels>(input, weights, biases, output, height, width, channels, first, last);
+                    else NarrowOutputKernel.Rows<OneChannel>(input, weights, biases, output, height, width, channels, first, last);
                 });
             }
             // Plain references, not saved variables: TorchSharp releases a custom node's saved variables only when the
@@ -95,32 +92,5 @@ public static class NarrowOutputLayer
         }
 
         private sealed record Inputs(Tensor X, Tensor Weight);
-
-        private readonly record struct Shape(int Batch, int Channels, int Height, int Width, int Outputs)
-        {
-            public Shape(Tensor x, Tensor weight)
-                : this((int)x.shape[0], (int)x.shape[1], (int)x.shape[2], (int)x.shape[3], (int)weight.shape[1]) { }
-
-            public int Rows => Batch * Height;
-        }
-
-        /// <summary>The weights as [kh, kw, out, in]: a tap's weights for one output are consecutive channels.</summary>
-        private static Tensor Taps(Tensor weight) => weight.detach().permute(2, 3, 1, 0).contiguous();
-
-        /// <summary>
-        /// Runs <paramref name="body"/>(first row, end row) in as many parts as this thread's libtorch count: a
-        /// training thread's share of the cores, one on request threads.
-        /// </summary>
-        private static void Split(int rows, Action<int, int> body)
-        {
-            int parts = Math.Clamp(get_num_threads(), 1, rows);
-            if (parts == 1)
-            {
-                body(0, rows);
-                return;
-            }
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
-                part => body((int)((long)part * rows / parts), (int)((long)(part + 1) * rows / parts)));
-        }
     }
 }
