@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using GanService.Gan.Runtime;
 using static TorchSharp.torch;
 
 namespace GanService.Gan.Models;
@@ -25,13 +26,7 @@ internal static unsafe class NarrowOutputKernel
     public static void ForRows(int rows, Action<int, int> body)
     {
         int parts = Math.Clamp(get_num_threads(), 1, rows);
-        if (parts == 1)
-        {
-            body(0, rows);
-            return;
-        }
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
-            part => body((int)((long)part * rows / parts), (int)((long)(part + 1) * rows / parts)));
+        OpenMpTeam.For(parts, part => body((int)((long)part * rows / parts), (int)((long)(part + 1) * rows / parts)));
     }
 
     /// <summary>
