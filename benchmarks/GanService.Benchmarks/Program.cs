@@ -31,16 +31,19 @@ namespace GanService.Benchmarks
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
             Torch.SingleThreadedByDefault();
-            // A/B switches for the parts with kernels of GanService's own: "output,input,adam" runs G's output layer, D's
-            // first layer's input gradient (both AVX-512) and the Adam update in libtorch instead.
+            // A/B switches for the parts with kernels of GanService's own: "output,input,adam,batchnorm" runs G's output
+            // layer, D's first layer's input gradient (both AVX-512), the Adam update and G's batch norm + LeakyReLU in
+            // libtorch instead; "threadpool" runs the kernels' parts on .NET's thread pool instead of the OpenMP team.
             var libtorch = (Environment.GetEnvironmentVariable("GAN_BENCH_LIBTORCH") ?? "").Split(',');
             NarrowOutputLayer.Disabled = libtorch.Contains("output");
             NarrowInputLayer.Disabled = libtorch.Contains("input");
             Fused.Disabled = libtorch.Contains("adam");
+            BatchNormLeakyReLU.Disabled = libtorch.Contains("batchnorm");
+            OpenMpTeam.Disabled = libtorch.Contains("threadpool");
             string Path(bool disabled) => disabled ? "libtorch" : NarrowOutputKernel.Supported ? "GanService kernel" : "libtorch (no AVX-512)";
 
             Console.WriteLine($"# GanService training benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}, MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer {Path(NarrowOutputLayer.Disabled)}, D input gradient {Path(NarrowInputLayer.Disabled)}, Adam update {(Fused.Disabled ? "libtorch" : "GanService, one pass")}");
+            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}, MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer {Path(NarrowOutputLayer.Disabled)}, D input gradient {Path(NarrowInputLayer.Disabled)}, Adam update {(Fused.Disabled ? "libtorch" : "GanService, one pass")}, G batch norm + LeakyReLU {(BatchNormLeakyReLU.Disabled ? "libtorch" : "GanService, fused")}, kernel threads {(OpenMpTeam.Available ? "OpenMP team" : "thread pool")}");
             double matmul = Peak.MatmulGflops(), convolution = Peak.ConvolutionGflops();
             Console.WriteLine($"Batch 64, {steps} timed steps after 5 warm-up steps; ms/step is the median step.");
             Console.WriteLine($"Peak in this run: fp32 matmul 2048x2048 {matmul:F0} GFLOP/s; the DCGAN's 64->64 4x4 stride-2 transposed convolution {convolution:F0} GFLOP/s.");

@@ -14,12 +14,13 @@ namespace GanService.Gan.Models;
 public sealed class DcganGenerator : Module<Tensor, Tensor>
 {
     public const int Filters = 64;
+    public const double Slope = 0.2;
     private readonly Sequential project;
     private readonly Sequential upsample;
     private readonly Sequential output;
-    // A delegate, not a module field: RegisterComponents would register the layer a second time, under new
-    // checkpoint names.
-    private readonly Func<Tensor, Tensor> outputLayer;
+    // Delegates, not module fields: RegisterComponents would register the layers a second time, under new
+    // checkpoint names. Each upsampling block's batch norm and LeakyReLU run as one fused operation where they can.
+    private readonly Func<Tensor, Tensor> upsampleLayers, outputLayer;
 
     public DcganGenerator(ModelRecipe recipe, int extraChannels = 0) : base("dcgan_generator")
     {
@@ -28,14 +29,19 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
             Linear(recipe.LatentSize, Filters * baseSize * baseSize, hasBias: false),
             Unflatten(1, [Filters, baseSize, baseSize]),
             BatchNorm2d(Filters),
-            LeakyReLU(0.2));
+            LeakyReLU(Slope));
         upsample = Sequential();
+        var steps = new List<Func<Tensor, Tensor>>();
         for (int i = 0; i < blocks; i++)
         {
-            upsample.append(ConvTranspose2d(Filters + (i == 0 ? extraChannels : 0), Filters, kernel_size: 4, stride: 2, padding: 1, bias: false));
-            upsample.append(BatchNorm2d(Filters));
-            upsample.append(LeakyReLU(0.2));
+            var up = ConvTranspose2d(Filters + (i == 0 ? extraChannels : 0), Filters, kernel_size: 4, stride: 2, padding: 1, bias: false);
+            var norm = BatchNorm2d(Filters);
+            upsample.append(up);
+            upsample.append(norm);
+            upsample.append(LeakyReLU(Slope));
+            steps.Add(x => BatchNormLeakyReLU.Apply(norm, up.call(x), Slope));
         }
+        upsampleLayers = x => steps.Aggregate(x, (h, step) => step(h));
         // A stride-1 3x3 transposed convolution is the same function as a 3x3 convolution with a flipped kernel.
         // It is used on purpose: libtorch-cpu 2.10's Conv2d computes a wrong (even NaN) input gradient when it has
         // fewer than 16 output channels, which is exactly this layer (NOTES.md; GradientCheckTests guard it).
@@ -50,7 +56,7 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
     public Tensor Project(Tensor latent) => project.call(latent);
 
     public Tensor Decode(Tensor features) =>
-        ChannelsLast.Undo(outputLayer(upsample.call(ChannelsLast.Of(features))).tanh());
+        ChannelsLast.Undo(outputLayer(upsampleLayers(ChannelsLast.Of(features))).tanh());
 
     public override Tensor forward(Tensor latent) => Decode(Project(latent));
 }

@@ -1,0 +1,103 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GanService.Gan.Models;
+
+/// <summary>
+/// A batch norm followed by LeakyReLU, the block every DCGAN generator layer ends with. In training mode on
+/// channels-last float32 CPU tensors it runs as one fused operation (<see cref="BatchNormLeakyReLUKernels"/>): the
+/// pair is memory bound, and fusing it cuts the passes over the activations from 13 to 4. Anywhere else (evaluation,
+/// float64 gradient checks, NCHW tensors, GPUs) it is the two library layers, unchanged. The batch norm module keeps
+/// its parameters, running statistics and checkpoint names either way.
+/// </summary>
+public static class BatchNormLeakyReLU
+{
+    public static Tensor Apply(BatchNorm2d norm, Tensor x, double slope) => Fits(norm, x)
+        ? Function.apply(x, norm.weight!, norm.bias!, norm, slope)
+        : nn.functional.leaky_relu(norm.call(x), slope);
+
+    /// <summary>Off for the A/B measurements in benchmarks/ (the process's whole run takes one path).</summary>
+    internal static bool Disabled { get; set; }
+
+    internal static bool Fits(BatchNorm2d norm, Tensor x) =>
+        !Disabled && norm.training && norm.track_running_stats && norm.running_mean is not null && norm.running_var is not null
+        && norm.weight is not null && norm.bias is not null && norm.momentum is not null
+        && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && norm.weight.dtype == ScalarType.Float32
+        && x.dim() == 4 && x.shape[1] == norm.num_features && BatchNormLeakyReLUKernels.Supports(x.shape[1])
+        && x.numel() < int.MaxValue && x.shape[0] * x.shape[2] * x.shape[3] > 1 && x.permute(0, 2, 3, 1).is_contiguous();
+
+    private sealed unsafe class Function : autograd.SingleTensorFunction<Function>
+    {
+        public override string Name => nameof(BatchNormLeakyReLU);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var (x, gamma, beta, norm, slope) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (BatchNorm2d)vars[3], (double)vars[4]);
+            long rows = x.shape[0] * x.shape[2] * x.shape[3];
+            int channels = (int)x.shape[1];
+            var y = ChannelsLast.Empty(x.shape[0], channels, x.shape[2], x.shape[3]);
+            var mean = empty(channels);
+            var invstd = empty(channels);
+            var variance = new double[channels];
+            using (var source = x.permute(0, 2, 3, 1))
+            using (var target = y.permute(0, 2, 3, 1))
+            fixed (byte* px = source.bytes, py = target.bytes, pg = gamma.bytes, pb = beta.bytes, pm = mean.bytes, pi = invstd.bytes)
+            fixed (double* pv = variance)
+            {
+                BatchNormLeakyReLUKernels.Forward((float*)px, (float*)py, rows, channels, (float*)pg, (float*)pb, norm.eps,
+                    (float)slope, Threads(), (float*)pm, (float*)pi, pv);
+                UpdateRunningStatistics(norm, (float*)pm, variance, rows);
+            }
+            // Plain references, not saved variables: TorchSharp releases a custom node's saved variables only when the
+            // garbage collector finalises it, which held hundreds of megabytes of activations between collections.
+            // x belongs to the caller's dispose scope (the trainers run forward and backward in one), the scale and
+            // offset are the module's and change only when the optimizer steps, after the backward pass.
+            ctx.save_data(nameof(Saved), new Saved(x, gamma, beta, mean, invstd, slope));
+            return y;
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
+        {
+            var (x, gamma, beta, mean, invstd, slope) = (Saved)ctx.get_data(nameof(Saved));
+            long rows = x.shape[0] * x.shape[2] * x.shape[3];
+            int channels = (int)x.shape[1];
+            // The gradient arrives channels-last from the convolution after this block; the copy is then free.
+            using var dy = grad.permute(0, 2, 3, 1).contiguous();
+            var dx = ChannelsLast.Empty(x.shape[0], channels, x.shape[2], x.shape[3]);
+            var dgamma = empty(channels);
+            var dbeta = empty(channels);
+            using (var source = x.permute(0, 2, 3, 1))
+            using (var target = dx.permute(0, 2, 3, 1))
+            fixed (byte* px = source.bytes, pd = dy.bytes, po = target.bytes, pg = gamma.bytes, pb = beta.bytes,
+                pm = mean.bytes, pi = invstd.bytes, pdg = dgamma.bytes, pdb = dbeta.bytes)
+                BatchNormLeakyReLUKernels.Backward((float*)px, (float*)pd, (float*)po, rows, channels, (float*)pg, (float*)pb,
+                    (float*)pm, (float*)pi, (float)slope, Threads(), (float*)pdg, (float*)pdb);
+            return [dx, dgamma, dbeta, null!, null!]; // nothing for the module and the slope
+        }
+
+        private sealed record Saved(Tensor X, Tensor Gamma, Tensor Beta, Tensor Mean, Tensor Invstd, double Slope);
+
+        /// <summary>The library's count for this thread: a training thread's share of the cores, 1 elsewhere.</summary>
+        private static int Threads() => Math.Max(1, get_num_threads());
+
+        /// <summary>
+        /// As the library's batch norm does (momentum-weighted, the unbiased variance), written in place: through
+        /// tensor operations each update would create native scalars that only the garbage collector frees.
+        /// </summary>
+        private static void UpdateRunningStatistics(BatchNorm2d norm, float* mean, double[] variance, long rows)
+        {
+            double momentum = norm.momentum!.Value;
+            double unbiased = rows / (double)(rows - 1);
+            var runningMean = MemoryMarshal.Cast<byte, float>(norm.running_mean!.bytes);
+            var runningVar = MemoryMarshal.Cast<byte, float>(norm.running_var!.bytes);
+            for (int c = 0; c < variance.Length; c++)
+            {
+                runningMean[c] = (float)((1 - momentum) * runningMean[c] + momentum * mean[c]);
+                runningVar[c] = (float)((1 - momentum) * runningVar[c] + momentum * variance[c] * unbiased);
+            }
+            if (norm.num_batches_tracked is { } count) MemoryMarshal.Cast<byte, long>(count.bytes)[0]++;
+        }
+    }
+}
