@@ -27,11 +27,14 @@ internal static unsafe class BatchNormLeakyReLUKernels
     {
         // Sums are taken around the first row's values: the variance comes from E[(x-k)^2] - E[x-k]^2, which loses
         // nothing to cancellation when a channel's mean is large against its spread.
+        bool wide = BatchNormLeakyReLUWide.Applies(channels);
         var shift = new float[channels];
         new Span<float>(x, channels).CopyTo(shift);
         var (sum, squares) = Reduce(rows, channels, threads, (first, last, s, q) =>
         {
-            fixed (float* k = shift) Moments(x, first, last, channels, k, s, q);
+            fixed (float* k = shift)
+                if (wide) BatchNormLeakyReLUWide.Moments(x, first, last, channels, k, Block, s, q);
+                else Moments(x, first, last, channels, k, s, q);
         });
         var scale = new float[channels];
         var offset = new float[channels];
@@ -48,7 +51,9 @@ internal static unsafe class BatchNormLeakyReLUKernels
         }
         Parallel(rows, threads, (_, first, last) =>
         {
-            fixed (float* a = scale, b = offset) Activate(x, y, first, last, channels, a, b, slope);
+            fixed (float* a = scale, b = offset)
+                if (wide) BatchNormLeakyReLUWide.Activate(x, y, first, last, channels, a, b, slope);
+                else Activate(x, y, first, last, channels, a, b, slope);
         });
     }
 
@@ -56,6 +61,7 @@ internal static unsafe class BatchNormLeakyReLUKernels
     public static void Backward(float* x, float* dy, float* dx, long rows, int channels, float* gamma, float* beta,
         float* mean, float* invstd, float slope, int threads, float* dgamma, float* dbeta)
     {
+        bool wide = BatchNormLeakyReLUWide.Applies(channels);
         var scale = new float[channels];
         var offset = new float[channels];
         for (int c = 0; c < channels; c++)
@@ -65,7 +71,9 @@ internal static unsafe class BatchNormLeakyReLUKernels
         }
         var (gradSum, gradDot) = Reduce(rows, channels, threads, (first, last, g, h) =>
         {
-            fixed (float* a = scale, b = offset) GradientMoments(x, dy, first, last, channels, a, b, mean, slope, g, h);
+            fixed (float* a = scale, b = offset)
+                if (wide) BatchNormLeakyReLUWide.GradientMoments(x, dy, first, last, channels, a, b, mean, slope, Block, g, h);
+                else GradientMoments(x, dy, first, last, channels, a, b, mean, slope, g, h);
         });
         // dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat)), with g the gradient past the activation.
         var k1 = new float[channels];
@@ -80,6 +88,23 @@ internal static unsafe class BatchNormLeakyReLUKernels
             k1[c] = (float)w;
             k2[c] = (float)(w * gradSum[c] / rows);
             k3[c] = (float)(w * dotHat * invstd[c] / rows);
+        }
+        if (wide)
+        {
+            // The same as two multiply-adds: dx = k1 * e + ((x - mean) * -k3 - k2).
+            var negativeK2 = new float[channels];
+            var negativeK3 = new float[channels];
+            for (int c = 0; c < channels; c++)
+            {
+                negativeK2[c] = -k2[c];
+                negativeK3[c] = -k3[c];
+            }
+            Parallel(rows, threads, (_, first, last) =>
+            {
+                fixed (float* a = scale, b = offset, p = k1, q = negativeK2, r = negativeK3)
+                    BatchNormLeakyReLUWide.InputGradient(x, dy, dx, first, last, channels, a, b, mean, p, q, r, slope);
+            });
+            return;
         }
         Parallel(rows, threads, (_, first, last) =>
         {
