@@ -19,17 +19,17 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
     private readonly Sequential upsample;
     private readonly Sequential output;
     // Delegates, not module fields: RegisterComponents would register the layers a second time, under new
-    // checkpoint names. Each upsampling block's batch norm and LeakyReLU run as one fused operation where they can.
-    private readonly Func<Tensor, Tensor> upsampleLayers, outputLayer;
+    // checkpoint names. Each block's batch norm and LeakyReLU run as one fused operation where they can.
+    private readonly Func<Tensor, Tensor> projectLayers, upsampleLayers, outputLayer;
 
     public DcganGenerator(ModelRecipe recipe, int extraChannels = 0) : base("dcgan_generator")
     {
         var (baseSize, blocks) = Dcgan.Geometry(recipe.ImageSize);
-        project = Sequential(
-            Linear(recipe.LatentSize, Filters * baseSize * baseSize, hasBias: false),
-            Unflatten(1, [Filters, baseSize, baseSize]),
-            BatchNorm2d(Filters),
-            LeakyReLU(Slope));
+        var dense = Linear(recipe.LatentSize, Filters * baseSize * baseSize, hasBias: false);
+        var unflatten = Unflatten(1, [Filters, baseSize, baseSize]);
+        var projectNorm = BatchNorm2d(Filters);
+        project = Sequential(dense, unflatten, projectNorm, LeakyReLU(Slope));
+        projectLayers = z => BatchNormLeakyReLU.Apply(projectNorm, ChannelsLast.Of(unflatten.call(dense.call(z))), Slope);
         upsample = Sequential();
         var steps = new List<Func<Tensor, Tensor>>();
         for (int i = 0; i < blocks; i++)
@@ -53,7 +53,8 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public Tensor Project(Tensor latent) => project.call(latent);
+    /// <summary>The latent projected to the first feature map, channels-last.</summary>
+    public Tensor Project(Tensor latent) => projectLayers(latent);
 
     public Tensor Decode(Tensor features) =>
         ChannelsLast.Undo(outputLayer(upsampleLayers(ChannelsLast.Of(features))).tanh());
