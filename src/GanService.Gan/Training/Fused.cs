@@ -1,4 +1,5 @@
 using System.Numerics;
+using GanService.Gan.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -66,35 +67,46 @@ public static class Fused
         private readonly record struct Coefficients(float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2,
             float InverseRootCorrection2, float Eps, float StepSize);
 
+        /// <summary>Parameters this large are updated in parts on the training thread's OpenMP team.</summary>
+        private const long SplitAbove = 1 << 15;
+
         private static unsafe void Update(Tensor parameter, Tensor grad, Tensor average, Tensor squares, Coefficients k)
         {
             long n = parameter.numel();
+            int parts = n < SplitAbove ? 1 : Math.Max(1, get_num_threads());
             fixed (byte* pp = parameter.bytes, pg = grad.bytes, pm = average.bytes, pv = squares.bytes)
             {
                 float* p = (float*)pp, g = (float*)pg, m = (float*)pm, v = (float*)pv;
-                long i = 0;
-                // Vector<float>: the width this CPU does best (256 bits on AVX2 and AVX-512 alike); the loop is bound by
-                // memory, not arithmetic.
-                int width = Vector<float>.Count;
-                var b1 = new Vector<float>(k.Beta1); var c1 = new Vector<float>(k.OneMinusBeta1);
-                var b2 = new Vector<float>(k.Beta2); var c2 = new Vector<float>(k.OneMinusBeta2);
-                var root = new Vector<float>(k.InverseRootCorrection2); var eps = new Vector<float>(k.Eps);
-                var size = new Vector<float>(k.StepSize);
-                for (; Vector.IsHardwareAccelerated && i + width <= n; i += width)
-                {
-                    var gi = Vector.Load(g + i);
-                    var mi = Vector.Load(m + i) * b1 + gi * c1;
-                    var vi = Vector.Load(v + i) * b2 + gi * gi * c2;
-                    mi.Store(m + i);
-                    vi.Store(v + i);
-                    (Vector.Load(p + i) - size * mi / (Vector.SquareRoot(vi) * root + eps)).Store(p + i);
-                }
-                for (; i < n; i++)
-                {
-                    m[i] = m[i] * k.Beta1 + g[i] * k.OneMinusBeta1;
-                    v[i] = v[i] * k.Beta2 + g[i] * g[i] * k.OneMinusBeta2;
-                    p[i] -= k.StepSize * m[i] / (MathF.Sqrt(v[i]) * k.InverseRootCorrection2 + k.Eps);
-                }
+                // Part boundaries on whole vectors, so every element takes the same path as in one part.
+                long chunk = (n / parts + Vector<float>.Count - 1) / Vector<float>.Count * Vector<float>.Count;
+                OpenMpTeam.For(parts, part => Update(p, g, m, v, part * chunk, Math.Min(n, (part + 1) * chunk), k));
+            }
+        }
+
+        private static unsafe void Update(float* p, float* g, float* m, float* v, long first, long end, Coefficients k)
+        {
+            long i = first;
+            // Vector<float>: the width this CPU does best (256 bits on AVX2 and AVX-512 alike); the loop is bound by
+            // memory, not arithmetic.
+            int width = Vector<float>.Count;
+            var b1 = new Vector<float>(k.Beta1); var c1 = new Vector<float>(k.OneMinusBeta1);
+            var b2 = new Vector<float>(k.Beta2); var c2 = new Vector<float>(k.OneMinusBeta2);
+            var root = new Vector<float>(k.InverseRootCorrection2); var eps = new Vector<float>(k.Eps);
+            var size = new Vector<float>(k.StepSize);
+            for (; Vector.IsHardwareAccelerated && i + width <= end; i += width)
+            {
+                var gi = Vector.Load(g + i);
+                var mi = Vector.Load(m + i) * b1 + gi * c1;
+                var vi = Vector.Load(v + i) * b2 + gi * gi * c2;
+                mi.Store(m + i);
+                vi.Store(v + i);
+                (Vector.Load(p + i) - size * mi / (Vector.SquareRoot(vi) * root + eps)).Store(p + i);
+            }
+            for (; i < end; i++)
+            {
+                m[i] = m[i] * k.Beta1 + g[i] * k.OneMinusBeta1;
+                v[i] = v[i] * k.Beta2 + g[i] * g[i] * k.OneMinusBeta2;
+                p[i] -= k.StepSize * m[i] / (MathF.Sqrt(v[i]) * k.InverseRootCorrection2 + k.Eps);
             }
         }
     }
