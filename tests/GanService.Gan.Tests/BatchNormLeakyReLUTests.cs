@@ -79,6 +79,38 @@ public class BatchNormLeakyReLUTests
     }
 
     [Fact]
+    public void R1_through_a_batch_norm_discriminator_gets_the_second_order_gradients_of_the_library_layers()
+    {
+        // The fused backward pass is not differentiable in turn: a penalty's forward pass must take the library's
+        // layers, or the gradient of the penalty would silently lose the batch norm's part.
+        Tensor[] PenaltyGradients(bool fusedAllowed)
+        {
+            BatchNormLeakyReLU.Disabled = !fusedAllowed;
+            try
+            {
+                torch.manual_seed(3);
+                using var discriminator = new DcganDiscriminator(new GanService.Gan.Training.ModelRecipe(Channels: 3));
+                using var rng = new torch.Generator(4);
+                using var real = randn(8, 3, 28, 28, generator: rng);
+                discriminator.zero_grad();
+                using var penalty = GanService.Gan.Losses.Penalties.R1(discriminator.call, real, gamma: 10);
+                penalty.backward();
+                return discriminator.parameters().Select(p => p.grad?.clone() ?? zeros_like(p)).ToArray();
+            }
+            finally
+            {
+                BatchNormLeakyReLU.Disabled = false;
+            }
+        }
+
+        var library = PenaltyGradients(fusedAllowed: false);
+        var ours = PenaltyGradients(fusedAllowed: true);
+        Assert.Equal(library.Length, ours.Length);
+        for (int i = 0; i < library.Length; i++)
+            Assert.True(library[i].allclose(ours[i], rtol: 1e-4, atol: 1e-6), $"parameter {i}: the penalty's gradient differs");
+    }
+
+    [Fact]
     public void Every_part_runs_once_on_the_team_and_a_failure_reaches_the_caller()
     {
         TorchRuntime.RunOnOwnThread("team-test", 2, () =>

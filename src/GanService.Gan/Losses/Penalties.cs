@@ -1,3 +1,4 @@
+using GanService.Gan.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,7 +15,8 @@ public static class Penalties
     {
         var epsilon = rand([real.shape[0], 1, 1, 1], generator: rng).to(real.device);
         var mixed = (epsilon * real.detach() + (1 - epsilon) * fake.detach()).requires_grad_(true);
-        var scores = critic(mixed);
+        Tensor scores;
+        using (BatchNormLeakyReLU.ForSecondOrderGradients()) scores = critic(mixed);
         var gradient = autograd.grad([scores.sum()], [mixed], retain_graph: true, create_graph: true)[0];
         var norm = (gradient.flatten(1).square().sum(1) + 1e-12).sqrt();
         return lambda * (norm - 1).square().mean();
@@ -24,7 +26,9 @@ public static class Penalties
     public static Tensor R1(Func<Tensor, Tensor> discriminator, Tensor real, double gamma)
     {
         var x = real.detach().requires_grad_(true);
-        var gradient = autograd.grad([discriminator(x).sum()], [x], retain_graph: true, create_graph: true)[0];
+        Tensor scores;
+        using (BatchNormLeakyReLU.ForSecondOrderGradients()) scores = discriminator(x);
+        var gradient = autograd.grad([scores.sum()], [x], retain_graph: true, create_graph: true)[0];
         return gamma / 2 * gradient.flatten(1).square().sum(1).mean();
     }
 

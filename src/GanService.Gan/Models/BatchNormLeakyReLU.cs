@@ -21,8 +21,32 @@ public static class BatchNormLeakyReLU
     /// <summary>Off for the A/B measurements in benchmarks/ (the process's whole run takes one path).</summary>
     internal static bool Disabled { get; set; }
 
+    /// <summary>
+    /// For a forward pass whose gradient will itself be differentiated (a gradient penalty's): inside the scope the
+    /// block runs as the library's layers, since the fused backward pass is not differentiable in turn.
+    /// </summary>
+    public static IDisposable ForSecondOrderGradients()
+    {
+        secondOrderDepth++;
+        return new SecondOrderScope();
+    }
+
+    [ThreadStatic] private static int secondOrderDepth;
+
+    private sealed class SecondOrderScope : IDisposable
+    {
+        private bool disposed;
+
+        public void Dispose()
+        {
+            if (disposed) return;
+            disposed = true;
+            secondOrderDepth--;
+        }
+    }
+
     internal static bool Fits(BatchNorm2d norm, Tensor x) =>
-        !Disabled && norm.training && norm.track_running_stats && norm.running_mean is not null && norm.running_var is not null
+        !Disabled && secondOrderDepth == 0 && norm.training && norm.track_running_stats && norm.running_mean is not null && norm.running_var is not null
         && norm.weight is not null && norm.bias is not null && norm.momentum is not null
         && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && norm.weight.dtype == ScalarType.Float32
         && x.dim() == 4 && x.shape[1] == norm.num_features && BatchNormLeakyReLUKernels.Supports(x.shape[1])

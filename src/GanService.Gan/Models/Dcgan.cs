@@ -73,7 +73,7 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
     private readonly Sequential features;
     private readonly Module<Tensor, Tensor> classifier;
     // The same layers as features holds, in a delegate RegisterComponents does not see: Features runs the first
-    // through NarrowInputLayer.
+    // through NarrowInputLayer and each batch norm with its LeakyReLU as one fused operation, where they can.
     private readonly Func<Tensor, Tensor> layers;
 
     public DcganDiscriminator(ModelRecipe recipe, int extraChannels = 0) : base("dcgan_discriminator")
@@ -90,16 +90,30 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
                 : Conv2d(inChannels, F, kernel_size: 3, stride: 2, padding: 1));
             // No batch norm on the input block: the DCGAN paper found it destabilises training there.
             if (i > 0 && recipe.Normalization == ModelRecipe.BatchNorm) features.append(BatchNorm2d(F));
-            features.append(LeakyReLU(0.2));
+            features.append(LeakyReLU(DcganGenerator.Slope));
         }
         features.append(Flatten());
-        var chain = features.children().Cast<Module<Tensor, Tensor>>().ToArray();
-        layers = chain[0] is Conv2d first
-            ? x => chain.Skip(1).Aggregate(NarrowInputLayer.Apply(first, x), (h, layer) => layer.call(h))
-            : features.call;
+        layers = Chain(features.children().Cast<Module<Tensor, Tensor>>().ToArray());
         FeatureSize = F * finalSize * finalSize;
         classifier = spectral ? new SpectralLinear(F * finalSize * finalSize, 1) : Linear(F * finalSize * finalSize, 1);
         RegisterComponents();
+    }
+
+    private static Func<Tensor, Tensor> Chain(Module<Tensor, Tensor>[] chain)
+    {
+        var steps = new List<Func<Tensor, Tensor>>();
+        for (int i = 0; i < chain.Length; i++)
+        {
+            var layer = chain[i];
+            if (i == 0 && layer is Conv2d first) steps.Add(x => NarrowInputLayer.Apply(first, x));
+            else if (layer is BatchNorm2d norm && i + 1 < chain.Length && chain[i + 1] is LeakyReLU)
+            {
+                steps.Add(x => BatchNormLeakyReLU.Apply(norm, x, DcganGenerator.Slope));
+                i++;
+            }
+            else steps.Add(layer.call);
+        }
+        return x => steps.Aggregate(x, (h, step) => step(h));
     }
 
     /// <summary>The flattened features the final dense layer reads.</summary>
