@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace GanService.Gan.Models;
 
 /// <summary>
-/// A batch norm followed by LeakyReLU, the block every DCGAN generator layer ends with. In training mode on
+/// A batch norm followed by LeakyReLU, the pair most DCGAN layers end with, in G and D. In training mode on
 /// channels-last float32 CPU tensors it runs as one fused operation (<see cref="BatchNormLeakyReLUKernels"/>): the
 /// pair is memory bound, and fusing it cuts the passes over the activations from 13 to 4. Anywhere else (evaluation,
 /// float64 gradient checks, NCHW tensors, GPUs) it is the two library layers, unchanged. The batch norm module keeps
@@ -45,12 +45,14 @@ public static class BatchNormLeakyReLU
         }
     }
 
+    // The kernels reach the tensors' memory through spans, so at most 2 GiB a tensor.
     internal static bool Fits(BatchNorm2d norm, Tensor x) =>
-        !Disabled && secondOrderDepth == 0 && norm.training && norm.track_running_stats && norm.running_mean is not null && norm.running_var is not null
+        !Disabled && secondOrderDepth == 0 && norm.training && norm.track_running_stats
+        && norm.running_mean is not null && norm.running_var is not null
         && norm.weight is not null && norm.bias is not null && norm.momentum is not null
         && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && norm.weight.dtype == ScalarType.Float32
         && x.dim() == 4 && x.shape[1] == norm.num_features && BatchNormLeakyReLUKernels.Supports(x.shape[1])
-        && x.numel() < int.MaxValue && x.shape[0] * x.shape[2] * x.shape[3] > 1 && x.permute(0, 2, 3, 1).is_contiguous();
+        && x.numel() * sizeof(float) <= int.MaxValue && x.shape[0] * x.shape[2] * x.shape[3] > 1 && x.permute(0, 2, 3, 1).is_contiguous();
 
     private sealed unsafe class Function : autograd.SingleTensorFunction<Function>
     {
