@@ -89,40 +89,19 @@ internal static unsafe class BatchNormLeakyReLUKernels
             k2[c] = (float)(w * gradSum[c] / rows);
             k3[c] = (float)(w * dotHat * invstd[c] / rows);
         }
-        if (wide)
-        {
-            // The same as two multiply-adds: dx = k1 * e + ((x - mean) * -k3 - k2).
-            var negativeK2 = new float[channels];
-            var negativeK3 = new float[channels];
-            for (int c = 0; c < channels; c++)
-            {
-                negativeK2[c] = -k2[c];
-                negativeK3[c] = -k3[c];
-            }
-            Parallel(rows, threads, (_, first, last) =>
-            {
-                fixed (float* a = scale, b = offset, p = k1, q = negativeK2, r = negativeK3)
-                    BatchNormLeakyReLUWide.InputGradient(x, dy, dx, first, last, channels, a, b, mean, p, q, r, slope);
-            });
-            return;
-        }
         Parallel(rows, threads, (_, first, last) =>
         {
             fixed (float* a = scale, b = offset, p = k1, q = k2, r = k3)
-                InputGradient(x, dy, dx, first, last, channels, a, b, mean, p, q, r, slope);
+                if (wide) BatchNormLeakyReLUWide.InputGradient(x, dy, dx, first, last, channels, a, b, mean, p, q, r, slope);
+                else InputGradient(x, dy, dx, first, last, channels, a, b, mean, p, q, r, slope);
         });
     }
-
-    private delegate void RowRange(int part, long first, long last);
 
     private delegate void RowReduction(long first, long last, double* a, double* b);
 
     /// <summary>Row ranges on the calling thread's OpenMP team, one part per thread (see <see cref="OpenMpTeam"/>).</summary>
-    private static void Parallel(long rows, int threads, RowRange body)
-    {
-        int parts = Parts(rows, threads);
-        OpenMpTeam.For(parts, p => body(p, rows * p / parts, rows * (p + 1) / parts));
-    }
+    private static void Parallel(long rows, int threads, Action<int, long, long> body) =>
+        OpenMpTeam.ForRanges(rows, Parts(rows, threads), body);
 
     private static (double[] A, double[] B) Reduce(long rows, int channels, int threads, RowReduction body)
     {

@@ -95,10 +95,10 @@ internal static unsafe class BatchNormLeakyReLUWide
         }
     }
 
-    /// <summary>dx = k1 * e + ((x - mean) * -k3 - k2), with e the gradient past the activation (k1 to k3: the caller's).</summary>
+    /// <summary>dx = k1 * e - (k2 + (x - mean) * k3), with e the gradient past the activation (k1 to k3: the caller's).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void InputGradient(float* x, float* dy, float* dx, long first, long last, int channels, float* scale,
-        float* offset, float* mean, float* k1, float* negativeK2, float* negativeK3, float slope)
+        float* offset, float* mean, float* k1, float* k2, float* k3, float slope)
     {
         var k = Vector512.Create(slope);
         for (int c = 0; c < channels; c += Chunk)
@@ -107,8 +107,8 @@ internal static unsafe class BatchNormLeakyReLUWide
             var (b0, b1, b2, b3) = Load(offset + c);
             var (m0, m1, m2, m3) = Load(mean + c);
             var (p0, p1, p2, p3) = Load(k1 + c);
-            var (t0, t1, t2, t3) = Load(negativeK2 + c);
-            var (n0, n1, n2, n3) = Load(negativeK3 + c);
+            var (t0, t1, t2, t3) = Load(k2 + c);
+            var (n0, n1, n2, n3) = Load(k3 + c);
             for (long r = first; r < last; r++)
             {
                 long at = r * channels + c;
@@ -139,11 +139,12 @@ internal static unsafe class BatchNormLeakyReLUWide
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void InputGradient(float* x, float* dy, float* dx, Vector512<float> scale, Vector512<float> offset,
-        Vector512<float> mean, Vector512<float> k1, Vector512<float> negativeK2, Vector512<float> negativeK3, Vector512<float> slope)
+        Vector512<float> mean, Vector512<float> k1, Vector512<float> k2, Vector512<float> k3, Vector512<float> slope)
     {
         var xv = Vector512.Load(x);
         var e = PastActivation(xv, Vector512.Load(dy), scale, offset, slope);
-        Vector512.FusedMultiplyAdd(e, k1, Vector512.FusedMultiplyAdd(xv - mean, negativeK3, negativeK2)).Store(dx);
+        // Two multiply-adds (the negation is exact).
+        Vector512.FusedMultiplyAdd(e, k1, -Vector512.FusedMultiplyAdd(xv - mean, k3, k2)).Store(dx);
     }
 
     /// <summary>The gradient past LeakyReLU, its sign recomputed from the input exactly as the forward pass did.</summary>

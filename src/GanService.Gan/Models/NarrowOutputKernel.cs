@@ -25,8 +25,7 @@ internal static unsafe class NarrowOutputKernel
     /// </summary>
     public static void ForRows(int rows, Action<int, int> body)
     {
-        int parts = Math.Clamp(get_num_threads(), 1, rows);
-        OpenMpTeam.For(parts, part => body((int)((long)part * rows / parts), (int)((long)(part + 1) * rows / parts)));
+        OpenMpTeam.ForRanges(rows, Math.Clamp(get_num_threads(), 1, rows), (_, first, end) => body((int)first, (int)end));
     }
 
     /// <summary>

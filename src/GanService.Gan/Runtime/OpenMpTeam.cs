@@ -59,6 +59,13 @@ internal static unsafe class OpenMpTeam
         work.Failure?.Throw();
     }
 
+    /// <summary>
+    /// Splits 0 to <paramref name="count"/> into <paramref name="parts"/> ranges as equal as can be and runs
+    /// <paramref name="body"/>(part, first, end) for each at once.
+    /// </summary>
+    public static void ForRanges(long count, int parts, Action<int, long, long> body) =>
+        For(parts, part => body(part, count * part / parts, count * (part + 1) / parts));
+
     private sealed class Work(Action<int> body)
     {
         public readonly Action<int> Body = body;
