@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using GanService.Jobs;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace GanService.Tests;
 
@@ -22,11 +23,15 @@ public sealed class GanServiceFactory(string connectionString, string role = "al
         if (Directory.Exists(DownloadDirectory)) Directory.Delete(DownloadDirectory, recursive: true);
     }
 
+    /// <summary>What the host logged as an error, exceptions included.</summary>
+    public ErrorLog Errors { get; } = new();
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        builder.ConfigureLogging(logging => logging.AddProvider(Errors));
         builder.UseSetting("ConnectionStrings:Postgres", connectionString);
         builder.UseSetting("Gan:Role", role);
         builder.UseSetting("Gan:CancellationPollInterval", "00:00:00.250");

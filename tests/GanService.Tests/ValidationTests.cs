@@ -60,6 +60,10 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"augment":"color,blur"}}""", "training.augment" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"device":"tpu"}""", "device" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"learningRate":"fast"}}""", "training.learningRate" },
+        // Numbers in strings are read, named ones included: these reach the validator, which must reject them.
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"learningRate":"Infinity"}}""", "training.learningRate" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"beta1":"NaN"}}""", "training.beta1" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"l1":"-Infinity"}}""", "training.l1" },
         { """{"dataset":"synthetic","model":{"family":"dcgan","imageSize":"big"}}""", "model.imageSize" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"seed":1.5}""", "seed" },
         { """{"dataset":"synthetic",""", "body" },

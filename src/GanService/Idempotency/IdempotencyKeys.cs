@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using GanService.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -40,7 +42,13 @@ public static class IdempotencyKeys
         return (key, null);
     }
 
-    public static string Hash(ReadOnlySpan<byte> body) => Gan.Checkpoints.CheckpointBundle.Sha256(body);
+    /// <summary>
+    /// The fingerprint of a bound request. The web's JSON options read "NaN" and "Infinity" in numeric fields (the
+    /// validator then rejects them with a 400), so the fingerprint must be able to write them too.
+    /// </summary>
+    public static string Hash<T>(T request) => Gan.Checkpoints.CheckpointBundle.Sha256(JsonSerializer.SerializeToUtf8Bytes(request, Fingerprint));
+
+    private static readonly JsonSerializerOptions Fingerprint = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>The record a key left within the retention period, or null (an expired one is removed).</summary>
     public static async Task<IdempotencyRecord?> FindAsync(GanDbContext db, string owner, string operation, string key, CancellationToken ct)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using GanService.Auth;
 using GanService.Datasets;
 using GanService.Hosting;
@@ -40,7 +39,7 @@ public static class JobsApi
     {
         var (key, keyError) = IdempotencyKeys.Read(http.Request);
         if (keyError is not null) return keyError;
-        var hash = IdempotencyKeys.Hash(JsonSerializer.SerializeToUtf8Bytes(request));
+        var hash = IdempotencyKeys.Hash(request);
         if (key is not null && await IdempotencyKeys.FindAsync(db, caller.Owner, "jobs", key, ct) is { } prior)
             return await Replay(prior, hash, key, db, http, ct);
 
