@@ -18,9 +18,19 @@ namespace GanService.Benchmarks
         {
             // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the service.
             // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | layers | overhead | sampling | peer | queue | memory | contention] [--json FILE]   (starts a private PostgreSQL for the service part)
+            //        benchmarks/run.sh ab ROUNDS STEPS SWITCH [28x3]   (one of GanService's kernels against libtorch's path, see AbBenchmark)
             if (args is ["load", var url, var clients, var seconds])
             {
                 await SamplingBenchmark.LoadProcess(url, int.Parse(clients), TimeSpan.FromSeconds(int.Parse(seconds)));
+                return;
+            }
+            if (args is ["ab", var rounds, var abSteps, var abSwitch, ..] && AbBenchmark.Switches.ContainsKey(abSwitch))
+            {
+                TorchRuntime.TuneAllocator();
+                TorchRuntime.ShortenOpenMpSpin();
+                Torch.SingleThreadedByDefault();
+                var (abSize, abChannels) = args.Length > 4 && args[4].Split('x') is [var s, var c] ? (int.Parse(s), int.Parse(c)) : (28, 3);
+                AbBenchmark.Run(int.Parse(rounds), int.Parse(abSteps), abSwitch, abSize, abChannels);
                 return;
             }
             var report = JsonReport.Start(args);

@@ -1,0 +1,59 @@
+using GanService.Gan.Data;
+using GanService.Gan.Models;
+using GanService.Gan.Runtime;
+using GanService.Gan.Training;
+using static TorchSharp.torch;
+
+namespace GanService.Benchmarks;
+
+/// <summary>
+/// One of GanService's own kernels against libtorch's path, in one trainer and one process: rounds of steps with the
+/// switch on and off in turn (ABBA order), so the machine's drift, which is larger than most single changes here,
+/// falls on both sides. Prints each round and the median of the paired differences, and how many pairs the kernel won.
+/// Usage: <c>benchmarks/run.sh ab ROUNDS STEPS SWITCH [28x3]</c>, SWITCH one of <see cref="Switches"/>.
+/// </summary>
+internal static class AbBenchmark
+{
+    public static readonly Dictionary<string, Action<bool>> Switches = new()
+    {
+        ["output"] = off => NarrowOutputLayer.Disabled = off,
+        ["input"] = off => NarrowInputLayer.Disabled = off,
+        ["adam"] = off => Fused.Disabled = off,
+        ["batchnorm"] = off => BatchNormLeakyReLU.Disabled = off,
+        ["threadpool"] = off => OpenMpTeam.Disabled = off,
+        ["memoryorder"] = off => Dcgan.MemoryOrderDisabled = off,
+        ["none"] = _ => { }, // an A/A run: the noise floor of the comparison
+    };
+
+    public static void Run(int rounds, int steps, string name, int size, int channels)
+    {
+        var toggle = Switches[name];
+        Console.WriteLine($"A/B of '{name}' (A: GanService's path, B: libtorch's), DCGAN {size}x{size}x{channels}, batch 64, {rounds} rounds of {steps} steps, median step per side");
+        var (a, b) = Torch.OnOwnThread(() =>
+        {
+            var plan = new TrainingPlan(new ModelRecipe(ImageSize: size, Channels: channels), new OptimizerRecipe(), 10 + 2 * rounds * steps, 64, Seed: 1);
+            using var data = SyntheticBlobs.Create(size, channels, seed: 1);
+            using var trainer = GanTrainer.Create(plan, data, CPU);
+            trainer.Train(10);
+            List<double> onSide = [], offSide = [];
+            for (int round = 0; round < rounds; round++)
+                foreach (bool off in round % 2 == 0 ? new[] { false, true } : [true, false])
+                {
+                    toggle(off);
+                    var perStep = new List<double>();
+                    trainer.Train(steps, new Collect(perStep));
+                    (off ? offSide : onSide).Add(Stopwatches.Median(perStep));
+                }
+            toggle(false);
+            return (onSide, offSide);
+        });
+        for (int r = 0; r < rounds; r++) Console.WriteLine($"round {r + 1}: A {a[r]:F2} ms, B {b[r]:F2} ms, A - B {a[r] - b[r]:+0.00;-0.00} ms");
+        var differences = a.Zip(b, (x, y) => x - y).ToList();
+        Console.WriteLine($"median A {Stopwatches.Median(a):F2} ms, median B {Stopwatches.Median(b):F2} ms, median of paired A - B {Stopwatches.Median(differences):+0.00;-0.00} ms, A faster in {differences.Count(d => d < 0)} of {rounds}");
+    }
+
+    private sealed class Collect(List<double> ms) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => ms.Add(64 * 1000 / value.ImagesPerSecond);
+    }
+}
