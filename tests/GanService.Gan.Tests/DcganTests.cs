@@ -46,6 +46,32 @@ public class DcganTests
         Assert.True(logits.allclose(logitsChannelsLast, rtol: 1e-5, atol: 1e-6));
     }
 
+    [Theory]
+    [InlineData("dcgan", 28, 3, "batch", true)]
+    [InlineData("dcgan", 28, 3, "batch", false)]
+    [InlineData("dcgan", 64, 1, "batch", true)]
+    [InlineData("dcgan", 32, 3, "none", true)]
+    [InlineData("dcgan", 28, 1, "spectral", false)]
+    [InlineData("conditional-dcgan", 28, 1, "batch", true)]
+    public void The_discriminator_scores_as_its_stored_layers_do_in_their_order(string family, int size, int channels, string norm, bool training)
+    {
+        // D flattens its features in memory order and reorders the weights that read them; a checkpoint's layers,
+        // run one after another with the usual flatten, must give the same scores.
+        var recipe = new ModelRecipe(family, size, channels, Classes: family == "dcgan" ? 0 : 10, Normalization: norm);
+        using var d = GanNetworks.Discriminator(recipe);
+        d.train(training);
+        using var rng = new torch.Generator(5);
+        using var images = rand([16, channels, size, size], generator: rng).mul(2).sub(1);
+        using var labels = recipe.Conditional ? randint(0, 10, [16], generator: rng) : null;
+        var modules = d.named_modules().ToDictionary(m => m.name, m => m.module);
+        string prefix = recipe.Conditional ? "body." : "";
+        using var features = ((nn.Module<Tensor, Tensor>)modules[prefix + "features"]).call(images);
+        using var expected = ((nn.Module<Tensor, Tensor>)modules[prefix + "classifier"]).call(features).squeeze(1)
+            + (labels is null ? zeros(16) : (((nn.Module<Tensor, Tensor>)modules["projection"]).call(labels) * features).sum(1));
+        using var logits = GanNetworks.Call(d, images, labels);
+        Assert.True(logits.allclose(expected, rtol: 1e-4, atol: 1e-5), $"max difference {(logits - expected).abs().max().item<float>()}");
+    }
+
     [Fact]
     public void Layer_sizes_are_the_courses_for_28x28()
     {

@@ -45,6 +45,7 @@ public sealed class ConditionalDcganDiscriminator : Module<Tensor, Tensor, Tenso
     public override Tensor forward(Tensor images, Tensor labels)
     {
         var h = body.Features(images);
-        return body.Classify(h) + (projection.call(labels) * h).sum(1);
+        // The class table reordered (classes x features) rather than each image's features.
+        return body.Classify(h) + (body.InFeatureOrder(projection.weight!).index_select(0, labels) * h).sum(1);
     }
 }

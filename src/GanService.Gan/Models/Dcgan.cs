@@ -56,8 +56,16 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
     /// <summary>The latent projected to the first feature map, channels-last.</summary>
     public Tensor Project(Tensor latent) => projectLayers(latent);
 
-    public Tensor Decode(Tensor features) =>
-        ChannelsLast.Undo(outputLayer(upsampleLayers(ChannelsLast.Of(features))).tanh());
+    /// <summary>
+    /// Images from the first feature map. In training they stay channels-last, the layout the discriminator reads
+    /// them in (a copy each way saved, forward and backward); in eval they come out in the default layout, for
+    /// callers that read the memory (PNG encoding).
+    /// </summary>
+    public Tensor Decode(Tensor features)
+    {
+        var images = outputLayer(upsampleLayers(ChannelsLast.Of(features))).tanh();
+        return training && !Dcgan.MemoryOrderDisabled ? images : ChannelsLast.Undo(images);
+    }
 
     public override Tensor forward(Tensor latent) => Decode(Project(latent));
 }
@@ -92,8 +100,10 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
             if (i > 0 && recipe.Normalization == ModelRecipe.BatchNorm) features.append(BatchNorm2d(F));
             features.append(LeakyReLU(DcganGenerator.Slope));
         }
+        // Registered for the checkpoint's layer names; Features flattens in memory order instead (see there).
         features.append(Flatten());
-        layers = Chain(features.children().Cast<Module<Tensor, Tensor>>().ToArray());
+        layers = Chain(features.children().Cast<Module<Tensor, Tensor>>().SkipLast(1).ToArray());
+        (finalChannels, this.finalSize) = (F, finalSize);
         FeatureSize = F * finalSize * finalSize;
         classifier = spectral ? new SpectralLinear(F * finalSize * finalSize, 1) : Linear(F * finalSize * finalSize, 1);
         RegisterComponents();
@@ -116,10 +126,30 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
         return x => steps.Aggregate(x, (h, step) => step(h));
     }
 
-    /// <summary>The flattened features the final dense layer reads.</summary>
-    public Tensor Features(Tensor images) => layers(ChannelsLast.Of(images));
+    /// <summary>
+    /// The flattened features the final dense layer reads, in height-width-channel order: the last feature map is
+    /// channels-last, and flattening it in channel-height-width order (as the checkpoint's weights are laid out)
+    /// would copy it in every pass, forward and backward. The weights that read them are reordered instead
+    /// (<see cref="InFeatureOrder"/>), which costs the size of a weight row, not of a batch.
+    /// </summary>
+    public Tensor Features(Tensor images)
+    {
+        var map = layers(ChannelsLast.Of(images));
+        return Dcgan.MemoryOrderDisabled ? map.flatten(1) : map.permute(0, 2, 3, 1).reshape(map.shape[0], -1);
+    }
 
-    public Tensor Classify(Tensor features) => classifier.call(features).squeeze(1);
+    public Tensor Classify(Tensor features) => (Dcgan.MemoryOrderDisabled ? classifier.call(features) : classifier is Linear linear
+        ? functional.linear(features, InFeatureOrder(linear.weight), linear.bias)
+        : classifier.call(ToStoredOrder(features))).squeeze(1);
+
+    /// <summary>Rows of weights over the flattened features, stored in channel-height-width order, in the order of <see cref="Features"/>.</summary>
+    public Tensor InFeatureOrder(Tensor rows) => Dcgan.MemoryOrderDisabled ? rows :
+        rows.view(rows.shape[0], finalChannels, finalSize, finalSize).permute(0, 2, 3, 1).reshape(rows.shape[0], -1);
+
+    private Tensor ToStoredOrder(Tensor features) =>
+        features.view(features.shape[0], finalSize, finalSize, finalChannels).permute(0, 3, 1, 2).reshape(features.shape[0], -1);
+
+    private readonly long finalChannels, finalSize;
 
     public long FeatureSize { get; }
 
@@ -128,6 +158,12 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
 
 public static class Dcgan
 {
+    /// <summary>
+    /// Off for the A/B measurements in benchmarks/: D flattens its features in stored order and G's training images
+    /// come back in the default layout, the copies <see cref="DcganDiscriminator.Features"/> saves.
+    /// </summary>
+    internal static bool MemoryOrderDisabled { get; set; }
+
     /// <summary>The smallest feature map and the number of stride-2 blocks for an image size.</summary>
     public static (int BaseSize, int Blocks) Geometry(int imageSize) => imageSize switch
     {
