@@ -4,8 +4,9 @@ using Microsoft.Extensions.Logging;
 namespace GanService.Tests;
 
 /// <summary>
-/// The errors a test host logged, exceptions included, so a test that sees a 500 can say what the service saw: the
-/// problem document of an unhandled exception deliberately tells the client nothing.
+/// The warnings and errors a test host logged, exceptions included, so a test that sees a 5xx can say what the
+/// service saw: the problem document of an unhandled exception deliberately tells the client nothing, and a 503
+/// names no cause.
 /// </summary>
 public sealed class ErrorLog : ILoggerProvider
 {
@@ -21,7 +22,7 @@ public sealed class ErrorLog : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

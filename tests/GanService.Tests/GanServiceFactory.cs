@@ -23,7 +23,7 @@ public sealed class GanServiceFactory(string connectionString, string role = "al
         if (Directory.Exists(DownloadDirectory)) Directory.Delete(DownloadDirectory, recursive: true);
     }
 
-    /// <summary>What the host logged as an error, exceptions included.</summary>
+    /// <summary>What the host logged as a warning or an error, exceptions included.</summary>
     public ErrorLog Errors { get; } = new();
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
@@ -57,7 +57,16 @@ public sealed class GanServiceFactory(string connectionString, string role = "al
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
         while (true)
         {
-            var job = await GetJobAsync(client, id);
+            // A 503 is the service's answer while PostgreSQL does not answer (nothing changed, retry after the
+            // delay it names); a poller waits it out, as a client should, within the same deadline.
+            using var response = await client.GetAsync($"/api/jobs/{id}");
+            if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(5, response.Headers.RetryAfter?.Delta?.TotalSeconds ?? 1)));
+                continue;
+            }
+            response.EnsureSuccessStatusCode();
+            var job = (await response.Content.ReadFromJsonAsync<JobResponse>(Json))!;
             if (done(job)) return job;
             if (DateTime.UtcNow > deadline)
                 Assert.Fail($"Job {id} did not reach the expected state; last: {job.Status} at step {job.Step}, error {job.Error}");
