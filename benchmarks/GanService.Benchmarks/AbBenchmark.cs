@@ -25,7 +25,21 @@ internal static class AbBenchmark
         ["none"] = _ => { }, // an A/A run: the noise floor of the comparison
     };
 
-    public static void Run(int rounds, int steps, string name, int size, int channels)
+    /// <summary>ROUNDS STEPS SWITCH [SIZExCHANNELS]; returns the process's exit code.</summary>
+    public static int Run(string[] args)
+    {
+        var model = (args.Length > 3 ? args[3] : "28x3").Split('x');
+        if (args is not [var r, var s, var name, ..] || !int.TryParse(r, out int rounds) || !int.TryParse(s, out int steps) || !Switches.ContainsKey(name)
+            || model is not [var sizeText, var channelsText] || !int.TryParse(sizeText, out int size) || !int.TryParse(channelsText, out int channels))
+        {
+            Console.Error.WriteLine($"Usage: benchmarks/run.sh ab ROUNDS STEPS SWITCH [28x3], SWITCH one of {string.Join(", ", Switches.Keys)}");
+            return 2;
+        }
+        Run(rounds, steps, name, size, channels);
+        return 0;
+    }
+
+    private static void Run(int rounds, int steps, string name, int size, int channels)
     {
         var toggle = Switches[name];
         Console.WriteLine($"A/B of '{name}' (A: GanService's path, B: libtorch's), DCGAN {size}x{size}x{channels}, batch 64, {rounds} rounds of {steps} steps, median step per side");
@@ -41,7 +55,7 @@ internal static class AbBenchmark
                 {
                     toggle(off);
                     var perStep = new List<double>();
-                    trainer.Train(steps, new Collect(perStep));
+                    trainer.Train(steps, new TrainingBenchmark.Collect(perStep));
                     (off ? offSide : onSide).Add(Stopwatches.Median(perStep));
                 }
             toggle(false);
@@ -50,10 +64,5 @@ internal static class AbBenchmark
         for (int r = 0; r < rounds; r++) Console.WriteLine($"round {r + 1}: A {a[r]:F2} ms, B {b[r]:F2} ms, A - B {a[r] - b[r]:+0.00;-0.00} ms");
         var differences = a.Zip(b, (x, y) => x - y).ToList();
         Console.WriteLine($"median A {Stopwatches.Median(a):F2} ms, median B {Stopwatches.Median(b):F2} ms, median of paired A - B {Stopwatches.Median(differences):+0.00;-0.00} ms, A faster in {differences.Count(d => d < 0)} of {rounds}");
-    }
-
-    private sealed class Collect(List<double> ms) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => ms.Add(64 * 1000 / value.ImagesPerSecond);
     }
 }

@@ -24,23 +24,19 @@ namespace GanService.Benchmarks
                 await SamplingBenchmark.LoadProcess(url, int.Parse(clients), TimeSpan.FromSeconds(int.Parse(seconds)));
                 return;
             }
-            if (args is ["ab", var rounds, var abSteps, var abSwitch, ..] && AbBenchmark.Switches.ContainsKey(abSwitch))
+            bool tuned = TorchRuntime.TuneAllocator();
+            string spin = TorchRuntime.ShortenOpenMpSpin(); // as the host does
+            Torch.SingleThreadedByDefault();
+            if (args is ["ab", .. var abArgs])
             {
-                TorchRuntime.TuneAllocator();
-                TorchRuntime.ShortenOpenMpSpin();
-                Torch.SingleThreadedByDefault();
-                var (abSize, abChannels) = args.Length > 4 && args[4].Split('x') is [var s, var c] ? (int.Parse(s), int.Parse(c)) : (28, 3);
-                AbBenchmark.Run(int.Parse(rounds), int.Parse(abSteps), abSwitch, abSize, abChannels);
+                Environment.ExitCode = AbBenchmark.Run(abArgs);
                 return;
             }
             var report = JsonReport.Start(args);
             var jsonPath = JsonReport.PathFrom(args);
             if (jsonPath is not null) args = args.Where((a, i) => a != "--json" && (i == 0 || args[i - 1] != "--json")).ToArray();
-            bool tuned = TorchRuntime.TuneAllocator();
-            string spin = TorchRuntime.ShortenOpenMpSpin(); // as the host does
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
-            Torch.SingleThreadedByDefault();
             // A/B switches for the parts with kernels of GanService's own: "output,input,adam,batchnorm" runs G's output
             // layer, D's first layer's input gradient (both AVX-512), the Adam update and G's batch norm + LeakyReLU in
             // libtorch instead; "threadpool" runs the kernels' parts on .NET's thread pool instead of the OpenMP team.

@@ -134,7 +134,7 @@ internal static class TrainingBenchmark
     }
 
     /// <summary>Milliseconds per step from each report: the batch over the images per second.</summary>
-    private sealed class Collect(List<double> ms, int batch = Batch) : IProgress<TrainingProgress>
+    internal sealed class Collect(List<double> ms, int batch = Batch) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => ms.Add(batch * 1000 / value.ImagesPerSecond);
     }
