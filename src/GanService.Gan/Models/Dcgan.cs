@@ -103,7 +103,7 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
         // Registered for the checkpoint's layer names; Features flattens in memory order instead (see there).
         features.append(Flatten());
         layers = Chain(features.children().Cast<Module<Tensor, Tensor>>().SkipLast(1).ToArray());
-        (finalChannels, this.finalSize) = (F, finalSize);
+        this.finalSize = finalSize;
         FeatureSize = F * finalSize * finalSize;
         classifier = spectral ? new SpectralLinear(F * finalSize * finalSize, 1) : Linear(F * finalSize * finalSize, 1);
         RegisterComponents();
@@ -138,18 +138,18 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
         return Dcgan.MemoryOrderDisabled ? map.flatten(1) : map.permute(0, 2, 3, 1).reshape(map.shape[0], -1);
     }
 
-    public Tensor Classify(Tensor features) => (Dcgan.MemoryOrderDisabled ? classifier.call(features) : classifier is Linear linear
+    public Tensor Classify(Tensor features) => (classifier is Linear linear
         ? functional.linear(features, InFeatureOrder(linear.weight), linear.bias)
         : classifier.call(ToStoredOrder(features))).squeeze(1);
 
     /// <summary>Rows of weights over the flattened features, stored in channel-height-width order, in the order of <see cref="Features"/>.</summary>
     public Tensor InFeatureOrder(Tensor rows) => Dcgan.MemoryOrderDisabled ? rows :
-        rows.view(rows.shape[0], finalChannels, finalSize, finalSize).permute(0, 2, 3, 1).reshape(rows.shape[0], -1);
+        rows.view(rows.shape[0], DcganGenerator.Filters, finalSize, finalSize).permute(0, 2, 3, 1).reshape(rows.shape[0], -1);
 
-    private Tensor ToStoredOrder(Tensor features) =>
-        features.view(features.shape[0], finalSize, finalSize, finalChannels).permute(0, 3, 1, 2).reshape(features.shape[0], -1);
+    private Tensor ToStoredOrder(Tensor features) => Dcgan.MemoryOrderDisabled ? features :
+        features.view(features.shape[0], finalSize, finalSize, DcganGenerator.Filters).permute(0, 3, 1, 2).reshape(features.shape[0], -1);
 
-    private readonly long finalChannels, finalSize;
+    private readonly long finalSize;
 
     public long FeatureSize { get; }
 
