@@ -13,4 +13,12 @@ public class RuntimeOptionsTests
         Assert.Equal(0, (int)properties["System.Threading.ThreadPool.UnfairSemaphoreSpinLimit"]!);
         Assert.True((bool)properties["System.GC.Server"]!);
     }
+
+    /// <summary>The host's copy of the library ships the Scalar quarantine, and the service's process uses it.</summary>
+    [Fact]
+    public void The_service_frees_TorchSharps_scalars_through_the_quarantine()
+    {
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "libGanServiceScalars.so")));
+        Assert.True(GanService.Gan.Runtime.ScalarQuarantine.Installed, GanService.Gan.Runtime.ScalarQuarantine.Problem);
+    }
 }
