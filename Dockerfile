@@ -15,7 +15,7 @@ COPY src/GanService/GanService.csproj src/GanService/RuntimeOptions.props src/Ga
 # ReadyToRun: the assemblies ship precompiled, so a container is ready ~30% sooner and its JIT takes less CPU from
 # the first jobs (docs/benchmarks.md, tenth session); restore fetches the compiler for it.
 RUN dotnet restore src/GanService/GanService.csproj -p:TorchBackend=${TORCH_BACKEND} -p:PublishReadyToRun=true
-# The build compiles one small C library (the Scalar quarantine, src/GanService.Gan/Runtime/Native).
+# The build compiles one small C library (the finalizer quarantine, src/GanService.Gan/Runtime/Native).
 RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
 COPY src src

@@ -1,5 +1,5 @@
-# Shared by run-local.sh, test.sh and the benchmarks: the build compiles one small C library (the Scalar quarantine,
-# src/GanService.Gan/Runtime/ScalarQuarantine.cs) and needs a C compiler. Source it, then call ensure_c_compiler.
+# Shared by run-local.sh, test.sh and the benchmarks: the build compiles one small C library (the finalizer quarantine,
+# src/GanService.Gan/Runtime/FinalizerQuarantine.cs) and needs a C compiler. Source it, then call ensure_c_compiler.
 
 ensure_c_compiler() {
   if ! command -v cc >/dev/null 2>&1; then

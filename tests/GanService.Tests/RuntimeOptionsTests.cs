@@ -14,11 +14,11 @@ public class RuntimeOptionsTests
         Assert.True((bool)properties["System.GC.Server"]!);
     }
 
-    /// <summary>The host's copy of the library ships the Scalar quarantine, and the service's process uses it.</summary>
+    /// <summary>The host's copy of the library ships the finalizer quarantine, and the service's process uses it.</summary>
     [Fact]
-    public void The_service_frees_TorchSharps_scalars_through_the_quarantine()
+    public void The_service_runs_TorchSharps_finalizers_through_the_quarantine()
     {
-        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "libGanServiceScalars.so")));
-        Assert.True(GanService.Gan.Runtime.ScalarQuarantine.Installed, GanService.Gan.Runtime.ScalarQuarantine.Problem);
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "libGanServiceQuarantine.so")));
+        Assert.True(GanService.Gan.Runtime.FinalizerQuarantine.Installed, GanService.Gan.Runtime.FinalizerQuarantine.Problem);
     }
 }

@@ -4,13 +4,13 @@ using GanService.Gan.Runtime;
 namespace GanService.Testing;
 
 /// <summary>
-/// Loads the GAN library before any test calls TorchSharp directly, so its Scalar quarantine is in place before
-/// TorchSharp binds its native functions (see <see cref="ScalarQuarantine"/>).
+/// Loads the GAN library before any test calls TorchSharp directly, so its finalizer quarantine is in place before
+/// TorchSharp binds its native functions (see <see cref="FinalizerQuarantine"/>).
 /// </summary>
 internal static class LibraryFirst
 {
 #pragma warning disable CA2255 // a test assembly's start-up, which is what module initializers are for
     [ModuleInitializer]
 #pragma warning restore CA2255
-    internal static void Load() => RuntimeHelpers.RunModuleConstructor(typeof(ScalarQuarantine).Module.ModuleHandle);
+    internal static void Load() => RuntimeHelpers.RunModuleConstructor(typeof(FinalizerQuarantine).Module.ModuleHandle);
 }

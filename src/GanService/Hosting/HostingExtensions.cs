@@ -40,8 +40,8 @@ public static class HostingExtensions
         var gan = app.Services.GetRequiredService<IOptions<GanOptions>>().Value;
         app.Logger.LogInformation("GanService role {Role}; device {Device} (CUDA available: {Cuda}); data directories {Data}.",
             gan.Role, gan.Device, TorchRuntime.CudaAvailable, string.Join(", ", gan.DataDirectories));
-        if (!ScalarQuarantine.Installed)
-            app.Logger.LogWarning("TorchSharp's Scalars are freed without the quarantine ({Problem}): a garbage collection during a tensor operation may fail it (see ScalarQuarantine).",
-                ScalarQuarantine.Problem);
+        if (!FinalizerQuarantine.Installed)
+            app.Logger.LogWarning("TorchSharp's finalizers free at once, without the quarantine ({Problem}): a garbage collection during a tensor operation may fail it or crash the process (see FinalizerQuarantine).",
+                FinalizerQuarantine.Problem);
     }
 }
