@@ -47,7 +47,7 @@ internal static class MemoryBenchmark
         var peak = samples.Max(s => s.MiB);
         Console.WriteLine();
         Console.WriteLine($"Resident memory over {steps} steps (DCGAN 28x28x1, batch 64, library loop): at step {settled.Step} {settled.MiB:F0} MiB, " +
-                          $"at the end {last.MiB:F0} MiB ({(last.MiB / settled.MiB - 1) * 100:+0.0;-0.0}%), peak {peak:F0} MiB.");
+                          $"at the end {last.MiB:F0} MiB ({(last.MiB / settled.MiB - 1) * 100:+0.0;-0.0;0.0}%), peak {peak:F0} MiB.");
     }
 
     private static double ResidentMiB() =>

@@ -35,10 +35,10 @@ internal static class OverheadBenchmark
             ratios.Add(ratio);
             wall += service.WallSeconds;
             foreach (var (name, seconds) in service.Cpu) cpu[name] = cpu.GetValueOrDefault(name) + seconds;
-            Console.WriteLine($"| {pair} | {(libraryFirst ? "library, service" : "service, library")} | {library.MedianMs:F1} | {service.MedianMs:F1} | {ratio * 100:+0.0;-0.0}% | {CpuLedger.Split(service.Cpu, service.WallSeconds)} | {methods} ({compiling.TotalMilliseconds:F0}) |");
+            Console.WriteLine($"| {pair} | {(libraryFirst ? "library, service" : "service, library")} | {library.MedianMs:F1} | {service.MedianMs:F1} | {ratio * 100:+0.0;-0.0;0.0}% | {CpuLedger.Split(service.Cpu, service.WallSeconds)} | {methods} ({compiling.TotalMilliseconds:F0}) |");
         }
         var sorted = ratios.Order().ToArray();
-        Console.WriteLine($"| median of {pairs} pairs (range) | | | | {Stopwatches.Median(ratios) * 100:+0.0;-0.0}% ({sorted[0] * 100:+0.0;-0.0}% to {sorted[^1] * 100:+0.0;-0.0}%) | | |");
+        Console.WriteLine($"| median of {pairs} pairs (range) | | | | {Stopwatches.Median(ratios) * 100:+0.0;-0.0;0.0}% ({sorted[0] * 100:+0.0;-0.0;0.0}% to {sorted[^1] * 100:+0.0;-0.0;0.0}%) | | |");
 
         Console.WriteLine();
         Console.WriteLine("| thread (by name) or process, while the service's jobs ran | CPU ms per second of job |");

@@ -67,11 +67,11 @@ namespace GanService.Benchmarks
                 var (course, coursePeak) = await Peak.Around(() => Task.FromResult(TrainingBenchmark.Bare(size, channels, steps, sharedFakes: false)));
                 Console.WriteLine(course.Row("library, course loop", "", coursePeak));
                 var (bare, barePeak) = await Peak.Around(() => Task.FromResult(TrainingBenchmark.Bare(size, channels, steps)));
-                Console.WriteLine(bare.Row("library, shared fakes", $"{(course.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0}% faster than the course loop", barePeak));
+                Console.WriteLine(bare.Row("library, shared fakes", $"{(course.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0;0.0}% faster than the course loop", barePeak));
                 if (connection is not null && size == 28)
                 {
                     var (service, servicePeak) = await Peak.Around(() => TrainingBenchmark.Service(connection, size, channels, steps));
-                    Console.WriteLine(service.Row("job in service", $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0}% (wall)", servicePeak));
+                    Console.WriteLine(service.Row("job in service", $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0;0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0;0.0}% (wall)", servicePeak));
                 }
             }
             if (args.Contains("layers")) Torch.OnOwnThread(() => LayerBenchmark.Run(3, matmul));
