@@ -61,24 +61,38 @@ static int on_finalizer_thread(void)
     return finalizer_thread;
 }
 
+/* Frees outside the lock: freeing a tensor may free others through TorchSharp's custom autograd functions, which
+   comes back here on the same thread. */
 static void hold(quarantine *q, void *item, int64_t size)
 {
-    int64_t t = now();
-    pthread_mutex_lock(&lock);
-    while (q->first != q->next && (t - q->since[q->first % q->capacity] >= q->hold_ns || q->next - q->first == q->capacity
-                                   || q->held_bytes + size > q->max_bytes))
+    void *due[64];
+    for (;;)
     {
-        uint32_t i = q->first++ % q->capacity;
-        q->held_bytes -= q->bytes[i];
-        q->dispose(q->items[i]);
+        int n = 0;
+        int64_t t = now();
+        pthread_mutex_lock(&lock);
+        while (n < 64 && q->first != q->next
+               && (t - q->since[q->first % q->capacity] >= q->hold_ns || q->next - q->first >= q->capacity
+                   || q->held_bytes + size > q->max_bytes))
+        {
+            uint32_t i = q->first++ % q->capacity;
+            q->held_bytes -= q->bytes[i];
+            due[n++] = q->items[i];
+        }
+        if (n == 0)
+        {
+            uint32_t i = q->next++ % q->capacity;
+            q->items[i] = item;
+            q->since[i] = t;
+            q->bytes[i] = size;
+            q->held_bytes += size;
+            q->total++;
+            pthread_mutex_unlock(&lock);
+            return;
+        }
+        pthread_mutex_unlock(&lock);
+        for (int i = 0; i < n; i++) q->dispose(due[i]);
     }
-    uint32_t i = q->next++ % q->capacity;
-    q->items[i] = item;
-    q->since[i] = t;
-    q->bytes[i] = size;
-    q->held_bytes += size;
-    q->total++;
-    pthread_mutex_unlock(&lock);
 }
 
 /* Finds libLibTorchSharp's own functions; the managed side installs this library only if they were found. */
