@@ -72,6 +72,11 @@ internal static class SamplingBenchmark
                 Console.WriteLine($"| {name} | {clients} | {rate:F0} | {p50:F1} | {p99:F1} |");
             }
         }
+        var quarantine = GanService.Gan.Runtime.FinalizerQuarantine.Counts();
+        Console.WriteLine();
+        Console.WriteLine(GanService.Gan.Runtime.FinalizerQuarantine.Installed
+            ? $"Finalizer quarantine over the whole run: {quarantine.Scalars:N0} Scalars and {quarantine.Tensors:N0} tensors went through it; it held {quarantine.ScalarsHeld:N0} and {quarantine.TensorsHeld:N0} ({quarantine.TensorBytesHeld / 1024.0:F0} KiB) at the end."
+            : $"Finalizer quarantine off: {GanService.Gan.Runtime.FinalizerQuarantine.Problem}");
     }
 
     /// <summary>
