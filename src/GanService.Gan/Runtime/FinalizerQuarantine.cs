@@ -61,15 +61,11 @@ public static class FinalizerQuarantine
     /// <summary>What went through the quarantine since the process started, and what it holds now.</summary>
     public readonly record struct Totals(ulong Scalars, ulong ScalarsHeld, ulong Tensors, ulong TensorsHeld, ulong TensorBytesHeld);
 
-    public static Totals Counts()
+    public static unsafe Totals Counts()
     {
         if (!Installed) return default;
-        Span<ulong> counts = stackalloc ulong[5];
-        unsafe
-        {
-            var read = (delegate* unmanaged<ulong*, void>)NativeLibrary.GetExport(handle, "GanService_quarantine_counts");
-            fixed (ulong* c = counts) read(c);
-        }
+        ulong* counts = stackalloc ulong[5];
+        ((delegate* unmanaged<ulong*, void>)NativeLibrary.GetExport(handle, "GanService_quarantine_counts"))(counts);
         return new Totals(counts[0], counts[1], counts[2], counts[3], counts[4]);
     }
 

@@ -23,21 +23,21 @@ typedef struct
     const char *name;
     dispose_fn dispose;
     int64_t hold_ns, max_bytes;
-    uint32_t capacity;
     void **items;
-    int64_t *since, *bytes;
+    int64_t *since, *bytes; /* bytes: tensors only */
     uint64_t first, next, total;
     int64_t held_bytes;
 } quarantine;
 
-#define SCALARS (1u << 20)
-#define TENSORS (1u << 16)
-static void *scalar_items[SCALARS], *tensor_items[TENSORS];
-static int64_t scalar_since[SCALARS], scalar_bytes[SCALARS], tensor_since[TENSORS], tensor_bytes[TENSORS];
+/* Rings of 64 Ki entries (2.5 MiB in all once they have gone round): a sampling load finalizes about a Scalar a
+   render, a few thousand a second; past the capacity the oldest is freed early. */
+#define CAPACITY (1u << 16)
+static void *scalar_items[CAPACITY], *tensor_items[CAPACITY];
+static int64_t scalar_since[CAPACITY], tensor_since[CAPACITY], tensor_bytes[CAPACITY];
 /* A kernel reads its Scalars within microseconds of the call; a tensor is read for the whole kernel, which may take a
    second on a large input. The byte limit bounds what finalized tensors may keep alive. */
-static quarantine scalars = {"THSTorch_dispose_scalar", 0, 5000000000LL, INT64_MAX, SCALARS, scalar_items, scalar_since, scalar_bytes, 0, 0, 0, 0};
-static quarantine tensors = {"THSTensor_dispose", 0, 2000000000LL, 256LL << 20, TENSORS, tensor_items, tensor_since, tensor_bytes, 0, 0, 0, 0};
+static quarantine scalars = {"THSTorch_dispose_scalar", 0, 5000000000LL, INT64_MAX, scalar_items, scalar_since, 0, 0, 0, 0, 0};
+static quarantine tensors = {"THSTensor_dispose", 0, 2000000000LL, 256LL << 20, tensor_items, tensor_since, tensor_bytes, 0, 0, 0, 0};
 static size_fn numel, element_size;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread int finalizer_thread = -1;
@@ -72,20 +72,19 @@ static void hold(quarantine *q, void *item, int64_t size)
         int64_t t = now();
         pthread_mutex_lock(&lock);
         while (n < 64 && q->first != q->next
-               && (t - q->since[q->first % q->capacity] >= q->hold_ns || q->next - q->first >= q->capacity
+               && (t - q->since[q->first % CAPACITY] >= q->hold_ns || q->next - q->first >= CAPACITY
                    || q->held_bytes + size > q->max_bytes))
         {
-            uint32_t i = q->first++ % q->capacity;
-            q->held_bytes -= q->bytes[i];
+            uint32_t i = q->first++ % CAPACITY;
+            if (q->bytes) q->held_bytes -= q->bytes[i];
             due[n++] = q->items[i];
         }
         if (n == 0)
         {
-            uint32_t i = q->next++ % q->capacity;
+            uint32_t i = q->next++ % CAPACITY;
             q->items[i] = item;
             q->since[i] = t;
-            q->bytes[i] = size;
-            q->held_bytes += size;
+            if (q->bytes) q->bytes[i] = size, q->held_bytes += size;
             q->total++;
             pthread_mutex_unlock(&lock);
             return;
