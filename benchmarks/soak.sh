@@ -31,6 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 ensure_postgres_installed
+ensure_c_compiler
 start_private_cluster "$cluster" "$port"
 dotnet build src/GanService -c Release -v quiet -nologo >/dev/null
 dll="$root/src/GanService/bin/Release/net10.0/linux-x64/GanService.dll"

@@ -1,5 +1,6 @@
 # Shared by run-local.sh, test.sh and the benchmarks: a private PostgreSQL cluster without Docker.
 # Source it, then call ensure_postgres_installed and start_private_cluster DIR PORT.
+source "$(dirname "${BASH_SOURCE[0]}")/prerequisites.sh"
 
 pg_bin() {
   local dir
@@ -8,11 +9,7 @@ pg_bin() {
 }
 
 ensure_postgres_installed() {
-  if [ -z "$(pg_bin)" ]; then
-    echo "Installing PostgreSQL (apt-get install postgresql)..." >&2
-    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q postgresql >/dev/null
-  fi
+  [ -n "$(pg_bin)" ] || apt_install PostgreSQL postgresql
 }
 
 # Runs a PostgreSQL binary as the postgres user when we are root (initdb refuses root).

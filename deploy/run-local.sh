@@ -5,7 +5,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source deploy/postgres.sh
-source deploy/c-compiler.sh
 ensure_c_compiler
 
 port=${GAN_POSTGRES_PORT:-55432}
