@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GanService.Gan.Runtime;
 using GanService.Jobs;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -72,11 +73,11 @@ internal static class SamplingBenchmark
                 Console.WriteLine($"| {name} | {clients} | {rate:F0} | {p50:F1} | {p99:F1} |");
             }
         }
-        var quarantine = GanService.Gan.Runtime.FinalizerQuarantine.Counts();
+        var quarantine = FinalizerQuarantine.Counts();
         Console.WriteLine();
-        Console.WriteLine(GanService.Gan.Runtime.FinalizerQuarantine.Installed
+        Console.WriteLine(FinalizerQuarantine.Installed
             ? $"Finalizer quarantine over the whole run: {quarantine.Scalars:N0} Scalars and {quarantine.Tensors:N0} tensors went through it; it held {quarantine.ScalarsHeld:N0} and {quarantine.TensorsHeld:N0} ({quarantine.TensorBytesHeld / 1024.0:F0} KiB) at the end."
-            : $"Finalizer quarantine off: {GanService.Gan.Runtime.FinalizerQuarantine.Problem}");
+            : $"Finalizer quarantine off: {FinalizerQuarantine.Problem}");
     }
 
     /// <summary>

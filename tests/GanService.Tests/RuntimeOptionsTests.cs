@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using GanService.Gan.Runtime;
 
 namespace GanService.Tests;
 
@@ -19,6 +20,6 @@ public class RuntimeOptionsTests
     public void The_service_runs_TorchSharps_finalizers_through_the_quarantine()
     {
         Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "libGanServiceQuarantine.so")));
-        Assert.True(GanService.Gan.Runtime.FinalizerQuarantine.Installed, GanService.Gan.Runtime.FinalizerQuarantine.Problem);
+        Assert.True(FinalizerQuarantine.Installed, FinalizerQuarantine.Problem);
     }
 }
