@@ -1,3 +1,4 @@
+using GanService.Gan.Runtime;
 using GanService.Gan.Training;
 using static TorchSharp.torch;
 
@@ -9,29 +10,38 @@ namespace GanService.Gan.Models;
 /// </summary>
 public static class GanNetworks
 {
-    public static nn.Module Generator(ModelRecipe recipe) => recipe.Family switch
+    /// <remarks>Both factories first make sure this process's convolutions are right (<see cref="OneDnnCheck"/>).</remarks>
+    public static nn.Module Generator(ModelRecipe recipe)
     {
-        ModelRecipe.Dcgan => new DcganGenerator(recipe),
-        ModelRecipe.ConditionalDcgan => new ConditionalDcganGenerator(recipe),
-        ModelRecipe.Pix2Pix => new UNetGenerator(recipe),
-        ModelRecipe.CycleGan => new ResnetGenerator(recipe),
-        ModelRecipe.BigGan => new BigGanGenerator(recipe),
-        ModelRecipe.ProGan => new ProGanGenerator(recipe),
-        ModelRecipe.StyleGan => new StyleGenerator(recipe),
-        _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
-    };
+        OneDnnCheck.Ensure();
+        return recipe.Family switch
+        {
+            ModelRecipe.Dcgan => new DcganGenerator(recipe),
+            ModelRecipe.ConditionalDcgan => new ConditionalDcganGenerator(recipe),
+            ModelRecipe.Pix2Pix => new UNetGenerator(recipe),
+            ModelRecipe.CycleGan => new ResnetGenerator(recipe),
+            ModelRecipe.BigGan => new BigGanGenerator(recipe),
+            ModelRecipe.ProGan => new ProGanGenerator(recipe),
+            ModelRecipe.StyleGan => new StyleGenerator(recipe),
+            _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
+        };
+    }
 
-    public static nn.Module Discriminator(ModelRecipe recipe) => recipe.Family switch
+    public static nn.Module Discriminator(ModelRecipe recipe)
     {
-        ModelRecipe.Dcgan => new DcganDiscriminator(recipe),
-        ModelRecipe.ConditionalDcgan => new ConditionalDcganDiscriminator(recipe),
-        ModelRecipe.Pix2Pix => new PatchDiscriminator(2 * recipe.Channels),
-        ModelRecipe.CycleGan => new PatchDiscriminator(recipe.Channels),
-        ModelRecipe.BigGan => new BigGanDiscriminator(recipe),
-        ModelRecipe.ProGan => new EqualizedDiscriminator(recipe, residual: false),
-        ModelRecipe.StyleGan => new EqualizedDiscriminator(recipe, residual: true),
-        _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
-    };
+        OneDnnCheck.Ensure();
+        return recipe.Family switch
+        {
+            ModelRecipe.Dcgan => new DcganDiscriminator(recipe),
+            ModelRecipe.ConditionalDcgan => new ConditionalDcganDiscriminator(recipe),
+            ModelRecipe.Pix2Pix => new PatchDiscriminator(2 * recipe.Channels),
+            ModelRecipe.CycleGan => new PatchDiscriminator(recipe.Channels),
+            ModelRecipe.BigGan => new BigGanDiscriminator(recipe),
+            ModelRecipe.ProGan => new EqualizedDiscriminator(recipe, residual: false),
+            ModelRecipe.StyleGan => new EqualizedDiscriminator(recipe, residual: true),
+            _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
+        };
+    }
 
     /// <summary>Runs a network on its input, with labels where it is conditional.</summary>
     public static Tensor Call(nn.Module network, Tensor input, Tensor? labels) => network switch

@@ -43,5 +43,9 @@ public static class HostingExtensions
         if (!FinalizerQuarantine.Installed)
             app.Logger.LogWarning("TorchSharp's finalizers free at once, without the quarantine ({Problem}): a garbage collection during a tensor operation may fail it or crash the process (see FinalizerQuarantine).",
                 FinalizerQuarantine.Problem);
+        // Before the first job or render, so a host whose CPU needs libtorch's slow convolutions says so at start.
+        var convolutions = OneDnnCheck.Ensure();
+        if (convolutions is OneDnnCheck.Verdict.DisabledByCheck)
+            app.Logger.LogWarning("oneDNN's convolutions failed the start-up self-test on this CPU: libtorch's own (slower) convolutions are in use (see OneDnnCheck).");
     }
 }
