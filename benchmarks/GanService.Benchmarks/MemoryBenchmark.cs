@@ -1,4 +1,8 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using GanService.Jobs;
 using GanService.Gan.Data;
 using GanService.Gan.Training;
 using static TorchSharp.torch;
@@ -6,11 +10,13 @@ using static TorchSharp.torch;
 namespace GanService.Benchmarks;
 
 /// <summary>
-/// Checkpoint save and load times, and the resident memory of a long training run (it must stay flat: one dispose
-/// scope per step, no growth from the loop, the batches or the allocator).
+/// Checkpoint save and load times, and the resident memory of a worker through a long job (it must stay flat: one
+/// dispose scope per step, no growth from the loop, the batches, the progress writes or the allocator).
 /// </summary>
 internal static class MemoryBenchmark
 {
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
     public static void Checkpoints(int size, int channels)
     {
         var plan = new TrainingPlan(new ModelRecipe(ImageSize: size, Channels: channels), new OptimizerRecipe(), 10, 64, Seed: 1);
@@ -31,26 +37,38 @@ internal static class MemoryBenchmark
         Console.WriteLine($"| DCGAN {size}x{size}x{channels} | {bundle.Length / 1e6:F1} MB | {Stopwatches.Median(save):F1} | {Stopwatches.Median(load):F1} |");
     }
 
-    public static void Rss(int steps)
+    /// <summary>
+    /// The resident memory of a worker process (started as docker-compose starts one) through one long job: sampled
+    /// every second; "settled" is the first sample past a tenth of the steps, when allocator pools and caches are full.
+    /// </summary>
+    public static async Task WorkerRss(string connectionString, int steps)
     {
-        var plan = new TrainingPlan(new ModelRecipe(ImageSize: 28, Channels: 1), new OptimizerRecipe(), steps, 64, Seed: 1);
-        using var data = SyntheticBlobs.Create(28, 1, seed: 1);
-        using var trainer = GanTrainer.Create(plan, data, CPU);
-        var samples = new List<(long Step, double MiB)>();
-        while (!trainer.Finished)
+        await using var api = new BenchmarkHost(connectionString, "api");
+        using var client = api.CreateClient();
+        await using var worker = WorkerProcess.Start(connectionString);
+        var response = await client.PostAsJsonAsync("/api/jobs", new
         {
-            trainer.Train(Math.Max(1, steps / 50));
-            samples.Add((trainer.Step, ResidentMiB()));
+            dataset = "synthetic", model = new { family = "dcgan", imageSize = 28, channels = 1 },
+            training = new { steps, batchSize = 64 }, checkpointEvery = Math.Max(1, steps / 5), seed = 1, device = "cpu",
+        });
+        response.EnsureSuccessStatusCode();
+        var job = (await response.Content.ReadFromJsonAsync<JobResponse>(Json))!;
+        var samples = new List<(long Step, double MiB)>();
+        double peak = 0;
+        while (job.Status is JobStatus.Queued or JobStatus.Running)
+        {
+            await Task.Delay(1000);
+            job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", Json))!;
+            var (resident, hwm) = worker.MemoryMiB();
+            if (job.Status == JobStatus.Running) samples.Add((job.Step, resident));
+            peak = hwm;
         }
-        var settled = samples[samples.Count / 10]; // after warm-up: allocator pools and caches are full by then
+        if (job.Status != JobStatus.Succeeded || samples.Count == 0) throw new InvalidOperationException($"Memory benchmark job ended {job.Status}: {job.Error}");
+        var settled = samples.FirstOrDefault(s => s.Step >= steps / 10, samples[0]);
         var last = samples[^1];
-        var peak = samples.Max(s => s.MiB);
         Console.WriteLine();
-        Console.WriteLine($"Resident memory over {steps} steps (DCGAN 28x28x1, batch 64, library loop): at step {settled.Step} {settled.MiB:F0} MiB, " +
-                          $"at the end {last.MiB:F0} MiB ({(last.MiB / settled.MiB - 1) * 100:+0.0;-0.0;0.0}%), peak {peak:F0} MiB.");
+        Console.WriteLine($"Resident memory of a worker process (docker-compose's environment) over one {steps}-step job (DCGAN 28x28x1, batch 64, " +
+                          $"a checkpoint every {Math.Max(1, steps / 5)} steps): {samples[0].MiB:F0} MiB at step {samples[0].Step}, at step {settled.Step} {settled.MiB:F0} MiB, " +
+                          $"at step {last.Step} {last.MiB:F0} MiB ({(last.MiB / settled.MiB - 1) * 100:+0.0;-0.0;0.0}%), peak {peak:F0} MiB.");
     }
-
-    private static double ResidentMiB() =>
-        File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmRSS:"))
-            .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024).First();
 }

@@ -49,7 +49,7 @@ namespace GanService.Benchmarks
             string Path(bool disabled) => disabled ? "libtorch" : NarrowOutputKernel.Supported ? "GanService kernel" : "libtorch (no AVX-512)";
 
             Console.WriteLine($"# GanService training benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}, MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer {Path(NarrowOutputLayer.Disabled)}, D input gradient {Path(NarrowInputLayer.Disabled)}, Adam update {(Fused.Disabled ? "libtorch" : "GanService, one pass")}, G batch norm + LeakyReLU {(BatchNormLeakyReLU.Disabled ? "libtorch" : "GanService, fused")}, kernel threads {(OpenMpTeam.Available ? "OpenMP team" : "thread pool")}");
+            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}, MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer {Path(NarrowOutputLayer.Disabled)}, D input gradient {Path(NarrowInputLayer.Disabled)}, Adam update {(Fused.Disabled ? "libtorch" : "GanService, one pass")}, G batch norm + LeakyReLU {(BatchNormLeakyReLU.Disabled ? "libtorch" : "GanService, fused")}, kernel threads {(OpenMpTeam.Available ? "OpenMP team" : "thread pool")}, oneDNN convolutions {OneDnnCheck.Ensure()}");
             double matmul = Peak.MatmulGflops(), convolution = Peak.ConvolutionGflops();
             Console.WriteLine($"Batch 64, {steps} timed steps after 5 warm-up steps; ms/step is the median step.");
             Console.WriteLine($"Peak in this run: fp32 matmul 2048x2048 {matmul:F0} GFLOP/s; the DCGAN's 64->64 4x4 stride-2 transposed convolution {convolution:F0} GFLOP/s.");
@@ -84,7 +84,7 @@ namespace GanService.Benchmarks
                 Console.WriteLine("|---|---:|---:|---:|");
                 foreach (var (size, channels) in new[] { (28, 1), (28, 3), (64, 3) }) Torch.OnOwnThread(() => MemoryBenchmark.Checkpoints(size, channels));
                 int rssSteps = int.TryParse(Environment.GetEnvironmentVariable("RSS_STEPS"), out var n) ? n : 5000;
-                Torch.OnOwnThread(() => MemoryBenchmark.Rss(rssSteps));
+                if (connection is not null) await MemoryBenchmark.WorkerRss(connection, rssSteps);
             }
             if (args.Contains("peer")) PeerBenchmark.Run(28, 3, steps);
             if (args.Contains("contention") && connection is not null) await SamplingBenchmark.Contention(connection, TimeSpan.FromSeconds(15));

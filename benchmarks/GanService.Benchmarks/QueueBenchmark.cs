@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -18,54 +17,32 @@ internal static class QueueBenchmark
     {
         await using var api = new BenchmarkHost(connectionString, "api", ("Gan:RateLimits:SubmissionsPerMinute", "100000"));
         using var client = api.CreateClient();
-        var worker = Process.Start(new ProcessStartInfo("dotnet", Path.Combine(AppContext.BaseDirectory, "GanService.dll"))
+        await using var worker = WorkerProcess.Start(connectionString);
+        var latencies = new List<double>();
+        for (int i = 0; i < jobs + 3; i++) // the first three warm the worker up and are not counted
         {
-            WorkingDirectory = AppContext.BaseDirectory,
-            Environment =
+            var response = await client.PostAsJsonAsync("/api/jobs", new
             {
-                ["ConnectionStrings__Postgres"] = connectionString, ["Gan__Role"] = "worker", ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
-                ["Logging__LogLevel__Default"] = "Warning",
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        worker.OutputDataReceived += (_, _) => { }; // drained, so a chatty worker never blocks on a full pipe
-        worker.ErrorDataReceived += (_, _) => { };
-        worker.BeginOutputReadLine();
-        worker.BeginErrorReadLine();
-        try
-        {
-            var latencies = new List<double>();
-            for (int i = 0; i < jobs + 3; i++) // the first three warm the worker up and are not counted
+                dataset = "synthetic", model = new { family = "dcgan", imageSize = 28, channels = 1 },
+                training = new { steps = 1, batchSize = 8 }, checkpointEvery = 1, seed = i, device = "cpu",
+            });
+            response.EnsureSuccessStatusCode();
+            var job = (await response.Content.ReadFromJsonAsync<JobResponse>(Json))!;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (job.Status is JobStatus.Queued or JobStatus.Running && DateTime.UtcNow < deadline)
             {
-                var response = await client.PostAsJsonAsync("/api/jobs", new
-                {
-                    dataset = "synthetic", model = new { family = "dcgan", imageSize = 28, channels = 1 },
-                    training = new { steps = 1, batchSize = 8 }, checkpointEvery = 1, seed = i, device = "cpu",
-                });
-                response.EnsureSuccessStatusCode();
-                var job = (await response.Content.ReadFromJsonAsync<JobResponse>(Json))!;
-                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-                while (job.Status is JobStatus.Queued or JobStatus.Running && DateTime.UtcNow < deadline)
-                {
-                    await Task.Delay(50);
-                    job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", Json))!;
-                }
-                if (job.Status != JobStatus.Succeeded) throw new InvalidOperationException($"Queue benchmark job ended {job.Status}: {job.Error}");
-                if (i >= 3) latencies.Add((job.StartedAt!.Value - job.CreatedAt).TotalMilliseconds);
+                await Task.Delay(50);
+                job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", Json))!;
             }
-            latencies.Sort();
-            Console.WriteLine();
-            Console.WriteLine($"Queue: POST /api/jobs to Running, API and worker in separate processes, {jobs} jobs one at a time.");
-            Console.WriteLine();
-            Console.WriteLine("| p50 ms | p99 ms | max ms |");
-            Console.WriteLine("|---:|---:|---:|");
-            Console.WriteLine($"| {latencies[latencies.Count / 2]:F0} | {latencies[Math.Min(latencies.Count - 1, (int)(latencies.Count * 0.99))]:F0} | {latencies[^1]:F0} |");
+            if (job.Status != JobStatus.Succeeded) throw new InvalidOperationException($"Queue benchmark job ended {job.Status}: {job.Error}");
+            if (i >= 3) latencies.Add((job.StartedAt!.Value - job.CreatedAt).TotalMilliseconds);
         }
-        finally
-        {
-            worker.Kill();
-            await worker.WaitForExitAsync();
-        }
+        latencies.Sort();
+        Console.WriteLine();
+        Console.WriteLine($"Queue: POST /api/jobs to Running, API and worker in separate processes, {jobs} jobs one at a time.");
+        Console.WriteLine();
+        Console.WriteLine("| p50 ms | p99 ms | max ms |");
+        Console.WriteLine("|---:|---:|---:|");
+        Console.WriteLine($"| {latencies[latencies.Count / 2]:F0} | {latencies[Math.Min(latencies.Count - 1, (int)(latencies.Count * 0.99))]:F0} | {latencies[^1]:F0} |");
     }
 }
