@@ -19,7 +19,8 @@ public static partial class OneDnnCheck
 {
     private static readonly Lazy<Verdict> Result = new(Decide, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    public enum Verdict { Trusted, DisabledByCheck, DisabledBySetting, NotChecked }
+    /// <summary><see cref="Verdict.WrongNotDisabled"/>: the check failed and libtorch's switch could not be reached.</summary>
+    public enum Verdict { Trusted, DisabledByCheck, DisabledBySetting, NotChecked, WrongNotDisabled }
 
     private static string? Setting() => Environment.GetEnvironmentVariable("GAN_ONEDNN")?.ToLowerInvariant();
 
@@ -66,7 +67,7 @@ public static partial class OneDnnCheck
         }
         // On a thread of its own, single-threaded: the failure was certain there, and no caller's thread count changes.
         double worst = TorchRuntime.RunOnOwnThread("onednn-check", 1, WorstError);
-        return worst < 1e-4 ? Verdict.Trusted : Disable() ? Verdict.DisabledByCheck : Verdict.NotChecked;
+        return worst < 1e-4 ? Verdict.Trusted : Disable() ? Verdict.DisabledByCheck : Verdict.WrongNotDisabled;
     }
 
     private static bool Disable()

@@ -47,5 +47,7 @@ public static class HostingExtensions
         var convolutions = OneDnnCheck.Ensure();
         if (convolutions is OneDnnCheck.Verdict.DisabledByCheck)
             app.Logger.LogWarning("oneDNN's convolutions failed the start-up self-test on this CPU: libtorch's own (slower) convolutions are in use (see OneDnnCheck).");
+        if (convolutions is OneDnnCheck.Verdict.WrongNotDisabled)
+            app.Logger.LogError("oneDNN's convolutions failed the start-up self-test on this CPU and could not be turned off: training results may be wrong (see OneDnnCheck).");
     }
 }
