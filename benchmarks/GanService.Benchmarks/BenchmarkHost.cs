@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -7,6 +9,9 @@ namespace GanService.Benchmarks;
 /// <summary>The real service in this process, on the benchmark's database, quiet, with the given role and settings.</summary>
 internal sealed class BenchmarkHost(string connectionString, string role, params (string Key, string Value)[] settings) : WebApplicationFactory<Program>
 {
+    /// <summary>How the API writes its answers: web defaults, enums as strings.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSolutionRelativeContentRoot("src/GanService");

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using GanService.Jobs;
 using GanService.Gan.Data;
 using GanService.Gan.Training;
@@ -15,8 +13,6 @@ namespace GanService.Benchmarks;
 /// </summary>
 internal static class MemoryBenchmark
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-
     public static void Checkpoints(int size, int channels)
     {
         var plan = new TrainingPlan(new ModelRecipe(ImageSize: size, Channels: channels), new OptimizerRecipe(), 10, 64, Seed: 1);
@@ -54,13 +50,13 @@ internal static class MemoryBenchmark
             training = new { steps, batchSize = 64 }, checkpointEvery, seed = 1, device = "cpu",
         });
         response.EnsureSuccessStatusCode();
-        var job = (await response.Content.ReadFromJsonAsync<JobResponse>(Json))!;
+        var job = (await response.Content.ReadFromJsonAsync<JobResponse>(BenchmarkHost.Json))!;
         var samples = new List<(long Step, double MiB)>();
         double peak = 0;
         while (job.Status is JobStatus.Queued or JobStatus.Running)
         {
             await Task.Delay(1000);
-            job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", Json))!;
+            job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", BenchmarkHost.Json))!;
             var (resident, hwm) = worker.MemoryMiB();
             if (job.Status == JobStatus.Running) samples.Add((job.Step, resident));
             peak = hwm;
@@ -73,7 +69,7 @@ internal static class MemoryBenchmark
         Console.WriteLine($"Resident memory of a worker process (docker-compose's environment) over one {steps}-step job (DCGAN 28x28x1, batch 64, " +
                           $"a checkpoint every {checkpointEvery} steps): {samples[0].MiB:F0} MiB at step {samples[0].Step}, {beforeCheckpoint.MiB:F0} at step {beforeCheckpoint.Step} (before the first checkpoint), at step {settled.Step} {settled.MiB:F0} MiB, " +
                           $"at step {last.Step} {last.MiB:F0} MiB ({(last.MiB / settled.MiB - 1) * 100:+0.0;-0.0;0.0}%), peak {peak:F0} MiB.");
-        // The path, a tenth of the job at a time: steps right after a checkpoint show what saving one keeps.
+        // The path, a tenth of the job at a time: where it still grows, and that it stays flat after.
         var path = Enumerable.Range(1, 10).Select(i => samples.LastOrDefault(s => s.Step <= steps * i / 10, samples[0]));
         Console.WriteLine($"By step: {string.Join(", ", path.Select(s => $"{s.Step} {s.MiB:F0}"))} MiB.");
     }

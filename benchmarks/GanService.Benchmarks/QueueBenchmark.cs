@@ -1,6 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using GanService.Jobs;
 
 namespace GanService.Benchmarks;
@@ -11,8 +9,6 @@ namespace GanService.Benchmarks;
 /// </summary>
 internal static class QueueBenchmark
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-
     public static async Task Run(string connectionString, int jobs)
     {
         await using var api = new BenchmarkHost(connectionString, "api", ("Gan:RateLimits:SubmissionsPerMinute", "100000"));
@@ -27,12 +23,12 @@ internal static class QueueBenchmark
                 training = new { steps = 1, batchSize = 8 }, checkpointEvery = 1, seed = i, device = "cpu",
             });
             response.EnsureSuccessStatusCode();
-            var job = (await response.Content.ReadFromJsonAsync<JobResponse>(Json))!;
+            var job = (await response.Content.ReadFromJsonAsync<JobResponse>(BenchmarkHost.Json))!;
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
             while (job.Status is JobStatus.Queued or JobStatus.Running && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(50);
-                job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", Json))!;
+                job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", BenchmarkHost.Json))!;
             }
             if (job.Status != JobStatus.Succeeded) throw new InvalidOperationException($"Queue benchmark job ended {job.Status}: {job.Error}");
             if (i >= 3) latencies.Add((job.StartedAt!.Value - job.CreatedAt).TotalMilliseconds);

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using GanService.Gan.Runtime;
 using GanService.Jobs;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -22,8 +20,6 @@ internal static class SamplingBenchmark
     private static string Change(double rate, double baseline) =>
         Math.Round((rate / baseline - 1) * 100) is var change && change == 0 ? "0%" : $"{change:+0;-0}%";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-
     public static async Task Run(string connectionString, TimeSpan duration)
     {
         await using var host = Host(connectionString);
@@ -38,11 +34,11 @@ internal static class SamplingBenchmark
             training = new { steps = 20, batchSize = 16 }, checkpointEvery = 20, seed = 1, device = "cpu",
         });
         submitted.EnsureSuccessStatusCode();
-        var job = (await submitted.Content.ReadFromJsonAsync<JobResponse>(Json))!;
+        var job = (await submitted.Content.ReadFromJsonAsync<JobResponse>(BenchmarkHost.Json))!;
         while (job.Status is JobStatus.Queued or JobStatus.Running)
         {
             await Task.Delay(200);
-            job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", Json))!;
+            job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", BenchmarkHost.Json))!;
         }
         var root = $"/api/generators/{job.Id}";
         var cold = Stopwatch.StartNew();
@@ -185,10 +181,10 @@ internal static class SamplingBenchmark
             training = new { steps, batchSize = 64 }, checkpointEvery, seed = 1, device = "cpu",
         });
         response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JobResponse>(Json))!.Id;
+        return (await response.Content.ReadFromJsonAsync<JobResponse>(BenchmarkHost.Json))!.Id;
     }
 
-    private static async Task<JobResponse> Job(HttpClient client, Guid id) => (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{id}", Json))!;
+    private static async Task<JobResponse> Job(HttpClient client, Guid id) => (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{id}", BenchmarkHost.Json))!;
 
     private static async Task<Guid> Finish(HttpClient client, Guid id)
     {

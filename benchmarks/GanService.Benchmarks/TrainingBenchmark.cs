@@ -1,6 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using GanService.Gan.Data;
 using GanService.Gan.Training;
 using GanService.Jobs;
@@ -11,8 +9,6 @@ namespace GanService.Benchmarks;
 internal static class TrainingBenchmark
 {
     private const int Batch = 64, Warmup = 5;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-
     /// <summary>The recipes of the family table: each DCGAN variant at 28x28x1.</summary>
     public static IReadOnlyList<(string Name, Func<TrainingPlan, TrainingPlan> Apply)> Families { get; } =
     [
@@ -121,15 +117,15 @@ internal static class TrainingBenchmark
             training = new { steps = Warmup + steps, batchSize = Batch }, checkpointEvery = Warmup + steps, seed = 1, device = "cpu",
         });
         response.EnsureSuccessStatusCode();
-        var job = (await response.Content.ReadFromJsonAsync<JobResponse>(Json))!;
+        var job = (await response.Content.ReadFromJsonAsync<JobResponse>(BenchmarkHost.Json))!;
         while (job.Status is JobStatus.Queued or JobStatus.Running)
         {
             await Task.Delay(1000); // polling is load on a 2-core machine: keep it rare
-            job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", Json))!;
+            job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", BenchmarkHost.Json))!;
         }
         if (job.Status != JobStatus.Succeeded) throw new InvalidOperationException($"Benchmark job ended {job.Status}: {job.Error}");
         var cpu = CpuLedger.Take().Since(cpuBefore).ToList();
-        var metrics = (await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics", Json))!;
+        var metrics = (await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics", BenchmarkHost.Json))!;
         // One metrics row per step (Host): its speed is that of the step it ends.
         var perStep = metrics.Where(m => m.Step > Warmup).Select(m => Batch * 1000 / m.ImagesPerSecond);
         return new Result($"DCGAN {size}x{size}x{channels}", Stopwatches.Median(perStep),

@@ -12,8 +12,6 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     private WorkerProcess(Process process) => this.process = process;
 
-    public int Id => process.Id;
-
     public static WorkerProcess Start(string connectionString)
     {
         var process = Process.Start(new ProcessStartInfo("dotnet", Path.Combine(AppContext.BaseDirectory, "GanService.dll"))

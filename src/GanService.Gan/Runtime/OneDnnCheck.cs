@@ -22,8 +22,6 @@ public static partial class OneDnnCheck
     /// <summary><see cref="Verdict.WrongNotDisabled"/>: the check failed and libtorch's switch could not be reached.</summary>
     public enum Verdict { Trusted, DisabledByCheck, DisabledBySetting, NotChecked, WrongNotDisabled }
 
-    private static string? Setting() => Environment.GetEnvironmentVariable("GAN_ONEDNN")?.ToLowerInvariant();
-
     /// <summary>Runs the check once per process (tens of milliseconds) and applies it; later calls return the verdict.</summary>
     public static Verdict Ensure() => Result.Value;
 
@@ -60,7 +58,7 @@ public static partial class OneDnnCheck
 
     private static Verdict Decide()
     {
-        switch (Setting())
+        switch (Environment.GetEnvironmentVariable("GAN_ONEDNN")?.ToLowerInvariant())
         {
             case "on": return Verdict.NotChecked;
             case "off": return Disable() ? Verdict.DisabledBySetting : Verdict.NotChecked;
