@@ -117,6 +117,9 @@ namespace GanService.Benchmarks
                     Console.WriteLine($"| {r.Model} | {r.MedianMs:F1} | {4 * 1000 / r.MedianMs:F0} | {networks} x {GanService.Gan.Models.GanNetworks.ParameterCount(g)} | {networks} x {GanService.Gan.Models.GanNetworks.ParameterCount(d)} |");
                 }
             }
+            var routed = GanService.Gan.Runtime.Convolutions.Routed;
+            if (routed.Count > 0)
+                Console.WriteLine($"\nConvolutions on libtorch's reference kernel (oneDNN wrong on this CPU): {routed.Count} geometries, for example {routed[0]}.");
             if (connection is null) Console.WriteLine("\n(service rows skipped: GANSERVICE_BENCH_POSTGRES is not set; run benchmarks/run.sh)");
             if (args.Length <= 1 || args.Contains("data")) Torch.OnOwnThread(() => DataBenchmark.Run(SharedData()));
             if (report is not null && jsonPath is not null) report.Save(jsonPath);

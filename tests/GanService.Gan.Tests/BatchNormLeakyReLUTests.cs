@@ -37,6 +37,8 @@ public class BatchNormLeakyReLUTests
     private static void Check(int batch, int size, int threads) =>
         TorchRuntime.RunOnOwnThread("fused-test", threads, () =>
         {
+            // Every temporary is the scope's, none the finalizer's (see GradientCheck).
+            using var scope = NewDisposeScope();
             using var rng = new torch.Generator(5);
             // An offset mean and a spread unlike 1, so that centring and scaling both matter.
             using var input = ChannelsLast.Of(randn(batch, 64, size, size, generator: rng) * 3 + 7);

@@ -1,4 +1,4 @@
-using GanService.Gan.Models;
+using GanService.Gan.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,7 +16,7 @@ public static class Penalties
         var epsilon = rand([real.shape[0], 1, 1, 1], generator: rng).to(real.device);
         var mixed = (epsilon * real.detach() + (1 - epsilon) * fake.detach()).requires_grad_(true);
         Tensor scores;
-        using (BatchNormLeakyReLU.ForSecondOrderGradients()) scores = critic(mixed);
+        using (SecondOrder.Gradients()) scores = critic(mixed);
         var gradient = autograd.grad([scores.sum()], [mixed], retain_graph: true, create_graph: true)[0];
         var norm = (gradient.flatten(1).square().sum(1) + 1e-12).sqrt();
         return lambda * (norm - 1).square().mean();
@@ -27,7 +27,7 @@ public static class Penalties
     {
         var x = real.detach().requires_grad_(true);
         Tensor scores;
-        using (BatchNormLeakyReLU.ForSecondOrderGradients()) scores = discriminator(x);
+        using (SecondOrder.Gradients()) scores = discriminator(x);
         var gradient = autograd.grad([scores.sum()], [x], retain_graph: true, create_graph: true)[0];
         return gamma / 2 * gradient.flatten(1).square().sum(1).mean();
     }

@@ -1,3 +1,4 @@
+using GanService.Gan.Runtime;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -21,33 +22,9 @@ public static class BatchNormLeakyReLU
     /// <summary>Off for the A/B measurements in benchmarks/ (the process's whole run takes one path).</summary>
     internal static bool Disabled { get; set; }
 
-    /// <summary>
-    /// For a forward pass whose gradient will itself be differentiated (a gradient penalty's): inside the scope the
-    /// block runs as the library's layers, since the fused backward pass is not differentiable in turn.
-    /// </summary>
-    public static IDisposable ForSecondOrderGradients()
-    {
-        secondOrderDepth++;
-        return new SecondOrderScope();
-    }
-
-    [ThreadStatic] private static int secondOrderDepth;
-
-    private sealed class SecondOrderScope : IDisposable
-    {
-        private bool disposed;
-
-        public void Dispose()
-        {
-            if (disposed) return;
-            disposed = true;
-            secondOrderDepth--;
-        }
-    }
-
     // The kernels reach the tensors' memory through spans, so at most 2 GiB a tensor.
     internal static bool Fits(BatchNorm2d norm, Tensor x) =>
-        !Disabled && secondOrderDepth == 0 && norm.training && norm.track_running_stats
+        !Disabled && !SecondOrder.Active && norm.training && norm.track_running_stats
         && norm.running_mean is not null && norm.running_var is not null
         && norm.weight is not null && norm.bias is not null && norm.momentum is not null
         && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && norm.weight.dtype == ScalarType.Float32

@@ -1,3 +1,4 @@
+using GanService.Gan.Runtime;
 using GanService.Gan.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -36,7 +37,7 @@ public sealed class ResnetGenerator : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input) => layers.call(input);
+    public override Tensor forward(Tensor input) => Convolutions.Run(layers, input);
 
     private sealed class ResidualBlock : Module<Tensor, Tensor>
     {
@@ -49,7 +50,7 @@ public sealed class ResnetGenerator : Module<Tensor, Tensor>
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor x) => x + body.call(x);
+        public override Tensor forward(Tensor x) => x + Convolutions.Run(body, x);
     }
 }
 

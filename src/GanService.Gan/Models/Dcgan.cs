@@ -1,3 +1,4 @@
+using GanService.Gan.Runtime;
 using GanService.Gan.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -39,7 +40,7 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
             upsample.append(up);
             upsample.append(norm);
             upsample.append(LeakyReLU(Slope));
-            steps.Add(x => BatchNormLeakyReLU.Apply(norm, up.call(x), Slope));
+            steps.Add(x => BatchNormLeakyReLU.Apply(norm, Convolutions.Call(up, x), Slope));
         }
         upsampleLayers = x => steps.Aggregate(x, (h, step) => step(h));
         // A stride-1 3x3 transposed convolution is the same function as a 3x3 convolution with a flipped kernel.
@@ -116,6 +117,7 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
         {
             var layer = chain[i];
             if (i == 0 && layer is Conv2d first) steps.Add(x => NarrowInputLayer.Apply(first, x));
+            else if (layer is Conv2d convolution) steps.Add(x => Convolutions.Call(convolution, x));
             else if (layer is BatchNorm2d norm && i + 1 < chain.Length && chain[i + 1] is LeakyReLU)
             {
                 steps.Add(x => BatchNormLeakyReLU.Apply(norm, x, DcganGenerator.Slope));

@@ -1,3 +1,4 @@
+using GanService.Gan.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -62,7 +63,7 @@ public sealed class EqualizedConv2d : Module<Tensor, Tensor>, ISelfInitializing
         bias.zero_();
     }
 
-    public override Tensor forward(Tensor input) => functional.conv2d(input, weight * scale, bias, padding: [padding, padding]);
+    public override Tensor forward(Tensor input) => Convolutions.Conv2d(input, weight * scale, bias, padding: padding);
 }
 
 /// <summary>Pixelwise feature normalisation: each pixel's feature vector scaled to unit mean square.</summary>

@@ -1,3 +1,4 @@
+using GanService.Gan.Runtime;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using TorchSharp;
@@ -15,7 +16,7 @@ namespace GanService.Gan.Models;
 /// </summary>
 public static class NarrowInputLayer
 {
-    public static Tensor Apply(Conv2d layer, Tensor x) => Fits(layer, x) ? Function.apply(x, new Frozen(layer)) : layer.call(x);
+    public static Tensor Apply(Conv2d layer, Tensor x) => Fits(layer, x) ? Function.apply(x, new Frozen(layer)) : Convolutions.Call(layer, x);
 
     /// <summary>Off for the A/B measurements in benchmarks/ (the process's whole run takes one path).</summary>
     internal static bool Disabled { get; set; }
@@ -40,7 +41,7 @@ public static class NarrowInputLayer
         {
             var (x, frozen) = ((Tensor)vars[0], (Frozen)vars[1]);
             ctx.save_data(nameof(Frozen), (frozen, x.shape));
-            return frozen.Layer.call(x);
+            return Convolutions.Call(frozen.Layer, x);
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)

@@ -1,3 +1,4 @@
+using GanService.Gan.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ namespace GanService.Gan.Models;
 public static class NarrowOutputLayer
 {
     public static Tensor Apply(ConvTranspose2d layer, Tensor x) =>
-        Fits(layer, x) ? Function.apply(x, layer.weight, layer.bias!) : layer.call(x);
+        Fits(layer, x) ? Function.apply(x, layer.weight, layer.bias!) : Convolutions.Call(layer, x);
 
     /// <summary>Off for the A/B measurements in benchmarks/ (the process's whole run takes one path).</summary>
     internal static bool Disabled { get; set; }
@@ -26,7 +27,9 @@ public static class NarrowOutputLayer
         && layer.output_padding is [0, 0] && layer.padding_mode == PaddingModes.Zeros
         && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && layer.weight.dtype == ScalarType.Float32
         && x.dim() == 4 && x.shape[1] == layer.in_channels && x.shape[2] * x.shape[3] > 0 && x.shape[0] > 0
-        && x.permute(0, 2, 3, 1).is_contiguous();
+        && x.permute(0, 2, 3, 1).is_contiguous()
+        // The backward pass is libtorch's for this geometry: only where libtorch gets it right (Convolutions).
+        && Convolutions.LibtorchRight(new(true, layer.in_channels, layer.out_channels, 3, 3, 1, 1, 1, 1, 0, 0, 1, x.shape[2], x.shape[3]));
 
     /// <summary>
     /// libtorch's own backward of this transposed convolution (input, weight and bias gradients in one oneDNN call, as

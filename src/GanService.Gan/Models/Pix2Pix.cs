@@ -1,3 +1,4 @@
+using GanService.Gan.Runtime;
 using GanService.Gan.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -45,13 +46,13 @@ public sealed class UNetGenerator : Module<Tensor, Tensor>
         var x = input;
         foreach (var block in down)
         {
-            x = block.call(x);
+            x = Convolutions.Run((Sequential)block, x);
             skips.Add(x);
         }
         for (int i = 0; i < up.Count; i++)
         {
             if (i > 0) x = cat([x, skips[skips.Count - 1 - i]], 1);
-            x = up[i].call(x);
+            x = Convolutions.Run((Sequential)up[i], x);
         }
         return x;
     }
@@ -76,5 +77,5 @@ public sealed class PatchDiscriminator : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor pair) => layers.call(pair);
+    public override Tensor forward(Tensor pair) => Convolutions.Run(layers, pair);
 }

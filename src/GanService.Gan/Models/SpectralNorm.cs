@@ -1,3 +1,4 @@
+using GanService.Gan.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -78,7 +79,7 @@ public sealed class SpectralConv2d : Module<Tensor, Tensor>, ISeededState
     public void Reset(torch.Generator rng) => SpectralNorm.Reset(u, rng);
 
     public override Tensor forward(Tensor input) =>
-        nn.functional.conv2d(input, SpectralNorm.Normalize(weight, u, training), bias, strides: [stride, stride], padding: [padding, padding]);
+        Convolutions.Conv2d(input, SpectralNorm.Normalize(weight, u, training), bias, stride, padding);
 }
 
 /// <summary>A dense layer whose weight is spectrally normalised.</summary>

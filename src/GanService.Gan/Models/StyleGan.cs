@@ -1,3 +1,4 @@
+using GanService.Gan.Runtime;
 using GanService.Gan.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -42,7 +43,7 @@ public sealed class ModulatedConv2d : Module<Tensor, Tensor, Tensor>, ISelfIniti
     {
         long n = x.shape[0], h = x.shape[2], width = x.shape[3];
         var weights = Weights(w).reshape(n * outChannels, inChannels, kernel, kernel);
-        var y = functional.conv2d(x.reshape(1, n * inChannels, h, width), weights, padding: [kernel / 2, kernel / 2], groups: n);
+        var y = Convolutions.Conv2d(x.reshape(1, n * inChannels, h, width), weights, null, padding: kernel / 2, groups: n);
         return y.reshape(n, outChannels, h, width);
     }
 }

@@ -5,28 +5,34 @@ namespace GanService.Gan.Runtime;
 
 /// <summary>
 /// Keeps libtorch's convolutions right. On a 2-vCPU AMD EPYC of family 26 (Zen 5; its VM reports a 508 MiB L3) the
-/// oneDNN bundled with libtorch 2.10 returned wrong or NaN input gradients for stride-1 convolutions whose output
-/// channels are not a multiple of 16 (every single-threaded call, about 40% of two-threaded ones) and wrong outputs
-/// for many stride-1 transposed convolutions: BigGAN, ProGAN and StyleGAN diverged within 20 steps, and PatchGAN's and
-/// CycleGAN's 1- and 3-channel layers are of that kind. DCGAN's layers were right. Capping oneDNN at AVX2 fixed some
-/// of those shapes, not all (a 32-to-3 3x3 convolution's input gradient stayed wrong), so the defence is a self-test:
-/// before the first network is built, a few such convolutions are compared with float64 (which never goes through
-/// oneDNN) and, where they disagree, oneDNN is turned off for the process (<c>at::Context::setUserEnabledMkldnn</c>,
-/// which libtorch reads on every convolution, forward and backward): libtorch's own convolutions are right there,
-/// about 5x slower on DCGAN. <c>GAN_ONEDNN=on</c> skips the check, <c>off</c> turns oneDNN off.
+/// oneDNN bundled with libtorch 2.10 returned wrong or NaN outputs or input gradients for 3x3 and 4x4 convolutions,
+/// plain and transposed, with a channel count not a multiple of 16 (a 64-to-3 stride-1 3x3, a 74-to-64 stride-2 4x4;
+/// every call, single- or two-threaded; weight gradients were right): BigGAN, ProGAN and StyleGAN diverged within
+/// 20 steps. DCGAN's layers were right. Capping oneDNN at AVX2 fixed some of those shapes, not all, so the defence is
+/// a self-test: before the first network is built, three such convolutions are compared with float64 (which never
+/// goes through oneDNN). Where they disagree, oneDNN stays on and <see cref="Convolutions"/> checks each geometry once
+/// and runs the wrong ones on libtorch's reference kernel (<see cref="Verdict.Routed"/>); without that kernel oneDNN
+/// is turned off for the process (<c>at::Context::setUserEnabledMkldnn</c>, read on every convolution), about 5x
+/// slower on DCGAN. <c>GAN_ONEDNN=on</c> skips the check, <c>off</c> turns oneDNN off.
 /// </summary>
 public static partial class OneDnnCheck
 {
     private static readonly Lazy<Verdict> Result = new(Decide, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary><see cref="Verdict.WrongNotDisabled"/>: the check failed and libtorch's switch could not be reached.</summary>
-    public enum Verdict { Trusted, DisabledByCheck, DisabledBySetting, NotChecked, WrongNotDisabled }
+    /// <summary>
+    /// <see cref="Verdict.Routed"/>: the check failed; oneDNN stays on, the geometries it gets wrong are routed.
+    /// <see cref="Verdict.WrongNotDisabled"/>: the check failed and neither the route nor libtorch's switch could be reached.
+    /// </summary>
+    public enum Verdict { Trusted, Routed, DisabledByCheck, DisabledBySetting, NotChecked, WrongNotDisabled }
 
     /// <summary>Runs the check once per process (tens of milliseconds) and applies it; later calls return the verdict.</summary>
     public static Verdict Ensure() => Result.Value;
 
-    /// <summary>The largest relative error of the check's convolutions against float64 (NaN counts as infinite).</summary>
-    public static double WorstError()
+    /// <summary>
+    /// The largest relative error of the check's convolutions against float64 (NaN counts as infinite), run as the
+    /// library runs them (<see cref="Convolutions"/>), or straight through libtorch.
+    /// </summary>
+    public static double WorstError(bool routed = true)
     {
         double worst = 0;
         using var scope = NewDisposeScope();
@@ -36,9 +42,15 @@ public static partial class OneDnnCheck
         {
             var x = randn(new long[] { 4, inChannels, 16, 16 }, generator: rng).requires_grad_(true);
             var w = randn(transposed ? new long[] { inChannels, outChannels, 4, 4 } : new long[] { outChannels, inChannels, 3, 3 }, generator: rng).mul_(0.1).requires_grad_(true);
-            Tensor Apply(Tensor input, Tensor weight) => transposed
-                ? nn.functional.conv_transpose2d(input, weight, padding: [1, 1])
-                : nn.functional.conv2d(input, weight, padding: [1, 1]);
+            Tensor Apply(Tensor input, Tensor weight)
+            {
+                var geometry = new Convolutions.Geometry(transposed, inChannels, outChannels, weight.shape[2], weight.shape[3],
+                    1, 1, 1, 1, 0, 0, 1, input.shape[2], input.shape[3]);
+                if (!routed) return Convolutions.Libtorch(geometry, input, weight, null);
+                return transposed
+                    ? Convolutions.ConvTranspose2d(input, weight, null, (1, 1), (1, 1), (0, 0))
+                    : Convolutions.Conv2d(input, weight, null, padding: 1);
+            }
             var y = Apply(x, w);
             var g = randn(y.shape, generator: rng);
             y.backward([g]);
@@ -64,8 +76,9 @@ public static partial class OneDnnCheck
             case "off": return Disable() ? Verdict.DisabledBySetting : Verdict.NotChecked;
         }
         // On a thread of its own, single-threaded: the failure was certain there, and no caller's thread count changes.
-        double worst = TorchRuntime.RunOnOwnThread("onednn-check", 1, WorstError);
-        return worst < 1e-4 ? Verdict.Trusted : Disable() ? Verdict.DisabledByCheck : Verdict.WrongNotDisabled;
+        double worst = TorchRuntime.RunOnOwnThread("onednn-check", 1, () => WorstError(routed: false));
+        if (worst < 1e-4) return Verdict.Trusted;
+        return ReferenceConvolution.Available ? Verdict.Routed : Disable() ? Verdict.DisabledByCheck : Verdict.WrongNotDisabled;
     }
 
     private static bool Disable()

@@ -45,6 +45,8 @@ public static class HostingExtensions
                 FinalizerQuarantine.Problem);
         // Before the first job or render, so a host whose CPU needs libtorch's slow convolutions says so at start.
         var convolutions = OneDnnCheck.Ensure();
+        if (convolutions is OneDnnCheck.Verdict.Routed)
+            app.Logger.LogWarning("oneDNN's convolutions failed the start-up self-test on this CPU: each convolution shape is checked once on first use and the wrong ones run on libtorch's reference kernel (see OneDnnCheck, Convolutions).");
         if (convolutions is OneDnnCheck.Verdict.DisabledByCheck)
             app.Logger.LogWarning("oneDNN's convolutions failed the start-up self-test on this CPU: libtorch's own (slower) convolutions are in use (see OneDnnCheck).");
         if (convolutions is OneDnnCheck.Verdict.WrongNotDisabled)

@@ -35,7 +35,11 @@ typedef struct
 static void *scalar_items[CAPACITY], *tensor_items[CAPACITY];
 static int64_t scalar_since[CAPACITY], tensor_since[CAPACITY], tensor_bytes[CAPACITY];
 /* A kernel reads its Scalars within microseconds of the call; a tensor is read for the whole kernel, which may take a
-   second on a large input. The byte limit bounds what finalized tensors may keep alive. */
+   second on a large input. The byte limit bounds what finalized tensors may keep alive, but nothing is freed early
+   before it has waited MIN_HOLD_NS: a test host crashed in a two-thread float64 subtraction (add_kernel) reading a
+   temporary that a finalization storm over the limit had freed at once. Past the limit for that long, the queue
+   holds more than the limit. */
+#define MIN_HOLD_NS 50000000LL
 static quarantine scalars = {"THSTorch_dispose_scalar", 0, 5000000000LL, INT64_MAX, scalar_items, scalar_since, 0, 0, 0, 0, 0};
 static quarantine tensors = {"THSTensor_dispose", 0, 2000000000LL, 256LL << 20, tensor_items, tensor_since, tensor_bytes, 0, 0, 0, 0};
 static size_fn numel, element_size;
@@ -73,7 +77,7 @@ static void hold(quarantine *q, void *item, int64_t size)
         pthread_mutex_lock(&lock);
         while (n < 64 && q->first != q->next
                && (t - q->since[q->first % CAPACITY] >= q->hold_ns || q->next - q->first >= CAPACITY
-                   || q->held_bytes + size > q->max_bytes))
+                   || (q->held_bytes + size > q->max_bytes && t - q->since[q->first % CAPACITY] >= MIN_HOLD_NS)))
         {
             uint32_t i = q->first++ % CAPACITY;
             if (q->bytes) q->held_bytes -= q->bytes[i];
