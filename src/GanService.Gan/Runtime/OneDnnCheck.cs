@@ -70,6 +70,7 @@ public static partial class OneDnnCheck
 
     private static Verdict Decide()
     {
+        Nnpack.Ensure(); // the other half of settling libtorch's convolutions before the first network
         switch (Environment.GetEnvironmentVariable("GAN_ONEDNN")?.ToLowerInvariant())
         {
             case "on": return Verdict.NotChecked;

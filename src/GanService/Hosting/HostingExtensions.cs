@@ -51,5 +51,7 @@ public static class HostingExtensions
             app.Logger.LogWarning("oneDNN's convolutions failed the start-up self-test on this CPU: libtorch's own (slower) convolutions are in use (see OneDnnCheck).");
         if (convolutions is OneDnnCheck.Verdict.WrongNotDisabled)
             app.Logger.LogError("oneDNN's convolutions failed the start-up self-test on this CPU and could not be turned off: training results may be wrong (see OneDnnCheck).");
+        if (!Nnpack.Ensure())
+            app.Logger.LogInformation("NNPACK cannot start on this CPU (libtorch's warning above): libtorch no longer offers it convolutions, so that warning is not repeated per request (see Nnpack).");
     }
 }

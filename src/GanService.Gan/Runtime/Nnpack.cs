@@ -1,0 +1,57 @@
+using System.Runtime.InteropServices;
+
+namespace GanService.Gan.Runtime;
+
+/// <summary>
+/// Keeps libtorch from asking an unusable NNPACK about every small convolution. libtorch offers NNPACK each
+/// convolution oneDNN does not take (batch-1 3x3 and 1x1 ones, as a CycleGAN translation runs), and where NNPACK
+/// cannot start (the Zen 5 EPYC of docs/benchmarks.md: "Unsupported hardware") it logs that warning on every such call,
+/// 18 lines per CycleGAN translation. Asked once here, and turned off in <c>at::Context</c> where unusable, those
+/// convolutions run on the kernel they ran on anyway, silently. Where NNPACK works nothing changes.
+/// </summary>
+public static partial class Nnpack
+{
+    private static readonly Lazy<bool> Settled = new(Settle, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Once per process; returns whether NNPACK can run here (where not, libtorch no longer offers it work).</summary>
+    public static bool Ensure() => Settled.Value;
+
+    /// <summary>Whether libtorch offers convolutions to NNPACK now (null where libtorch's switch cannot be reached).</summary>
+    public static bool? Offered
+    {
+        get
+        {
+            try { return userEnabledNNPACK(globalContext()); }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return null; }
+        }
+    }
+
+    private static bool Settle()
+    {
+        try
+        {
+            if (nnpackAvailable()) return true; // where it cannot start, this call logs the warning once
+            setUserEnabledNNPACK(globalContext(), false);
+            return false;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return true; // another libtorch build: left as it is
+        }
+    }
+
+    // at::native::_nnpack_available(), at::globalContext() and two members of at::Context (the object first).
+    [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at6native17_nnpack_availableEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private static partial bool nnpackAvailable();
+
+    [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
+    private static partial IntPtr globalContext();
+
+    [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    private static partial void setUserEnabledNNPACK(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [LibraryImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledNNPACKEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private static partial bool userEnabledNNPACK(IntPtr context);
+}
