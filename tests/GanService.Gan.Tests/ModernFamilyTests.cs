@@ -100,6 +100,25 @@ public class ModernFamilyTests
         Assert.True(norms.sub(1).abs().max().item<float>() < 1e-4, norms.ToString(TorchSharp.TensorStringStyle.Numpy));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_modulated_convolution_is_the_convolution_of_each_sample_with_its_own_weights(bool demodulate)
+    {
+        using var scope = NewDisposeScope();
+        var conv = new ModulatedConv2d(8, 6, 3, styleSize: 16, demodulate);
+        var x = randn(5, 8, 7, 7);
+        var w = randn(5, 16) * 3;
+        var y = conv.call(x, w);
+        var weights = conv.Weights(w).to(float64); // the definition: [N, out, in, k, k]
+        for (int i = 0; i < 5; i++)
+        {
+            var expected = nn.functional.conv2d(x[i].unsqueeze(0).to(float64), weights[i], padding: [1, 1]);
+            double error = y[i].unsqueeze(0).to(float64).sub(expected).abs().max().item<double>() / expected.abs().max().item<double>();
+            Assert.True(error < 1e-5, $"sample {i}: relative error {error:G3}");
+        }
+    }
+
     [Fact]
     public void Truncation_at_psi_0_returns_the_average_image()
     {

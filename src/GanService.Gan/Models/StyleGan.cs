@@ -10,8 +10,14 @@ namespace GanService.Gan.Models;
 /// <summary>
 /// A StyleGAN2 convolution: the style (an affine map of w, bias 1) scales the weight's input channels per sample;
 /// demodulation rescales each output channel's weights to unit norm, replacing AdaIN's instance normalisation.
-/// Runs as one grouped convolution over the batch.
 /// </summary>
+/// <remarks>
+/// Runs as StyleGAN2's unfused form: the input scaled by the style, one convolution with the shared weight, the output
+/// scaled by the demodulation factors; the same function as a grouped convolution with the per-sample weights
+/// (<see cref="Weights"/>). Measured on the 2-core CPUs here, the grouped form (one group per sample) was the slower,
+/// and each batch size was a new convolution geometry, which a CPU whose oneDNN is checked per geometry
+/// (<see cref="Convolutions"/>) had to check again: 45 s before the first 256-image sample (docs/benchmarks.md).
+/// </remarks>
 public sealed class ModulatedConv2d : Module<Tensor, Tensor, Tensor>, ISelfInitializing
 {
     private readonly Parameter weight;
@@ -41,10 +47,13 @@ public sealed class ModulatedConv2d : Module<Tensor, Tensor, Tensor>, ISelfIniti
 
     public override Tensor forward(Tensor x, Tensor w)
     {
-        long n = x.shape[0], h = x.shape[2], width = x.shape[3];
-        var weights = Weights(w).reshape(n * outChannels, inChannels, kernel, kernel);
-        var y = Convolutions.Conv2d(x.reshape(1, n * inChannels, h, width), weights, null, padding: kernel / 2, groups: n);
-        return y.reshape(n, outChannels, h, width);
+        var style = affine.call(w); // [N, in]
+        var y = Convolutions.Conv2d(x * style.reshape(-1, inChannels, 1, 1), weight * scale, null, padding: kernel / 2);
+        if (!demodulate) return y;
+        // Each sample's squared weight norm per output channel: sum over inputs of style^2 times the weight's squares.
+        var squares = weight.square().sum([2, 3]) * (scale * scale); // [out, in]
+        var factors = (style.square().matmul(squares.t()) + 1e-8).rsqrt(); // [N, out]
+        return y * factors.reshape(-1, outChannels, 1, 1);
     }
 }
 
