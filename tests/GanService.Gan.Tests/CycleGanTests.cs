@@ -62,7 +62,7 @@ public class CycleGanTests
         var data = new TrainingData(domainA, domainB);
 
         using var trainer = (CycleGanTrainer)Trainers.Create(Plan(30), data, CPU);
-        trainer.Train(12);
+        trainer.Train(24);
         var partial = trainer.Checkpoint(); // a resume from here must end where the uninterrupted run ends
         trainer.Train(30);
         var bundle = trainer.Checkpoint();
