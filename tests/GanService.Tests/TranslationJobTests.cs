@@ -123,11 +123,11 @@ public sealed class TranslationJobTests(PostgresServer postgres)
     // Within one level of 255: the service renders on threads of its own, whose sums may round differently.
     private static void AssertSameImage(byte[] expected, byte[] actual)
     {
-        double difference = PixelDifference(expected, actual);
+        int difference = PixelDifference(expected, actual);
         Assert.True(difference <= 1, $"largest pixel difference {difference} between the endpoint and the checkpoint's generator");
     }
 
-    private static double PixelDifference(byte[] a, byte[] b)
+    private static int PixelDifference(byte[] a, byte[] b)
     {
         using var x = TestData.DecodePng(a);
         using var y = TestData.DecodePng(b);

@@ -6,7 +6,7 @@ namespace GanService.Gan.Checkpoints;
 /// every fresh page is a fault, and on the VMs measured here each cost tens of microseconds. Not seekable, so zip
 /// entries get data descriptors instead of patched headers (both are standard; every zip reader reads them).
 /// </summary>
-internal sealed class ChunkedBuffer : Stream
+internal sealed class ChunkedBuffer : WriteOnlyStream
 {
     private const int ChunkSize = 4 << 20;
     private readonly List<byte[]> chunks = [];
@@ -30,7 +30,7 @@ internal sealed class ChunkedBuffer : Stream
         while (!buffer.IsEmpty)
         {
             int offset = (int)(length % ChunkSize);
-            if (offset == 0 && length / ChunkSize == chunks.Count) chunks.Add(GC.AllocateUninitializedArray<byte>(ChunkSize));
+            if (offset == 0) chunks.Add(GC.AllocateUninitializedArray<byte>(ChunkSize));
             int count = Math.Min(buffer.Length, ChunkSize - offset);
             buffer[..count].CopyTo(chunks[^1].AsSpan(offset));
             buffer = buffer[count..];
@@ -38,18 +38,8 @@ internal sealed class ChunkedBuffer : Stream
         }
     }
 
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void WriteByte(byte value) => Write([value]);
-
     public override void Flush() { }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
     public override long Length => length;
     public override long Position { get => length; set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

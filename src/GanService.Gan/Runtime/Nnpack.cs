@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace GanService.Gan.Runtime;
 
 /// <summary>
@@ -9,7 +7,7 @@ namespace GanService.Gan.Runtime;
 /// 18 lines per CycleGAN translation. Asked once here, and turned off in <c>at::Context</c> where unusable, those
 /// convolutions run on the kernel they ran on anyway, silently. Where NNPACK works nothing changes.
 /// </summary>
-public static partial class Nnpack
+public static class Nnpack
 {
     private static readonly Lazy<bool> Settled = new(Settle, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -21,7 +19,7 @@ public static partial class Nnpack
     {
         get
         {
-            try { return userEnabledNNPACK(globalContext()); }
+            try { return LibtorchContext.Nnpack; }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return null; }
         }
     }
@@ -30,8 +28,8 @@ public static partial class Nnpack
     {
         try
         {
-            if (nnpackAvailable()) return true; // where it cannot start, this call logs the warning once
-            setUserEnabledNNPACK(globalContext(), false);
+            if (LibtorchContext.NnpackAvailable) return true; // where it cannot start, this logs the warning once
+            LibtorchContext.Nnpack = false;
             return false;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
@@ -39,19 +37,4 @@ public static partial class Nnpack
             return true; // another libtorch build: left as it is
         }
     }
-
-    // at::native::_nnpack_available(), at::globalContext() and two members of at::Context (the object first).
-    [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at6native17_nnpack_availableEv")]
-    [return: MarshalAs(UnmanagedType.U1)]
-    private static partial bool nnpackAvailable();
-
-    [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
-    private static partial IntPtr globalContext();
-
-    [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
-    private static partial void setUserEnabledNNPACK(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
-
-    [LibraryImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledNNPACKEv")]
-    [return: MarshalAs(UnmanagedType.U1)]
-    private static partial bool userEnabledNNPACK(IntPtr context);
 }

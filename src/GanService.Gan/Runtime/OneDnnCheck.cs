@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace GanService.Gan.Runtime;
@@ -15,7 +14,7 @@ namespace GanService.Gan.Runtime;
 /// is turned off for the process (<c>at::Context::setUserEnabledMkldnn</c>, read on every convolution), about 5x
 /// slower on DCGAN. <c>GAN_ONEDNN=on</c> skips the check, <c>off</c> turns oneDNN off.
 /// </summary>
-public static partial class OneDnnCheck
+public static class OneDnnCheck
 {
     private static readonly Lazy<Verdict> Result = new(Decide, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -86,23 +85,12 @@ public static partial class OneDnnCheck
     {
         try
         {
-            setUserEnabledMkldnn(globalContext(), false);
-            return !userEnabledMkldnn(globalContext());
+            LibtorchContext.Mkldnn = false;
+            return !LibtorchContext.Mkldnn;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
             return false;
         }
     }
-
-    // at::globalContext() and two members of at::Context (the object is the first argument in the Itanium C++ ABI).
-    [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
-    private static partial IntPtr globalContext();
-
-    [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
-    private static partial void setUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
-
-    [LibraryImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
-    [return: MarshalAs(UnmanagedType.U1)]
-    private static partial bool userEnabledMkldnn(IntPtr context);
 }
