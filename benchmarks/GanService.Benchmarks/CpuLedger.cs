@@ -1,8 +1,8 @@
 namespace GanService.Benchmarks;
 
 /// <summary>
-/// CPU time by thread name in this process, and of the PostgreSQL server's processes, from /proc: taken before and
-/// after a run, the difference says which background work shared the cores with training.
+/// CPU time by thread name in this process (or a worker process), and of the PostgreSQL server's processes, from
+/// /proc: taken before and after a run, the difference says which background work shared the cores with training.
 /// </summary>
 internal sealed class CpuLedger
 {
@@ -12,14 +12,15 @@ internal sealed class CpuLedger
 
     private CpuLedger(Dictionary<string, double> seconds) => this.seconds = seconds;
 
-    public static CpuLedger Take()
+    public static CpuLedger Take(int? processId = null)
     {
+        string root = processId is { } id ? $"/proc/{id}" : "/proc/self";
         var byName = new Dictionary<string, double>();
-        foreach (var task in SafeDirectories("/proc/self/task")) Add(byName, task);
+        foreach (var task in SafeDirectories($"{root}/task")) Add(byName, task);
         // A training job's thread (and its libtorch threads) ends with the job, taking its entry in /proc/self/task
         // with it: count as training whatever the process used beyond its other living threads.
         var self = new Dictionary<string, double>();
-        Add(self, "/proc/self", Training);
+        Add(self, root, Training);
         byName[Training] = self[Training] - byName.Where(kv => kv.Key != Training).Sum(kv => kv.Value);
         foreach (var process in SafeDirectories("/proc"))
             if (Read(Path.Combine(process, "comm")).Trim() == "postgres") Add(byName, process, "postgres (all processes)");

@@ -27,6 +27,11 @@ namespace GanService.Benchmarks
             bool tuned = TorchRuntime.TuneAllocator();
             string spin = TorchRuntime.ShortenOpenMpSpin(); // as the host does
             Torch.SingleThreadedByDefault();
+            if (args is ["library-turns", var turnsSize, var turnsChannels]) // InterleavedOverhead's library side
+            {
+                InterleavedOverhead.LibraryTurns(int.Parse(turnsSize), int.Parse(turnsChannels));
+                return;
+            }
             if (args is ["ab", .. var abArgs])
             {
                 Environment.ExitCode = AbBenchmark.Run(abArgs);
@@ -76,7 +81,11 @@ namespace GanService.Benchmarks
             }
             if (args.Contains("layers")) Torch.OnOwnThread(() => LayerBenchmark.Run(3, matmul));
             if (args.Contains("overhead") && connection is not null)
-                await OverheadBenchmark.Run(connection, 3, steps, int.TryParse(Environment.GetEnvironmentVariable("OVERHEAD_PAIRS"), out var p) ? p : 6);
+            {
+                if (Environment.GetEnvironmentVariable("OVERHEAD_PAIRS") is not "0")
+                    await OverheadBenchmark.Run(connection, 3, steps, int.TryParse(Environment.GetEnvironmentVariable("OVERHEAD_PAIRS"), out var p) ? p : 6);
+                await InterleavedOverhead.Run(connection, 3, int.TryParse(Environment.GetEnvironmentVariable("OVERHEAD_ROUNDS"), out var r) ? r : 3);
+            }
             if (args.Contains("memory"))
             {
                 Console.WriteLine();
