@@ -28,7 +28,7 @@ internal static class InterleavedOverhead
         using var client = api.CreateClient();
         var metricsEvery = Environment.GetEnvironmentVariable("OVERHEAD_METRICS_EVERY") ?? "1";
         await using var worker = WorkerProcess.Start(connection, ("Gan:TorchThreads", Environment.ProcessorCount.ToString()), ("Gan:MetricsEvery", metricsEvery));
-        await TrainingBenchmark.Service(client, 28, channels, 20, worker.Id); // warms the worker up
+        await TrainingBenchmark.Service(client, 28, channels, 20); // warms the worker up
         Console.WriteLine();
         var build = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_WORKER") is { Length: > 0 } ? "published ReadyToRun" : "this build";
         Console.WriteLine($"Overhead, interleaved: a job on a worker process ({build}, a metric row every {metricsEvery} steps) and the library loop in a process of its own take turns of {Slice.TotalSeconds:F0} s (the other stopped), both with docker-compose's worker environment.");

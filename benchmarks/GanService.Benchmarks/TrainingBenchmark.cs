@@ -107,10 +107,10 @@ internal static class TrainingBenchmark
         return await Service(client, size, channels, steps);
     }
 
-    /// <summary>The same run submitted over HTTP to a running host (trained in this process, or by a worker process).</summary>
-    public static async Task<Result> Service(HttpClient client, int size, int channels, int steps, int? workerProcess = null)
+    /// <summary>The same run submitted over HTTP to a running host.</summary>
+    public static async Task<Result> Service(HttpClient client, int size, int channels, int steps)
     {
-        var cpuBefore = CpuLedger.Take(workerProcess);
+        var cpuBefore = CpuLedger.Take();
         var response = await client.PostAsJsonAsync("/api/jobs", new
         {
             dataset = "synthetic", model = new { family = "dcgan", imageSize = size, channels },
@@ -124,7 +124,7 @@ internal static class TrainingBenchmark
             job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", BenchmarkHost.Json))!;
         }
         if (job.Status != JobStatus.Succeeded) throw new InvalidOperationException($"Benchmark job ended {job.Status}: {job.Error}");
-        var cpu = CpuLedger.Take(workerProcess).Since(cpuBefore).ToList();
+        var cpu = CpuLedger.Take().Since(cpuBefore).ToList();
         var metrics = (await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics", BenchmarkHost.Json))!;
         // One metrics row per step (Host): its speed is that of the step it ends.
         var perStep = metrics.Where(m => m.Step > Warmup).Select(m => Batch * 1000 / m.ImagesPerSecond);
