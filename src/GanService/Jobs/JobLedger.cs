@@ -1,6 +1,8 @@
 using GanService.Gan.Training;
 using GanService.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace GanService.Jobs;
 
@@ -61,39 +63,66 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
         await transaction.CommitAsync(ct);
     }
 
-    /// <summary>Writes a batch of progress reports in one transaction; a re-run that repeats a step overwrites its row.</summary>
-    public async Task RecordAsync(JobLease lease, IReadOnlyList<TrainingProgress> reports, CancellationToken ct)
+    /// <summary>
+    /// Writes a batch of progress reports and returns the job's cancel flag as that write read it. One statement, so
+    /// one round trip and its own transaction: the job row's update is the lease's fence (it locks the row, and matches
+    /// nothing once a newer attempt owns the job), and the metric rows and the attempt's step are written only when it
+    /// matched. A re-run that repeats a step overwrites its row.
+    /// </summary>
+    public async Task<bool> RecordAsync(JobLease lease, IReadOnlyList<TrainingProgress> reports, CancellationToken ct)
     {
-        if (reports.Count == 0) return;
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await JobFence.HoldAsync(db, lease, ct);
-        var now = DateTimeOffset.UtcNow;
-        var latest = reports.DistinctBy(r => r.Step).ToList();
-        var steps = latest.Select(r => r.Step).ToList();
-        await db.Metrics.Where(m => m.JobId == lease.JobId && steps.Contains(m.Step)).ExecuteDeleteAsync(ct);
-        db.Metrics.AddRange(latest.Select(p => new TrainingMetric
-        {
-            JobId = lease.JobId, Step = p.Step, Epoch = p.Epoch, DiscriminatorLoss = p.DiscriminatorLoss, GeneratorLoss = p.GeneratorLoss,
-            RealScore = p.RealScore, FakeScore = p.FakeScore, ImagesPerSecond = p.ImagesPerSecond,
-            Resolution = p.Resolution, Alpha = p.Alpha, RecordedAt = now,
-        }));
-        await db.SaveChangesAsync(ct);
+        if (reports.Count == 0) throw new ArgumentException("Nothing to record.", nameof(reports));
+        var rows = reports.GroupBy(r => r.Step).Select(g => g.Last()).ToList();
         var p = reports[^1];
-        await db.Jobs.Where(j => j.Id == lease.JobId).ExecuteUpdateAsync(s => s
-            .SetProperty(j => j.Step, p.Step)
-            .SetProperty(j => j.DiscriminatorLoss, p.DiscriminatorLoss)
-            .SetProperty(j => j.GeneratorLoss, p.GeneratorLoss)
-            .SetProperty(j => j.RealScore, p.RealScore)
-            .SetProperty(j => j.FakeScore, p.FakeScore)
-            .SetProperty(j => j.ImagesPerSecond, p.ImagesPerSecond)
-            .SetProperty(j => j.Resolution, p.Resolution)
-            .SetProperty(j => j.Alpha, p.Alpha)
-            .SetProperty(j => j.UpdatedAt, now), ct);
-        await db.Attempts.Where(a => a.JobId == lease.JobId && a.Number == lease.Attempt)
-            .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastStep, p.Step), ct);
-        await transaction.CommitAsync(ct);
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var read = await db.Database.SqlQueryRaw<bool>(RecordSql,
+            new NpgsqlParameter<Guid>("job", lease.JobId),
+            new NpgsqlParameter<int>("attempt", lease.Attempt),
+            new NpgsqlParameter<DateTimeOffset>("now", DateTimeOffset.UtcNow),
+            new NpgsqlParameter<long>("step", p.Step),
+            new NpgsqlParameter<double>("d", p.DiscriminatorLoss),
+            new NpgsqlParameter<double>("g", p.GeneratorLoss),
+            new NpgsqlParameter<double>("real", p.RealScore),
+            new NpgsqlParameter<double>("fake", p.FakeScore),
+            new NpgsqlParameter<double>("ips", p.ImagesPerSecond),
+            new NpgsqlParameter<int?>("resolution", p.Resolution) { NpgsqlDbType = NpgsqlDbType.Integer },
+            new NpgsqlParameter<double?>("alpha", p.Alpha) { NpgsqlDbType = NpgsqlDbType.Double },
+            new NpgsqlParameter<long[]>("steps", [.. rows.Select(r => r.Step)]),
+            new NpgsqlParameter<long[]>("epochs", [.. rows.Select(r => r.Epoch)]),
+            new NpgsqlParameter<double[]>("ds", [.. rows.Select(r => r.DiscriminatorLoss)]),
+            new NpgsqlParameter<double[]>("gs", [.. rows.Select(r => r.GeneratorLoss)]),
+            new NpgsqlParameter<double[]>("reals", [.. rows.Select(r => r.RealScore)]),
+            new NpgsqlParameter<double[]>("fakes", [.. rows.Select(r => r.FakeScore)]),
+            new NpgsqlParameter<double[]>("ipss", [.. rows.Select(r => r.ImagesPerSecond)]),
+            new NpgsqlParameter<int?[]>("resolutions", [.. rows.Select(r => r.Resolution)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer },
+            new NpgsqlParameter<double?[]>("alphas", [.. rows.Select(r => r.Alpha)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double })
+            .ToListAsync(ct);
+        if (read.Count == 0) throw new LeaseLostException(lease);
+        return read[0];
     }
+
+    // The sibling statements read the job update's RETURNING row, so they write nothing when the fence did not match.
+    private const string RecordSql = """
+        WITH job AS (
+            UPDATE gan.training_jobs
+            SET "Step" = @step, "DiscriminatorLoss" = @d, "GeneratorLoss" = @g, "RealScore" = @real, "FakeScore" = @fake,
+                "ImagesPerSecond" = @ips, "Resolution" = @resolution, "Alpha" = @alpha, "UpdatedAt" = @now
+            WHERE "Id" = @job AND "Attempts" = @attempt AND "Status" = 'Running'
+            RETURNING "CancelRequested"
+        ), metrics AS (
+            INSERT INTO gan.training_metrics ("JobId", "Step", "Epoch", "DiscriminatorLoss", "GeneratorLoss", "RealScore",
+                "FakeScore", "ImagesPerSecond", "Resolution", "Alpha", "RecordedAt")
+            SELECT @job, r.*, @now FROM job, unnest(@steps, @epochs, @ds, @gs, @reals, @fakes, @ipss, @resolutions, @alphas) AS r
+            ON CONFLICT ("JobId", "Step") DO UPDATE SET "Epoch" = EXCLUDED."Epoch",
+                "DiscriminatorLoss" = EXCLUDED."DiscriminatorLoss", "GeneratorLoss" = EXCLUDED."GeneratorLoss",
+                "RealScore" = EXCLUDED."RealScore", "FakeScore" = EXCLUDED."FakeScore",
+                "ImagesPerSecond" = EXCLUDED."ImagesPerSecond", "Resolution" = EXCLUDED."Resolution",
+                "Alpha" = EXCLUDED."Alpha", "RecordedAt" = EXCLUDED."RecordedAt"
+        ), attempt AS (
+            UPDATE gan.job_attempts SET "LastStep" = @step FROM job WHERE "JobId" = @job AND "Number" = @attempt
+        )
+        SELECT "CancelRequested" AS "Value" FROM job
+        """;
 
     /// <summary>
     /// Ends the attempt. <see cref="JobStatus.Queued"/> means requeued for a graceful shutdown: the job waits for the

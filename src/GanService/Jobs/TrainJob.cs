@@ -43,9 +43,10 @@ public sealed class TrainJob(
         var jobId = lease.JobId;
         faults.OnJobStart(job.Name);
         var spec = job.Spec();
-        using var recorder = new ProgressRecorder(ledger, lease, logger, Options.ProgressWriteInterval);
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown, recorder.LeaseLost);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         using var watcher = new CancellationWatcher(contexts, jobId, Options.CancellationPollInterval, cancel);
+        using var recorder = new ProgressRecorder(ledger, lease, logger, Options.ProgressWriteInterval, watcher.Observe);
+        using var leaseLost = recorder.LeaseLost.Register(cancel.Cancel);
         bool requeued = false;
         try
         {
