@@ -26,7 +26,7 @@ builder.AddHealth();
 builder.AddApiDocs();
 
 var app = builder.Build();
-await app.MigrateDatabaseAsync();
+await app.WaitForDatabaseAsync();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using GanService.Checkpoints;
 using GanService.Jobs;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace GanService.Tests;
 
@@ -65,7 +66,8 @@ public sealed class FaultToleranceTests(PostgresServer postgres)
         await server.InitializeAsync();
         try
         {
-            await using var service = new GanServiceFactory(await server.CreateDatabaseAsync());
+            var database = await server.CreateDatabaseAsync();
+            await using var service = new GanServiceFactory(database);
             var client = service.CreateClient();
             var job = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 300, checkpointEvery: 50));
             await GanServiceFactory.WaitForAsync(client, job.Id, j => j.Status == JobStatus.Running && j.Step >= 30);
@@ -77,7 +79,11 @@ public sealed class FaultToleranceTests(PostgresServer postgres)
             await AssertUnavailableAsync(await client.PostAsJsonAsync("/api/jobs", TestData.SyntheticJob()));
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+            // A worker host started during the outage (as one on another machine might be) waits for the database. Its
+            // invisibility timeout is long, as the product's is against this outage: the running job stays where it is.
+            await using var late = WorkerProcess.Start(database, new Dictionary<string, string> { ["Gan:InvisibilityTimeout"] = "00:10:00" });
             await Task.Delay(outageEnds - DateTime.UtcNow);
+            Assert.False(late.HasExited, $"the worker started during the outage exited:\n{late.Log}");
             await server.StartAsync();
 
             var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded, TimeSpan.FromMinutes(3));
@@ -91,11 +97,26 @@ public sealed class FaultToleranceTests(PostgresServer postgres)
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
             var next = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 20));
             await GanServiceFactory.WaitForStatusAsync(client, next.Id, JobStatus.Succeeded, TimeSpan.FromMinutes(1));
+            Assert.Contains("PostgreSQL is unavailable", late.Log);
+            Assert.Equal(2, await HangfireServersAsync(database, expect: 2));
+            Assert.False(late.HasExited);
         }
         finally
         {
             await server.DisposeAsync();
         }
+    }
+
+    /// <summary>The Hangfire servers registered in the database, waiting up to a minute for <paramref name="expect"/>.</summary>
+    private static async Task<long> HangfireServersAsync(string database, int expect)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM hangfire.server", connection);
+        long servers = 0;
+        for (var until = DateTime.UtcNow + TimeSpan.FromMinutes(1); DateTime.UtcNow < until; await Task.Delay(250))
+            if ((servers = (long)(await count.ExecuteScalarAsync())!) == expect) break;
+        return servers;
     }
 
     private static async Task AssertUnavailableAsync(HttpResponseMessage response)

@@ -79,7 +79,7 @@ public sealed class GanOptions
     /// </summary>
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How long a running job waits out a PostgreSQL outage (training pauses at its next checkpoint) before giving up its attempt.</summary>
+    /// <summary>How long a running job waits out a PostgreSQL outage (training pauses at its next checkpoint) before giving up its attempt, and how long a starting host waits for PostgreSQL.</summary>
     public TimeSpan OutageTolerance { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Generators kept loaded in memory for sampling.</summary>

@@ -38,11 +38,22 @@ public static class PersistenceExtensions
         return builder.ConnectionString;
     }
 
-    /// <summary>Applies EF migrations (schema <c>gan</c>) unless <c>Gan:MigrateOnStartup</c> is off.</summary>
-    public static async Task MigrateDatabaseAsync(this WebApplication app)
+    /// <summary>
+    /// Waits for PostgreSQL (up to <c>Gan:OutageTolerance</c>) and applies EF migrations (schema <c>gan</c>) unless
+    /// <c>Gan:MigrateOnStartup</c> is off. A host started before its database, or during an outage, comes up when the
+    /// database does, instead of exiting: worker hosts on other machines do not start in step with PostgreSQL.
+    /// </summary>
+    public static async Task WaitForDatabaseAsync(this WebApplication app)
     {
-        if (!app.Services.GetRequiredService<IOptions<GanOptions>>().Value.MigrateOnStartup) return;
-        await using var db = await app.Services.GetRequiredService<IDbContextFactory<GanDbContext>>().CreateDbContextAsync();
-        await db.Database.MigrateAsync();
+        var gan = app.Services.GetRequiredService<IOptions<GanOptions>>().Value;
+        var contexts = app.Services.GetRequiredService<IDbContextFactory<GanDbContext>>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GanService.Startup");
+        await DatabaseOutage.RetryAsync(async () =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(app.Lifetime.ApplicationStopping);
+            if (gan.MigrateOnStartup) await db.Database.MigrateAsync(app.Lifetime.ApplicationStopping);
+            else await db.Database.ExecuteSqlRawAsync("SELECT 1", app.Lifetime.ApplicationStopping);
+        }, gan.OutageTolerance, logger, gan.MigrateOnStartup ? "migrating the database at startup" : "connecting at startup",
+            app.Lifetime.ApplicationStopping);
     }
 }
