@@ -2,6 +2,9 @@ using System.Net.Http.Json;
 using GanService.Checkpoints;
 using GanService.Gan.Checkpoints;
 using GanService.Jobs;
+using Hangfire;
+using Hangfire.States;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace GanService.Tests;
@@ -114,6 +117,42 @@ public sealed class CrashRecoveryTests(PostgresServer postgres)
         Assert.Equal(2, attempts.Count);
         Assert.Equal(first.LastStep, attempts[1].ResumedFromStep);
         Assert.Equal(0, attempts[1].StepsRepeated);
+    }
+
+    [Fact]
+    public async Task A_run_that_hangfire_aborts_while_its_worker_keeps_running_puts_the_job_back_in_the_queue()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var api = new GanServiceFactory(database, role: "api");
+        var client = api.CreateClient();
+        var job = await api.SubmitAsync(client, Recipe("aborted"));
+
+        await using var worker = WorkerProcess.Start(database);
+        await WaitWhileWorkingAsync(client, job.Id, worker, j => j.Step >= 30);
+        // What a superseded attempt's worker does when it wakes from a stall past the invisibility timeout and finds
+        // its lease gone: its run of the Hangfire job ends, and Hangfire marks the job Succeeded under the worker that
+        // took it over. That worker's token fires, though it holds the lease and its host is not stopping.
+        var first = await HangfireJobIdAsync(database, job.Id);
+        Assert.True(api.Services.GetRequiredService<IBackgroundJobClient>().ChangeState(first, new SucceededState(null, 0, 0), ProcessingState.StateName));
+
+        var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded, Patience);
+        var attempts = await AttemptsAsync(client, job.Id);
+        Assert.Equal([AttemptOutcome.Requeued, "Succeeded"], attempts.Select(a => a.Outcome));
+        Assert.Equal(attempts[0].LastStep, attempts[1].ResumedFromStep); // the stop kept its steps in a checkpoint
+        Assert.NotEqual(first, await HangfireJobIdAsync(database, job.Id));
+        var checkpoints = (await CheckpointsAsync(client, job.Id)).Select(c => c.Step).ToList();
+        Assert.Subset(checkpoints.ToHashSet(), Enumerable.Range(1, 8).Select(i => i * 20L).ToHashSet());
+        Assert.Equal(160, done.Step);
+        Assert.Contains("its Hangfire job was aborted", worker.Log);
+    }
+
+    private static async Task<string> HangfireJobIdAsync(string database, Guid id)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var read = new NpgsqlCommand("""SELECT "HangfireJobId" FROM gan.training_jobs WHERE "Id" = @id""", connection);
+        read.Parameters.AddWithValue("id", id);
+        return (string)(await read.ExecuteScalarAsync())!;
     }
 
     [Fact]

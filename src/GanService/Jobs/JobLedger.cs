@@ -126,9 +126,10 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
 
     /// <summary>
     /// Ends the attempt. <see cref="JobStatus.Queued"/> means requeued for a graceful shutdown: the job waits for the
-    /// next worker instead of showing as running on one that is gone.
+    /// next worker instead of showing as running on one that is gone. <paramref name="enqueue"/>, when given, puts a
+    /// new Hangfire job in the queue (and returns its id) once the fence holds, for a requeue that Hangfire does not do.
     /// </summary>
-    public async Task EndAsync(JobLease lease, JobStatus status, string? error, CancellationToken ct)
+    public async Task EndAsync(JobLease lease, JobStatus status, string? error, CancellationToken ct, Func<string>? enqueue = null)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -140,6 +141,8 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
             job.Status = JobStatus.Queued;
             job.Worker = null;
             job.UpdatedAt = now;
+            // Before the commit: a new job that starts at once waits on this row's lock, then finds the attempt ended.
+            if (enqueue is not null) job.HangfireJobId = enqueue();
         }
         else Close(job, status, error, now);
         await db.Attempts.Where(a => a.JobId == lease.JobId && a.Number == lease.Attempt).ExecuteUpdateAsync(s => s

@@ -23,6 +23,8 @@ public sealed class TrainJob(
     DatasetCatalog datasets,
     FaultInjection faults,
     IOptions<GanOptions> options,
+    IHostApplicationLifetime lifetime,
+    IBackgroundJobClient hangfire,
     ILogger<TrainJob> logger)
 {
     private GanOptions Options => options.Value;
@@ -68,7 +70,7 @@ public sealed class TrainJob(
             else if (shutdown.IsCancellationRequested)
             {
                 logger.LogInformation("Job {JobId} stopped for shutdown at step {Step}; it will resume there.", jobId, trainer.Step);
-                End(lease, JobStatus.Queued, null);
+                Requeue(job, lease);
                 requeued = true;
             }
             else End(lease, JobStatus.Succeeded, null);
@@ -78,7 +80,7 @@ public sealed class TrainJob(
             // Stopped before training began (loading data, the checkpoint, recording the resume): requeued all the
             // same, or the job would show as running on a worker that is gone until another one picked it up.
             logger.LogInformation("Job {JobId} stopped for shutdown before training; it will resume from its newest checkpoint.", jobId);
-            End(lease, JobStatus.Queued, null);
+            Requeue(job, lease);
             requeued = true;
         }
         catch (LeaseLostException)
@@ -138,6 +140,22 @@ public sealed class TrainJob(
         Wait(ct => checkpoints.SaveAsync(lease, trainer.Step, bundle, sha256, preview, ct), $"saving the checkpoint at step {trainer.Step}",
             token.IsCancellationRequested ? CancellationToken.None : token);
         return trainer.Step;
+    }
+
+    /// <summary>
+    /// Hangfire cancels a job's token for two reasons: its server is stopping (then Hangfire puts the job back in its
+    /// queue itself), or the Hangfire job's state changed under it, as when a superseded attempt on another worker
+    /// returns and Hangfire marks the job it shared with this one Succeeded. This attempt still holds the lease (the
+    /// ledger's fence checks it), so the job itself is unfinished: it goes back in the queue as a new Hangfire job,
+    /// or it would stay Queued with nothing left to run it.
+    /// </summary>
+    private void Requeue(TrainingJob job, JobLease lease)
+    {
+        bool stopping = lifetime.ApplicationStopping.IsCancellationRequested;
+        if (!stopping) logger.LogWarning("Job {JobId}: its Hangfire job was aborted while this worker keeps running; it goes back in the queue.", lease.JobId);
+        Wait(ct => ledger.EndAsync(lease, JobStatus.Queued, null, ct,
+                stopping ? null : () => hangfire.Enqueue<TrainJob>(job.Queue, j => j.Run(lease.JobId, CancellationToken.None))),
+            "requeueing the job", CancellationToken.None);
     }
 
     private void End(JobLease lease, JobStatus status, string? error) =>
