@@ -101,7 +101,8 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
         return read[0];
     }
 
-    // The sibling statements read the job update's RETURNING row, so they write nothing when the fence did not match.
+    // The job update's WHERE is JobFence's condition; the sibling statements read its RETURNING row, so they write
+    // nothing when the fence did not match.
     private const string RecordSql = """
         WITH job AS (
             UPDATE gan.training_jobs

@@ -62,4 +62,8 @@ public static class JobQueues
         }
         return builder;
     }
+
+    /// <summary>Puts a training job in its Hangfire queue; returns the Hangfire job's id.</summary>
+    public static string EnqueueTraining(this IBackgroundJobClient hangfire, TrainingJob job) =>
+        hangfire.Enqueue<TrainJob>(job.Queue, j => j.Run(job.Id, CancellationToken.None));
 }

@@ -71,7 +71,7 @@ public static class JobsApi
         }
         try
         {
-            job.HangfireJobId = hangfire.Enqueue<TrainJob>(job.Queue, j => j.Run(job.Id, CancellationToken.None));
+            job.HangfireJobId = hangfire.EnqueueTraining(job);
         }
         catch
         {

@@ -154,7 +154,7 @@ public sealed class TrainJob(
         bool stopping = lifetime.ApplicationStopping.IsCancellationRequested;
         if (!stopping) logger.LogWarning("Job {JobId}: its Hangfire job was aborted while this worker keeps running; it goes back in the queue.", lease.JobId);
         Wait(ct => ledger.EndAsync(lease, JobStatus.Queued, null, ct,
-                stopping ? null : () => hangfire.Enqueue<TrainJob>(job.Queue, j => j.Run(lease.JobId, CancellationToken.None))),
+                stopping ? null : () => hangfire.EnqueueTraining(job)),
             "requeueing the job", CancellationToken.None);
     }
 
