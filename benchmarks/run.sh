@@ -12,8 +12,9 @@ port=$(( 20000 + RANDOM % 20000 ))
 start_private_cluster "$cluster" "$port"
 trap 'stop_private_cluster "$cluster"; rm -rf "$cluster"' EXIT
 export GANSERVICE_BENCH_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=ganservice"
-# The parts with a worker process of their own run the host as the Docker image ships it: published ReadyToRun.
-if [[ " $* " =~ \ (overhead|queue|memory)\  ]]; then
+# The training table's deployed row and the parts with a worker process of their own run the host as the Docker
+# image ships it: published ReadyToRun.
+if [[ "${1:-}" != ab ]]; then
   dotnet publish src/GanService/GanService.csproj -c Release -o "$cluster/worker" -p:PublishReadyToRun=true --nologo -v q >/dev/null
   export GANSERVICE_BENCH_WORKER="$cluster/worker"
 fi

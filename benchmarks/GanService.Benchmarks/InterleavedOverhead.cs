@@ -15,7 +15,8 @@ namespace GanService.Benchmarks;
 /// at any moment: the other is stopped (SIGSTOP) and the two swap every slice. This machine's speed drifts by 10-30%
 /// over tens of seconds, which the A B B A pairs turn into a spread of -20% to +28% around a 2% question; interleaved,
 /// a drift lands on both sides alike. The step that spans a swap counts its pause: one in ~20 steps on each side, so
-/// the medians move alike.
+/// the medians move alike. Between the two turns, with both stopped, this process measures the matmul peak: each
+/// side's fraction of the peak is then taken against peaks of the same seconds, not of the minutes around a row.
 /// </summary>
 internal static class InterleavedOverhead
 {
@@ -24,6 +25,7 @@ internal static class InterleavedOverhead
     // OVERHEAD_STEPS: the job's length. With the product's metric row every 10th step, 400 steps give too few samples.
     private static readonly int Steps = int.TryParse(Environment.GetEnvironmentVariable("OVERHEAD_STEPS"), out var steps) ? steps : 400;
     private static readonly TimeSpan Slice = TimeSpan.FromSeconds(1);
+    private static readonly string[] LibraryEnvironment = (Environment.GetEnvironmentVariable("OVERHEAD_LIBRARY_ENV") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     public static async Task Run(string connection, int channels, int rounds)
     {
@@ -34,25 +36,29 @@ internal static class InterleavedOverhead
         await TrainingBenchmark.Service(client, 28, channels, 20); // warms the worker up
         Console.WriteLine();
         var build = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_WORKER") is { Length: > 0 } ? "published ReadyToRun" : "this build";
-        Console.WriteLine($"Overhead, interleaved: a job on a worker process ({build}, a metric row every {metricsEvery} steps) and the library loop in a process of its own take turns of {Slice.TotalSeconds:F0} s (the other stopped), both with docker-compose's worker environment.");
+        Console.WriteLine($"Overhead, interleaved: a job on a worker process ({build}, a metric row every {metricsEvery} steps) and the library loop in a process of its own take turns of {Slice.TotalSeconds:F0} s (the other stopped), both with docker-compose's worker environment{(LibraryEnvironment.Length > 0 ? $", the library side also with {string.Join(" ", LibraryEnvironment)}" : "")}.");
         Console.WriteLine();
-        Console.WriteLine($"| round (DCGAN 28x28x{channels}, a {Steps}-step job) | library ms/step (steps) | job in service ms/step (steps) | service vs library | CPU ms per s of the worker's turns: training / thread pool / JIT / PostgreSQL / rest of the worker |");
-        Console.WriteLine("|---|---:|---:|---:|---|");
+        Console.WriteLine($"| round (DCGAN 28x28x{channels}, a {Steps}-step job) | library ms/step (steps) | job in service ms/step (steps) | service vs library | matmul peak between turns, GFLOP/s (turns) | library of peak | service of peak | CPU ms per s of the worker's turns: training / thread pool / JIT / PostgreSQL / rest of the worker |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---|");
+        double flops = StepFlops.Dcgan(new ModelRecipe(ImageSize: 28, Channels: channels), Batch, sharedForward: true);
+        double OfPeak(List<double> ms, List<double> peaks) => flops / (Stopwatches.Median(ms) / 1000) / 1e9 / Stopwatches.Median(peaks);
+        var serviceOfPeak = new List<double>();
         var all = new Dictionary<string, double>();
         double allTurns = 0;
         var ratios = new List<double>();
         for (int round = 1; round <= rounds; round++)
         {
-            var (library, service, cpu, turns) = await Round(client, worker.Id, channels);
+            var (library, service, peaks, cpu, turns) = await Round(client, worker.Id, channels);
             double ratio = Stopwatches.Median(service) / Stopwatches.Median(library) - 1;
             ratios.Add(ratio);
             string Cpu(params string[] prefixes) => (cpu.Where(c => prefixes.Any(c.Name.StartsWith)).Sum(c => c.Seconds) * 1000 / turns).ToString("F0");
             string rest = (cpu.Where(c => !new[] { "training", ".NET TP", ".NET Tiered", "postgres" }.Any(c.Name.StartsWith)).Sum(c => c.Seconds) * 1000 / turns).ToString("F0");
-            Console.WriteLine($"| {round} | {Stopwatches.Median(library):F1} ({library.Count}) | {Stopwatches.Median(service):F1} ({service.Count}) | {ratio * 100:+0.0;-0.0;0.0}% | {Cpu("training")} / {Cpu(".NET TP")} / {Cpu(".NET Tiered")} / {Cpu("postgres")} / {rest} |");
+            serviceOfPeak.Add(OfPeak(service, peaks));
+            Console.WriteLine($"| {round} | {Stopwatches.Median(library):F1} ({library.Count}) | {Stopwatches.Median(service):F1} ({service.Count}) | {ratio * 100:+0.0;-0.0;0.0}% | {Stopwatches.Median(peaks):F0} ({peaks.Count}) | {OfPeak(library, peaks):P0} | {OfPeak(service, peaks):P0} | {Cpu("training")} / {Cpu(".NET TP")} / {Cpu(".NET Tiered")} / {Cpu("postgres")} / {rest} |");
             foreach (var (name, seconds) in cpu) all[name] = all.GetValueOrDefault(name) + seconds;
             allTurns += turns;
         }
-        Console.WriteLine($"| median of {rounds} rounds | | | {Stopwatches.Median(ratios) * 100:+0.0;-0.0;0.0}% ({ratios.Min() * 100:+0.0;-0.0;0.0}% to {ratios.Max() * 100:+0.0;-0.0;0.0}%) | |");
+        Console.WriteLine($"| median of {rounds} rounds | | | {Stopwatches.Median(ratios) * 100:+0.0;-0.0;0.0}% ({ratios.Min() * 100:+0.0;-0.0;0.0}% to {ratios.Max() * 100:+0.0;-0.0;0.0}%) | | | {Stopwatches.Median(serviceOfPeak):P0} ({serviceOfPeak.Min():P0} to {serviceOfPeak.Max():P0}) | |");
         Console.WriteLine();
         Console.WriteLine("| worker thread (by name) or PostgreSQL, over all rounds | CPU ms per s of the worker's turns |");
         Console.WriteLine("|---|---:|");
@@ -60,13 +66,16 @@ internal static class InterleavedOverhead
             Console.WriteLine($"| {name} | {seconds * 1000 / allTurns:F1} |");
     }
 
-    private static async Task<(List<double> Library, List<double> Service, List<(string Name, double Seconds)> Cpu, double Turns)> Round(HttpClient client, int worker, int channels)
+    private static async Task<(List<double> Library, List<double> Service, List<double> Peaks, List<(string Name, double Seconds)> Cpu, double Turns)> Round(HttpClient client, int worker, int channels)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "GanService.Benchmarks.dll"), "library-turns", "28", channels.ToString()])
         {
             RedirectStandardOutput = true, RedirectStandardInput = true,
         };
         WorkerProcess.UseWorkerEnvironment(start);
+        // OVERHEAD_LIBRARY_ENV: settings for the library side only ("NAME=value ..."), to measure one against the
+        // worker's in the same seconds, e.g. "GOMP_SPINCOUNT=300000".
+        foreach (var pair in LibraryEnvironment) start.Environment[pair.Split('=', 2)[0]] = pair.Split('=', 2)[1];
         using var library = Process.Start(start)!;
         var libraryMs = new List<double>();
         var ready = new TaskCompletionSource();
@@ -77,6 +86,7 @@ internal static class InterleavedOverhead
                 else if (double.TryParse(line, CultureInfo.InvariantCulture, out var ms)) lock (libraryMs) libraryMs.Add(ms);
         });
         var workerTurns = TimeSpan.Zero;
+        var peaks = new List<double>();
         try
         {
             await ready.Task.WaitAsync(TimeSpan.FromMinutes(2));
@@ -103,6 +113,7 @@ internal static class InterleavedOverhead
                 Signal(library.Id, Continue);
                 await Task.Delay(Slice);
                 Signal(library.Id, Stop);
+                peaks.Add(Peak.MatmulTurn());
                 Signal(worker, Continue);
                 var turn = Stopwatch.StartNew();
                 await Task.Delay(Slice);
@@ -113,7 +124,7 @@ internal static class InterleavedOverhead
             var cpu = CpuLedger.Take(worker).Since(cpuBefore).ToList();
             var metrics = (await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics", BenchmarkHost.Json))!;
             var serviceMs = metrics.Where(m => m.Step > Warmup && m.RecordedAt > interleavedFrom).Select(m => Batch * 1000 / m.ImagesPerSecond).ToList();
-            lock (libraryMs) return ([.. libraryMs], serviceMs, cpu, workerTurns.TotalSeconds);
+            lock (libraryMs) return ([.. libraryMs], serviceMs, peaks, cpu, workerTurns.TotalSeconds);
         }
         finally
         {

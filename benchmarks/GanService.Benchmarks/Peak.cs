@@ -11,13 +11,16 @@ namespace GanService.Benchmarks;
 /// </summary>
 internal static class Peak
 {
-    public static double MatmulGflops()
+    public static double MatmulGflops(int warmups = 3, int runs = 10)
     {
         const int n = 2048;
         using var a = randn(n, n);
         using var b = randn(n, n);
-        return Best(() => { using var c = a.matmul(b); }, 2.0 * n * n * n);
+        return Best(() => { using var c = a.matmul(b); }, 2.0 * n * n * n, warmups, runs);
     }
+
+    /// <summary>A shorter reading (best of 5 after 1 warm-up, about half a second) for the interleaved turns.</summary>
+    public static double MatmulTurn() => MatmulGflops(1, 5);
 
     /// <summary>
     /// Runs a measurement between two matmul peaks and returns their mean with it: this shared machine's peak drifts
@@ -38,12 +41,12 @@ internal static class Peak
         return Best(() => { using var y = layer.call(input); }, 2.0 * 64 * 64 * 16 * 14 * 14 * 64);
     }
 
-    /// <summary>The best of 10 timed runs after 3 warm-ups, in GFLOP/s.</summary>
-    private static double Best(Action run, double flops) => Torch.OnOwnThread(() =>
+    /// <summary>The best of the timed runs after the warm-ups, in GFLOP/s.</summary>
+    private static double Best(Action run, double flops, int warmups = 3, int runs = 10) => Torch.OnOwnThread(() =>
     {
-        for (int i = 0; i < 3; i++) run();
+        for (int i = 0; i < warmups; i++) run();
         double best = double.MaxValue;
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < runs; i++)
         {
             var clock = Stopwatch.StartNew();
             run();

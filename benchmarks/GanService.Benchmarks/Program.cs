@@ -76,7 +76,9 @@ namespace GanService.Benchmarks
                 if (connection is not null && size == 28)
                 {
                     var (service, servicePeak) = await Peak.Around(() => TrainingBenchmark.Service(connection, size, channels, steps));
-                    Console.WriteLine(service.Row("job in service", $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0;0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0;0.0}% (wall)", servicePeak));
+                    Console.WriteLine(service.Row("job in service, in this process", Versus(service, bare), servicePeak));
+                    var (deployed, deployedPeak) = await Peak.Around(() => TrainingBenchmark.OnWorker(connection, size, channels, steps));
+                    Console.WriteLine(deployed.Row("job on a worker process", Versus(deployed, bare), deployedPeak));
                 }
             }
             if (args.Contains("layers")) Torch.OnOwnThread(() => LayerBenchmark.Run(3, matmul));
@@ -126,6 +128,8 @@ namespace GanService.Benchmarks
                     Console.WriteLine($"| {r.Model} | {r.MedianMs:F1} | {4 * 1000 / r.MedianMs:F0} | {networks} x {GanService.Gan.Models.GanNetworks.ParameterCount(g)} | {networks} x {GanService.Gan.Models.GanNetworks.ParameterCount(d)} |");
                 }
             }
+            static string Versus(Result service, Result bare) =>
+                $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0;0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0;0.0}% (wall)";
             var routed = GanService.Gan.Runtime.Convolutions.Routed;
             if (routed.Count > 0)
                 Console.WriteLine($"\nConvolutions on libtorch's reference kernel (oneDNN wrong on this CPU): {routed.Count} geometries, for example {routed[0]}.");

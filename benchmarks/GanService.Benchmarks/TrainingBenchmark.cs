@@ -107,6 +107,18 @@ internal static class TrainingBenchmark
         return await Service(client, size, channels, steps);
     }
 
+    /// <summary>
+    /// The same run as deployed: the API in this process, the job on a freshly started worker process with
+    /// docker-compose's worker environment (ReadyToRun when run.sh published one): the first job of a new worker.
+    /// </summary>
+    public static async Task<Result> OnWorker(string connectionString, int size, int channels, int steps)
+    {
+        await using var api = new BenchmarkHost(connectionString, "api");
+        using var client = api.CreateClient();
+        await using var worker = WorkerProcess.Start(connectionString, ("Gan:TorchThreads", Environment.ProcessorCount.ToString()), ("Gan:MetricsEvery", "1"));
+        return await Service(client, size, channels, steps);
+    }
+
     /// <summary>The same run submitted over HTTP to a running host.</summary>
     public static async Task<Result> Service(HttpClient client, int size, int channels, int steps)
     {
