@@ -32,7 +32,7 @@ internal static class InterleavedOverhead
         await using var api = new BenchmarkHost(connection, "api");
         using var client = api.CreateClient();
         var metricsEvery = Environment.GetEnvironmentVariable("OVERHEAD_METRICS_EVERY") ?? "1";
-        await using var worker = WorkerProcess.Start(connection, ("Gan:TorchThreads", Environment.ProcessorCount.ToString()), ("Gan:MetricsEvery", metricsEvery));
+        await using var worker = WorkerProcess.Start(connection, TrainingBenchmark.Training(metricsEvery));
         await TrainingBenchmark.Service(client, 28, channels, 20); // warms the worker up
         Console.WriteLine();
         var build = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_WORKER") is { Length: > 0 } ? "published ReadyToRun" : "this build";

@@ -157,9 +157,6 @@ internal static class SamplingBenchmark
 
     private sealed record Window(double Rate, double Heartbeat, string Cpu);
 
-    /// <summary>How the host names its Hangfire servers (JobQueues): machine and process, then Hangfire's own suffix.</summary>
-    private static readonly string ThisProcess = $"{Environment.MachineName}:{Environment.ProcessId}:";
-
     private static async Task<Window> StepsPerSecond(HttpClient client, Guid job, TimeSpan window, Hangfire.JobStorage storage)
     {
         long first = (await Job(client, job)).Step;
@@ -171,7 +168,7 @@ internal static class SamplingBenchmark
             await Task.Delay(1000);
             // This process's servers only: workers that earlier parts of the run killed stay listed until Hangfire's
             // server timeout removes them, and their last heartbeat only ages.
-            foreach (var server in storage.GetMonitoringApi().Servers().Where(s => s.Name.StartsWith(ThisProcess, StringComparison.Ordinal)))
+            foreach (var server in storage.GetMonitoringApi().Servers().Where(s => s.Name.StartsWith(JobQueues.ServerName + ":", StringComparison.Ordinal)))
                 if (server.Heartbeat is { } beat) oldest = Math.Max(oldest, (DateTime.UtcNow - beat).TotalSeconds);
         }
         var cpu = CpuLedger.Take().Since(cpuBefore).ToList();

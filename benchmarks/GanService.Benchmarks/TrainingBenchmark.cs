@@ -96,8 +96,11 @@ internal static class TrainingBenchmark
     /// is every 10th) so that the service's median is taken over the same steps as the library's: a median of six
     /// sampled steps sat above one of sixty. More rows are more work for the service, not less.
     /// </summary>
-    public static BenchmarkHost Host(string connectionString) =>
-        new(connectionString, "all", ("Gan:TorchThreads", Environment.ProcessorCount.ToString()), ("Gan:MetricsEvery", "1"));
+    public static BenchmarkHost Host(string connectionString) => new(connectionString, "all", Training());
+
+    /// <summary>A training host's settings in the benchmarks: every core for the job, a metric row every n steps.</summary>
+    public static (string Key, string Value)[] Training(string metricsEvery = "1") =>
+        [("Gan:TorchThreads", Environment.ProcessorCount.ToString()), ("Gan:MetricsEvery", metricsEvery)];
 
     /// <summary>The same run submitted over HTTP to a freshly started host: the first job after a start.</summary>
     public static async Task<Result> Service(string connectionString, int size, int channels, int steps)
@@ -115,7 +118,7 @@ internal static class TrainingBenchmark
     {
         await using var api = new BenchmarkHost(connectionString, "api");
         using var client = api.CreateClient();
-        await using var worker = WorkerProcess.Start(connectionString, ("Gan:TorchThreads", Environment.ProcessorCount.ToString()), ("Gan:MetricsEvery", "1"));
+        await using var worker = WorkerProcess.Start(connectionString, Training());
         return await Service(client, size, channels, steps);
     }
 

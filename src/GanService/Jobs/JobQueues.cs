@@ -54,7 +54,7 @@ public static class JobQueues
             {
                 server.Queues = ForWorker(gan);
                 server.WorkerCount = gan.WorkerCount;
-                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+                server.ServerName = ServerName;
                 server.ShutdownTimeout = shutdown;
             });
             // The host must wait longer than Hangfire, or a graceful stop could cut off the final checkpoint.
@@ -62,6 +62,9 @@ public static class JobQueues
         }
         return builder;
     }
+
+    /// <summary>This process's Hangfire server name; Hangfire appends ":" and an id of its own to it.</summary>
+    public static string ServerName { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 
     /// <summary>Puts a training job in its Hangfire queue; returns the Hangfire job's id.</summary>
     public static string EnqueueTraining(this IBackgroundJobClient hangfire, TrainingJob job) =>
