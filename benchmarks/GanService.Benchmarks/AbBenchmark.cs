@@ -22,6 +22,7 @@ internal static class AbBenchmark
         ["batchnorm"] = off => BatchNormLeakyReLU.Disabled = off,
         ["threadpool"] = off => OpenMpTeam.Disabled = off,
         ["memoryorder"] = off => Dcgan.MemoryOrderDisabled = off,
+        ["grouping"] = off => GanTrainer.GroupingDisabled = off,
         ["none"] = _ => { }, // an A/A run: the noise floor of the comparison
     };
 

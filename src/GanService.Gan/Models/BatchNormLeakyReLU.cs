@@ -15,21 +15,31 @@ namespace GanService.Gan.Models;
 /// </summary>
 public static class BatchNormLeakyReLU
 {
-    public static Tensor Apply(BatchNorm2d norm, Tensor x, double slope) => Fits(norm, x)
-        ? Function.apply(x, norm.weight!, norm.bias!, norm, slope)
-        : nn.functional.leaky_relu(norm.call(x), slope);
+    /// <summary>
+    /// With <paramref name="groups"/> above 1, x holds that many equal batches, each normalised with its own
+    /// statistics (and the running statistics updated once per batch, in order): the same as calling the pair on each
+    /// batch alone, in one call.
+    /// </summary>
+    public static Tensor Apply(BatchNorm2d norm, Tensor x, double slope, int groups = 1)
+    {
+        if (groups < 1 || x.shape[0] % groups != 0)
+            throw new ArgumentException($"A batch of {x.shape[0]} does not split into {groups} equal groups.", nameof(groups));
+        if (Fits(norm, x, groups)) return Function.apply(x, norm.weight!, norm.bias!, norm, slope, groups);
+        if (groups == 1) return nn.functional.leaky_relu(norm.call(x), slope);
+        return cat(x.chunk(groups).Select(part => nn.functional.leaky_relu(norm.call(part), slope)).ToList(), 0);
+    }
 
     /// <summary>Off for the A/B measurements in benchmarks/ (the process's whole run takes one path).</summary>
     internal static bool Disabled { get; set; }
 
     // The kernels reach the tensors' memory through spans, so at most 2 GiB a tensor.
-    internal static bool Fits(BatchNorm2d norm, Tensor x) =>
+    internal static bool Fits(BatchNorm2d norm, Tensor x, int groups = 1) =>
         !Disabled && !SecondOrder.Active && norm.training && norm.track_running_stats
         && norm.running_mean is not null && norm.running_var is not null
         && norm.weight is not null && norm.bias is not null && norm.momentum is not null
         && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && norm.weight.dtype == ScalarType.Float32
         && x.dim() == 4 && x.shape[1] == norm.num_features && BatchNormLeakyReLUKernels.Supports(x.shape[1])
-        && x.numel() * sizeof(float) <= int.MaxValue && x.shape[0] * x.shape[2] * x.shape[3] > 1 && x.permute(0, 2, 3, 1).is_contiguous();
+        && x.numel() * sizeof(float) <= int.MaxValue && x.shape[0] / groups * x.shape[2] * x.shape[3] > 1 && x.permute(0, 2, 3, 1).is_contiguous();
 
     private sealed unsafe class Function : autograd.SingleTensorFunction<Function>
     {
@@ -37,50 +47,63 @@ public static class BatchNormLeakyReLU
 
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
-            var (x, gamma, beta, norm, slope) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (BatchNorm2d)vars[3], (double)vars[4]);
-            long rows = x.shape[0] * x.shape[2] * x.shape[3];
+            var (x, gamma, beta, norm, slope, groups) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (BatchNorm2d)vars[3], (double)vars[4], (int)vars[5]);
+            long rows = x.shape[0] * x.shape[2] * x.shape[3] / groups; // per group
             int channels = (int)x.shape[1];
             var y = ChannelsLast.Empty(x.shape[0], channels, x.shape[2], x.shape[3]);
-            var mean = empty(channels);
-            var invstd = empty(channels);
+            var mean = empty(groups * channels);
+            var invstd = empty(groups * channels);
             var variance = new double[channels];
             using (var source = x.permute(0, 2, 3, 1))
             using (var target = y.permute(0, 2, 3, 1))
             fixed (byte* px = source.bytes, py = target.bytes, pg = gamma.bytes, pb = beta.bytes, pm = mean.bytes, pi = invstd.bytes)
             fixed (double* pv = variance)
-            {
-                BatchNormLeakyReLUKernels.Forward((float*)px, (float*)py, rows, channels, (float*)pg, (float*)pb, norm.eps,
-                    (float)slope, Threads(), (float*)pm, (float*)pi, pv);
-                UpdateRunningStatistics(norm, (float*)pm, variance, rows);
-            }
+                for (int g = 0; g < groups; g++)
+                {
+                    long at = g * rows * channels;
+                    BatchNormLeakyReLUKernels.Forward((float*)px + at, (float*)py + at, rows, channels, (float*)pg, (float*)pb, norm.eps,
+                        (float)slope, Threads(), (float*)pm + g * channels, (float*)pi + g * channels, pv);
+                    UpdateRunningStatistics(norm, (float*)pm + g * channels, variance, rows);
+                }
             // Plain references, not saved variables: TorchSharp releases a custom node's saved variables only when the
             // garbage collector finalises it, which held hundreds of megabytes of activations between collections.
             // x belongs to the caller's dispose scope (the trainers run forward and backward in one), the scale and
             // offset are the module's and change only when the optimizer steps, after the backward pass.
-            ctx.save_data(nameof(Saved), new Saved(x, gamma, beta, mean, invstd, slope));
+            ctx.save_data(nameof(Saved), new Saved(x, gamma, beta, mean, invstd, slope, groups));
             return y;
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
         {
-            var (x, gamma, beta, mean, invstd, slope) = (Saved)ctx.get_data(nameof(Saved));
-            long rows = x.shape[0] * x.shape[2] * x.shape[3];
+            var (x, gamma, beta, mean, invstd, slope, groups) = (Saved)ctx.get_data(nameof(Saved));
+            long rows = x.shape[0] * x.shape[2] * x.shape[3] / groups; // per group
             int channels = (int)x.shape[1];
             // The gradient arrives channels-last from the convolution after this block; the copy is then free.
             using var dy = grad.permute(0, 2, 3, 1).contiguous();
             var dx = ChannelsLast.Empty(x.shape[0], channels, x.shape[2], x.shape[3]);
-            var dgamma = empty(channels);
-            var dbeta = empty(channels);
+            var dgamma = zeros(channels);
+            var dbeta = zeros(channels);
+            var groupGamma = stackalloc float[channels];
+            var groupBeta = stackalloc float[channels];
             using (var source = x.permute(0, 2, 3, 1))
             using (var target = dx.permute(0, 2, 3, 1))
             fixed (byte* px = source.bytes, pd = dy.bytes, po = target.bytes, pg = gamma.bytes, pb = beta.bytes,
                 pm = mean.bytes, pi = invstd.bytes, pdg = dgamma.bytes, pdb = dbeta.bytes)
-                BatchNormLeakyReLUKernels.Backward((float*)px, (float*)pd, (float*)po, rows, channels, (float*)pg, (float*)pb,
-                    (float*)pm, (float*)pi, (float)slope, Threads(), (float*)pdg, (float*)pdb);
-            return [dx, dgamma, dbeta, null!, null!]; // nothing for the module and the slope
+                for (int g = 0; g < groups; g++)
+                {
+                    long at = g * rows * channels;
+                    BatchNormLeakyReLUKernels.Backward((float*)px + at, (float*)pd + at, (float*)po + at, rows, channels, (float*)pg, (float*)pb,
+                        (float*)pm + g * channels, (float*)pi + g * channels, (float)slope, Threads(), groupGamma, groupBeta);
+                    for (int c = 0; c < channels; c++)
+                    {
+                        ((float*)pdg)[c] += groupGamma[c];
+                        ((float*)pdb)[c] += groupBeta[c];
+                    }
+                }
+            return [dx, dgamma, dbeta, null!, null!, null!]; // nothing for the module, the slope and the groups
         }
 
-        private sealed record Saved(Tensor X, Tensor Gamma, Tensor Beta, Tensor Mean, Tensor Invstd, double Slope);
+        private sealed record Saved(Tensor X, Tensor Gamma, Tensor Beta, Tensor Mean, Tensor Invstd, double Slope, int Groups);
 
         /// <summary>The library's count for this thread: a training thread's share of the cores, 1 elsewhere.</summary>
         private static int Threads() => Math.Max(1, get_num_threads());

@@ -30,7 +30,7 @@ public sealed class ConditionalDcganGenerator : Module<Tensor, Tensor, Tensor>
 /// logit = w.h + b + embed(y).h, so the class enters as an inner product rather than as an input channel; it
 /// learns the condition far sooner.
 /// </summary>
-public sealed class ConditionalDcganDiscriminator : Module<Tensor, Tensor, Tensor>
+public sealed class ConditionalDcganDiscriminator : Module<Tensor, Tensor, Tensor>, IGroupedDiscriminator
 {
     private readonly DcganDiscriminator body;
     private readonly Embedding projection;
@@ -42,9 +42,16 @@ public sealed class ConditionalDcganDiscriminator : Module<Tensor, Tensor, Tenso
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor images, Tensor labels)
+    public bool Groupable => body.Groupable;
+
+    public Tensor Call(Tensor images, Tensor? labels, int groups) => Score(images,
+        labels ?? throw new ArgumentException("The conditional discriminator needs labels.", nameof(labels)), groups);
+
+    public override Tensor forward(Tensor images, Tensor labels) => Score(images, labels, 1);
+
+    private Tensor Score(Tensor images, Tensor labels, int groups)
     {
-        var h = body.Features(images);
+        var h = body.Features(images, groups);
         // The class table reordered (classes x features) rather than each image's features.
         return body.Classify(h) + (body.InFeatureOrder(projection.weight!).index_select(0, labels) * h).sum(1);
     }

@@ -77,13 +77,13 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
 /// <c>none</c> it is a WGAN-GP critic (batch norm would couple the per-sample gradients the penalty needs);
 /// with <c>spectral</c> every layer is spectrally normalised instead.
 /// </summary>
-public sealed class DcganDiscriminator : Module<Tensor, Tensor>
+public sealed class DcganDiscriminator : Module<Tensor, Tensor>, IGroupedDiscriminator
 {
     private readonly Sequential features;
     private readonly Module<Tensor, Tensor> classifier;
     // The same layers as features holds, in a delegate RegisterComponents does not see: Features runs the first
     // through NarrowInputLayer and each batch norm with its LeakyReLU as one fused operation, where they can.
-    private readonly Func<Tensor, Tensor> layers;
+    private readonly Func<Tensor, int, Tensor> layers;
 
     public DcganDiscriminator(ModelRecipe recipe, int extraChannels = 0) : base("dcgan_discriminator")
     {
@@ -105,27 +105,29 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
         features.append(Flatten());
         layers = Chain(features.children().Cast<Module<Tensor, Tensor>>().SkipLast(1).ToArray());
         this.finalSize = finalSize;
+        // Spectral norm advances its power iteration once per call: one call for two batches would change the run.
+        Groupable = !spectral;
         FeatureSize = F * finalSize * finalSize;
         classifier = spectral ? new SpectralLinear(F * finalSize * finalSize, 1) : Linear(F * finalSize * finalSize, 1);
         RegisterComponents();
     }
 
-    private static Func<Tensor, Tensor> Chain(Module<Tensor, Tensor>[] chain)
+    private static Func<Tensor, int, Tensor> Chain(Module<Tensor, Tensor>[] chain)
     {
-        var steps = new List<Func<Tensor, Tensor>>();
+        var steps = new List<Func<Tensor, int, Tensor>>();
         for (int i = 0; i < chain.Length; i++)
         {
             var layer = chain[i];
-            if (i == 0 && layer is Conv2d first) steps.Add(x => NarrowInputLayer.Apply(first, x));
-            else if (layer is Conv2d convolution) steps.Add(x => Convolutions.Call(convolution, x));
+            if (i == 0 && layer is Conv2d first) steps.Add((x, _) => NarrowInputLayer.Apply(first, x));
+            else if (layer is Conv2d convolution) steps.Add((x, _) => Convolutions.Call(convolution, x));
             else if (layer is BatchNorm2d norm && i + 1 < chain.Length && chain[i + 1] is LeakyReLU)
             {
-                steps.Add(x => BatchNormLeakyReLU.Apply(norm, x, DcganGenerator.Slope));
+                steps.Add((x, groups) => BatchNormLeakyReLU.Apply(norm, x, DcganGenerator.Slope, groups));
                 i++;
             }
-            else steps.Add(layer.call);
+            else steps.Add((x, _) => layer.call(x));
         }
-        return x => steps.Aggregate(x, (h, step) => step(h));
+        return (x, groups) => steps.Aggregate(x, (h, step) => step(h, groups));
     }
 
     /// <summary>
@@ -134,9 +136,10 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
     /// would copy it in every pass, forward and backward. The weights that read them are reordered instead
     /// (<see cref="InFeatureOrder"/>), which costs the size of a weight row, not of a batch.
     /// </summary>
-    public Tensor Features(Tensor images)
+    /// <remarks><paramref name="groups"/>: see <see cref="IGroupedDiscriminator"/>.</remarks>
+    public Tensor Features(Tensor images, int groups = 1)
     {
-        var map = layers(ChannelsLast.Of(images));
+        var map = layers(ChannelsLast.Of(images), groups);
         return Dcgan.MemoryOrderDisabled ? map.flatten(1) : map.permute(0, 2, 3, 1).reshape(map.shape[0], -1);
     }
 
@@ -154,6 +157,10 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>
     private readonly long finalSize;
 
     public long FeatureSize { get; }
+
+    public bool Groupable { get; }
+
+    public Tensor Call(Tensor images, Tensor? labels, int groups) => Classify(Features(images, groups));
 
     public override Tensor forward(Tensor images) => Classify(Features(images));
 }

@@ -54,3 +54,17 @@ public static class GanNetworks
 
     public static long ParameterCount(nn.Module module) => module.parameters().Sum(p => p.numel());
 }
+
+/// <summary>
+/// A discriminator that scores several equal batches stacked in one tensor in one pass, each batch normalised with
+/// its own statistics: the same logits as one call per batch, with a fraction of the calls. D's update scores the
+/// real and the fake batch this way.
+/// </summary>
+public interface IGroupedDiscriminator
+{
+    /// <summary>False where one call would not equal separate ones (a layer with per-call state, such as spectral norm's power iteration).</summary>
+    bool Groupable { get; }
+
+    /// <summary>Logits for images holding <paramref name="groups"/> equal batches (labels, where conditional, stacked alike).</summary>
+    Tensor Call(Tensor images, Tensor? labels, int groups);
+}
