@@ -23,6 +23,8 @@ internal static class AbBenchmark
         ["threadpool"] = off => OpenMpTeam.Disabled = off,
         ["memoryorder"] = off => Dcgan.MemoryOrderDisabled = off,
         ["grouping"] = off => GanTrainer.GroupingDisabled = off,
+        ["inplace"] = off => Dcgan.InPlaceDisabled = off,
+        ["reuse"] = off => BatchNormLeakyReLU.ReuseDisabled = off,
         ["none"] = _ => { }, // an A/A run: the noise floor of the comparison
     };
 

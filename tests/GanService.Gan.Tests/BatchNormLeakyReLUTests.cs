@@ -10,6 +10,7 @@ namespace GanService.Gan.Tests;
 /// training thread's OpenMP team (<see cref="OpenMpTeam"/>): activations, all three gradients and the running
 /// statistics must be the library's, on one thread and on two.
 /// </summary>
+[Collection(ProcessSwitchesCollection.Name)]
 public class BatchNormLeakyReLUTests
 {
     [Theory]

@@ -12,6 +12,7 @@ namespace GanService.Gan.Tests;
 /// (<see cref="IGroupedDiscriminator"/>). It must be the same function as two passes: logits, every parameter's
 /// gradient and the batch norm's running statistics, with the fused batch norm and with the library's.
 /// </summary>
+[Collection(ProcessSwitchesCollection.Name)]
 public class GroupedDiscriminatorTests
 {
     [Theory]

@@ -18,19 +18,24 @@ public static class BatchNormLeakyReLU
     /// <summary>
     /// With <paramref name="groups"/> above 1, x holds that many equal batches, each normalised with its own
     /// statistics (and the running statistics updated once per batch, in order): the same as calling the pair on each
-    /// batch alone, in one call.
+    /// batch alone, in one call. With <paramref name="scratchInput"/> the caller hands x over: nothing else reads it
+    /// after this block (a convolution's output, which that convolution's backward pass does not keep), and the backward
+    /// pass writes the input gradient over it instead of into a new buffer.
     /// </summary>
-    public static Tensor Apply(BatchNorm2d norm, Tensor x, double slope, int groups = 1)
+    public static Tensor Apply(BatchNorm2d norm, Tensor x, double slope, int groups = 1, bool scratchInput = false)
     {
         if (groups < 1 || x.shape[0] % groups != 0)
             throw new ArgumentException($"A batch of {x.shape[0]} does not split into {groups} equal groups.", nameof(groups));
-        if (Fits(norm, x, groups)) return Function.apply(x, norm.weight!, norm.bias!, norm, slope, groups);
+        if (Fits(norm, x, groups)) return Function.apply(x, norm.weight!, norm.bias!, norm, slope, groups, scratchInput && !ReuseDisabled);
         if (groups == 1) return nn.functional.leaky_relu(norm.call(x), slope);
         return cat(x.chunk(groups).Select(part => nn.functional.leaky_relu(norm.call(part), slope)).ToList(), 0);
     }
 
     /// <summary>Off for the A/B measurements in benchmarks/ (the process's whole run takes one path).</summary>
     internal static bool Disabled { get; set; }
+
+    /// <summary>Off for the A/B measurements in benchmarks/: the input gradient then always gets a new buffer.</summary>
+    internal static bool ReuseDisabled { get; set; }
 
     // The kernels reach the tensors' memory through spans, so at most 2 GiB a tensor.
     internal static bool Fits(BatchNorm2d norm, Tensor x, int groups = 1) =>
@@ -48,6 +53,7 @@ public static class BatchNormLeakyReLU
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var (x, gamma, beta, norm, slope, groups) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (BatchNorm2d)vars[3], (double)vars[4], (int)vars[5]);
+            bool scratch = (bool)vars[6];
             long rows = x.shape[0] * x.shape[2] * x.shape[3] / groups; // per group
             int channels = (int)x.shape[1];
             var y = ChannelsLast.Empty(x.shape[0], channels, x.shape[2], x.shape[3]);
@@ -69,18 +75,20 @@ public static class BatchNormLeakyReLU
             // garbage collector finalises it, which held hundreds of megabytes of activations between collections.
             // x belongs to the caller's dispose scope (the trainers run forward and backward in one), the scale and
             // offset are the module's and change only when the optimizer steps, after the backward pass.
-            ctx.save_data(nameof(Saved), new Saved(x, gamma, beta, mean, invstd, slope, groups));
+            ctx.save_data(nameof(Saved), new Saved(x, gamma, beta, mean, invstd, slope, groups, scratch));
             return y;
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
         {
-            var (x, gamma, beta, mean, invstd, slope, groups) = (Saved)ctx.get_data(nameof(Saved));
+            var (x, gamma, beta, mean, invstd, slope, groups, scratch) = (Saved)ctx.get_data(nameof(Saved));
             long rows = x.shape[0] * x.shape[2] * x.shape[3] / groups; // per group
             int channels = (int)x.shape[1];
             // The gradient arrives channels-last from the convolution after this block; the copy is then free.
             using var dy = grad.permute(0, 2, 3, 1).contiguous();
-            var dx = ChannelsLast.Empty(x.shape[0], channels, x.shape[2], x.shape[3]);
+            // The kernel reads x and writes dx element by element at the same offsets, so dx may be x itself; a fresh
+            // 12.8 MB buffer (G's 28x28 block) costs more than the pass's arithmetic.
+            var dx = scratch ? x.detach() : ChannelsLast.Empty(x.shape[0], channels, x.shape[2], x.shape[3]);
             var dgamma = zeros(channels);
             var dbeta = zeros(channels);
             var groupGamma = stackalloc float[channels];
@@ -100,10 +108,10 @@ public static class BatchNormLeakyReLU
                         ((float*)pdb)[c] += groupBeta[c];
                     }
                 }
-            return [dx, dgamma, dbeta, null!, null!, null!]; // nothing for the module, the slope and the groups
+            return [dx, dgamma, dbeta, null!, null!, null!, null!]; // nothing for the module, the slope, the groups and the flag
         }
 
-        private sealed record Saved(Tensor X, Tensor Gamma, Tensor Beta, Tensor Mean, Tensor Invstd, double Slope, int Groups);
+        private sealed record Saved(Tensor X, Tensor Gamma, Tensor Beta, Tensor Mean, Tensor Invstd, double Slope, int Groups, bool Scratch);
 
         /// <summary>The library's count for this thread: a training thread's share of the cores, 1 elsewhere.</summary>
         private static int Threads() => Math.Max(1, get_num_threads());

@@ -40,7 +40,7 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
             upsample.append(up);
             upsample.append(norm);
             upsample.append(LeakyReLU(Slope));
-            steps.Add(x => BatchNormLeakyReLU.Apply(norm, Convolutions.Call(up, x), Slope));
+            steps.Add(x => BatchNormLeakyReLU.Apply(norm, Convolutions.Call(up, x), Slope, scratchInput: true));
         }
         upsampleLayers = x => steps.Aggregate(x, (h, step) => step(h));
         // A stride-1 3x3 transposed convolution is the same function as a 3x3 convolution with a flipped kernel.
@@ -122,9 +122,15 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>, IGroupedDiscrim
             else if (layer is Conv2d convolution) steps.Add((x, _) => Convolutions.Call(convolution, x));
             else if (layer is BatchNorm2d norm && i + 1 < chain.Length && chain[i + 1] is LeakyReLU)
             {
-                steps.Add((x, groups) => BatchNormLeakyReLU.Apply(norm, x, DcganGenerator.Slope, groups));
+                bool afterConvolution = i > 0 && chain[i - 1] is Conv2d; // its output, read by nothing else
+                steps.Add((x, groups) => BatchNormLeakyReLU.Apply(norm, x, DcganGenerator.Slope, groups, scratchInput: afterConvolution));
                 i++;
             }
+            // In place: the convolution before it keeps nothing of its output for the backward pass, so the activation
+            // may overwrite it and a new 6.4 MB buffer a pass (D's update, 28x28) is saved. Not under a gradient
+            // penalty, whose second derivatives this path is not tested for.
+            else if (layer is LeakyReLU)
+                steps.Add((x, _) => nn.functional.leaky_relu(x, DcganGenerator.Slope, inplace: !Dcgan.InPlaceDisabled && !SecondOrder.Active));
             else steps.Add((x, _) => layer.call(x));
         }
         return (x, groups) => steps.Aggregate(x, (h, step) => step(h, groups));
@@ -172,6 +178,9 @@ public static class Dcgan
     /// come back in the default layout, the copies <see cref="DcganDiscriminator.Features"/> saves.
     /// </summary>
     internal static bool MemoryOrderDisabled { get; set; }
+
+    /// <summary>Off for the A/B measurements in benchmarks/: D's first LeakyReLU then writes a new tensor.</summary>
+    internal static bool InPlaceDisabled { get; set; }
 
     /// <summary>The smallest feature map and the number of stride-2 blocks for an image size.</summary>
     public static (int BaseSize, int Blocks) Geometry(int imageSize) => imageSize switch
