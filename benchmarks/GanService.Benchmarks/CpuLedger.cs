@@ -12,6 +12,9 @@ internal sealed class CpuLedger
 
     private CpuLedger(Dictionary<string, double> seconds) => this.seconds = seconds;
 
+    /// <summary>Nothing yet: <c>Take().Since(Empty)</c> is the CPU used since each thread started.</summary>
+    public static CpuLedger Empty { get; } = new([]);
+
     public static CpuLedger Take(int? processId = null)
     {
         string root = processId is { } id ? $"/proc/{id}" : "/proc/self";
