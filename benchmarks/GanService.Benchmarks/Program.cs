@@ -74,7 +74,7 @@ namespace GanService.Benchmarks
                 Console.WriteLine(course.Row("library, course loop", "", coursePeak));
                 var (bare, barePeak) = await Peak.Around(() => Task.FromResult(TrainingBenchmark.Bare(size, channels, steps)));
                 Console.WriteLine(bare.Row("library, shared fakes", $"{(course.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0;0.0}% faster than the course loop", barePeak));
-                if (connection is not null && size == 28)
+                if (connection is not null)
                 {
                     // The first job of a freshly started host (API and worker in this process; the host starts inside
                     // the peaks around the row), then its second: a running service. The host stops before the next
@@ -96,6 +96,8 @@ namespace GanService.Benchmarks
                     serviceRows.Add(("job on a worker process", deployed));
                 }
             }
+            if (serviceRows.Count > 0 && Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is null)
+                Console.WriteLine("\nThe worker-process rows run with docker-compose's worker environment (one malloc arena, no mmap, no Dynamic PGO); the rows in this process, which also renders, without it. At 64x64 it keeps the 67 MB activations out of fresh mappings: worth 20-28% of a step there (docs/benchmarks.md).");
             ServiceRows(serviceRows);
             if (args.Contains("layers")) Torch.OnOwnThread(() => LayerBenchmark.Run(3, matmul));
             if (args.Contains("overhead") && connection is not null)
