@@ -97,7 +97,7 @@ namespace GanService.Benchmarks
                 }
             }
             if (serviceRows.Count > 0 && Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is null)
-                Console.WriteLine("\nThe worker-process rows run with docker-compose's worker environment (one malloc arena, no mmap, no Dynamic PGO); the rows in this process, which also renders, without it. At 64x64 it keeps the 67 MB activations out of fresh mappings: worth 20-28% of a step there (docs/benchmarks.md).");
+                Console.WriteLine("\nThe worker-process rows run with docker-compose's worker environment (one malloc arena, no mmap, no Dynamic PGO); the rows in this process, which also renders, without it. At 64x64 it keeps the 67 MB activations out of fresh mappings, which has measured 0-28% of a step there (docs/benchmarks.md).");
             ServiceRows(serviceRows);
             if (args.Contains("layers")) Torch.OnOwnThread(() => LayerBenchmark.Run(3, matmul));
             if (args.Contains("overhead") && connection is not null)
