@@ -76,24 +76,22 @@ namespace GanService.Benchmarks
                 Console.WriteLine(bare.Row("library, shared fakes", $"{(course.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0;0.0}% faster than the course loop", barePeak));
                 if (connection is not null)
                 {
+                    void ServiceRow(string run, (Result Result, double Peak) measured)
+                    {
+                        Console.WriteLine(measured.Result.Row(run, Versus(measured.Result, bare), measured.Peak));
+                        serviceRows.Add((run, measured.Result));
+                    }
                     // The first job of a freshly started host (API and worker in this process; the host starts inside
                     // the peaks around the row), then its second: a running service. The host stops before the next
                     // row, whose job must go to the worker process.
-                    Result service;
                     await using (var host = TrainingBenchmark.Host(connection))
                     {
                         HttpClient? client = null;
-                        (service, var servicePeak) = await Peak.Around(() => TrainingBenchmark.Service(client = host.CreateClient(), size, channels, steps));
-                        Console.WriteLine(service.Row("job in service, in this process", Versus(service, bare), servicePeak));
-                        var (running, runningPeak) = await Peak.Around(() => TrainingBenchmark.Service(client!, size, channels, steps));
-                        Console.WriteLine(running.Row("its second job (a running service)", Versus(running, bare), runningPeak));
-                        serviceRows.Add(("job in service, in this process", service));
-                        serviceRows.Add(("its second job (a running service)", running));
+                        ServiceRow("job in service, in this process", await Peak.Around(() => TrainingBenchmark.Service(client = host.CreateClient(), size, channels, steps)));
+                        ServiceRow("its second job (a running service)", await Peak.Around(() => TrainingBenchmark.Service(client!, size, channels, steps)));
                         client!.Dispose();
                     }
-                    var (deployed, deployedPeak) = await Peak.Around(() => TrainingBenchmark.OnWorker(connection, size, channels, steps));
-                    Console.WriteLine(deployed.Row("job on a worker process", Versus(deployed, bare), deployedPeak));
-                    serviceRows.Add(("job on a worker process", deployed));
+                    ServiceRow("job on a worker process", await Peak.Around(() => TrainingBenchmark.OnWorker(connection, size, channels, steps)));
                 }
             }
             if (serviceRows.Count > 0 && Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is null)
