@@ -44,9 +44,9 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
     app.MapLatentSpace();
     app.MapTranslate();
     app.MapDashboard();
+    app.RefuseAnonymousNetwork();
 }
 app.LogStartup();
-app.WarnIfOpen();
 app.Run();
 
 /// <summary>The entry point, visible to WebApplicationFactory in tests.</summary>

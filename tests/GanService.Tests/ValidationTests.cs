@@ -84,6 +84,26 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         Assert.Equal(0, page.Total);
     }
 
+    public static TheoryData<string, string> MisspeltFields => new()
+    {
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"batch_size":8}}""", "training.batch_size" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan","conditional":true}}""", "model.conditional" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"checkpoint_every":5}""", "checkpoint_every" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MisspeltFields))]
+    public async Task A_field_the_api_does_not_know_is_a_400_naming_it_not_a_default_silently_used(string body, string field)
+    {
+        var response = await client.PostAsync("/api/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
+        Assert.True(problem.Errors.ContainsKey(field), $"errors name {string.Join(", ", problem.Errors.Keys)}, not {field}");
+        Assert.Contains("Unknown field", problem.Errors[field][0]);
+        Assert.DoesNotContain("GanService.", problem.Errors[field][0] + problem.Detail); // no .NET type names
+        Assert.Equal(0, (await client.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!.Total);
+    }
+
     [Fact]
     public async Task A_minimal_request_gets_the_documented_defaults_and_a_recorded_seed()
     {

@@ -11,7 +11,12 @@ public static class HostingExtensions
     public static WebApplicationBuilder AddGanOptions(this WebApplicationBuilder builder)
     {
         // Statuses read "Running", not 2, in responses and in Swagger.
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        // A misspelt field ("batch_size") is a 400 naming it, never a default silently used in its place.
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        });
         builder.Services.AddOptions<GanOptions>().BindConfiguration(GanOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<FaultOptions>().BindConfiguration(FaultOptions.Section);
         builder.Services.AddSingleton<FaultInjection>();
