@@ -24,6 +24,7 @@ builder.AddApiKeys();
 builder.AddRateLimits();
 builder.AddHealth();
 builder.AddApiDocs();
+builder.AddDashboard();
 
 var app = builder.Build();
 await app.WaitForDatabaseAsync();
