@@ -29,6 +29,26 @@ public sealed class CycleGanTrainer : Trainer
     private readonly ImagePool poolA = new(), poolB = new();
     private readonly torch.Generator rng;
 
+    /// <summary>G_AB and D_A under the names every family's G and D use; both image pools in one entry.</summary>
+    protected override IEnumerable<CheckpointPart> Parts =>
+    [
+        CheckpointPart.Network(CheckpointEntries.Generator, generatorAb),
+        CheckpointPart.Network(CheckpointEntries.GeneratorBa, generatorBa),
+        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminatorA),
+        CheckpointPart.Network(CheckpointEntries.DiscriminatorB, discriminatorB),
+        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
+        new(CheckpointEntries.ImagePools, w =>
+        {
+            poolA.Save(w);
+            poolB.Save(w);
+        }, s =>
+        {
+            using var pools = new BinaryReader(s);
+            poolA.Load(pools, device);
+            poolB.Load(pools, device);
+        }, poolA, poolB),
+    ];
+
     private CycleGanTrainer(TrainingPlan plan, TrainingData data, Device device) : base(plan)
     {
         domainA = data.Images;
@@ -58,26 +78,6 @@ public sealed class CycleGanTrainer : Trainer
     public static CycleGanTrainer Resume(byte[] bundle, TrainingData data, Device device) =>
         ResumeFrom(bundle, null, model => model.Family == ModelRecipe.CycleGan,
             plan => new CycleGanTrainer(plan, data, device));
-
-    /// <summary>G_AB and D_A under the names every family's G and D use; both image pools in one entry.</summary>
-    protected override IEnumerable<CheckpointPart> Parts =>
-    [
-        CheckpointPart.Network(CheckpointEntries.Generator, generatorAb),
-        CheckpointPart.Network(CheckpointEntries.GeneratorBa, generatorBa),
-        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminatorA),
-        CheckpointPart.Network(CheckpointEntries.DiscriminatorB, discriminatorB),
-        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
-        new(CheckpointEntries.ImagePools, w =>
-        {
-            poolA.Save(w);
-            poolB.Save(w);
-        }, s =>
-        {
-            using var pools = new BinaryReader(s);
-            poolA.Load(pools, device);
-            poolB.Load(pools, device);
-        }, poolA, poolB),
-    ];
 
     protected override TrainingProgress TrainStep()
     {

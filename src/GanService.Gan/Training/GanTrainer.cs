@@ -30,6 +30,15 @@ public sealed class GanTrainer : Trainer
     private readonly IReadOnlyList<string> augment;
     private readonly ProgressiveSchedule? growth;
 
+    protected override IEnumerable<CheckpointPart> Parts =>
+    [
+        CheckpointPart.Network(CheckpointEntries.Generator, generator),
+        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminator),
+        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
+        CheckpointPart.Values(CheckpointEntries.PreviewLatents, previewLatents),
+        .. ema is null ? [] : new[] { CheckpointPart.Network(CheckpointEntries.Ema, ema.Shadow) },
+    ];
+
     private GanTrainer(TrainingPlan plan, ImageDataset data, Device device) : base(plan)
     {
         var model = plan.Model;
@@ -74,15 +83,6 @@ public sealed class GanTrainer : Trainer
     /// <summary>Continues from a checkpoint bundle (its SHA-256 checked when given).</summary>
     public static GanTrainer Resume(byte[] bundle, ImageDataset data, Device device, string? expectedSha256 = null) =>
         ResumeFrom(bundle, expectedSha256, model => !model.Translation, plan => new GanTrainer(plan, data, device));
-
-    protected override IEnumerable<CheckpointPart> Parts =>
-    [
-        CheckpointPart.Network(CheckpointEntries.Generator, generator),
-        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminator),
-        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
-        CheckpointPart.Values(CheckpointEntries.PreviewLatents, previewLatents),
-        .. ema is null ? [] : new[] { CheckpointPart.Network(CheckpointEntries.Ema, ema.Shadow) },
-    ];
 
     protected override TrainingProgress TrainStep()
     {

@@ -28,6 +28,13 @@ public sealed class Pix2PixTrainer : Trainer
     private readonly BatchSampler sampler;
     private readonly torch.Generator rng;
 
+    protected override IEnumerable<CheckpointPart> Parts =>
+    [
+        CheckpointPart.Network(CheckpointEntries.Generator, generator),
+        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminator),
+        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
+    ];
+
     private Pix2PixTrainer(TrainingPlan plan, TrainingData data, Device device) : base(plan)
     {
         inputs = data.Images;
@@ -55,13 +62,6 @@ public sealed class Pix2PixTrainer : Trainer
     public static Pix2PixTrainer Resume(byte[] bundle, TrainingData data, Device device) =>
         ResumeFrom(bundle, null, model => model.Family == ModelRecipe.Pix2Pix,
             plan => new Pix2PixTrainer(plan, data, device));
-
-    protected override IEnumerable<CheckpointPart> Parts =>
-    [
-        CheckpointPart.Network(CheckpointEntries.Generator, generator),
-        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminator),
-        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
-    ];
 
     public long GeneratorParameters => GanNetworks.ParameterCount(generator);
     public long DiscriminatorParameters => GanNetworks.ParameterCount(discriminator);
