@@ -35,7 +35,8 @@ public sealed class GeneratorSampler : IDisposable
         try
         {
             // The moving average, where the run kept one, samples better than the raw weights.
-            generator.load(reader.Entry(reader.Manifest.Plan.EmaDecay > 0 ? GanTrainer.EmaEntry : GanTrainer.GeneratorEntry));
+            var entry = reader.Manifest.Plan.EmaDecay > 0 ? CheckpointEntries.Ema : CheckpointEntries.Generator;
+            generator.load(reader.Entry(entry));
             generator.to(device);
             generator.eval();
             return new GeneratorSampler(reader.Manifest.Plan, reader.Manifest.Step, generator, device);

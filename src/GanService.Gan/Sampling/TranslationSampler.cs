@@ -31,7 +31,7 @@ public sealed class TranslationSampler : IDisposable
         var generator = GanNetworks.Generator(model);
         try
         {
-            generator.load(reader.Entry(backward ? CycleGanTrainer.GeneratorBaEntry : GanTrainer.GeneratorEntry));
+            generator.load(reader.Entry(backward ? CheckpointEntries.GeneratorBa : CheckpointEntries.Generator));
             generator.to(device);
             generator.eval();
             return new TranslationSampler(reader.Manifest.Plan, generator, device);

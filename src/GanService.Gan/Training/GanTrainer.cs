@@ -18,9 +18,6 @@ namespace GanService.Gan.Training;
 /// </summary>
 public sealed class GanTrainer : Trainer
 {
-    internal const string GeneratorEntry = "generator.bin", EmaEntry = "generator-ema.bin", DiscriminatorEntry = "discriminator.bin";
-    private const string PreviewEntry = "preview-latents.bin";
-
     private readonly Device device;
     private readonly nn.Module generator, discriminator;
     private readonly ExponentialMovingAverage? ema;
@@ -32,6 +29,15 @@ public sealed class GanTrainer : Trainer
     private readonly Tensor previewLatents;
     private readonly IReadOnlyList<string> augment;
     private readonly ProgressiveSchedule? growth;
+
+    protected override IEnumerable<CheckpointPart> Parts =>
+    [
+        CheckpointPart.Network(CheckpointEntries.Generator, generator),
+        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminator),
+        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
+        CheckpointPart.Values(CheckpointEntries.PreviewLatents, previewLatents),
+        .. ema is null ? [] : new[] { CheckpointPart.Network(CheckpointEntries.Ema, ema.Shadow) },
+    ];
 
     private GanTrainer(TrainingPlan plan, ImageDataset data, Device device) : base(plan)
     {
@@ -75,26 +81,8 @@ public sealed class GanTrainer : Trainer
     public static GanTrainer Create(TrainingPlan plan, ImageDataset data, Device device) => new(plan, data, device);
 
     /// <summary>Continues from a checkpoint bundle (its SHA-256 checked when given).</summary>
-    public static GanTrainer Resume(byte[] bundle, ImageDataset data, Device device, string? expectedSha256 = null)
-    {
-        using var reader = CheckpointBundle.Open(bundle, expectedSha256);
-        var trainer = new GanTrainer(reader.Manifest.Plan, data, device);
-        try
-        {
-            trainer.generator.load(reader.Entry(GeneratorEntry));
-            trainer.discriminator.load(reader.Entry(DiscriminatorEntry));
-            trainer.ema?.Shadow.load(reader.Entry(EmaEntry));
-            LoadOptimizersAndRng(reader, trainer.generatorOptimizer, trainer.discriminatorOptimizer, trainer.rng);
-            using (var latents = Tensor.Load(reader.Entry(PreviewEntry))) trainer.previewLatents.copy_(latents);
-            trainer.Step = reader.Manifest.Step;
-            return trainer;
-        }
-        catch
-        {
-            trainer.Dispose();
-            throw;
-        }
-    }
+    public static GanTrainer Resume(byte[] bundle, ImageDataset data, Device device, string? expectedSha256 = null) =>
+        ResumeFrom(bundle, expectedSha256, model => !model.Translation, plan => new GanTrainer(plan, data, device));
 
     protected override TrainingProgress TrainStep()
     {
@@ -117,11 +105,13 @@ public sealed class GanTrainer : Trainer
         }
         if (!Plan.SharedFakes)
             using (NewDisposeScope()) gLoss = GeneratorUpdate(null, null);
-        long epoch = sampler.EpochOf(Step * Plan.CriticSteps);
+        long epoch = EpochAt(Step);
         Step++;
         return new TrainingProgress(Step, Plan.Steps, epoch, dLoss, gLoss, realScore, fakeScore,
             Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), wait) { Resolution = stage?.Resolution, Alpha = stage?.Alpha };
     }
+
+    protected override long EpochAt(long step) => sampler.EpochOf(step * Plan.CriticSteps);
 
     /// <summary>
     /// The real batch of an update, built here on the training thread and not prefetched on another: a libtorch
@@ -247,32 +237,6 @@ public sealed class GanTrainer : Trainer
     /// <summary>Class of each preview or default sample: 0, 1, ..., classes - 1, 0, 1, ...</summary>
     public static Tensor PreviewLabels(int count, int classes) => arange(count, ScalarType.Int64).remainder(classes);
 
-    /// <summary>Serialises everything a resume needs into one bundle.</summary>
-    public override byte[] Checkpoint()
-    {
-        var manifest = new CheckpointManifest(CheckpointBundle.Format, Plan, Step, sampler.EpochOf(Math.Max(Step - 1, 0) * Plan.CriticSteps), DateTimeOffset.UtcNow);
-        List<(string, Action<Stream>)> entries =
-        [
-            (GeneratorEntry, s => Write(s, w => generator.save(w))),
-            (DiscriminatorEntry, s => Write(s, w => discriminator.save(w))),
-            .. OptimizerAndRngEntries(generatorOptimizer, discriminatorOptimizer, rng),
-            (PreviewEntry, s => Write(s, previewLatents.Save)),
-        ];
-        if (ema is not null) entries.Add((EmaEntry, s => Write(s, w => ema.Shadow.save(w))));
-        return CheckpointBundle.Write(manifest, entries);
-    }
-
     /// <summary>The generator's weights, for comparing runs.</summary>
     public IReadOnlyDictionary<string, Tensor> GeneratorState() => generator.state_dict();
-
-    public override void Dispose()
-    {
-        generator.Dispose();
-        discriminator.Dispose();
-        ema?.Dispose();
-        generatorOptimizer.Dispose();
-        discriminatorOptimizer.Dispose();
-        previewLatents.Dispose();
-        rng.Dispose();
-    }
 }
