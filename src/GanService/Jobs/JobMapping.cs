@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GanService.Gan.Families;
 
 namespace GanService.Jobs;
 
@@ -17,8 +18,9 @@ public static class JobMapping
     public static JobResponse ToResponse(this TrainingJob job)
     {
         var spec = job.Spec();
+        var generator = ModelFamily.Of(spec.Model).Translates ? "translate" : "samples.png";
         var links = new JobLinks($"/api/jobs/{job.Id}", $"/api/jobs/{job.Id}/metrics", $"/api/jobs/{job.Id}/checkpoints",
-            spec.Model.Translation ? $"/api/generators/{job.Id}/translate" : $"/api/generators/{job.Id}/samples.png", $"/api/jobs/{job.Id}/cancel");
+            $"/api/generators/{job.Id}/{generator}", $"/api/jobs/{job.Id}/cancel");
         LatestMetrics? latest = job.DiscriminatorLoss is null ? null
             : new(job.DiscriminatorLoss.Value, job.GeneratorLoss ?? 0, job.RealScore ?? 0, job.FakeScore ?? 0, job.ImagesPerSecond ?? 0)
             {

@@ -1,6 +1,7 @@
 using GanService.Checkpoints;
 using GanService.Datasets;
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Families;
 using GanService.Gan.Runtime;
 using GanService.Gan.Training;
 using GanService.Hosting;
