@@ -57,7 +57,7 @@ public static class SamplingPipeline
 
         var found = await Lookup(services.Db, jobId, step, services.Caller.IsAdmin, services.Caller.Owner, ct);
         if (found is null) return Problems.JobNotFound(jobId);
-        var model = JobMapping.Spec(jobId, found.Recipe).Model;
+        var model = JobMapping.Spec(jobId, found.Recipe).Plan.Model;
         if (!ModelFamily.Of(model).SamplesFromNoise)
             errors["jobId"] = [$"Job {jobId} trains an image-to-image generator ({model.Family}): POST an image to /api/generators/{jobId}/translate."];
         else checkModel(model, errors);

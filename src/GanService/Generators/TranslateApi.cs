@@ -43,7 +43,7 @@ public static class TranslateApi
     {
         var job = await db.Jobs.AsNoTracking().SampleableBy(caller).SingleOrDefaultAsync(j => j.Id == jobId, ct);
         if (job is null) return Problems.JobNotFound(jobId);
-        var model = job.Spec().Model;
+        var model = job.Spec().Plan.Model;
         var family = ModelFamily.Of(model);
         if (!family.Translates)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>

@@ -127,12 +127,7 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
 
         if (errors.Count > 0) return (null, errors);
         name = string.IsNullOrEmpty(name) ? $"{family}-{dataset}-{imageSize}x{imageSize}x{channels}" : name;
-        var spec = new JobSpec(name, dataset!, plan.Model, plan.Optimizer, loss, steps, batch, Math.Min(checkpointEvery, steps),
-            seed, device)
-        {
-            CriticSteps = critic, GradientPenalty = penalty, R1 = r1, R1Every = r1Every, EmaDecay = ema, Augment = plan.Augment,
-            L1 = l1, OrthogonalRegularization = plan.OrthogonalRegularization, ImagesPerPhase = plan.ImagesPerPhase,
-        };
+        var spec = new JobSpec(name, dataset!, plan, Math.Min(checkpointEvery, steps), device);
         return (spec, errors);
 
         double Weight(double? value, double fallback, string field)
