@@ -1,4 +1,5 @@
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Families;
 using GanService.Gan.Imaging;
 using GanService.Gan.Models;
 using GanService.Gan.Training;
@@ -180,7 +181,7 @@ public sealed class GeneratorSampler : IDisposable
     private Tensor Latents(torch.Generator rng, int count, double? truncation)
     {
         var z = randn([count, Plan.Model.LatentSize], generator: rng);
-        if (Plan.Model.Family == ModelRecipe.BigGan && truncation is { } threshold)
+        if (ModelFamily.Of(Plan.Model).Truncation == TruncationTrick.RedrawLatents && truncation is { } threshold)
             for (var outside = z.abs().gt(threshold); outside.any().item<bool>(); outside = z.abs().gt(threshold))
                 z = where(outside, randn(z.shape, generator: rng), z);
         return z.to(device);

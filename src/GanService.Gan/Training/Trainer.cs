@@ -102,26 +102,3 @@ public abstract class Trainer : IDisposable
         foreach (var owned in Parts.SelectMany(part => part.Owned)) owned.Dispose();
     }
 }
-
-/// <summary>Creates or resumes the trainer of a plan's family.</summary>
-public static class Trainers
-{
-    public static Trainer Create(TrainingPlan plan, TrainingData data, Device device) => plan.Model.Family switch
-    {
-        ModelRecipe.Pix2Pix => Pix2PixTrainer.Create(plan, data, device),
-        ModelRecipe.CycleGan => CycleGanTrainer.Create(plan, data, device),
-        _ => GanTrainer.Create(plan, data.Images, device),
-    };
-
-    public static Trainer Resume(byte[] bundle, TrainingData data, Device device, string? expectedSha256 = null)
-    {
-        string family;
-        using (var reader = CheckpointBundle.Open(bundle, expectedSha256)) family = reader.Manifest.Plan.Model.Family;
-        return family switch
-        {
-            ModelRecipe.Pix2Pix => Pix2PixTrainer.Resume(bundle, data, device),
-            ModelRecipe.CycleGan => CycleGanTrainer.Resume(bundle, data, device),
-            _ => GanTrainer.Resume(bundle, data.Images, device),
-        };
-    }
-}

@@ -1,3 +1,4 @@
+using GanService.Gan.Families;
 using GanService.Gan.Imaging;
 using GanService.Gan.Sampling;
 using GanService.Gan.Training;
@@ -79,7 +80,7 @@ public static class LatentSpaceApi
         return SamplingPipeline.ServeAsync(jobId, services, http, errors, step, seeded: false, null, parameters, "image/png",
             (model, problems) =>
             {
-                if (model.Family != ModelRecipe.StyleGan)
+                if (!ModelFamily.Of(model).MixesStyles)
                 {
                     problems["jobId"] = [$"Job {jobId} trains a {model.Family}; style mixing needs a stylegan generator."];
                     return;

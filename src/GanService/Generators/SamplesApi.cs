@@ -1,3 +1,4 @@
+using GanService.Gan.Families;
 using GanService.Gan.Imaging;
 using GanService.Gan.Training;
 using GanService.Hosting;
@@ -70,7 +71,7 @@ public static class SamplesApi
 
     internal static void CheckLabels(IReadOnlyList<int>? labels, ModelRecipe model, Dictionary<string, string[]> errors)
     {
-        if (labels is not null && !model.Conditional)
+        if (labels is not null && !ModelFamily.Of(model).Conditional)
             errors["label"] = [$"This generator ({model.Family}) is not class-conditional; leave label out."];
         else if (labels is not null && labels.FirstOrDefault(l => l >= model.Classes, -1) is var bad && bad >= 0)
             errors["label"] = [$"Class {bad} does not exist; this generator knows classes 0 to {model.Classes - 1}."];

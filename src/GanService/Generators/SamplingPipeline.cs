@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using GanService.Auth;
 using GanService.Checkpoints;
+using GanService.Gan.Families;
 using GanService.Gan.Models;
 using GanService.Gan.Runtime;
 using GanService.Gan.Sampling;
@@ -56,8 +57,8 @@ public static class SamplingPipeline
 
         var found = await Lookup(services.Db, jobId, step, services.Caller.IsAdmin, services.Caller.Owner, ct);
         if (found is null) return Problems.JobNotFound(jobId);
-        var model = JobMapping.Spec(jobId, found.Recipe).Model;
-        if (model.Translation)
+        var model = JobMapping.Spec(jobId, found.Recipe).Plan.Model;
+        if (!ModelFamily.Of(model).SamplesFromNoise)
             errors["jobId"] = [$"Job {jobId} trains an image-to-image generator ({model.Family}): POST an image to /api/generators/{jobId}/translate."];
         else checkModel(model, errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);

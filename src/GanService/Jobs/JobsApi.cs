@@ -55,7 +55,8 @@ public static class JobsApi
         {
             Id = Guid.CreateVersion7(), Name = spec.Name, Owner = caller.Owner, Public = request.Public ?? false, Status = JobStatus.Queued,
             Recipe = JobMapping.Serialize(spec), Dataset = spec.Dataset, DatasetSha256 = uploaded?.Sha256 ?? catalog.Sha256(spec.Dataset),
-            Seed = spec.Seed, TotalSteps = spec.Steps, Device = spec.Device, Queue = JobQueues.For(spec.Device), CreatedAt = now, UpdatedAt = now,
+            Seed = spec.Plan.Seed, TotalSteps = spec.Plan.Steps, Device = spec.Device,
+            Queue = JobQueues.For(spec.Device), CreatedAt = now, UpdatedAt = now,
         };
         db.Jobs.Add(job);
         if (key is not null) db.IdempotencyKeys.Add(IdempotencyKeys.Record(caller.Owner, "jobs", key, hash, job.Id, StatusCodes.Status202Accepted));

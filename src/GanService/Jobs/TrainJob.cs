@@ -1,6 +1,7 @@
 using GanService.Checkpoints;
 using GanService.Datasets;
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Families;
 using GanService.Gan.Runtime;
 using GanService.Gan.Training;
 using GanService.Hosting;
@@ -53,10 +54,10 @@ public sealed class TrainJob(
         try
         {
             var device = TorchRuntime.ResolveDevice(spec.Device);
-            var data = datasets.Load(spec.Dataset, spec.Model.ImageSize, spec.Model.Channels, spec.Seed);
+            var data = datasets.Load(spec.Dataset, spec.Plan.Model.ImageSize, spec.Plan.Model.Channels, spec.Plan.Seed);
             var resumeFrom = Wait(ct => checkpoints.LatestVerifiedAsync(jobId, ct), "loading the newest checkpoint", shutdown);
             using var trainer = resumeFrom is null
-                ? Trainers.Create(spec.ToPlan(), data, device)
+                ? Trainers.Create(spec.Plan, data, device)
                 : Trainers.Resume(resumeFrom.Bundle, data, device, resumeFrom.Sha256);
             if (resumeFrom is not null)
             {
@@ -105,7 +106,7 @@ public sealed class TrainJob(
         {
             long nextCheckpoint = (trainer.Step / spec.CheckpointEvery + 1) * spec.CheckpointEvery;
             long nextMetric = (trainer.Step / metricsEvery + 1) * metricsEvery;
-            int chunk = (int)(Math.Min(Math.Min(nextCheckpoint, nextMetric), spec.Steps) - trainer.Step);
+            int chunk = (int)(Math.Min(Math.Min(nextCheckpoint, nextMetric), spec.Plan.Steps) - trainer.Step);
             if (trainer.Train(chunk, progress, token) > 0 && progress.Latest is { } latest)
                 recorder.Add(latest);
             if (trainer.Step % spec.CheckpointEvery == 0 || trainer.Finished)
