@@ -18,7 +18,7 @@ internal static class GradientCheck
         using var single = build();
         using var wide = build();
         using var rng = new torch.Generator(9);
-        Dcgan.Initialize(single, rng);
+        Initialization.Apply(single, rng);
         wide.load_state_dict(single.state_dict());
         wide.to(ScalarType.Float64);
         var (input32, weights32) = Gradients(single, input, labels);

@@ -45,7 +45,7 @@ public sealed class CycleGanTrainer : Trainer
         discriminatorB = new PatchDiscriminator(plan.Model.Channels);
         foreach (var network in Networks)
         {
-            Dcgan.Initialize(network, rng);
+            Initialization.Apply(network, rng);
             network.to(device);
         }
         var o = plan.Optimizer;

@@ -49,8 +49,8 @@ public sealed class GanTrainer : Trainer
         rng = new torch.Generator((ulong)plan.Seed);
         generator = GanNetworks.Generator(model);
         discriminator = GanNetworks.Discriminator(model);
-        Dcgan.Initialize(generator, rng);
-        Dcgan.Initialize(discriminator, rng);
+        Initialization.Apply(generator, rng);
+        Initialization.Apply(discriminator, rng);
         generator.to(device);
         discriminator.to(device);
         if (generator is StyleGenerator style) style.Rng = rng; // noise inputs and style mixing, reproducibly
