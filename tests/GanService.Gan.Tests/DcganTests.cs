@@ -1,3 +1,4 @@
+using GanService.Gan.Cpu;
 using GanService.Gan.Models;
 using GanService.Gan.Training;
 using TorchSharp;

@@ -1,4 +1,4 @@
-using GanService.Gan.Runtime;
+using GanService.Gan.Cpu;
 using GanService.Gan.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -65,7 +65,7 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
     public Tensor Decode(Tensor features)
     {
         var images = outputLayer(upsampleLayers(ChannelsLast.Of(features))).tanh();
-        return training && !Dcgan.MemoryOrderDisabled ? images : ChannelsLast.Undo(images);
+        return training && FastPaths.Current.MemoryOrder ? images : ChannelsLast.Undo(images);
     }
 
     public override Tensor forward(Tensor latent) => Decode(Project(latent));
@@ -130,7 +130,7 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>, IGroupedDiscrim
             // may overwrite it and a new 6.4 MB buffer a pass (D's update, 28x28) is saved. Not under a gradient
             // penalty, whose second derivatives this path is not tested for.
             else if (layer is LeakyReLU)
-                steps.Add((x, _) => nn.functional.leaky_relu(x, DcganGenerator.Slope, inplace: !Dcgan.InPlaceDisabled && !SecondOrder.Active));
+                steps.Add((x, _) => nn.functional.leaky_relu(x, DcganGenerator.Slope, inplace: FastPaths.Current.InPlace && !SecondOrder.Active));
             else steps.Add((x, _) => layer.call(x));
         }
         return (x, groups) => steps.Aggregate(x, (h, step) => step(h, groups));
@@ -146,7 +146,7 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>, IGroupedDiscrim
     public Tensor Features(Tensor images, int groups = 1)
     {
         var map = layers(ChannelsLast.Of(images), groups);
-        return Dcgan.MemoryOrderDisabled ? map.flatten(1) : map.permute(0, 2, 3, 1).reshape(map.shape[0], -1);
+        return !FastPaths.Current.MemoryOrder ? map.flatten(1) : map.permute(0, 2, 3, 1).reshape(map.shape[0], -1);
     }
 
     public Tensor Classify(Tensor features) => (classifier is Linear linear
@@ -154,10 +154,10 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>, IGroupedDiscrim
         : classifier.call(ToStoredOrder(features))).squeeze(1);
 
     /// <summary>Rows of weights over the flattened features, stored in channel-height-width order, in the order of <see cref="Features"/>.</summary>
-    public Tensor InFeatureOrder(Tensor rows) => Dcgan.MemoryOrderDisabled ? rows :
+    public Tensor InFeatureOrder(Tensor rows) => !FastPaths.Current.MemoryOrder ? rows :
         rows.view(rows.shape[0], DcganGenerator.Filters, finalSize, finalSize).permute(0, 2, 3, 1).reshape(rows.shape[0], -1);
 
-    private Tensor ToStoredOrder(Tensor features) => Dcgan.MemoryOrderDisabled ? features :
+    private Tensor ToStoredOrder(Tensor features) => !FastPaths.Current.MemoryOrder ? features :
         features.view(features.shape[0], finalSize, finalSize, DcganGenerator.Filters).permute(0, 3, 1, 2).reshape(features.shape[0], -1);
 
     private readonly long finalSize;
@@ -173,15 +173,6 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>, IGroupedDiscrim
 
 public static class Dcgan
 {
-    /// <summary>
-    /// Off for the A/B measurements in benchmarks/: D flattens its features in stored order and G's training images
-    /// come back in the default layout, the copies <see cref="DcganDiscriminator.Features"/> saves.
-    /// </summary>
-    internal static bool MemoryOrderDisabled { get; set; }
-
-    /// <summary>Off for the A/B measurements in benchmarks/: D's first LeakyReLU then writes a new tensor.</summary>
-    internal static bool InPlaceDisabled { get; set; }
-
     /// <summary>The smallest feature map and the number of stride-2 blocks for an image size.</summary>
     public static (int BaseSize, int Blocks) Geometry(int imageSize) => imageSize switch
     {

@@ -1,4 +1,4 @@
-using GanService.Gan.Runtime;
+using GanService.Gan.Cpu;
 using GanService.Gan.Training;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Cpu;
 using GanService.Gan.Data;
 using GanService.Gan.Imaging;
 using GanService.Gan.Losses;
