@@ -38,15 +38,6 @@ public static class Convolutions
             : ConvTranspose2d(x, layer.weight, layer.bias, (layer.stride[0], layer.stride[1]), (layer.padding[0], layer.padding[1]),
                 (layer.output_padding[0], layer.output_padding[1]), layer.groups);
 
-    /// <summary>A Sequential's layers in order, its convolutions through this class (the layers keep their checkpoint names).</summary>
-    public static Tensor Run(Sequential layers, Tensor x) => layers.children().Aggregate(x, (h, layer) => layer switch
-    {
-        Conv2d convolution => Call(convolution, h),
-        ConvTranspose2d transposed => Call(transposed, h),
-        Sequential nested => Run(nested, h),
-        _ => ((nn.Module<Tensor, Tensor>)layer).call(h),
-    });
-
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, (long H, long W) stride, (long H, long W) padding, long groups = 1)
     {
         var geometry = new Geometry(false, x.shape[1], weight.shape[0], weight.shape[2], weight.shape[3], stride.H, stride.W,
