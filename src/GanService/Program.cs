@@ -7,11 +7,7 @@ using GanService.Hosting;
 using GanService.Jobs;
 using GanService.Persistence;
 
-// Before libtorch loads: keep glibc from returning large buffers on every free (1.6x faster DCGAN steps measured
-// here) and from unmapping the training thread's heaps (thousands of page faults a step), and keep OpenMP's idle
-// threads from spinning through the gaps renders need (see docs/benchmarks.md).
-TorchRuntime.TuneAllocator();
-TorchRuntime.ShortenOpenMpSpin();
+TorchProcess.Configure(); // before libtorch loads
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGanOptions();

@@ -1,5 +1,5 @@
+using GanService.Gan.Cpu;
 using GanService.Gan.Families;
-using GanService.Gan.Runtime;
 using GanService.Gan.Training;
 using static TorchSharp.torch;
 

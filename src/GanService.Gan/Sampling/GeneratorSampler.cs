@@ -54,7 +54,7 @@ public sealed class GeneratorSampler : IDisposable
     {
         var generator = GanNetworks.Generator(plan.Model);
         using var rng = new torch.Generator((ulong)plan.Seed);
-        Dcgan.Initialize(generator, rng);
+        Initialization.Apply(generator, rng);
         generator.to(device);
         generator.eval();
         return new GeneratorSampler(plan, 0, generator, device);

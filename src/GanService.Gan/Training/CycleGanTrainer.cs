@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Cpu;
 using GanService.Gan.Data;
 using GanService.Gan.Imaging;
 using GanService.Gan.Losses;
@@ -63,7 +64,7 @@ public sealed class CycleGanTrainer : Trainer
         discriminatorB = new PatchDiscriminator(plan.Model.Channels);
         foreach (var network in Networks)
         {
-            Dcgan.Initialize(network, rng);
+            Initialization.Apply(network, rng);
             network.to(device);
         }
         var o = plan.Optimizer;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Cpu;
 using GanService.Gan.Data;
 using GanService.Gan.Imaging;
 using GanService.Gan.Losses;
@@ -55,8 +56,8 @@ public sealed class GanTrainer : Trainer
         rng = new torch.Generator((ulong)plan.Seed);
         generator = GanNetworks.Generator(model);
         discriminator = GanNetworks.Discriminator(model);
-        Dcgan.Initialize(generator, rng);
-        Dcgan.Initialize(discriminator, rng);
+        Initialization.Apply(generator, rng);
+        Initialization.Apply(discriminator, rng);
         generator.to(device);
         discriminator.to(device);
         if (generator is StyleGenerator style) style.Rng = rng; // noise inputs and style mixing, reproducibly
@@ -187,9 +188,6 @@ public sealed class GanTrainer : Trainer
 
     private Tensor Augment(Tensor images) => augment.Count > 0 ? DiffAugment.Apply(images, augment, rng) : images;
 
-    /// <summary>Off for the A/B measurements in benchmarks/: D's update then calls D once per batch.</summary>
-    internal static bool GroupingDisabled { get; set; }
-
     /// <summary>
     /// D's logits for the real and the fake batch, in one pass where D can take both as two groups: the same logits
     /// as two passes (each batch still normalised alone), with half the layer calls, whose fixed costs run on one core.
@@ -197,7 +195,8 @@ public sealed class GanTrainer : Trainer
     private (Tensor Real, Tensor Fake) DiscriminateBoth(Tensor real, Tensor fake, Tensor? labels)
     {
         long n = real.shape[0];
-        if (GroupingDisabled || discriminator is not IGroupedDiscriminator { Groupable: true } grouped || fake.shape[0] != n)
+        if (!FastPaths.Current.Grouping || discriminator is not IGroupedDiscriminator { Groupable: true } grouped
+            || fake.shape[0] != n)
             return (Discriminate(real, labels), Discriminate(fake, labels));
         var logits = grouped.Call(cat([Augment(real), Augment(fake)], 0), labels is null ? null : cat([labels, labels], 0), 2);
         return (logits.narrow(0, 0, n), logits.narrow(0, n, n));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Cpu;
 using GanService.Gan.Data;
 using GanService.Gan.Imaging;
 using GanService.Gan.Losses;
@@ -48,8 +49,8 @@ public sealed class Pix2PixTrainer : Trainer
         rng = new torch.Generator((ulong)plan.Seed);
         generator = new UNetGenerator(plan.Model);
         discriminator = new PatchDiscriminator(2 * plan.Model.Channels);
-        Dcgan.Initialize(generator, rng);
-        Dcgan.Initialize(discriminator, rng);
+        Initialization.Apply(generator, rng);
+        Initialization.Apply(discriminator, rng);
         generator.to(device);
         discriminator.to(device);
         var o = plan.Optimizer;

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using GanService.Datasets;
+using GanService.Gan.Cpu;
 using GanService.Gan.Runtime;
 using GanService.Generators;
 using Microsoft.Extensions.Options;

@@ -2,13 +2,13 @@ using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
 
-namespace GanService.Gan.Runtime;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
 /// Runs a kernel of ours on the calling thread's OpenMP team, the same threads libtorch's operations run on. On the
 /// .NET thread pool the kernel's second part waited for a core that libtorch's OpenMP worker, still spinning after
-/// the operation before, was holding (about 0.6 ms a DCGAN step, docs/benchmarks.md); on the team that worker takes
-/// the part at once. Where libtorch was built without GNU OpenMP the parts run on the thread pool.
+/// the operation before, was holding; on the team that worker takes the part at once. Where libtorch was built
+/// without GNU OpenMP the parts run on the thread pool.
 /// </summary>
 internal static unsafe class OpenMpTeam
 {
@@ -28,10 +28,8 @@ internal static unsafe class OpenMpTeam
         }
     }
 
-    /// <summary>Off for the A/B measurements in benchmarks/: the thread pool runs the parts.</summary>
-    internal static bool Disabled { get; set; }
-
-    public static bool Available => Parallel != null && !Disabled;
+    /// <summary>Whether the parts run on the team: libtorch's GNU OpenMP was found and the fast path is on.</summary>
+    public static bool Available => Parallel != null && FastPaths.Current.OpenMpTeam;
 
     /// <summary>Runs <paramref name="body"/>(part) for parts 0 to <paramref name="parts"/> - 1 at once and waits for all.</summary>
     public static void For(int parts, Action<int> body)

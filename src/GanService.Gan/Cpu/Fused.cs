@@ -1,25 +1,20 @@
 using System.Numerics;
-using GanService.Gan.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Training;
+namespace GanService.Gan.Cpu;
 
 /// <summary>Optimizers whose update runs in one pass over memory.</summary>
 public static class Fused
 {
-    /// <summary>Off for the A/B measurements in benchmarks/ (the library's step then runs).</summary>
-    internal static bool Disabled { get; set; }
-
     // Named Adam on purpose: TorchSharp writes an optimizer's type name into its saved state and refuses to load state
     // saved under another name, and checkpoints stored before this class existed were saved by TorchSharp's Adam.
     /// <summary>
-    /// TorchSharp's Adam with its update done in one pass over each parameter's memory: the library's step issues nine
-    /// tensor operations and about six native scalars per parameter (1.2-1.3 ms of a 64 ms DCGAN step for the two
-    /// optimizers, measured). Same formula, same state objects, so checkpoints and <c>load_state_dict</c> are unchanged;
-    /// anything but plain Adam on contiguous float32 CPU tensors (AMSGrad, maximize, weight decay, a GPU) takes the
-    /// library's step.
+    /// TorchSharp's Adam with its update done in one pass over each parameter's memory, where the library's step issues
+    /// nine tensor operations and several native scalars per parameter. Same formula, same state objects, so
+    /// checkpoints and <c>load_state_dict</c> are unchanged; anything but plain Adam on contiguous float32 CPU tensors
+    /// (AMSGrad, maximize, weight decay, a GPU) takes the library's step.
     /// </summary>
     public sealed class Adam(IEnumerable<Parameter> parameters, double lr, double beta1, double beta2)
         : TorchSharp.Modules.Adam(parameters, lr, beta1, beta2)
@@ -31,7 +26,8 @@ public static class Fused
             var work = groups.Select(group => group.Parameters.Select(p => (Parameter: p, Grad: p.grad)).ToList()).ToList();
             try
             {
-                if (Disabled || closure is not null || !Fusable(groups, work)) return base.step(closure!);
+                if (!FastPaths.Current.Adam || closure is not null || !Fusable(groups, work))
+                    return base.step(closure!);
                 for (int i = 0; i < groups.Count; i++)
                 {
                     var options = (Options)groups[i].Options;

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Runtime;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
 /// libtorch's reference convolution, <c>_slow_conv2d_forward</c> (im2col and a matrix product; its backward is

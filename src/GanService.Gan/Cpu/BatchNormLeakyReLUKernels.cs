@@ -1,15 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using GanService.Gan.Runtime;
 
-namespace GanService.Gan.Models;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
 /// Training-mode batch norm followed by LeakyReLU over channels-last float32 rows (one row of C channels per pixel),
-/// in two passes over memory each way. libtorch runs the pair as five separate passes forward and eight backward,
-/// each over a 12.8 MB tensor for the DCGAN's 28x28 block, and the step is bound by memory there.
-/// Forward: statistics, then normalise-and-activate. Backward: the two per-channel sums, then the input gradient,
-/// both recomputing the activation's sign from the input instead of reading a saved intermediate.
+/// in two passes over memory each way, where libtorch makes many more and the step is bound by memory. Forward:
+/// statistics, then normalise-and-activate. Backward: the two per-channel sums, then the input gradient, both
+/// recomputing the activation's sign from the input instead of reading a saved intermediate.
 /// </summary>
 internal static unsafe class BatchNormLeakyReLUKernels
 {

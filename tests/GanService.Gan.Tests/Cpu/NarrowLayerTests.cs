@@ -1,8 +1,8 @@
-using GanService.Gan.Models;
+using GanService.Gan.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Tests;
+namespace GanService.Gan.Tests.Cpu;
 
 /// <summary>
 /// The generator's last layer and the frozen discriminator's first run on kernels of ours where the CPU has AVX-512

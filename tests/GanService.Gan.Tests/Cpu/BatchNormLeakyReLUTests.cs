@@ -1,16 +1,16 @@
+using GanService.Gan.Cpu;
 using GanService.Gan.Models;
 using GanService.Gan.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Tests;
+namespace GanService.Gan.Tests.Cpu;
 
 /// <summary>
 /// The generator's batch norm + LeakyReLU runs fused in training (<see cref="BatchNormLeakyReLU"/>), its parts on the
 /// training thread's OpenMP team (<see cref="OpenMpTeam"/>): activations, all three gradients and the running
 /// statistics must be the library's, on one thread and on two.
 /// </summary>
-[Collection(ProcessSwitchesCollection.Name)]
 public class BatchNormLeakyReLUTests
 {
     [Theory]
@@ -24,15 +24,7 @@ public class BatchNormLeakyReLUTests
     public void The_fused_block_gives_the_librarys_activations_gradients_and_running_statistics(int batch, int size, int threads, bool wide)
     {
         // Where the CPU has no AVX-512 both cases take the 256-bit kernels.
-        BatchNormLeakyReLUWide.Disabled = !wide;
-        try
-        {
-            Check(batch, size, threads);
-        }
-        finally
-        {
-            BatchNormLeakyReLUWide.Disabled = false;
-        }
+        using (FastPaths.Override(p => p with { Wide = wide })) Check(batch, size, threads);
     }
 
     private static void Check(int batch, int size, int threads) =>
@@ -88,22 +80,15 @@ public class BatchNormLeakyReLUTests
         // layers, or the gradient of the penalty would silently lose the batch norm's part.
         Tensor[] PenaltyGradients(bool fusedAllowed)
         {
-            BatchNormLeakyReLU.Disabled = !fusedAllowed;
-            try
-            {
-                torch.manual_seed(3);
-                using var discriminator = new DcganDiscriminator(new GanService.Gan.Training.ModelRecipe(Channels: 3));
-                using var rng = new torch.Generator(4);
-                using var real = randn(8, 3, 28, 28, generator: rng);
-                discriminator.zero_grad();
-                using var penalty = GanService.Gan.Losses.Penalties.R1(discriminator.call, real, gamma: 10);
-                penalty.backward();
-                return discriminator.parameters().Select(p => p.grad?.clone() ?? zeros_like(p)).ToArray();
-            }
-            finally
-            {
-                BatchNormLeakyReLU.Disabled = false;
-            }
+            using var paths = FastPaths.Override(p => p with { BatchNorm = fusedAllowed });
+            torch.manual_seed(3);
+            using var discriminator = new DcganDiscriminator(new GanService.Gan.Training.ModelRecipe(Channels: 3));
+            using var rng = new torch.Generator(4);
+            using var real = randn(8, 3, 28, 28, generator: rng);
+            discriminator.zero_grad();
+            using var penalty = GanService.Gan.Losses.Penalties.R1(discriminator.call, real, gamma: 10);
+            penalty.backward();
+            return discriminator.parameters().Select(p => p.grad?.clone() ?? zeros_like(p)).ToArray();
         }
 
         var library = PenaltyGradients(fusedAllowed: false);

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using GanService.Gan.Runtime;
 
-namespace GanService.Gan.Tests;
+namespace GanService.Gan.Tests.Runtime;
 
 public class RuntimeTests
 {

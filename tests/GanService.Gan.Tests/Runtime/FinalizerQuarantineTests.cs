@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using GanService.Gan.Runtime;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Tests;
+namespace GanService.Gan.Tests.Runtime;
 
 /// <summary>
 /// TorchSharp's temporaries (the Scalar of every <c>a + b</c> and <c>leaky_relu(x, 0.2)</c>, the tensor of

@@ -1,17 +1,15 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using GanService.Gan.Runtime;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Models;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
 /// The forward pass of a 3x3, stride-1, padding-1 transposed convolution to one or three channels, on channels-last
 /// float32 memory, with AVX-512. oneDNN blocks output channels by 16, so for an RGB or grey output it does 5 to 16
-/// times the work and ran at 33 GFLOP/s; here every multiply-add is a useful one (150-190 GFLOP/s measured on two
-/// cores). Each output pixel is a dot product over its 3x3 neighbourhood's input channels, vectorised over channels,
-/// four pixels at a time so that a weight load serves four pixels.
+/// times the work; here every multiply-add is a useful one. Each output pixel is a dot product over its 3x3
+/// neighbourhood's input channels, vectorised over channels, four pixels at a time so that a weight load serves four.
 /// </summary>
 internal static unsafe class NarrowOutputKernel
 {

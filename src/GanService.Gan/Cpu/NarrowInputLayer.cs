@@ -1,37 +1,37 @@
-using GanService.Gan.Runtime;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Models;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
 /// A discriminator's first layer, a 3x3 stride-2 convolution from one or three channels, in the generator's update:
-/// D is frozen and only the gradient for the fake images is wanted. oneDNN pads that gradient's 1 or 3 channels to 16
-/// and ran it at 29 GFLOP/s (1.5 ms of a DCGAN step); here the forward pass is libtorch's and the input gradient a
-/// kernel of ours (AVX-512, channels-last). Everywhere else (D's own update, where the weights want gradients; no
-/// AVX-512; other devices, types or shapes) the module runs as is.
+/// D is frozen and only the gradient for the fake images is wanted. oneDNN pads that gradient's 1 or 3 channels to 16;
+/// here the forward pass is libtorch's and the input gradient a kernel of ours (AVX-512, channels-last). Everywhere
+/// else (D's own update, where the weights want gradients; no AVX-512; other devices, types or shapes) the module runs
+/// as is.
 /// </summary>
 public static class NarrowInputLayer
 {
-    public static Tensor Apply(Conv2d layer, Tensor x) => Fits(layer, x) ? Function.apply(x, new Frozen(layer)) : Convolutions.Call(layer, x);
-
-    /// <summary>Off for the A/B measurements in benchmarks/ (the process's whole run takes one path).</summary>
-    internal static bool Disabled { get; set; }
+    public static Tensor Apply(Conv2d layer, Tensor x) =>
+        Fits(layer, x) ? Function.apply(x, new Frozen(layer, FastPaths.Current)) : Convolutions.Call(layer, x);
 
     internal static bool Fits(Conv2d layer, Tensor x) =>
-        !Disabled && NarrowOutputKernel.Supported && is_grad_enabled() && x.requires_grad
-        && !layer.weight.requires_grad && layer.bias is not { requires_grad: true }
-        && layer.in_channels is 1 or 3 && layer.out_channels % GradientKernel.ChannelGroup == 0 && layer.groups == 1
+        FastPaths.Current.Input && layer.in_channels is 1 or 3 && NarrowOutputKernel.Supported && is_grad_enabled()
+        && x.requires_grad && !layer.weight.requires_grad && layer.bias is not { requires_grad: true }
+        && layer.out_channels % GradientKernel.ChannelGroup == 0 && layer.groups == 1
         && layer.kernel_size is [3, 3] && layer.stride is [2, 2] && layer.padding is [1, 1] && layer.dilation is [1, 1]
         && layer.padding_mode == PaddingModes.Zeros
         && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && layer.weight.dtype == ScalarType.Float32
         && x.dim() == 4 && x.shape[1] == layer.in_channels && x.shape[0] > 0 && x.shape[2] > 0 && x.shape[3] > 0;
 
-    /// <summary>The layer, passed as an object so that autograd sees one differentiable input, the images.</summary>
-    private sealed record Frozen(Conv2d Layer);
+    /// <summary>
+    /// The layer, passed as an object so that autograd sees one differentiable input, the images; with the fast paths
+    /// of the forward pass, for the backward's kernel.
+    /// </summary>
+    private sealed record Frozen(Conv2d Layer, FastPaths Paths);
 
     private sealed unsafe class Function : autograd.SingleTensorFunction<Function>
     {
@@ -47,6 +47,7 @@ public static class NarrowInputLayer
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
         {
             var (frozen, shape) = ((Frozen, long[]))ctx.get_data(nameof(Frozen));
+            using var forwardPaths = FastPaths.Use(frozen.Paths);
             int batch = (int)shape[0], channels = (int)shape[1], height = (int)shape[2], width = (int)shape[3];
             int outputs = (int)grad.shape[1], outHeight = (int)grad.shape[2], outWidth = (int)grad.shape[3];
             using var gradients = ChannelsLast.Of(grad).permute(0, 2, 3, 1); // [B, OH, OW, O], contiguous

@@ -1,8 +1,8 @@
-using GanService.Gan.Training;
+using GanService.Gan.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Tests;
+namespace GanService.Gan.Tests.Cpu;
 
 /// <summary>
 /// The trainers' Adam updates each parameter in one pass of its own: it must move the weights as TorchSharp's Adam

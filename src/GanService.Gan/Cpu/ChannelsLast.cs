@@ -1,12 +1,12 @@
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Models;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
 /// Channels-last (NHWC) activations, set through strides alone: TorchSharp 0.107 has no memory-format API, but
 /// libtorch chooses its channels-last convolution and batch-norm kernels from a tensor's strides and keeps that
-/// layout through the layers that follow. On this CPU the DCGAN's batch norm at 28x28 and its 3-channel layers
-/// run much faster that way (docs/benchmarks.md). Values are unchanged: only the order in memory differs.
+/// layout through the layers that follow, which are much faster that way for the DCGAN's batch norm and 3-channel
+/// layers. Values are unchanged: only the order in memory differs.
 /// </summary>
 public static class ChannelsLast
 {

@@ -1,18 +1,17 @@
+using GanService.Gan.Runtime;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Runtime;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
-/// Keeps libtorch's convolutions right. On a 2-vCPU AMD EPYC of family 26 (Zen 5; its VM reports a 508 MiB L3) the
-/// oneDNN bundled with libtorch 2.10 returned wrong or NaN outputs or input gradients for 3x3 and 4x4 convolutions,
-/// plain and transposed, with a channel count not a multiple of 16 (a 64-to-3 stride-1 3x3, a 74-to-64 stride-2 4x4;
-/// every call, single- or two-threaded; weight gradients were right): BigGAN, ProGAN and StyleGAN diverged within
-/// 20 steps. DCGAN's layers were right. Capping oneDNN at AVX2 fixed some of those shapes, not all, so the defence is
-/// a self-test: before the first network is built, three such convolutions are compared with float64 (which never
-/// goes through oneDNN). Where they disagree, oneDNN stays on and <see cref="Convolutions"/> checks each geometry once
-/// and runs the wrong ones on libtorch's reference kernel (<see cref="Verdict.Routed"/>); without that kernel oneDNN
-/// is turned off for the process (<c>at::Context::setUserEnabledMkldnn</c>, read on every convolution), about 5x
-/// slower on DCGAN. <c>GAN_ONEDNN=on</c> skips the check, <c>off</c> turns oneDNN off.
+/// Keeps libtorch's convolutions right. On some CPUs (a Zen 5 EPYC) the oneDNN bundled with libtorch 2.10 returns
+/// wrong or NaN outputs or input gradients for 3x3 and 4x4 convolutions, plain and transposed, with a channel count not
+/// a multiple of 16, and no ISA cap fixes all of them; so, before the first network is built, three such convolutions
+/// are compared with float64 (which never goes through oneDNN). Where they disagree, oneDNN stays on and
+/// <see cref="Convolutions"/> checks each geometry once and runs the wrong ones on libtorch's reference kernel
+/// (<see cref="Verdict.Routed"/>); without that kernel oneDNN is turned off for the process
+/// (<c>at::Context::setUserEnabledMkldnn</c>), much slower. <c>GAN_ONEDNN=on</c> skips the check, <c>off</c> turns
+/// oneDNN off. See docs/performance.md, libtorch workarounds.
 /// </summary>
 public static class OneDnnCheck
 {

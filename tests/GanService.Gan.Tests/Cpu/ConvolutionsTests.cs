@@ -1,7 +1,7 @@
-using GanService.Gan.Runtime;
+using GanService.Gan.Cpu;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Tests;
+namespace GanService.Gan.Tests.Cpu;
 
 /// <summary>
 /// The library's convolutions against float64, on every CPU: where libtorch's oneDNN is right they are libtorch's,

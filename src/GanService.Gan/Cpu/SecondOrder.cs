@@ -1,4 +1,4 @@
-namespace GanService.Gan.Runtime;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
 /// Marks a forward pass whose gradient will itself be differentiated (a gradient penalty's). Inside the scope, on this

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace GanService.Gan.Models;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
 /// The passes of <see cref="BatchNormLeakyReLUKernels"/> for channel counts that are multiples of 64 (every DCGAN
@@ -13,9 +13,8 @@ internal static unsafe class BatchNormLeakyReLUWide
     public const int Chunk = 64;
     private const int Lanes = 16;
 
-    internal static bool Disabled { get; set; }
-
-    public static bool Applies(int channels) => !Disabled && Vector512.IsHardwareAccelerated && channels % Chunk == 0;
+    public static bool Applies(int channels) =>
+        FastPaths.Current.Wide && Vector512.IsHardwareAccelerated && channels % Chunk == 0;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Moments(float* x, long first, long last, int channels, float* shift, int block, double* sum, double* squares)

@@ -1,7 +1,7 @@
-using GanService.Gan.Runtime;
+using GanService.Gan.Cpu;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Tests;
+namespace GanService.Gan.Tests.Cpu;
 
 public class OneDnnCheckTests
 {

@@ -1,3 +1,4 @@
+using GanService.Gan.Cpu;
 using GanService.Gan.Data;
 using GanService.Gan.Models;
 using GanService.Gan.Runtime;
@@ -5,14 +6,13 @@ using GanService.Gan.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Tests;
+namespace GanService.Gan.Tests.Cpu;
 
 /// <summary>
 /// D's update scores the real and the fake batch in one pass, two groups each normalised alone
 /// (<see cref="IGroupedDiscriminator"/>). It must be the same function as two passes: logits, every parameter's
 /// gradient and the batch norm's running statistics, with the fused batch norm and with the library's.
 /// </summary>
-[Collection(ProcessSwitchesCollection.Name)]
 public class GroupedDiscriminatorTests
 {
     [Theory]
@@ -23,16 +23,9 @@ public class GroupedDiscriminatorTests
     [InlineData("conditional-dcgan", 28, 1, "batch", true)]
     public void One_pass_over_two_groups_equals_a_pass_per_batch(string family, int size, int channels, string norm, bool fused)
     {
-        BatchNormLeakyReLU.Disabled = !fused;
-        try
-        {
-            TorchRuntime.RunOnOwnThread("grouped-test", 2, () => Check(new ModelRecipe(family, size, channels,
-                Classes: family == "dcgan" ? 0 : 10, Normalization: norm)));
-        }
-        finally
-        {
-            BatchNormLeakyReLU.Disabled = false;
-        }
+        using var paths = FastPaths.Override(p => p with { BatchNorm = fused });
+        TorchRuntime.RunOnOwnThread("grouped-test", 2, () => Check(new ModelRecipe(family, size, channels,
+            Classes: family == "dcgan" ? 0 : 10, Normalization: norm)));
     }
 
     private static int Check(ModelRecipe recipe)
@@ -84,22 +77,15 @@ public class GroupedDiscriminatorTests
     {
         Dictionary<string, Tensor> Run(bool grouping)
         {
-            GanTrainer.GroupingDisabled = !grouping;
-            try
+            using var paths = FastPaths.Override(p => p with { Grouping = grouping });
+            return TorchRuntime.RunOnOwnThread("grouped-run", 2, () =>
             {
-                return TorchRuntime.RunOnOwnThread("grouped-run", 2, () =>
-                {
-                    var plan = new TrainingPlan(new ModelRecipe(Channels: 3), new OptimizerRecipe(), 6, 16, Seed: 3);
-                    using var data = SyntheticBlobs.Create(28, 3, seed: 3, count: 256);
-                    using var trainer = GanTrainer.Create(plan, data, CPU);
-                    trainer.Train(6);
-                    return trainer.GeneratorState().ToDictionary(p => p.Key, p => p.Value.detach().clone());
-                });
-            }
-            finally
-            {
-                GanTrainer.GroupingDisabled = false;
-            }
+                var plan = new TrainingPlan(new ModelRecipe(Channels: 3), new OptimizerRecipe(), 6, 16, Seed: 3);
+                using var data = SyntheticBlobs.Create(28, 3, seed: 3, count: 256);
+                using var trainer = GanTrainer.Create(plan, data, CPU);
+                trainer.Train(6);
+                return trainer.GeneratorState().ToDictionary(p => p.Key, p => p.Value.detach().clone());
+            });
         }
 
         var separate = Run(grouping: false);

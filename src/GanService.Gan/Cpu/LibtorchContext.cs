@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace GanService.Gan.Runtime;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
 /// libtorch's process-wide backend switches in <c>at::Context</c>, which TorchSharp does not bind (see

@@ -1,27 +1,23 @@
-using GanService.Gan.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Models;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
 /// A generator's last layer, a 3x3 stride-1 transposed convolution to one or three channels, run by
-/// <see cref="NarrowOutputKernel"/> where it can be: libtorch's oneDNN pads those channels to 16 and spent 5 ms of a
-/// 65 ms DCGAN step there (docs/benchmarks.md). The backward pass stays libtorch's, whose kernels for it block the
-/// 64 input channels and are fast. Anywhere the kernel does not apply (no AVX-512, another device or type, NCHW
-/// input, other shapes) the module runs as is. The module keeps its parameters and checkpoint names either way.
+/// <see cref="NarrowOutputKernel"/> where it can be, since libtorch's oneDNN pads those channels to 16. The backward
+/// pass stays libtorch's, whose kernels for it block the 64 input channels and are fast. Anywhere the kernel does not
+/// apply (no AVX-512, another device or type, NCHW input, other shapes) the module runs as is. The module keeps its
+/// parameters and checkpoint names either way.
 /// </summary>
 public static class NarrowOutputLayer
 {
     public static Tensor Apply(ConvTranspose2d layer, Tensor x) =>
         Fits(layer, x) ? Function.apply(x, layer.weight, layer.bias!) : Convolutions.Call(layer, x);
 
-    /// <summary>Off for the A/B measurements in benchmarks/ (the process's whole run takes one path).</summary>
-    internal static bool Disabled { get; set; }
-
     internal static bool Fits(ConvTranspose2d layer, Tensor x) =>
-        !Disabled && NarrowOutputKernel.Supported && layer.bias is not null && Backward.Value is not null
+        FastPaths.Current.Output && NarrowOutputKernel.Supported && layer.bias is not null && Backward.Value is not null
         && layer.out_channels is 1 or 3 && layer.in_channels % NarrowOutputKernel.ChannelBlock == 0 && layer.groups == 1
         && layer.kernel_size is [3, 3] && layer.stride is [1, 1] && layer.padding is [1, 1] && layer.dilation is [1, 1]
         && layer.output_padding is [0, 0] && layer.padding_mode == PaddingModes.Zeros
@@ -33,9 +29,9 @@ public static class NarrowOutputLayer
 
     /// <summary>
     /// libtorch's own backward of this transposed convolution (input, weight and bias gradients in one oneDNN call, as
-    /// autograd would run it), which TorchSharp does not bind but TorchScript reaches. Measured: 2.0 ms against 2.6-3.4
-    /// for the same gradients in C# kernels of ours, and 2.3-2.7 through autograd. Compiled once; where it cannot be
-    /// (another libtorch), the layer runs as the module: an error inside a backward pass would end the process.
+    /// autograd would run it), which TorchSharp does not bind but TorchScript reaches; it beat both kernels of ours and
+    /// autograd. Compiled once; where it cannot be (another libtorch), the layer runs as the module: an error inside a
+    /// backward pass would end the process.
     /// </summary>
     private static readonly Lazy<jit.CompilationUnit?> Backward = new(() =>
     {

@@ -1,19 +1,18 @@
 using System.Collections.Concurrent;
+using GanService.Gan.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Runtime;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
 /// Every convolution of the library's networks, routed around the ones libtorch's oneDNN gets wrong on this CPU.
 /// Where <see cref="OneDnnCheck"/> found oneDNN wrong (<see cref="OneDnnCheck.Verdict.Routed"/>), each geometry
 /// (channels, kernel, stride, padding, groups, input size) is compared with float64 once, on first use, and the
 /// geometries that disagree run on libtorch's reference convolution (im2col and a matrix product, the kernel
-/// libtorch itself uses without oneDNN); every other convolution keeps oneDNN. On the Zen 5 machine where it was
-/// found, the wrong ones were 3x3 and 4x4 kernels with a channel count not a multiple of 16 on either side (some
-/// stride-2 ones too); DCGAN's layers are all right there and keep their speed. Elsewhere this adds a dictionary
-/// lookup per convolution.
+/// libtorch itself uses without oneDNN); every other convolution keeps oneDNN, and DCGAN's layers keep their speed.
+/// Where oneDNN passed the check this adds a dictionary lookup per convolution.
 /// </summary>
 /// <remarks>Not routed: dilated convolutions (none of the library's networks has one) and other devices or types.</remarks>
 public static class Convolutions
@@ -38,15 +37,6 @@ public static class Convolutions
             ? layer.call(x)
             : ConvTranspose2d(x, layer.weight, layer.bias, (layer.stride[0], layer.stride[1]), (layer.padding[0], layer.padding[1]),
                 (layer.output_padding[0], layer.output_padding[1]), layer.groups);
-
-    /// <summary>A Sequential's layers in order, its convolutions through this class (the layers keep their checkpoint names).</summary>
-    public static Tensor Run(Sequential layers, Tensor x) => layers.children().Aggregate(x, (h, layer) => layer switch
-    {
-        Conv2d convolution => Call(convolution, h),
-        ConvTranspose2d transposed => Call(transposed, h),
-        Sequential nested => Run(nested, h),
-        _ => ((nn.Module<Tensor, Tensor>)layer).call(h),
-    });
 
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, (long H, long W) stride, (long H, long W) padding, long groups = 1)
     {

@@ -1,11 +1,11 @@
-namespace GanService.Gan.Runtime;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
 /// Keeps libtorch from asking an unusable NNPACK about every small convolution. libtorch offers NNPACK each
 /// convolution oneDNN does not take (batch-1 3x3 and 1x1 ones, as a CycleGAN translation runs), and where NNPACK
-/// cannot start (the Zen 5 EPYC of docs/benchmarks.md: "Unsupported hardware") it logs that warning on every such call,
-/// 18 lines per CycleGAN translation. Asked once here, and turned off in <c>at::Context</c> where unusable, those
-/// convolutions run on the kernel they ran on anyway, silently. Where NNPACK works nothing changes.
+/// cannot start ("Unsupported hardware") it logs that warning on every such call. Asked once here, and turned off in
+/// <c>at::Context</c> where unusable, those convolutions run on the kernel they ran on anyway, silently. Where NNPACK
+/// works nothing changes.
 /// </summary>
 public static class Nnpack
 {

@@ -1,16 +1,14 @@
-using GanService.Gan.Runtime;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace GanService.Gan.Models;
+namespace GanService.Gan.Cpu;
 
 /// <summary>
-/// A batch norm followed by LeakyReLU, the pair most DCGAN layers end with, in G and D. In training mode on
-/// channels-last float32 CPU tensors it runs as one fused operation (<see cref="BatchNormLeakyReLUKernels"/>): the
-/// pair is memory bound, and fusing it cuts the passes over the activations from 13 to 4. Anywhere else (evaluation,
-/// float64 gradient checks, NCHW tensors, GPUs) it is the two library layers, unchanged. The batch norm module keeps
+/// A batch norm followed by LeakyReLU, the pair most DCGAN layers end with. In training mode on channels-last float32
+/// CPU tensors it runs as one fused operation (<see cref="BatchNormLeakyReLUKernels"/>), since the pair is bound by
+/// memory; anywhere else (evaluation, float64, NCHW, GPUs) it is the two library layers. The batch norm module keeps
 /// its parameters, running statistics and checkpoint names either way.
 /// </summary>
 public static class BatchNormLeakyReLU
@@ -26,25 +24,24 @@ public static class BatchNormLeakyReLU
     {
         if (groups < 1 || x.shape[0] % groups != 0)
             throw new ArgumentException($"A batch of {x.shape[0]} does not split into {groups} equal groups.", nameof(groups));
-        if (Fits(norm, x, groups)) return Function.apply(x, norm.weight!, norm.bias!, norm, slope, groups, scratchInput && !ReuseDisabled);
+        var paths = FastPaths.Current;
+        if (Fits(norm, x, groups, paths))
+            return Function.apply(x, norm.weight!, norm.bias!, norm, slope, groups, scratchInput && paths.Reuse);
         if (groups == 1) return nn.functional.leaky_relu(norm.call(x), slope);
         return cat(x.chunk(groups).Select(part => nn.functional.leaky_relu(norm.call(part), slope)).ToList(), 0);
     }
 
-    /// <summary>Off for the A/B measurements in benchmarks/ (the process's whole run takes one path).</summary>
-    internal static bool Disabled { get; set; }
-
-    /// <summary>Off for the A/B measurements in benchmarks/: the input gradient then always gets a new buffer.</summary>
-    internal static bool ReuseDisabled { get; set; }
+    internal static bool Fits(BatchNorm2d norm, Tensor x, int groups = 1) => Fits(norm, x, groups, FastPaths.Current);
 
     // The kernels reach the tensors' memory through spans, so at most 2 GiB a tensor.
-    internal static bool Fits(BatchNorm2d norm, Tensor x, int groups = 1) =>
-        !Disabled && !SecondOrder.Active && norm.training && norm.track_running_stats
+    private static bool Fits(BatchNorm2d norm, Tensor x, int groups, FastPaths paths) =>
+        paths.BatchNorm && !SecondOrder.Active && norm.training && norm.track_running_stats
         && norm.running_mean is not null && norm.running_var is not null
         && norm.weight is not null && norm.bias is not null && norm.momentum is not null
         && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && norm.weight.dtype == ScalarType.Float32
         && x.dim() == 4 && x.shape[1] == norm.num_features && BatchNormLeakyReLUKernels.Supports(x.shape[1])
-        && x.numel() * sizeof(float) <= int.MaxValue && x.shape[0] / groups * x.shape[2] * x.shape[3] > 1 && x.permute(0, 2, 3, 1).is_contiguous();
+        && x.numel() * sizeof(float) <= int.MaxValue && x.shape[0] / groups * x.shape[2] * x.shape[3] > 1
+        && x.permute(0, 2, 3, 1).is_contiguous();
 
     private sealed unsafe class Function : autograd.SingleTensorFunction<Function>
     {
@@ -72,22 +69,23 @@ public static class BatchNormLeakyReLU
                     UpdateRunningStatistics(norm, (float*)pm + g * channels, variance, rows);
                 }
             // Plain references, not saved variables: TorchSharp releases a custom node's saved variables only when the
-            // garbage collector finalises it, which held hundreds of megabytes of activations between collections.
-            // x belongs to the caller's dispose scope (the trainers run forward and backward in one), the scale and
-            // offset are the module's and change only when the optimizer steps, after the backward pass.
-            ctx.save_data(nameof(Saved), new Saved(x, gamma, beta, mean, invstd, slope, groups, scratch));
+            // garbage collector finalises it. x belongs to the caller's dispose scope (the trainers run forward and
+            // backward in one); the scale and offset change only when the optimizer steps, after the backward pass.
+            var saved = new Saved(x, gamma, beta, mean, invstd, slope, groups, scratch, FastPaths.Current);
+            ctx.save_data(nameof(Saved), saved);
             return y;
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
         {
-            var (x, gamma, beta, mean, invstd, slope, groups, scratch) = (Saved)ctx.get_data(nameof(Saved));
+            var (x, gamma, beta, mean, invstd, slope, groups, scratch, paths) = (Saved)ctx.get_data(nameof(Saved));
+            using var forwardPaths = FastPaths.Use(paths);
             long rows = x.shape[0] * x.shape[2] * x.shape[3] / groups; // per group
             int channels = (int)x.shape[1];
             // The gradient arrives channels-last from the convolution after this block; the copy is then free.
             using var dy = grad.permute(0, 2, 3, 1).contiguous();
-            // The kernel reads x and writes dx element by element at the same offsets, so dx may be x itself; a fresh
-            // 12.8 MB buffer (G's 28x28 block) costs more than the pass's arithmetic.
+            // The kernel reads x and writes dx element by element at the same offsets, so dx may be x itself: a fresh
+            // buffer of a whole activation costs more than the pass's arithmetic.
             var dx = scratch ? x.detach() : ChannelsLast.Empty(x.shape[0], channels, x.shape[2], x.shape[3]);
             var dgamma = zeros(channels);
             var dbeta = zeros(channels);
@@ -111,7 +109,8 @@ public static class BatchNormLeakyReLU
             return [dx, dgamma, dbeta, null!, null!, null!, null!]; // nothing for the module, the slope, the groups and the flag
         }
 
-        private sealed record Saved(Tensor X, Tensor Gamma, Tensor Beta, Tensor Mean, Tensor Invstd, double Slope, int Groups, bool Scratch);
+        private sealed record Saved(Tensor X, Tensor Gamma, Tensor Beta, Tensor Mean, Tensor Invstd, double Slope,
+            int Groups, bool Scratch, FastPaths Paths);
 
         /// <summary>The library's count for this thread: a training thread's share of the cores, 1 elsewhere.</summary>
         private static int Threads() => Math.Max(1, get_num_threads());
