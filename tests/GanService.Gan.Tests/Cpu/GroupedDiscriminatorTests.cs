@@ -90,8 +90,16 @@ public class GroupedDiscriminatorTests
 
         var separate = Run(grouping: false);
         var grouped = Run(grouping: true);
+        // One pass sums in another order than two, so a weight whose gradient is nearly zero can see Adam's
+        // normalised step (at most about the learning rate) flip sign: such weights move apart by up to two steps
+        // a step. Every other weight must agree closely, and those weights must stay rare.
+        const double lr = 2e-4, steps = 6;
         foreach (var (name, want) in separate)
-            Assert.True(grouped[name].to(ScalarType.Float64).allclose(want.to(ScalarType.Float64), rtol: 1e-3, atol: 1e-4),
-                $"{name}: differs by up to {(grouped[name] - want).abs().max().to(ScalarType.Float64).item<double>()}");
+        {
+            using var diff = (grouped[name] - want).abs().to(ScalarType.Float64);
+            double largest = diff.max().item<double>(), far = diff.gt(1e-4).sum().item<long>();
+            Assert.True(largest <= 2 * lr * steps, $"{name}: differs by up to {largest}");
+            Assert.True(far <= Math.Max(1, 1e-3 * want.numel()), $"{name}: {far} of {want.numel()} weights differ by over 1e-4");
+        }
     }
 }
