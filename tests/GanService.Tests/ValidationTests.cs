@@ -50,6 +50,8 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"beta1":1}}""", "training.beta1" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"loss":"wasserstein-typo"}}""", "training.loss" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"checkpointEvery":0}""", "checkpointEvery" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"steps":10000000},"checkpointEvery":1}""",
+            "checkpointEvery" },
         { """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"layer"}}""", "model.normalization" },
         { """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"batch"},"training":{"loss":"wgan-gp"}}""", "model.normalization" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"criticSteps":0}}""", "training.criticSteps" },
@@ -82,6 +84,29 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         Assert.True(problem.Errors.ContainsKey(field), $"errors name {string.Join(", ", problem.Errors.Keys)}, not {field}");
         var page = (await client.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!;
         Assert.Equal(0, page.Total);
+    }
+
+    [Fact]
+    public async Task A_missing_dataset_is_named_with_what_is_installed_and_no_server_path()
+    {
+        var response = await client.PostAsJsonAsync("/api/jobs", new { dataset = "mnist", model = new { family = "dcgan" } });
+        var problem = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
+        var message = problem.Errors["dataset"][0];
+        Assert.Contains("Installed: synthetic", message);
+        Assert.DoesNotContain("/", message);
+    }
+
+    [Fact]
+    public async Task Too_many_checkpoints_are_refused_with_the_limit()
+    {
+        var response = await client.PostAsJsonAsync("/api/jobs", new
+        {
+            dataset = "synthetic", model = new { family = "dcgan" }, training = new { steps = 10_000 }, checkpointEvery = 5,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var message = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors["checkpointEvery"][0];
+        Assert.Contains("at most 1000", message);
+        Assert.Contains("use at least 10", message);
     }
 
     public static TheoryData<string, string> MisspeltFields => new()
