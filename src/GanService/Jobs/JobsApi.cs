@@ -3,10 +3,12 @@ using GanService.Datasets;
 using GanService.Hosting;
 using GanService.Idempotency;
 using GanService.Persistence;
+using GanService.Quotas;
 using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace GanService.Jobs;
 
@@ -19,7 +21,8 @@ public static class JobsApi
             .WithSummary("Submit a training job")
             .WithDescription("Validates the recipe, stores the job as Queued and enqueues it for a worker. Returns 202 with a Location header. " +
                              "With an Idempotency-Key header a retried request returns the job the first one created.")
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         group.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List your jobs, newest first, optionally by status");
         group.MapGet("/{id:guid}", GetJob).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJob").WithSummary("A job's status, progress, ETA and latest losses");
         group.MapGet("/{id:guid}/metrics", GetMetrics).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobMetrics").WithSummary("The loss history of a job");
@@ -35,8 +38,9 @@ public static class JobsApi
 
     private static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> CreateJob(
         CreateJobRequest request, Caller caller, HttpContext http, JobRequestValidator validator, DatasetCatalog catalog, GanDbContext db,
-        IBackgroundJobClient hangfire, CancellationToken ct)
+        IBackgroundJobClient hangfire, IOptions<QuotaOptions> quotas, CancellationToken ct)
     {
+        if (await StorageQuota.CheckSubmitAsync(db, caller.Owner, quotas.Value, ct) is { } overQuota) return overQuota;
         var (key, keyError) = IdempotencyKeys.Read(http.Request);
         if (keyError is not null) return keyError;
         var hash = IdempotencyKeys.Hash(request);
