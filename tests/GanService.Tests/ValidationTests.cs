@@ -154,6 +154,36 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         Assert.Equal(0, none.Total);
     }
 
+    [Fact]
+    public async Task Metrics_and_checkpoints_are_paged_with_the_total_and_a_link_to_the_next_page()
+    {
+        var job = await service.SubmitAsync(client, TestData.SyntheticJob());
+        await using (var connection = new Npgsql.NpgsqlConnection(service.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var insert = new Npgsql.NpgsqlCommand("""
+                INSERT INTO gan.training_metrics ("JobId", "Step", "Epoch", "DiscriminatorLoss", "GeneratorLoss",
+                    "RealScore", "FakeScore", "ImagesPerSecond", "RecordedAt")
+                SELECT @id, s * 10, 0, 1, 1, 0.5, 0.5, 100, now() FROM generate_series(1, 5) s
+                """, connection);
+            insert.Parameters.AddWithValue("id", job.Id);
+            Assert.Equal(5, await insert.ExecuteNonQueryAsync());
+        }
+        var all = await client.GetAsync($"/api/jobs/{job.Id}/metrics");
+        Assert.Equal(5, (await all.Content.ReadFromJsonAsync<List<MetricResponse>>(GanServiceFactory.Json))!.Count);
+        Assert.Equal("5", all.Headers.GetValues("X-Total-Count").Single());
+        Assert.False(all.Headers.Contains("Link"));
+
+        var second = await client.GetAsync($"/api/jobs/{job.Id}/metrics?page=2&pageSize=2");
+        var rows = (await second.Content.ReadFromJsonAsync<List<MetricResponse>>(GanServiceFactory.Json))!;
+        Assert.Equal([30L, 40L], rows.Select(m => m.Step));
+        Assert.Equal($"</api/jobs/{job.Id}/metrics?page=3&pageSize=2>; rel=\"next\"", second.Headers.GetValues("Link").Single());
+        var checkpoints = await client.GetAsync($"/api/jobs/{job.Id}/checkpoints?pageSize=10");
+        Assert.Equal("0", checkpoints.Headers.GetValues("X-Total-Count").Single());
+        await AssertProblem($"/api/jobs/{job.Id}/metrics?pageSize=1001", "pageSize");
+        await AssertProblem($"/api/jobs/{job.Id}/checkpoints?page=0", "page");
+    }
+
     [Theory]
     [InlineData("/api/jobs?status=finished", "status")]
     [InlineData("/api/jobs?status=1", "status")]

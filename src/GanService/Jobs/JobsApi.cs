@@ -25,7 +25,8 @@ public static class JobsApi
             .ProducesProblem(StatusCodes.Status403Forbidden);
         group.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List your jobs, newest first, optionally by status");
         group.MapGet("/{id:guid}", GetJob).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJob").WithSummary("A job's status, progress, ETA and latest losses");
-        group.MapGet("/{id:guid}/metrics", GetMetrics).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobMetrics").WithSummary("The loss history of a job");
+        group.MapGet("/{id:guid}/metrics", GetMetrics).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobMetrics")
+            .WithSummary("The loss history of a job, oldest first, a page at a time (X-Total-Count, Link: next)");
         group.MapGet("/{id:guid}/attempts", GetAttempts).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobAttempts")
             .WithSummary("Each start of the job on a worker: where it resumed, how far it got, how it ended");
         group.MapPut("/{id:guid}/visibility", SetVisibility).ProducesProblem(StatusCodes.Status404NotFound).WithName("SetJobVisibility")
@@ -123,11 +124,18 @@ public static class JobsApi
         return job is null ? Problems.JobNotFound(id) : TypedResults.Ok(job.ToResponse());
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<MetricResponse>>, ProblemHttpResult>> GetMetrics(
-        Guid id, Caller caller, GanDbContext db, CancellationToken ct)
+    /// <summary>Metric rows per page: a long run has a million of them, so they are never read all at once.</summary>
+    public const int MaxMetricsPage = 1000;
+
+    private static async Task<Results<Ok<IReadOnlyList<MetricResponse>>, ValidationProblem, ProblemHttpResult>> GetMetrics(
+        Guid id, Caller caller, GanDbContext db, HttpContext http, CancellationToken ct,
+        [FromQuery] int page = 1, [FromQuery] int pageSize = MaxMetricsPage)
     {
+        if (InputRules.PageProblem(page, pageSize, MaxMetricsPage) is { } badPage) return badPage;
         if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
-        var metrics = await db.Metrics.AsNoTracking().Where(m => m.JobId == id).OrderBy(m => m.Step).ToListAsync(ct);
+        var rows = db.Metrics.AsNoTracking().Where(m => m.JobId == id);
+        InputRules.WritePageHeaders(http, page, pageSize, await rows.CountAsync(ct));
+        var metrics = await rows.OrderBy(m => m.Step).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<MetricResponse>>(metrics.Select(m => m.ToResponse()).ToList());
     }
 
