@@ -18,7 +18,8 @@ public static class CheckpointsApi
     public static RouteGroupBuilder MapCheckpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/jobs/{id:guid}/checkpoints").WithTags("Checkpoints").RequireAuthorization();
-        group.MapGet("/", ListCheckpoints).ProducesProblem(StatusCodes.Status404NotFound).WithName("ListCheckpoints").WithSummary("A job's checkpoints, oldest first");
+        group.MapGet("/", ListCheckpoints).ProducesProblem(StatusCodes.Status404NotFound).WithName("ListCheckpoints")
+            .WithSummary("A job's checkpoints, oldest first, a page at a time (X-Total-Count, Link: next)");
         group.MapGet("/{step:long}/preview.png", GetPreview).WithName("GetCheckpointPreview").AllowAnonymous() // public generators' previews
             .WithSummary("The preview grid saved with a checkpoint (the fixed preview latents)")
             .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
@@ -28,11 +29,18 @@ public static class CheckpointsApi
         return group;
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<CheckpointResponse>>, ProblemHttpResult>> ListCheckpoints(
-        Guid id, Caller caller, GanDbContext db, CancellationToken ct)
+    /// <summary>Checkpoints per page; the default page holds every checkpoint a job may write by default.</summary>
+    public const int MaxPage = 1000;
+
+    private static async Task<Results<Ok<IReadOnlyList<CheckpointResponse>>, ValidationProblem, ProblemHttpResult>> ListCheckpoints(
+        Guid id, Caller caller, GanDbContext db, HttpContext http, CancellationToken ct,
+        [FromQuery] int page = 1, [FromQuery] int pageSize = MaxPage)
     {
+        if (InputRules.PageProblem(page, pageSize, MaxPage) is { } badPage) return badPage;
         if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
-        var rows = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id).OrderBy(c => c.Step)
+        var query = db.Checkpoints.AsNoTracking().Where(c => c.JobId == id);
+        InputRules.WritePageHeaders(http, page, pageSize, await query.CountAsync(ct));
+        var rows = await query.OrderBy(c => c.Step).Skip((page - 1) * pageSize).Take(pageSize)
             .Select(c => new { c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256 }).ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<CheckpointResponse>>(rows.Select(c => new CheckpointResponse(c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256,
             new CheckpointLinks($"/api/jobs/{id}/checkpoints/{c.Step}/preview.png", $"/api/generators/{id}/samples.png?step={c.Step}",

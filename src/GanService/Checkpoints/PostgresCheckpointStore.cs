@@ -2,12 +2,15 @@ using GanService.Gan.Checkpoints;
 using GanService.Hosting;
 using GanService.Jobs;
 using GanService.Persistence;
+using GanService.Quotas;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace GanService.Checkpoints;
 
 public sealed class PostgresCheckpointStore(
-    IDbContextFactory<GanDbContext> contexts, FaultInjection faults, ILogger<PostgresCheckpointStore> logger) : ICheckpointStore
+    IDbContextFactory<GanDbContext> contexts, FaultInjection faults, IOptions<QuotaOptions> quotas,
+    ILogger<PostgresCheckpointStore> logger) : ICheckpointStore
 {
     public async Task SaveAsync(JobLease lease, long step, byte[] bundle, string sha256, byte[] previewPng, CancellationToken cancellationToken)
     {
@@ -18,6 +21,8 @@ public sealed class PostgresCheckpointStore(
         await JobFence.HoldAsync(db, lease, cancellationToken);
         // A re-run after a crash may reach a step that already has a checkpoint: the newer write replaces it.
         await db.Checkpoints.Where(c => c.JobId == lease.JobId && c.Step == step).ExecuteDeleteAsync(cancellationToken);
+        await StorageQuotaExceededException.ThrowIfOverAsync(db, lease.JobId, step, bundle.LongLength, quotas.Value,
+            cancellationToken);
         db.Checkpoints.Add(new Checkpoint
         {
             JobId = lease.JobId, Step = step, Attempt = lease.Attempt, CreatedAt = DateTimeOffset.UtcNow,

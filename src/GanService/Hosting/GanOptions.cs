@@ -60,6 +60,13 @@ public sealed class GanOptions
     /// <summary>How often a running job checks whether it was cancelled.</summary>
     public TimeSpan CancellationPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Checkpoints one job may write (steps / checkpointEvery): each is a whole bundle kept in PostgreSQL, so a job's
+    /// storage is bounded before it starts.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxCheckpointsPerJob { get; set; } = 1000;
+
     /// <summary>How many times a job may be started (crashes included) before it is failed for good.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;

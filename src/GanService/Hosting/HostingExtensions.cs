@@ -19,6 +19,8 @@ public static class HostingExtensions
             o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         });
         builder.Services.AddOptions<GanOptions>().BindConfiguration(GanOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Quotas.QuotaOptions>().BindConfiguration(Quotas.QuotaOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<FaultOptions>().BindConfiguration(FaultOptions.Section);
         builder.Services.AddSingleton<FaultInjection>();
         return builder;

@@ -4,6 +4,8 @@ using GanService.Gan.Data;
 using GanService.Gan.Families;
 using GanService.Gan.Losses;
 using GanService.Gan.Training;
+using GanService.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace GanService.Jobs;
 
@@ -11,7 +13,8 @@ namespace GanService.Jobs;
 /// Checks a job request field by field and fills in the defaults. Errors are keyed by the JSON path of the field
 /// (e.g. <c>model.imageSize</c>) so a caller sees exactly what to fix.
 /// </summary>
-public sealed class JobRequestValidator(DatasetCatalog datasets)
+public sealed class JobRequestValidator(
+    DatasetCatalog datasets, IOptions<GanOptions> options, ILogger<JobRequestValidator> logger)
 {
     public const int MaxSteps = 10_000_000, MaxBatchSize = 4096, MaxLatentSize = 4096;
     private static readonly string[] Devices = ["auto", "cpu", "cuda"];
@@ -34,7 +37,7 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         else if (byId && uploaded is null) Fail("dataset", $"There is no uploaded dataset with id {datasetId}.");
         else if (byId) dataset = datasetId.ToString();
         else if (!datasets.IsKnown(dataset)) Fail("dataset", $"Unknown dataset '{dataset}'. Known: {string.Join(", ", datasets.Names)}.");
-        else if (!datasets.IsAvailable(dataset)) Fail("dataset", $"Dataset '{dataset}' is not installed on this server (searched: {string.Join(", ", datasets.Directories)}).");
+        else if (!datasets.IsAvailable(dataset)) NotInstalled(dataset);
 
         var family = request.Model?.Family?.Trim().ToLowerInvariant();
         var descriptor = ModelFamily.TryFind(family);
@@ -118,7 +121,13 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
                 training?.OrthogonalRegularization, training?.ImagesPerPhase), Fail);
 
         int checkpointEvery = request.CheckpointEvery ?? Math.Max(1, steps / 10);
+        int maxCheckpoints = options.Value.MaxCheckpointsPerJob;
         if (checkpointEvery < 1) Fail("checkpointEvery", "Must be at least 1 step.");
+        // Each checkpoint is a whole bundle stored in PostgreSQL: the count a job may write is bounded up front.
+        else if (steps / checkpointEvery > maxCheckpoints)
+            Fail("checkpointEvery", $"{steps} steps with a checkpoint every {checkpointEvery} would write " +
+                $"{steps / checkpointEvery} checkpoints; at most {maxCheckpoints} are allowed " +
+                $"(Gan:MaxCheckpointsPerJob): use at least {(steps + maxCheckpoints - 1) / maxCheckpoints}.");
         var device = request.Device?.Trim().ToLowerInvariant() ?? "auto";
         if (!Devices.Contains(device)) Fail("device", "Use auto, cpu or cuda.");
         var name = request.Name?.Trim();
@@ -129,6 +138,16 @@ public sealed class JobRequestValidator(DatasetCatalog datasets)
         name = string.IsNullOrEmpty(name) ? $"{family}-{dataset}-{imageSize}x{imageSize}x{channels}" : name;
         var spec = new JobSpec(name, dataset!, plan, Math.Min(checkpointEvery, steps), device);
         return (spec, errors);
+
+        // The directories searched are this server's business: the log has them, the caller learns what is installed.
+        void NotInstalled(string name)
+        {
+            logger.LogInformation("Dataset {Dataset} was requested but is not in {Directories}.", name,
+                string.Join(", ", datasets.Directories));
+            var installed = datasets.Names.Where(datasets.IsAvailable).ToList();
+            Fail("dataset", $"Dataset '{name}' is not installed on this server. Installed: " +
+                (installed.Count == 0 ? "none" : string.Join(", ", installed)) + ".");
+        }
 
         double Weight(double? value, double fallback, string field)
         {

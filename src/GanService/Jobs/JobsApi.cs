@@ -3,10 +3,12 @@ using GanService.Datasets;
 using GanService.Hosting;
 using GanService.Idempotency;
 using GanService.Persistence;
+using GanService.Quotas;
 using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace GanService.Jobs;
 
@@ -19,10 +21,12 @@ public static class JobsApi
             .WithSummary("Submit a training job")
             .WithDescription("Validates the recipe, stores the job as Queued and enqueues it for a worker. Returns 202 with a Location header. " +
                              "With an Idempotency-Key header a retried request returns the job the first one created.")
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         group.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List your jobs, newest first, optionally by status");
         group.MapGet("/{id:guid}", GetJob).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJob").WithSummary("A job's status, progress, ETA and latest losses");
-        group.MapGet("/{id:guid}/metrics", GetMetrics).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobMetrics").WithSummary("The loss history of a job");
+        group.MapGet("/{id:guid}/metrics", GetMetrics).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobMetrics")
+            .WithSummary("The loss history of a job, oldest first, a page at a time (X-Total-Count, Link: next)");
         group.MapGet("/{id:guid}/attempts", GetAttempts).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobAttempts")
             .WithSummary("Each start of the job on a worker: where it resumed, how far it got, how it ended");
         group.MapPut("/{id:guid}/visibility", SetVisibility).ProducesProblem(StatusCodes.Status404NotFound).WithName("SetJobVisibility")
@@ -35,8 +39,9 @@ public static class JobsApi
 
     private static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> CreateJob(
         CreateJobRequest request, Caller caller, HttpContext http, JobRequestValidator validator, DatasetCatalog catalog, GanDbContext db,
-        IBackgroundJobClient hangfire, CancellationToken ct)
+        IBackgroundJobClient hangfire, IOptions<QuotaOptions> quotas, CancellationToken ct)
     {
+        if (await StorageQuota.CheckSubmitAsync(db, caller.Owner, quotas.Value, ct) is { } overQuota) return overQuota;
         var (key, keyError) = IdempotencyKeys.Read(http.Request);
         if (keyError is not null) return keyError;
         var hash = IdempotencyKeys.Hash(request);
@@ -119,11 +124,18 @@ public static class JobsApi
         return job is null ? Problems.JobNotFound(id) : TypedResults.Ok(job.ToResponse());
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<MetricResponse>>, ProblemHttpResult>> GetMetrics(
-        Guid id, Caller caller, GanDbContext db, CancellationToken ct)
+    /// <summary>Metric rows per page: a long run has a million of them, so they are never read all at once.</summary>
+    public const int MaxMetricsPage = 1000;
+
+    private static async Task<Results<Ok<IReadOnlyList<MetricResponse>>, ValidationProblem, ProblemHttpResult>> GetMetrics(
+        Guid id, Caller caller, GanDbContext db, HttpContext http, CancellationToken ct,
+        [FromQuery] int page = 1, [FromQuery] int pageSize = MaxMetricsPage)
     {
+        if (InputRules.PageProblem(page, pageSize, MaxMetricsPage) is { } badPage) return badPage;
         if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
-        var metrics = await db.Metrics.AsNoTracking().Where(m => m.JobId == id).OrderBy(m => m.Step).ToListAsync(ct);
+        var rows = db.Metrics.AsNoTracking().Where(m => m.JobId == id);
+        InputRules.WritePageHeaders(http, page, pageSize, await rows.CountAsync(ct));
+        var metrics = await rows.OrderBy(m => m.Step).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<MetricResponse>>(metrics.Select(m => m.ToResponse()).ToList());
     }
 

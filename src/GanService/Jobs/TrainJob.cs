@@ -93,6 +93,7 @@ public sealed class TrainJob(
         {
             logger.LogError(e, "Job {JobId} failed.", jobId);
             End(lease, JobStatus.Failed, e is TrainingDivergedException or DeviceUnavailableException or CorruptCheckpointException
+                or Quotas.StorageQuotaExceededException
                 ? e.Message : $"{e.GetType().Name}: {e.Message}");
         }
         if (requeued) shutdown.ThrowIfCancellationRequested(); // Hangfire puts the job back in its queue
