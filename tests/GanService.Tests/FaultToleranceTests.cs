@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using GanService.Checkpoints;
 using GanService.Jobs;
+using GanService.Jobs.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -23,7 +24,7 @@ public sealed class FaultToleranceTests(PostgresServer postgres)
         // Forced race: a second worker runs the same job while the first still trains it, as a worker would after
         // an invisibility timeout that expired under a live one.
         await using var second = new GanServiceFactory(database, role: "api");
-        var takeover = Task.Run(() => second.Services.GetRequiredService<TrainJob>().Run(job.Id, CancellationToken.None));
+        var takeover = Task.Run(() => second.Services.GetRequiredService<TrainingRun>().Run(job.Id, CancellationToken.None));
         await takeover.WaitAsync(TimeSpan.FromMinutes(3));
 
         var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);

@@ -1,6 +1,7 @@
 using GanService.Gan.Checkpoints;
 using GanService.Hosting;
 using GanService.Jobs;
+using GanService.Jobs.Worker;
 using GanService.Persistence;
 using Microsoft.EntityFrameworkCore;
 

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace GanService.Jobs;
+namespace GanService.Jobs.Worker;
 
 /// <summary>
 /// Every write a running job makes to its row: starting an attempt (which takes the lease), progress, and how the
