@@ -33,7 +33,7 @@ public static class JobQueues
                 EnableLongPolling = true,
                 QueuePollInterval = gan.QueuePollInterval,
                 // A crashed worker's job becomes visible again after this timeout; a live one keeps sliding it, so a
-                // long training job is not picked up twice (NOTES.md), and the lease fences off the rare case that is.
+                // long training job is not picked up twice, and the lease fences off the rare case that is.
                 InvisibilityTimeout = gan.InvisibilityTimeout,
                 UseSlidingInvisibilityTimeout = true,
                 // A worker killed inside a Hangfire state change leaves that job's state lock behind; the default
@@ -47,5 +47,8 @@ public static class JobQueues
 
     /// <summary>Puts a training job in its Hangfire queue; returns the Hangfire job's id.</summary>
     public static string EnqueueTraining(this IBackgroundJobClient hangfire, TrainingJob job) =>
-        hangfire.Enqueue<TrainingRun>(job.Queue, j => j.Run(job.Id, CancellationToken.None));
+        hangfire.EnqueueTraining(job.Id, job.Queue);
+
+    public static string EnqueueTraining(this IBackgroundJobClient hangfire, Guid jobId, string? queue) =>
+        hangfire.Enqueue<TrainingRun>(queue, j => j.Run(jobId, CancellationToken.None));
 }

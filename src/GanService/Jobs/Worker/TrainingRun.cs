@@ -88,6 +88,15 @@ public sealed class TrainingRun(
         {
             logger.LogWarning("Job {JobId} attempt {Attempt} stopped: a newer attempt owns the job, so this worker writes nothing more.",
                 jobId, lease.Attempt);
+            Wait(ct => ledger.SupersededAsync(lease, ct), "recording the take-over", CancellationToken.None);
+        }
+        catch (Exception e) when (DatabaseOutage.IsOutage(e))
+        {
+            // The outage outlasted Gan:OutageTolerance, so nothing can be written now: the attempt ends, Hangfire marks
+            // its run failed once PostgreSQL is back, and the reconciler requeues the job (docs/reliability.md).
+            logger.LogError(e, "Job {JobId} attempt {Attempt} gave up waiting for PostgreSQL; the reconciler will requeue it.",
+                jobId, lease.Attempt);
+            throw;
         }
         catch (Exception e) when (e is not OperationCanceledException && !DatabaseOutage.IsOutage(e))
         {

@@ -15,6 +15,9 @@ public static class TrainingWorker
     {
         builder.Services.AddSingleton<JobLedger>();
         builder.Services.AddTransient<TrainingRun>();
+        // On API hosts too: a job stranded by a dying API process needs no worker to be found.
+        builder.Services.AddSingleton<JobReconciler>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<JobReconciler>());
         if (gan.RunsWorker)
         {
             var shutdown = TimeSpan.FromSeconds(30);
