@@ -67,7 +67,7 @@ public sealed class GanOptions
     [Range(1, 1_000_000)]
     public int MaxCheckpointsPerJob { get; set; } = 1000;
 
-    /// <summary>How many times a job may be started (crashes included) before it is failed for good.</summary>
+    /// <summary>How many attempts of a job may crash (their worker gone without a word) before it fails.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;
 
@@ -88,6 +88,15 @@ public sealed class GanOptions
 
     /// <summary>How long a running job waits out a PostgreSQL outage (training pauses at its next checkpoint) before giving up its attempt, and how long a starting host waits for PostgreSQL.</summary>
     public TimeSpan OutageTolerance { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How often each host looks for jobs left Queued or Running with no live Hangfire job.</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long such a job's row must have been quiet before it is requeued: longer than a submit takes between its
+    /// insert and its enqueue, and than a running job goes between progress writes.
+    /// </summary>
+    public TimeSpan StrandedAfter { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Generators kept loaded in memory for sampling.</summary>
     [Range(1, 1024)]

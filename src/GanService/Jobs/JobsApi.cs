@@ -171,13 +171,16 @@ public static class JobsApi
             return Problems.Conflict("The job has already finished.", $"Job {id} is {job.Status}; only queued or running jobs can be cancelled.");
         job.CancelRequested = true;
         job.UpdatedAt = DateTimeOffset.UtcNow;
-        if (job.Status == JobStatus.Queued)
+        bool queued = job.Status == JobStatus.Queued;
+        if (queued)
         {
             job.Status = JobStatus.Cancelled;
             job.FinishedAt = job.UpdatedAt;
-            if (job.HangfireJobId is not null) hangfire.Delete(job.HangfireJobId);
         }
         await db.SaveChangesAsync(ct);
+        // The row first: a crash in between leaves a Hangfire job whose run finds the job finished and does nothing,
+        // where the other order left a job Queued with nothing to run it.
+        if (queued && job.HangfireJobId is not null) hangfire.Delete(job.HangfireJobId);
         return TypedResults.Ok(job.ToResponse());
     }
 }

@@ -10,14 +10,14 @@ using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace GanService.Jobs;
+namespace GanService.Jobs.Worker;
 
 /// <summary>
 /// The Hangfire job that trains one <see cref="TrainingJob"/>. It receives an id, never an entity, and is safe to run
 /// again (Hangfire promises at least once): each run is a new attempt holding the job's lease, resumes from the
 /// newest verified checkpoint, and stops without writing when a newer attempt has taken the job over.
 /// </summary>
-public sealed class TrainJob(
+public sealed class TrainingRun(
     IDbContextFactory<GanDbContext> contexts,
     JobLedger ledger,
     ICheckpointStore checkpoints,
@@ -26,7 +26,7 @@ public sealed class TrainJob(
     IOptions<GanOptions> options,
     IHostApplicationLifetime lifetime,
     IBackgroundJobClient hangfire,
-    ILogger<TrainJob> logger)
+    ILogger<TrainingRun> logger)
 {
     private GanOptions Options => options.Value;
 
@@ -88,6 +88,15 @@ public sealed class TrainJob(
         {
             logger.LogWarning("Job {JobId} attempt {Attempt} stopped: a newer attempt owns the job, so this worker writes nothing more.",
                 jobId, lease.Attempt);
+            Wait(ct => ledger.SupersededAsync(lease, ct), "recording the take-over", CancellationToken.None);
+        }
+        catch (Exception e) when (DatabaseOutage.IsOutage(e))
+        {
+            // The outage outlasted Gan:OutageTolerance, so nothing can be written now: the attempt ends, Hangfire marks
+            // its run failed once PostgreSQL is back, and the reconciler requeues the job (docs/reliability.md).
+            logger.LogError(e, "Job {JobId} attempt {Attempt} gave up waiting for PostgreSQL; the reconciler will requeue it.",
+                jobId, lease.Attempt);
+            throw;
         }
         catch (Exception e) when (e is not OperationCanceledException && !DatabaseOutage.IsOutage(e))
         {

@@ -1,7 +1,7 @@
 using GanService.Persistence;
 using Microsoft.EntityFrameworkCore;
 
-namespace GanService.Jobs;
+namespace GanService.Jobs.Worker;
 
 /// <summary>Checks a <see cref="JobLease"/> inside the caller's transaction.</summary>
 public static class JobFence

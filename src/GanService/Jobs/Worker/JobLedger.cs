@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace GanService.Jobs;
+namespace GanService.Jobs.Worker;
 
 /// <summary>
 /// Every write a running job makes to its row: starting an attempt (which takes the lease), progress, and how the
@@ -16,7 +16,9 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
 
     /// <summary>
     /// Opens a new attempt, or finishes the job instead when it was cancelled or has crashed too often. Earlier
-    /// attempts still open are marked Lost: their workers died, or are stale and will be refused at their next write.
+    /// attempts still open are marked Lost: their workers died, or are stale and will be refused at their next write
+    /// (then they mark themselves Superseded). Only Lost attempts count against <paramref name="maxAttempts"/>: a
+    /// graceful requeue or a take-over from a live worker is not a crash (docs/reliability.md, "Attempts").
     /// </summary>
     public async Task<Started?> StartAsync(Guid jobId, string worker, int maxAttempts, CancellationToken ct)
     {
@@ -26,17 +28,15 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
         if (job is null || job.IsFinished) return null;
         var now = DateTimeOffset.UtcNow;
         var open = await db.Attempts.Where(a => a.JobId == jobId && a.EndedAt == null).ToListAsync(ct);
-        foreach (var stale in open)
-        {
-            stale.EndedAt = now;
-            stale.Outcome = AttemptOutcome.Lost;
-        }
+        MarkLost(open, now);
+        int crashed = open.Count
+            + await db.Attempts.CountAsync(a => a.JobId == jobId && a.Outcome == AttemptOutcome.Lost, ct);
         if (job.CancelRequested) Close(job, JobStatus.Cancelled, null, now);
-        else if (job.Attempts >= maxAttempts)
+        else if (crashed >= maxAttempts)
         {
             var last = open.OrderByDescending(a => a.Number).FirstOrDefault();
             Close(job, JobStatus.Failed,
-                $"Gave up after {job.Attempts} attempts: each one's worker stopped before finishing" +
+                $"Gave up after {crashed} attempts: each one's worker stopped before finishing" +
                 (last is null ? "." : $" (the last, on {last.Worker}, at step {last.LastStep})."), now);
         }
         else
@@ -51,6 +51,53 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         return job.Status == JobStatus.Running ? new Started(job, new JobLease(jobId, job.Attempts)) : null;
+    }
+
+    /// <summary>
+    /// A stale attempt learnt that a newer one took the job over while its worker lived (a database outage longer
+    /// than the invisibility timeout does that): it was no crash, so it stops counting against the attempt limit.
+    /// </summary>
+    public async Task SupersededAsync(JobLease lease, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await db.Attempts
+            .Where(a => a.JobId == lease.JobId && a.Number == lease.Attempt && a.Outcome == AttemptOutcome.Lost)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Outcome, AttemptOutcome.Superseded), ct);
+    }
+
+    /// <summary>
+    /// Puts a stranded job back in its queue: one still Queued or Running, untouched since
+    /// <paramref name="quietSince"/>, whose Hangfire job is still <paramref name="hangfireJobId"/> (found not alive). Rows another
+    /// host is reclaiming are skipped, so many hosts can run this at once. Its open attempts are Lost (their run died
+    /// with no word); the next start fails the job when that exhausts its attempts. Returns whether it requeued.
+    /// </summary>
+    public async Task<bool> ReclaimAsync(
+        Guid jobId, string? hangfireJobId, DateTimeOffset quietSince, Func<string> enqueue, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var job = await db.Jobs.FromSql($"SELECT * FROM gan.training_jobs WHERE \"Id\" = {jobId} FOR UPDATE SKIP LOCKED")
+            .SingleOrDefaultAsync(ct);
+        if (job is null || job.IsFinished || job.UpdatedAt >= quietSince || job.HangfireJobId != hangfireJobId) return false;
+        var now = DateTimeOffset.UtcNow;
+        MarkLost(await db.Attempts.Where(a => a.JobId == jobId && a.EndedAt == null).ToListAsync(ct), now);
+        job.Status = JobStatus.Queued;
+        job.Worker = null;
+        job.UpdatedAt = now;
+        // Before the commit, as in EndAsync: the new run waits on this row's lock, then finds its attempts ended.
+        job.HangfireJobId = enqueue();
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+
+    private static void MarkLost(IEnumerable<JobAttempt> open, DateTimeOffset now)
+    {
+        foreach (var stale in open)
+        {
+            stale.EndedAt = now;
+            stale.Outcome = AttemptOutcome.Lost;
+        }
     }
 
     public async Task ResumedAsync(JobLease lease, long step, CancellationToken ct)
@@ -164,5 +211,5 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
 
 public static class AttemptOutcome
 {
-    public const string Requeued = "Requeued", Lost = "Lost";
+    public const string Requeued = "Requeued", Lost = "Lost", Superseded = "Superseded";
 }

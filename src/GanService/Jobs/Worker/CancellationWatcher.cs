@@ -1,7 +1,7 @@
 using GanService.Persistence;
 using Microsoft.EntityFrameworkCore;
 
-namespace GanService.Jobs;
+namespace GanService.Jobs.Worker;
 
 /// <summary>
 /// Polls a job's cancel flag off the training thread and fires a token when it is set, so a cancel stops training

@@ -1,7 +1,7 @@
 using GanService.Gan.Training;
 using GanService.Persistence;
 
-namespace GanService.Jobs;
+namespace GanService.Jobs.Worker;
 
 /// <summary>
 /// Takes progress reports from the training thread without blocking it and writes them in batches on a background
