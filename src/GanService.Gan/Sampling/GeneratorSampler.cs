@@ -159,7 +159,8 @@ public sealed class GeneratorSampler : IDisposable
         var z = Slerp(a, b, t);
         // A conditional generator keeps one class, the first asked for (0 by default), across the frames.
         var classes = Classes(steps, labels is { Count: > 0 } ? [labels[0]] : [0]);
-        return InChunks(steps, ct, part => GanNetworks.Call(generator, z[part], classes?[part])).MoveToOuterDisposeScope();
+        return InChunks(steps, ct, part => GanNetworks.Call(generator, z[part], classes?[part]))
+            .MoveToOuterDisposeScope();
     }
 
     /// <summary>
