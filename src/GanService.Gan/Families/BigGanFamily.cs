@@ -26,8 +26,16 @@ public sealed class BigGanFamily : ModernFamily
     public override bool Conditional => true;
     public override TruncationTrick Truncation => TruncationTrick.RedrawLatents;
 
-    protected override string? TruncationProblem(double truncation) => truncation is > 0 and <= 4 ? null
-        : "BigGAN's truncation is the threshold beyond which latent entries are redrawn: more than 0, at most 4.";
+    /// <summary>
+    /// The smallest threshold: the BigGAN paper goes no lower, and below it nearly every latent entry would need
+    /// redrawing (docs/reliability.md#budgets).
+    /// </summary>
+    public const double MinTruncation = 0.04, MaxTruncation = 4;
+
+    protected override string? TruncationProblem(double truncation) =>
+        truncation is >= MinTruncation and <= MaxTruncation ? null
+        : "BigGAN's truncation is the threshold beyond which latent entries are redrawn: " +
+          $"at least {MinTruncation}, at most {MaxTruncation}.";
 
     protected internal override nn.Module CreateGenerator(ModelRecipe recipe) => new BigGanGenerator(recipe);
     protected internal override nn.Module CreateDiscriminator(ModelRecipe recipe) => new BigGanDiscriminator(recipe);

@@ -1,4 +1,5 @@
 using GanService.Auth;
+using GanService.Generators;
 using GanService.Jobs;
 using GanService.Persistence;
 using GanService.Hosting;
@@ -50,13 +51,16 @@ public static class CheckpointsApi
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetPreview(
         Guid id, long step, Caller caller, GanDbContext db, HttpContext http, CancellationToken ct)
     {
-        if (!await db.Jobs.SampleableBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
+        var isPublic = await db.Jobs.SampleableBy(caller).Where(j => j.Id == id).Select(j => (bool?)j.Public)
+            .SingleOrDefaultAsync(ct);
+        if (isPublic is null) return Problems.JobNotFound(id);
         var preview = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id && c.Step == step)
             .Select(c => new { c.PreviewPng, c.Sha256 }).SingleOrDefaultAsync(ct);
         if (preview is null)
             return Problems.NotFound("No such checkpoint.", $"Job {id} has no checkpoint at step {step}.");
-        // A checkpoint never changes once written, so its preview may be cached for good.
-        http.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+        // A checkpoint never changes once written, so its preview may be cached for good; by shared caches only
+        // where anyone may see it.
+        http.Response.Headers.CacheControl = $"{SamplingPipeline.CacheScope(isPublic.Value)}, max-age=31536000, immutable";
         return TypedResults.File(preview.PreviewPng, "image/png", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{preview.Sha256}\""));
     }
 

@@ -173,7 +173,8 @@ public static class DatasetsApi
         var row = await db.Datasets.AsNoTracking().OwnedBy(caller).Where(d => d.Id == id).Select(d => new { d.Bytes, d.Sha256 }).SingleOrDefaultAsync(ct);
         if (row is null) return NotFound(id);
         var png = DatasetPreview.Render(StoredDataset.Deserialize(row.Bytes), count, seed);
-        http.Response.Headers.CacheControl = "public, max-age=31536000, immutable"; // content-addressed
+        // Content-addressed, and only its owner's to see: no shared cache may keep it.
+        http.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
         return TypedResults.File(png, "image/png");
     }
 

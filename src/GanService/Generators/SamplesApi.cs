@@ -61,12 +61,13 @@ public static class SamplesApi
         // One row per listed class: row r shows class labels[r % n].
         var perImage = labels?.Count > 0 ? Enumerable.Range(0, count).Select(i => labels[i / columns % labels.Count]).ToList() : null;
         return SamplingPipeline.ServeAsync(jobId, services, http, errors, step, seeded: true, seed, parameters, "image/png",
-            (model, problems) =>
+            new Produced("count", count), (model, problems) =>
             {
                 CheckLabels(labels, model, problems);
                 SamplingPipeline.CheckControls(controls, model, problems);
             },
-            (sampler, usedSeed) => sampler.SamplePng(usedSeed, count, columns, kind == "image" ? 0 : ImageGrid.DefaultPadding, perImage, controls), ct);
+            (sampler, usedSeed, token) => sampler.SamplePng(usedSeed, count, columns,
+                kind == "image" ? 0 : ImageGrid.DefaultPadding, perImage, controls, token), ct);
     }
 
     internal static void CheckLabels(IReadOnlyList<int>? labels, ModelRecipe model, Dictionary<string, string[]> errors)

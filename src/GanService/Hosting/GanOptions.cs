@@ -102,6 +102,13 @@ public sealed class GanOptions
     [Range(1, 1024)]
     public int GeneratorCacheSize { get; set; } = 8;
 
+    /// <summary>
+    /// Pixel values (images x side^2 x channels) one sampling request may produce; more is a 400 naming the field
+    /// (docs/reliability.md#budgets).
+    /// </summary>
+    [Range(1, 1L << 40)]
+    public long SamplingPixels { get; set; } = 256L * 128 * 128 * 3;
+
     /// <summary>Bytes of encoded seeded samples kept in memory (0 turns the cache off).</summary>
     [Range(0, 1L << 40)]
     public long PngCacheBytes { get; set; } = 64L << 20;
