@@ -41,8 +41,8 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
     app.MapLatentSpace();
     app.MapTranslate();
     app.MapDashboard();
-    app.RefuseAnonymousNetwork();
 }
+app.RefuseAnonymousNetwork();
 app.LogStartup();
 app.Run();
 

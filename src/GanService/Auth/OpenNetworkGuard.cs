@@ -16,7 +16,8 @@ public static class OpenNetworkGuard
         var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
         if (auth.Enabled) return;
         var open = NonLoopback(app.Configuration).ToList();
-        if (open.Count > 0 && !auth.AllowAnonymousNetwork)
+        bool servesApi = app.Services.GetRequiredService<IOptions<Hosting.GanOptions>>().Value.ServesApi;
+        if (servesApi && open.Count > 0 && !auth.AllowAnonymousNetwork)
             throw new InvalidOperationException(
                 $"Authentication is off, and the API would listen on {string.Join(", ", open)}, beyond loopback: anyone " +
                 "who reaches it would be the admin. Set Gan:Auth:Enabled=true with Gan:Auth:AdminKey, listen on " +
