@@ -47,7 +47,15 @@ public sealed class PostgresServer : IAsyncLifetime
             await create.ExecuteNonQueryAsync();
         }
         lock (databases) databases.Add(name);
-        return new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = name, Pooling = true }.ConnectionString;
+        // Every test database gets its own pool; closing idle connections within seconds keeps finished tests from
+        // holding the cluster's connection slots until the end of the run.
+        return new NpgsqlConnectionStringBuilder(adminConnectionString)
+        {
+            Database = name,
+            Pooling = true,
+            ConnectionIdleLifetime = 2,
+            ConnectionPruningInterval = 1,
+        }.ConnectionString;
     }
 
     /// <summary>Starts the private cluster (again, after <see cref="StopAsync"/>) on the same port.</summary>
