@@ -39,15 +39,16 @@ internal static class ImageResampler
 
     /// <summary>
     /// Resizes <paramref name="count"/> images from <paramref name="source"/> into <paramref name="target"/>, a chunk
-    /// of images at a time; the caller has allocated the target (count x channels x size^2 bytes).
+    /// of images at a time (<paramref name="chunkItems"/>, or as many as fit the working set); the caller has
+    /// allocated the target (count x channels x size^2 bytes).
     /// </summary>
     public static void Resample(ReadOnlySpan<byte> source, Span<byte> target, int count, int fromChannels, int fromSize,
-        int size, int channels)
+        int size, int channels, int chunkItems = 0)
     {
         long fromItem = (long)fromChannels * fromSize * fromSize, toItem = (long)channels * size * size;
         if (source.Length != count * fromItem || target.Length != count * toItem)
             throw new ArgumentException($"Expected {count} images of {fromItem} bytes in and {toItem} out.");
-        int chunk = ChunkItems(fromChannels, fromSize, size, channels);
+        int chunk = chunkItems > 0 ? chunkItems : ChunkItems(fromChannels, fromSize, size, channels);
         for (int start = 0; start < count; start += chunk)
         {
             int n = Math.Min(chunk, count - start);

@@ -75,7 +75,8 @@ public sealed class BoundedStream : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        int n = inner.Read(buffer[..(int)Math.Min(buffer.Length, maxBytes - BytesRead + 1)]);
+        long room = maxBytes - BytesRead; // one byte past the limit is asked for, to tell "at" from "past" it
+        int n = inner.Read(room < buffer.Length ? buffer[..(int)(room + 1)] : buffer);
         BytesRead += n;
         if (BytesRead > maxBytes)
             throw new DatasetImportException($"{name} decompresses to more than {maxBytes} bytes.", field, tooLarge: true);
