@@ -25,6 +25,8 @@ internal sealed class MeasuredHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    public bool HasExited => process.HasExited;
+
     public static async Task<MeasuredHost> StartAsync(string connectionString, IDictionary<string, string>? settings = null)
     {
         int port = FreePort();
@@ -136,7 +138,8 @@ internal sealed class MeasuredHost : IAsyncDisposable
 
 /// <summary>
 /// One measured host for a test class, started by its first test (a host takes several seconds to start) and
-/// stopped when the class is done; its database comes from the collection's PostgreSQL.
+/// stopped when the class is done; its database comes from the collection's PostgreSQL. A host that was killed is
+/// replaced.
 /// </summary>
 public sealed class MeasuredHostFixture : IAsyncLifetime
 {
@@ -148,6 +151,11 @@ public sealed class MeasuredHostFixture : IAsyncLifetime
         await gate.WaitAsync();
         try
         {
+            if (host is { HasExited: true })
+            {
+                await host.DisposeAsync(); // killed by a test that failed: the next test gets a fresh one
+                host = null;
+            }
             return host ??= await MeasuredHost.StartAsync(await postgres.CreateDatabaseAsync(), settings);
         }
         finally
