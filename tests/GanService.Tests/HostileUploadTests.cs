@@ -162,10 +162,11 @@ public sealed class HostileUploadTests(PostgresServer postgres) : IAsyncLifetime
     {
         var tenImages = UploadFiles.Zip(Enumerable.Range(0, 10).Select(i => ($"{i}.png", Image)).ToArray());
         // 10 x 64 x 64 x 3 is 122,880 bytes to store; the limit here is 100,000.
-        await AssertRejected(UploadFiles.Form("file", tenImages, "ten.zip", ("imageSize", "64")), HttpStatusCode.RequestEntityTooLarge,
-            "imageSize", "limit is 100000");
+        await AssertRejected(UploadFiles.Form("file", tenImages, "ten.zip", ("imageSize", "64")),
+            HttpStatusCode.RequestEntityTooLarge, "imageSize", "limit is 100000");
         var tarBomb = UploadFiles.TarGz(("zeros.png", new byte[900_000]));
-        await AssertRejected(UploadFiles.Form("file", tarBomb, "zeros.tar.gz"), HttpStatusCode.RequestEntityTooLarge, "file", "fold");
+        await AssertRejected(UploadFiles.Form("file", tarBomb, "zeros.tar.gz"), HttpStatusCode.RequestEntityTooLarge,
+            "file", "fold");
         var part = UploadFiles.Idx(new byte[2 * 28 * 28], [2, 28, 28]);
         var parts = new MultipartFormDataContent();
         for (int i = 0; i < 9; i++) parts.Add(new ByteArrayContent(part), "images", $"part{i}.idx");
@@ -178,9 +179,11 @@ public sealed class HostileUploadTests(PostgresServer postgres) : IAsyncLifetime
         var zip = UploadFiles.Zip(("a.png", Image));
         var padding = Enumerable.Range(0, 20).Select(i => ($"note{i}", new string('x', 1000))).ToArray();
         var junk = new byte[(2 << 20) - 10_000]; // under the 2 MiB limit alone, over it with 20 KB of text
-        await AssertRejected(UploadFiles.Form("file", junk, "junk.zip", padding), HttpStatusCode.RequestEntityTooLarge, "file", "larger than");
+        await AssertRejected(UploadFiles.Form("file", junk, "junk.zip", padding), HttpStatusCode.RequestEntityTooLarge,
+            "file", "larger than");
         var many = Enumerable.Range(0, 40).Select(i => ($"field{i}", "1")).ToArray();
-        await AssertRejected(UploadFiles.Form("file", zip, "a.zip", many), HttpStatusCode.BadRequest, "field32", "more than 32");
+        await AssertRejected(UploadFiles.Form("file", zip, "a.zip", many), HttpStatusCode.BadRequest, "field32",
+            "more than 32");
         var longName = UploadFiles.Form("file", zip, "a.zip", ("name", new string('n', 1_500_000)));
         await longName.LoadIntoBufferAsync();
         long before = GC.GetTotalAllocatedBytes(precise: true);

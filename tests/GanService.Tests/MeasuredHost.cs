@@ -27,10 +27,14 @@ internal sealed class MeasuredHost : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
-    public static async Task<MeasuredHost> StartAsync(string connectionString, IDictionary<string, string>? settings = null)
+    public static async Task<MeasuredHost> StartAsync(string connectionString,
+        IDictionary<string, string>? settings = null)
     {
         int port = FreePort();
-        var all = new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" };
+        var all = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+        };
         var host = new MeasuredHost(WorkerProcess.Start(connectionString, all, role: "all"),
             new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(120) });
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
@@ -39,7 +43,8 @@ internal sealed class MeasuredHost : IAsyncDisposable
             try
             {
                 using var ready = await host.Client.GetAsync("/health/ready");
-                using var listed = await host.Client.GetAsync("/api/datasets"); // warm: the first request's code is compiled
+                // Warm: the first request's code is compiled before anything is measured.
+                using var listed = await host.Client.GetAsync("/api/datasets");
                 if (ready.IsSuccessStatusCode && listed.IsSuccessStatusCode) return host;
             }
             catch (HttpRequestException)
@@ -103,7 +108,8 @@ internal sealed class MeasuredHost : IAsyncDisposable
         }
         long growth = process.HasExited ? long.MaxValue : Status("VmHWM") - baseline;
         done.Cancel();
-        if (await watchdog) Assert.Fail($"The host's memory rose past {killAbove >> 20} MB; it was killed. {failure?.Message}");
+        if (await watchdog)
+            Assert.Fail($"The host's memory rose past {killAbove >> 20} MB; it was killed. {failure?.Message}");
         if (failure is not null) throw failure;
         return new Measured<T>(result, growth, await prober);
     }

@@ -1,7 +1,10 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using GanService.Jobs;
 using Microsoft.AspNetCore.Mvc;
 using SixLabors.ImageSharp.PixelFormats;
+using Xunit.Abstractions;
 
 namespace GanService.Tests;
 
@@ -11,7 +14,7 @@ namespace GanService.Tests;
 /// on the host's peak memory, while the host goes on answering (docs/reliability.md, "Budgets").
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class MemoryBudgetTests(PostgresServer postgres, MeasuredHostFixture hosts, Xunit.Abstractions.ITestOutputHelper output)
+public sealed class MemoryBudgetTests(PostgresServer postgres, MeasuredHostFixture hosts, ITestOutputHelper output)
     : IClassFixture<MeasuredHostFixture>
 {
     private const long UploadBound = 200L << 20, TrainingBound = 600L << 20, KillAbove = 1536L << 20;
@@ -37,8 +40,8 @@ public sealed class MemoryBudgetTests(PostgresServer postgres, MeasuredHostFixtu
         var zip = UploadFiles.Zip(Enumerable.Range(0, 20_000)
             .Select(i => ($"{i}.png", UploadFiles.Png(1, 1, new Rgb24((byte)i, (byte)(i >> 8), 7)))).ToArray());
         var host = await Host();
-        var measured = await host.MeasureAsync(client =>
-            client.PostAsync("/api/datasets", UploadFiles.Form("file", zip, "dots.zip", ("imageSize", "256"))), KillAbove);
+        var form = UploadFiles.Form("file", zip, "dots.zip", ("imageSize", "256"));
+        var measured = await host.MeasureAsync(client => client.PostAsync("/api/datasets", form), KillAbove);
         await AssertProblem(measured.Result, HttpStatusCode.RequestEntityTooLarge, "imageSize", "limit is 1000000000");
         AssertBounded(measured, UploadBound);
     }
@@ -50,37 +53,44 @@ public sealed class MemoryBudgetTests(PostgresServer postgres, MeasuredHostFixtu
         var host = await Host();
         var measured = await host.MeasureAsync(async client =>
         {
-            var response = await client.PostAsync("/api/jobs", System.Net.Http.Json.JsonContent.Create(new
+            var response = await client.PostAsJsonAsync("/api/jobs", new
             {
                 dataset = "mnist", model = new { family = "progan", imageSize = 256, channels = 1, width = 8 },
                 training = new { steps = 2, batchSize = 8 }, checkpointEvery = 2, seed = 3,
-            }));
+            });
             Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-            var job = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<JobResponse>(response.Content, GanServiceFactory.Json))!;
-            return await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded, TimeSpan.FromSeconds(120));
+            var job = (await response.Content.ReadFromJsonAsync<JobResponse>(GanServiceFactory.Json))!;
+            return await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded,
+                TimeSpan.FromMinutes(2));
         }, KillAbove);
         Assert.Equal(2, measured.Result.Step);
         AssertBounded(measured, TrainingBound);
     }
 
     /// <summary>The class's host: default limits, the shared data directory where there is one.</summary>
-    private Task<MeasuredHost> Host() => hosts.GetAsync(postgres,
-        SharedData.Root() is { } data ? new Dictionary<string, string> { ["Gan:DataDirectory"] = data } : new Dictionary<string, string>());
+    private Task<MeasuredHost> Host() => hosts.GetAsync(postgres, SharedData.Root() is { } data
+        ? new Dictionary<string, string> { ["Gan:DataDirectory"] = data }
+        : new Dictionary<string, string>());
 
     private void AssertBounded<T>(Measured<T> measured, long bound)
     {
-        output.WriteLine($"peak memory +{measured.GrowthBytes >> 20} MB, slowest /health/live {measured.SlowestHealth.TotalMilliseconds:F0} ms");
-        Assert.True(measured.GrowthBytes < bound, $"the host's peak memory rose {measured.GrowthBytes >> 20} MB; the bound is {bound >> 20} MB");
-        Assert.True(measured.SlowestHealth < Prompt, $"GET /health/live took {measured.SlowestHealth.TotalMilliseconds:F0} ms meanwhile");
+        long growth = measured.GrowthBytes >> 20;
+        double slowest = measured.SlowestHealth.TotalMilliseconds;
+        output.WriteLine($"peak memory +{growth} MB, slowest /health/live {slowest:F0} ms");
+        Assert.True(measured.GrowthBytes < bound,
+            $"the host's peak memory rose {growth} MB; the bound is {bound >> 20} MB");
+        Assert.True(measured.SlowestHealth < Prompt, $"GET /health/live took {slowest:F0} ms meanwhile");
     }
 
-    private static async Task AssertProblem(HttpResponseMessage response, HttpStatusCode status, string field, string says)
+    private static async Task AssertProblem(HttpResponseMessage response, HttpStatusCode status, string field,
+        string says)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == status, $"{response.StatusCode}: {body}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
-        var problem = System.Text.Json.JsonSerializer.Deserialize<ValidationProblemDetails>(body, GanServiceFactory.Json)!;
-        Assert.True(problem.Errors.TryGetValue(field, out var messages), $"errors name {string.Join(", ", problem.Errors.Keys)}, not {field}: {body}");
+        var problem = JsonSerializer.Deserialize<ValidationProblemDetails>(body, GanServiceFactory.Json)!;
+        Assert.True(problem.Errors.TryGetValue(field, out var messages),
+            $"errors name {string.Join(", ", problem.Errors.Keys)}, not {field}: {body}");
         Assert.Contains(says, string.Join(" ", messages!));
     }
 }

@@ -34,7 +34,8 @@ public static class IdxFiles
         {
             gz.Write(Create([], dims));
             var block = new byte[1 << 20];
-            for (long left = zeros; left > 0; left -= block.Length) gz.Write(block, 0, (int)Math.Min(block.Length, left));
+            for (long left = zeros; left > 0; left -= block.Length)
+                gz.Write(block, 0, (int)Math.Min(block.Length, left));
         }
         return zipped.ToArray();
     }

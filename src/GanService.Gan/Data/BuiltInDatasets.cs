@@ -31,8 +31,8 @@ public static class BuiltInDatasets
     /// Loads a built-in dataset at the requested geometry; where its resized copy would pass
     /// <paramref name="maxShapedBytes"/>, it stays at its own size and each batch is resized as it is drawn.
     /// </summary>
-    public static ImageDataset Load(string name, IEnumerable<string> dataDirectories, int imageSize, int channels, long seed,
-        long maxShapedBytes = ImageDataset.DefaultMaxShapedBytes)
+    public static ImageDataset Load(string name, IEnumerable<string> dataDirectories, int imageSize, int channels,
+        long seed, long maxShapedBytes = ImageDataset.DefaultMaxShapedBytes)
     {
         if (name == SyntheticBlobs.Name) return SyntheticBlobs.Create(imageSize, channels, seed);
         var folder = Locate(name, dataDirectories)

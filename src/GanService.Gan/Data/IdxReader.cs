@@ -7,7 +7,8 @@ namespace GanService.Gan.Data;
 public static class IdxReader
 {
     /// <summary>An images file (magic 0x00000803): returns the pixels row-major and the count and size.</summary>
-    public static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(Stream stream, ImportLimits? limits = null)
+    public static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(Stream stream,
+        ImportLimits? limits = null)
     {
         using var file = IdxFile.Open(stream, rank: 3, limits ?? new ImportLimits(), "images");
         var pixels = new byte[file.Count * file.ItemBytes];
@@ -33,6 +34,7 @@ public sealed class IdxFile : IDisposable
 {
     private const byte UnsignedByte = 0x08;
     private readonly BoundedStream input;
+    private long payloadRead;
 
     private IdxFile(BoundedStream input, int[] dims)
     {
@@ -47,7 +49,9 @@ public sealed class IdxFile : IDisposable
     /// <summary>Bytes of one item: rows x columns for images, 1 for labels.</summary>
     public long ItemBytes { get; }
 
-    /// <summary>Reads the header (rank 3: images, rank 1: labels); InvalidDataException for a foreign or damaged one.</summary>
+    /// <summary>
+    /// Reads the header (rank 3: images, rank 1: labels); an InvalidDataException for a foreign or damaged one.
+    /// </summary>
     public static IdxFile Open(Stream stream, int rank, ImportLimits limits, string field)
     {
         var input = BoundedStream.Open(stream, $"The IDX {field} file", field, limits.MaxDecompressedBytes, limits);
@@ -65,11 +69,21 @@ public sealed class IdxFile : IDisposable
         }
     }
 
+    /// <summary>Payload bytes not read yet.</summary>
+    public long Remaining => Count * ItemBytes - payloadRead;
+
     /// <summary>Reads the next <c>destination.Length</c> bytes of the payload (whole items, in order).</summary>
     public void Read(Span<byte> destination)
     {
-        try { input.ReadExactly(destination); }
-        catch (EndOfStreamException) { throw new InvalidDataException("The IDX file is shorter than its header says."); }
+        try
+        {
+            input.ReadExactly(destination);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException("The IDX file is shorter than its header says.");
+        }
+        payloadRead += destination.Length;
     }
 
     public void Dispose() => input.Dispose();
@@ -77,19 +91,23 @@ public sealed class IdxFile : IDisposable
     private static int[] ReadHeader(Stream input, int rank)
     {
         Span<byte> magic = stackalloc byte[4];
-        try { input.ReadExactly(magic); }
-        catch (EndOfStreamException) { throw new InvalidDataException("The IDX file is shorter than its header."); }
+        ReadHeaderBytes(input, magic);
         if (magic[0] != 0 || magic[1] != 0 || magic[2] != UnsignedByte || magic[3] != rank)
             throw new InvalidDataException($"Not an IDX file of unsigned bytes with {rank} dimension(s).");
         var dims = new int[rank];
         Span<byte> word = stackalloc byte[4];
         for (int i = 0; i < rank; i++)
         {
-            try { input.ReadExactly(word); }
-            catch (EndOfStreamException) { throw new InvalidDataException("The IDX file is shorter than its header."); }
+            ReadHeaderBytes(input, word);
             dims[i] = BinaryPrimitives.ReadInt32BigEndian(word);
             if (dims[i] <= 0) throw new InvalidDataException($"IDX dimension {i} is {dims[i]}.");
         }
         return dims;
+    }
+
+    private static void ReadHeaderBytes(Stream input, Span<byte> bytes)
+    {
+        try { input.ReadExactly(bytes); }
+        catch (EndOfStreamException) { throw new InvalidDataException("The IDX file is shorter than its header."); }
     }
 }

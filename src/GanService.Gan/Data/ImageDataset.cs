@@ -9,7 +9,9 @@ namespace GanService.Gan.Data;
 /// </summary>
 public sealed class ImageDataset : IDisposable
 {
-    /// <summary>The default budget of a resized copy (<c>Gan:Datasets:MaxShapedBytes</c>; docs/reliability.md, "Budgets").</summary>
+    /// <summary>
+    /// The default budget of a resized copy (<c>Gan:Datasets:MaxShapedBytes</c>; docs/reliability.md, "Budgets").
+    /// </summary>
     public const long DefaultMaxShapedBytes = 1L << 30;
 
     private readonly Tensor pixels;
@@ -20,7 +22,7 @@ public sealed class ImageDataset : IDisposable
     {
     }
 
-    /// <summary>Over a uint8 tensor it takes ownership of, shown at <paramref name="size"/> x <paramref name="channels"/>.</summary>
+    /// <summary>Over a uint8 tensor it takes ownership of, seen at the given size and channels.</summary>
     private ImageDataset(string name, Tensor pixels, int count, int channels, int size, byte[]? labels)
     {
         Name = name;
@@ -39,7 +41,7 @@ public sealed class ImageDataset : IDisposable
     public int ImageSize { get; }
     public byte[]? Labels { get; }
 
-    /// <summary>Whether batches are resized as they are drawn (the resized copy would have passed its budget).</summary>
+    /// <summary>Whether batches are resized as they are drawn (a resized copy would have passed its budget).</summary>
     public bool ResizesPerBatch => storedChannels != Channels || storedSize != ImageSize;
 
     /// <summary>The images at these indices as float32 in [-1, 1] on the given device.</summary>
@@ -67,7 +69,7 @@ public sealed class ImageDataset : IDisposable
     public ImageDataset Reshape(int size, int channels, long maxBytes = DefaultMaxShapedBytes)
     {
         if (size == ImageSize && channels == Channels) return this;
-        if (ResizesPerBatch) throw new InvalidOperationException("A dataset resized per batch cannot be reshaped again.");
+        if (ResizesPerBatch) throw new InvalidOperationException("A dataset resized per batch is not reshaped again.");
         long bytes = (long)Count * channels * size * size;
         if (bytes > maxBytes || bytes > Array.MaxLength)
             return new ImageDataset(Name, pixels.alias(), Count, channels, size, Labels);
@@ -90,7 +92,8 @@ public sealed class ImageDataset : IDisposable
     private static Tensor Validated(byte[] pixels, int count, int channels, int size)
     {
         if (pixels.Length != (long)count * channels * size * size)
-            throw new ArgumentException($"Expected {count}x{channels}x{size}x{size} bytes, got {pixels.Length}.", nameof(pixels));
+            throw new ArgumentException($"Expected {count}x{channels}x{size}x{size} bytes, got {pixels.Length}.",
+                nameof(pixels));
         return tensor(pixels, [count, channels, size, size], ScalarType.Byte);
     }
 }

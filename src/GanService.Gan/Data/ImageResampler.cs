@@ -26,14 +26,16 @@ internal static class ImageResampler
                 : (x[.., 0..1] * 0.299 + x[.., 1..2] * 0.587 + x[.., 2..3] * 0.114);
         }
         if (size != fromSize)
-            x = nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
+            x = nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false,
+                antialias: true);
         return x.round().clamp(0, 255).to(ScalarType.Byte).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>Images per chunk, so that no float32 tensor of a chunk passes <see cref="ChunkFloatBytes"/>.</summary>
     public static int ChunkItems(int fromChannels, int fromSize, int size, int channels)
     {
-        long largest = 4L * Math.Max(Math.Max(fromChannels, channels) * (long)fromSize * fromSize, (long)channels * size * size);
+        long input = (long)Math.Max(fromChannels, channels) * fromSize * fromSize;
+        long largest = 4L * Math.Max(input, (long)channels * size * size);
         return (int)Math.Max(1, ChunkFloatBytes / largest);
     }
 
@@ -42,8 +44,8 @@ internal static class ImageResampler
     /// of images at a time (<paramref name="chunkItems"/>, or as many as fit the working set); the caller has
     /// allocated the target (count x channels x size^2 bytes).
     /// </summary>
-    public static void Resample(ReadOnlySpan<byte> source, Span<byte> target, int count, int fromChannels, int fromSize,
-        int size, int channels, int chunkItems = 0)
+    public static void Resample(ReadOnlySpan<byte> source, Span<byte> target, int count, int fromChannels,
+        int fromSize, int size, int channels, int chunkItems = 0)
     {
         long fromItem = (long)fromChannels * fromSize * fromSize, toItem = (long)channels * size * size;
         if (source.Length != count * fromItem || target.Length != count * toItem)

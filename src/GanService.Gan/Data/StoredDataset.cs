@@ -50,7 +50,8 @@ public sealed class StoredDataset
     {
         var header = JsonSerializer.SerializeToUtf8Bytes(Header, Json);
         // Sized once: a dataset may be near its byte budget, and a growing stream would hold up to twice that.
-        long size = Magic.Length + 4L + header.Length + Pixels.LongLength + (PixelsB?.LongLength ?? 0) + (Labels?.LongLength ?? 0);
+        long size = Magic.Length + 4L + header.Length + Pixels.LongLength + (PixelsB?.LongLength ?? 0)
+            + (Labels?.LongLength ?? 0);
         using var output = new MemoryStream(checked((int)size));
         output.Write(Magic);
         Span<byte> length = stackalloc byte[4];

@@ -14,7 +14,8 @@ namespace GanService.Datasets;
 /// cache of loaded ones so that consecutive jobs on one worker do not decode MNIST again.
 /// </summary>
 public sealed class DatasetCatalog(
-    IOptions<GanOptions> options, IOptions<DatasetLimits> limits, IDbContextFactory<GanDbContext> contexts, BuiltInDownloader downloader)
+    IOptions<GanOptions> options, IOptions<DatasetLimits> limits, IDbContextFactory<GanDbContext> contexts,
+    BuiltInDownloader downloader)
     : IDisposable
 {
     private readonly ConcurrentDictionary<string, string> builtInHashes = new();
@@ -69,7 +70,8 @@ public sealed class DatasetCatalog(
             if (hit >= 0) return cache[hit].Data;
             var data = Guid.TryParse(name, out var id)
                 ? LoadUploaded(id, imageSize, channels)
-                : new TrainingData(BuiltInDatasets.Load(name, Directories, imageSize, channels, seed, limits.Value.MaxShapedBytes));
+                : new TrainingData(BuiltInDatasets.Load(name, Directories, imageSize, channels, seed,
+                    limits.Value.MaxShapedBytes));
             cache.Add((key, data));
             if (cache.Count > CachedDatasets)
             {
@@ -91,7 +93,7 @@ public sealed class DatasetCatalog(
         return new TrainingData(Shaped(stored.ToImageDataset(id.ToString()), imageSize, channels), targets);
     }
 
-    /// <summary>Resized once, or per batch where the resized copy would pass <c>Gan:Datasets:MaxShapedBytes</c>.</summary>
+    /// <summary>Resized once, or per batch where a copy would pass <c>Gan:Datasets:MaxShapedBytes</c>.</summary>
     private ImageDataset Shaped(ImageDataset native, int imageSize, int channels)
     {
         var shaped = native.Reshape(imageSize, channels, limits.Value.MaxShapedBytes);

@@ -31,15 +31,17 @@ public sealed class DatasetUpload : IAsyncDisposable
     public static Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes, CancellationToken ct) =>
         ReadAsync(request, maxBytes, DatasetParts, ct);
 
-    public static Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes, IReadOnlyCollection<string> fileParts, CancellationToken ct) =>
+    public static Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes,
+        IReadOnlyCollection<string> fileParts, CancellationToken ct) =>
         ReadAsync(request, maxBytes, fileParts, new ImportLimits().MaxParts, ct);
 
     /// <summary>
-    /// Reads the form, accepting file parts only under <paramref name="fileParts"/>, at most <paramref name="maxParts"/>
-    /// under each name. Every byte of the body, text fields included, counts toward <paramref name="maxBytes"/>.
+    /// Reads the form, accepting file parts only under <paramref name="fileParts"/>, at most
+    /// <paramref name="maxParts"/> under each name. Every byte of the body, text fields included, counts toward
+    /// <paramref name="maxBytes"/>.
     /// </summary>
-    public static async Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes, IReadOnlyCollection<string> fileParts, int maxParts,
-        CancellationToken ct)
+    public static async Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes,
+        IReadOnlyCollection<string> fileParts, int maxParts, CancellationToken ct)
     {
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = maxBytes;
@@ -62,7 +64,9 @@ public sealed class DatasetUpload : IAsyncDisposable
                     var path = Path.Combine(Path.GetTempPath(), $"ganservice-upload-{Guid.NewGuid():N}");
                     if (!upload.files.TryGetValue(name, out var list)) upload.files[name] = list = [];
                     if (list.Count >= maxParts)
-                        throw new DatasetImportException($"More than {maxParts} files were sent as '{name}'; the limit is {maxParts}.", name, tooLarge: true);
+                        throw new DatasetImportException(
+                            $"More than {maxParts} files were sent as '{name}'; the limit is {maxParts}.", name,
+                            tooLarge: true);
                     list.Add(path);
                     upload.fileName ??= HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
                     total += await CopyBoundedAsync(section.Body, path, maxBytes - total, maxBytes, ct);
@@ -91,9 +95,11 @@ public sealed class DatasetUpload : IAsyncDisposable
     }
 
     /// <summary>A text field read with a bound, so that a long one is refused without being held whole.</summary>
-    private static async Task<(string Value, long Bytes)> ReadFieldAsync(Stream body, string name, long remaining, long maxBytes, CancellationToken ct)
+    private static async Task<(string Value, long Bytes)> ReadFieldAsync(Stream body, string name, long remaining,
+        long maxBytes, CancellationToken ct)
     {
-        const int MaxFieldBytes = 4 * MaxFieldLength + 3; // UTF-8 takes at most 4 bytes a character, a byte-order mark 3
+        // UTF-8 takes at most 4 bytes a character, and a byte-order mark 3.
+        const int MaxFieldBytes = 4 * MaxFieldLength + 3;
         var buffer = new byte[MaxFieldBytes + 1];
         int length = 0, n;
         while (length < buffer.Length && (n = await body.ReadAsync(buffer.AsMemory(length), ct)) > 0)
@@ -108,7 +114,8 @@ public sealed class DatasetUpload : IAsyncDisposable
         return (value, length);
     }
 
-    private static DatasetImportException TooLarge(long maxBytes) => new($"The upload is larger than {maxBytes} bytes.", "file", tooLarge: true);
+    private static DatasetImportException TooLarge(long maxBytes) =>
+        new($"The upload is larger than {maxBytes} bytes.", "file", tooLarge: true);
 
     private static async Task<long> CopyBoundedAsync(Stream source, string path, long remaining, long maxBytes, CancellationToken ct)
     {

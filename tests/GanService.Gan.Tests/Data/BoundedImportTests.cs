@@ -57,6 +57,19 @@ public class BoundedImportTests
     }
 
     [Fact]
+    public void With_max_items_only_the_kept_items_are_held_and_every_label_names_a_class()
+    {
+        var pixels = Enumerable.Range(0, 4 * 16).Select(i => (byte)i).ToArray();
+        var images = IdxFiles.Create(pixels, [4, 4, 4], gzip: true);
+        var labels = IdxFiles.Create([0, 1, 2, 9], [4], gzip: true);
+        var result = new DatasetImporter(new ImportLimits()).Import("idx", [new MemoryStream(images)],
+            [new MemoryStream(labels)], new ImportOptions(MaxItems: 2)).Dataset;
+        Assert.Equal((2, 10), (result.Header.Count, result.Header.Classes.Count));
+        Assert.Equal(new byte[] { 0, 1 }, result.Labels);
+        Assert.Equal(pixels[..32], result.Pixels);
+    }
+
+    [Fact]
     public void Cifar_over_the_limits_is_refused_from_its_length()
     {
         var batch = new byte[100 * (1 + CifarReader.PixelBytes)];
@@ -64,15 +77,17 @@ public class BoundedImportTests
         Assert.Contains("65536", read.Message);
         var (stored, _) = Refused(() => Import("cifar10", new ImportLimits { MaxStoredBytes = 100_000 }, batch));
         Assert.Equal("imageSize", stored.Field);
-        Assert.Equal(10, Import("cifar10", new ImportLimits { MaxStoredBytes = 100_000 }, new ImportOptions(MaxItems: 10), batch)
-            .Dataset.Header.Count);
+        var ten = Import("cifar10", new ImportLimits { MaxStoredBytes = 100_000 }, new ImportOptions(MaxItems: 10),
+            batch);
+        Assert.Equal(10, ten.Dataset.Header.Count);
     }
 
     [Fact]
     public void An_archive_that_would_pass_the_stored_budget_is_refused_before_any_image_is_decoded()
     {
         var dot = Png(1, 1);
-        var zip = Zip(Enumerable.Range(0, 300).Select(i => ($"{i}.png", dot)).ToArray());
+        var zip = ArchiveFiles.Zip(CompressionLevel.Optimal, Enumerable.Range(0, 300).Select(i => ($"{i}.png", dot))
+            .ToArray());
         var limits = new ImportLimits { MaxStoredBytes = 10 << 20 }; // 300 x 256 x 256 x 3 is 59 MB
         var (error, allocated) = Refused(() => Import("archive", limits, new ImportOptions(ImageSize: 256), zip));
         Assert.Equal("imageSize", error.Field);
@@ -86,7 +101,8 @@ public class BoundedImportTests
         using var output = new MemoryStream();
         using (var gzip = new GZipStream(output, CompressionLevel.SmallestSize, leaveOpen: true))
         using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
-            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "zeros.png") { DataStream = new MemoryStream(new byte[4 << 20]) });
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "zeros.png")
+                { DataStream = new MemoryStream(new byte[4 << 20]) });
         output.Position = 0;
         var error = Assert.Throws<DatasetImportException>(() => ArchiveReader.Open(output, new ImportLimits()));
         Assert.True(error.TooLarge);
@@ -97,7 +113,7 @@ public class BoundedImportTests
     public void Archive_entries_are_listed_without_being_read_and_read_one_at_a_time()
     {
         var entries = Enumerable.Range(0, 20).Select(i => ($"{i:00}.bin", Noise(200_000, i))).ToArray();
-        using var zip = new MemoryStream(Zip(entries, CompressionLevel.NoCompression));
+        using var zip = new MemoryStream(ArchiveFiles.Zip(CompressionLevel.NoCompression, entries));
         long before = GC.GetAllocatedBytesForCurrentThread();
         using var contents = ArchiveReader.Open(zip, new ImportLimits());
         long listing = GC.GetAllocatedBytesForCurrentThread() - before;
@@ -114,9 +130,11 @@ public class BoundedImportTests
         {
             var error = Assert.Throws<DatasetImportException>(() => input.CopyTo(Stream.Null));
             Assert.Contains("fold", error.Message);
-            Assert.True(input.BytesRead < 100 * (zeros.Length + (128 << 10)), $"{input.BytesRead} bytes were inflated");
+            Assert.True(input.BytesRead < 100 * (zeros.Length + (128 << 10)),
+                $"{input.BytesRead} bytes were inflated");
         }
-        using (var input = BoundedStream.Open(new MemoryStream(Gzip(Noise(1 << 20, 1))), "noise", "file", 256 << 10, limits))
+        var noise = new MemoryStream(Gzip(Noise(1 << 20, 1)));
+        using (var input = BoundedStream.Open(noise, "noise", "file", 256 << 10, limits))
         {
             var error = Assert.Throws<DatasetImportException>(() => input.CopyTo(Stream.Null));
             Assert.Contains("262144", error.Message);
@@ -129,7 +147,8 @@ public class BoundedImportTests
     [InlineData(32, 3, 8, 1)]
     [InlineData(28, 1, 256, 1)]
     [InlineData(64, 3, 28, 3)]
-    public void Resizing_a_few_images_at_a_time_gives_the_bytes_of_resizing_all_at_once(int fromSize, int fromChannels, int size, int channels)
+    public void Resizing_a_few_images_at_a_time_gives_the_bytes_of_resizing_all_at_once(int fromSize, int fromChannels,
+        int size, int channels)
     {
         const int count = 50;
         var pixels = Noise(count * fromChannels * fromSize * fromSize, size);
@@ -168,17 +187,22 @@ public class BoundedImportTests
         using var scope = NewDisposeScope();
         var x = tensor(pixels, [count, fromChannels, fromSize, fromSize], ScalarType.Byte).to(ScalarType.Float32);
         if (channels != fromChannels)
-            x = channels == 3 ? x.expand(-1, 3, -1, -1) : (x[.., 0..1] * 0.299 + x[.., 1..2] * 0.587 + x[.., 2..3] * 0.114);
+            x = channels == 3
+                ? x.expand(-1, 3, -1, -1)
+                : (x[.., 0..1] * 0.299 + x[.., 1..2] * 0.587 + x[.., 2..3] * 0.114);
         if (size != fromSize)
-            x = nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
+            x = nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false,
+                antialias: true);
         return x.round().clamp(0, 255).to(ScalarType.Byte).contiguous().data<byte>().ToArray();
     }
 
     private static ImportResult Import(string format, ImportLimits limits, params byte[][] files) =>
         Import(format, limits, new ImportOptions(), files);
 
-    private static ImportResult Import(string format, ImportLimits limits, ImportOptions options, params byte[][] files) =>
-        new DatasetImporter(limits).Import(format, files.Select(f => (Stream)new MemoryStream(f)).ToList(), [], options);
+    private static ImportResult Import(string format, ImportLimits limits, ImportOptions options,
+        params byte[][] files) =>
+        new DatasetImporter(limits).Import(format, files.Select(f => (Stream)new MemoryStream(f)).ToList(), [],
+            options);
 
     /// <summary>The refusal (a size limit: 413) and the bytes this thread allocated on the way to it.</summary>
     private static (DatasetImportException Error, long Allocated) Refused(Func<ImportResult> import)
@@ -209,18 +233,6 @@ public class BoundedImportTests
         using var image = new Image<Rgb24>(width, height, new Rgb24(10, 200, 30));
         using var output = new MemoryStream();
         image.SaveAsPng(output);
-        return output.ToArray();
-    }
-
-    private static byte[] Zip((string Name, byte[] Content)[] entries, CompressionLevel level = CompressionLevel.Optimal)
-    {
-        using var output = new MemoryStream();
-        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
-            foreach (var (name, content) in entries)
-            {
-                using var stream = zip.CreateEntry(name, level).Open();
-                stream.Write(content);
-            }
         return output.ToArray();
     }
 }

@@ -45,11 +45,15 @@ public sealed class ArchiveContents : IDisposable
         Add(name, entry.Length);
         long compressed = entry.CompressedLength;
         if (entry.Length > BoundedStream.RatioFloor && entry.Length > compressed * limits.MaxCompressionRatio)
+        {
+            double ratio = entry.Length / (double)Math.Max(1, compressed);
             throw new DatasetImportException(
-                $"'{name}' expands {entry.Length / (double)Math.Max(1, compressed):F0}-fold; the limit is {limits.MaxCompressionRatio:F0}.", tooLarge: true);
+                $"'{name}' expands {ratio:F0}-fold; the limit is {limits.MaxCompressionRatio:F0}.", tooLarge: true);
+        }
         readers.Add(e =>
         {
-            using var stream = new BoundedStream(entry.Open(), $"'{e.Name}'", "file", limits.MaxEntryBytes, limits.MaxCompressionRatio, () => compressed);
+            using var stream = new BoundedStream(entry.Open(), $"'{e.Name}'", "file", limits.MaxEntryBytes,
+                limits.MaxCompressionRatio, () => compressed);
             using var buffer = new MemoryStream((int)Math.Min(e.Length, limits.MaxEntryBytes));
             stream.CopyTo(buffer);
             return buffer.ToArray();
@@ -74,7 +78,8 @@ public sealed class ArchiveContents : IDisposable
         if (Entries.Count >= limits.MaxEntries)
             throw new DatasetImportException($"The archive has more than {limits.MaxEntries} files.", tooLarge: true);
         if (length > limits.MaxEntryBytes)
-            throw new DatasetImportException($"'{name}' decompresses to more than {limits.MaxEntryBytes} bytes.", tooLarge: true);
+            throw new DatasetImportException($"'{name}' decompresses to more than {limits.MaxEntryBytes} bytes.",
+                tooLarge: true);
         if ((statedTotal += length) > limits.MaxDecompressedBytes) throw TooLarge();
         Entries.Add(new ArchiveEntry(name, length, Entries.Count));
     }

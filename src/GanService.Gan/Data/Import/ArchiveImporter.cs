@@ -102,7 +102,8 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
         var entriesA = entries.Where(e => e.Name.StartsWith("trainA/")).ToList();
         var entriesB = entries.Where(e => e.Name.StartsWith("trainB/")).ToList();
         int most = options.MaxItems ?? int.MaxValue;
-        Expect((long)Math.Min(entriesA.Count, most) + Math.Min(entriesB.Count, most), size, channels, labelled: false, options);
+        long items = (long)Math.Min(entriesA.Count, most) + Math.Min(entriesB.Count, most);
+        Expect(items, size, channels, labelled: false, options);
         var a = DecodeAll(entriesA, size, channels, options);
         var b = DecodeAll(entriesB, size, channels, options);
         if (a.Count == 0 || b.Count == 0) throw new DatasetImportException("Unpaired data needs images in both trainA/ and trainB/.");

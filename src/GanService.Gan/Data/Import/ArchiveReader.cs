@@ -3,7 +3,7 @@ using System.IO.Compression;
 
 namespace GanService.Gan.Data.Import;
 
-/// <summary>One regular file of an archive: its name, the size the archive states for it, and which file it is.</summary>
+/// <summary>A regular file of an archive: its name, the size the archive states, and which file it is.</summary>
 public sealed record ArchiveEntry(string Name, long Length, int Index);
 
 /// <summary>
@@ -17,7 +17,7 @@ public static class ArchiveReader
 {
     private static readonly string[] NestedArchives = [".zip", ".tar", ".gz", ".tgz", ".7z", ".rar", ".bz2", ".xz"];
 
-    /// <summary>Tar's own bytes around the entries a gzip'd tar may inflate to: headers, padding, long names.</summary>
+    /// <summary>Tar's own bytes around the entries a gzip'd tar inflates to: headers, padding, long names.</summary>
     private const long TarOverheadPerEntry = 4096;
 
     public static ArchiveContents Open(Stream upload, ImportLimits limits)
@@ -85,8 +85,9 @@ public static class ArchiveReader
     /// </summary>
     private static Stream Spooled(Stream upload, ImportLimits limits, ArchiveContents contents)
     {
-        var spool = contents.Own(new FileStream(Path.Combine(Path.GetTempPath(), $"ganservice-spool-{Guid.NewGuid():N}"),
-            FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose));
+        var path = Path.Combine(Path.GetTempPath(), $"ganservice-spool-{Guid.NewGuid():N}");
+        var spool = contents.Own(new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920,
+            FileOptions.DeleteOnClose));
         long maxBytes = limits.MaxDecompressedBytes + limits.MaxEntries * TarOverheadPerEntry;
         using (var tar = BoundedStream.Open(upload, "The archive", "file", maxBytes, limits))
             tar.CopyTo(spool);
@@ -97,7 +98,9 @@ public static class ArchiveReader
     private static string? Named(string name)
     {
         var safe = SafeName(name);
-        return safe is null || NestedArchives.Any(e => safe.EndsWith(e, StringComparison.OrdinalIgnoreCase)) ? null : safe;
+        bool nested = safe is not null
+            && NestedArchives.Any(e => safe.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+        return nested ? null : safe;
     }
 
     /// <summary>A relative path with forward slashes, or null for names that are never followed.</summary>

@@ -8,9 +8,9 @@ namespace GanService.Gan.Data.Import;
 /// far (once past <see cref="RatioFloor"/>, so small files of flat colour pass). Archive entries, gzip'd tar, IDX
 /// and CIFAR files all come through here (docs/reliability.md, "Budgets").
 /// </summary>
-public sealed class BoundedStream : Stream
+internal sealed class BoundedStream : ForwardStream
 {
-    /// <summary>Below this many decompressed bytes the ratio is not checked: tiny flat images compress very well.</summary>
+    /// <summary>Below this many decompressed bytes the ratio is not checked: tiny flat images compress well.</summary>
     public const long RatioFloor = 4096;
 
     private readonly Stream inner;
@@ -19,8 +19,12 @@ public sealed class BoundedStream : Stream
     private readonly double maxRatio;
     private readonly string name, field;
 
-    /// <summary>Over <paramref name="inner"/>; <paramref name="compressed"/> counts the compressed bytes consumed so far (null: not compressed).</summary>
-    public BoundedStream(Stream inner, string name, string field, long maxBytes, double maxRatio, Func<long>? compressed)
+    /// <summary>
+    /// Over <paramref name="inner"/>; <paramref name="compressed"/> counts the compressed bytes consumed so far
+    /// (null: not compressed).
+    /// </summary>
+    public BoundedStream(Stream inner, string name, string field, long maxBytes, double maxRatio,
+        Func<long>? compressed)
     {
         this.inner = inner;
         this.name = name;
@@ -31,7 +35,7 @@ public sealed class BoundedStream : Stream
     }
 
     /// <summary>The bytes handed out so far.</summary>
-    public long BytesRead { get; private set; }
+    public long BytesRead => Consumed;
 
     /// <summary>
     /// Opens a file that may be gzip-compressed (told by its magic bytes), bounded as above. The stream must be
@@ -45,7 +49,8 @@ public sealed class BoundedStream : Stream
         int read = file.ReadAtLeast(head, 2, throwOnEndOfStream: false);
         file.Position = start;
         if (read < 2 || head[0] != 0x1f || head[1] != 0x8b)
-            return new BoundedStream(file, name, field, maxBytes, limits.MaxCompressionRatio, null) { StoredBytes = file.Length - start };
+            return new BoundedStream(file, name, field, maxBytes, limits.MaxCompressionRatio, null)
+                { StoredBytes = file.Length - start };
         var counting = new CountingStream(file);
         var gzip = new GZipStream(counting, CompressionMode.Decompress);
         return new BoundedStream(gzip, name, field, maxBytes, limits.MaxCompressionRatio, () => counting.Count)
@@ -64,22 +69,22 @@ public sealed class BoundedStream : Stream
     public void CheckClaim(long claimed)
     {
         if (claimed > maxBytes)
-            throw new DatasetImportException($"{name} holds {claimed} bytes; the limit is {maxBytes}.", field, tooLarge: true);
+            throw new DatasetImportException($"{name} holds {claimed} bytes; the limit is {maxBytes}.", field,
+                tooLarge: true);
         if (!Compressed && claimed > StoredBytes - BytesRead)
             throw new InvalidDataException($"{name} is shorter than its header says.");
         if (Compressed && claimed > RatioFloor && claimed > StoredBytes * maxRatio)
             throw RatioExceeded(claimed / (double)StoredBytes);
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         long room = maxBytes - BytesRead; // one byte past the limit is asked for, to tell "at" from "past" it
         int n = inner.Read(room < buffer.Length ? buffer[..(int)(room + 1)] : buffer);
-        BytesRead += n;
+        Consumed += n;
         if (BytesRead > maxBytes)
-            throw new DatasetImportException($"{name} decompresses to more than {maxBytes} bytes.", field, tooLarge: true);
+            throw new DatasetImportException($"{name} decompresses to more than {maxBytes} bytes.", field,
+                tooLarge: true);
         if (compressed is not null && BytesRead > RatioFloor && BytesRead > compressed() * maxRatio)
             throw RatioExceeded(BytesRead / (double)Math.Max(1, compressed()));
         return n;
@@ -88,44 +93,42 @@ public sealed class BoundedStream : Stream
     private DatasetImportException RatioExceeded(double ratio) =>
         new($"{name} expands {ratio:F0}-fold; the limit is {maxRatio:F0}.", field, tooLarge: true);
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     protected override void Dispose(bool disposing)
     {
-        if (disposing && compressed is not null) inner.Dispose(); // the gzip layer this stream made; never the caller's file
+        // The gzip layer this stream made; never the caller's file.
+        if (disposing && compressed is not null) inner.Dispose();
         base.Dispose(disposing);
     }
 
     /// <summary>Counts the compressed bytes a decompressor has taken from the file.</summary>
-    private sealed class CountingStream(Stream inner) : Stream
+    private sealed class CountingStream(Stream inner) : ForwardStream
     {
-        public long Count { get; private set; }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        public long Count => Consumed;
 
         public override int Read(Span<byte> buffer)
         {
             int n = inner.Read(buffer);
-            Count += n;
+            Consumed += n;
             return n;
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => Count; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
+}
+
+/// <summary>A stream read once from start to end, counting what it hands out: both wrappers above.</summary>
+internal abstract class ForwardStream : Stream
+{
+    /// <summary>Bytes handed out so far.</summary>
+    protected long Consumed { get; set; }
+
+    public abstract override int Read(Span<byte> buffer);
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => Consumed; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

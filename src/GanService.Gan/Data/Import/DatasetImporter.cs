@@ -23,7 +23,9 @@ public sealed class DatasetImporter(ImportLimits limits)
         if (files.Count == 0) throw new DatasetImportException("No file was sent.");
         string part = format == UploadFormats.Idx ? "images" : "file";
         if (files.Count > limits.MaxParts || labels.Count > limits.MaxParts)
-            throw new DatasetImportException($"{Math.Max(files.Count, labels.Count)} files were sent as one dataset; the limit is {limits.MaxParts}.",
+            throw new DatasetImportException(
+                $"{Math.Max(files.Count, labels.Count)} files were sent as one dataset; "
+                + $"the limit is {limits.MaxParts}.",
                 files.Count > limits.MaxParts ? part : "labels", tooLarge: true);
         return format switch
         {
@@ -52,19 +54,23 @@ public sealed class DatasetImporter(ImportLimits limits)
             var parts = images.Select(stream => Opened(files, stream, 3, "images")).ToList();
             var labelParts = labels.Select(stream => Opened(files, stream, 1, "labels")).ToList();
             foreach (var p in parts.Where(p => p.Dims[1] != p.Dims[2]))
-                throw new DatasetImportException($"IDX images are {p.Dims[1]}x{p.Dims[2]}; only square images are supported.", "images");
+                throw new DatasetImportException(
+                    $"IDX images are {p.Dims[1]}x{p.Dims[2]}; only square images are supported.", "images");
             if (parts.Select(p => p.Dims[1]).Distinct().Count() > 1)
                 throw new DatasetImportException("The IDX files hold images of different sizes.", "images");
             foreach (var (p, l) in parts.Zip(labelParts).Where(pair => pair.First.Count != pair.Second.Count))
-                throw new DatasetImportException($"The labels file has {l.Count} labels for {p.Count} images.", "labels");
+                throw new DatasetImportException($"The labels file has {l.Count} labels for {p.Count} images.",
+                    "labels");
 
             int size = parts[0].Dims[1];
             long keep = Math.Min(parts.Sum(p => (long)p.Count), options.MaxItems ?? long.MaxValue);
             CheckBudget(keep, size * size, size, 1, labels.Count > 0, options);
             var pixels = ReadIdx(parts, keep, "images");
-            var all = labels.Count > 0 ? ReadIdx(labelParts, labelParts.Sum(l => (long)l.Count), "labels") : null;
-            var classes = all is null ? [] : Enumerable.Range(0, all.Max() + 1).Select(i => i.ToString()).ToArray();
-            return Shaped("idx", pixels, (int)keep, 1, size, all?[..(int)keep], classes, options);
+            var kept = labels.Count > 0 ? ReadIdx(labelParts, keep, "labels") : null;
+            // The classes are those of every label sent, kept or not; the rest are read through, not held.
+            int classCount = kept is null ? 0 : Math.Max(kept.Max(), LargestOfTheRest(labelParts)) + 1;
+            var classes = Enumerable.Range(0, classCount).Select(i => i.ToString()).ToArray();
+            return Shaped("idx", pixels, (int)keep, 1, size, kept, classes, options);
         }
         finally
         {
@@ -94,6 +100,20 @@ public sealed class DatasetImporter(ImportLimits limits)
         return bytes;
     }
 
+    private static byte LargestOfTheRest(List<IdxFile> labels)
+    {
+        var buffer = new byte[1 << 16];
+        byte largest = 0;
+        foreach (var part in labels)
+            while (part.Remaining > 0)
+            {
+                int n = (int)Math.Min(buffer.Length, part.Remaining);
+                Invalid("labels", () => part.Read(buffer.AsSpan(0, n)));
+                foreach (var label in buffer.AsSpan(0, n)) largest = Math.Max(largest, label);
+            }
+        return largest;
+    }
+
     /// <summary>Reading errors of a damaged file as a 400 naming the field.</summary>
     private static T Invalid<T>(string field, Func<T> read)
     {
@@ -116,7 +136,8 @@ public sealed class DatasetImporter(ImportLimits limits)
         try
         {
             long keep = Math.Min(CifarReader.Records(files, labelBytes), options.MaxItems ?? long.MaxValue);
-            CheckBudget(keep, CifarReader.PixelBytes + labelBytes, CifarReader.Size, CifarReader.Channels, labelled: true, options);
+            int record = CifarReader.PixelBytes + labelBytes;
+            CheckBudget(keep, record, CifarReader.Size, CifarReader.Channels, labelled: true, options);
             (pixels, labels) = CifarReader.Read(files, labelBytes, limits, keep);
         }
         catch (InvalidDataException e)
@@ -135,18 +156,20 @@ public sealed class DatasetImporter(ImportLimits limits)
     /// What an import of <paramref name="items"/> will read (<paramref name="readPerItem"/> bytes each) and store
     /// (at the requested size and channels), against the limits, before any of it is read.
     /// </summary>
-    private void CheckBudget(long items, long readPerItem, int size, int channels, bool labelled, ImportOptions options)
+    private void CheckBudget(long items, long readPerItem, int size, int channels, bool labelled,
+        ImportOptions options)
     {
         limits.CheckOutput(items, options.ImageSize ?? size, options.Channels ?? channels, labelled);
         if (items * readPerItem > limits.MaxDecompressedBytes)
             throw new DatasetImportException(
-                $"{items} items of {readPerItem} bytes make {items * readPerItem} bytes to read; the limit is {limits.MaxDecompressedBytes} (set maxItems to import fewer).",
+                $"{items} items of {readPerItem} bytes make {items * readPerItem} bytes to read; "
+                + $"the limit is {limits.MaxDecompressedBytes} (set maxItems to import fewer).",
                 "maxItems", tooLarge: true);
     }
 
     /// <summary>Applies the requested size and channels (bilinear, antialiased) a few images at a time.</summary>
-    private static StoredDataset Shaped(string format, byte[] pixels, int count, int channels, int size, byte[]? labels,
-        IReadOnlyList<string> classes, ImportOptions options)
+    private static StoredDataset Shaped(string format, byte[] pixels, int count, int channels, int size,
+        byte[]? labels, IReadOnlyList<string> classes, ImportOptions options)
     {
         int targetSize = options.ImageSize ?? size, targetChannels = options.Channels ?? channels;
         var shaped = pixels;
@@ -156,7 +179,8 @@ public sealed class DatasetImporter(ImportLimits limits)
             ImageResampler.Resample(pixels, shaped, count, channels, size, targetSize, targetChannels);
         }
         var kind = labels is null ? DatasetKind.Images : DatasetKind.Labelled;
-        return new StoredDataset(new DatasetHeader(format, kind, count, 0, targetChannels, targetSize, labels is null ? [] : classes),
-            shaped, null, labels);
+        var header = new DatasetHeader(format, kind, count, 0, targetChannels, targetSize,
+            labels is null ? [] : classes);
+        return new StoredDataset(header, shaped, null, labels);
     }
 }

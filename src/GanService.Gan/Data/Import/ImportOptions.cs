@@ -46,12 +46,15 @@ public sealed record ImportLimits
     {
         string has = exact ? "has" : "has more than";
         if (items > MaxItems)
-            throw new DatasetImportException($"The dataset {has} {(exact ? items : MaxItems)} items; the limit is {MaxItems} (set maxItems to import fewer).",
+            throw new DatasetImportException(
+                $"The dataset {has} {(exact ? items : MaxItems)} items; "
+                + $"the limit is {MaxItems} (set maxItems to import fewer).",
                 tooLarge: true);
         long bytes = items * ((long)size * size * channels + (labelled ? 1 : 0));
         if (bytes > MaxStoredBytes)
             throw new DatasetImportException(
-                $"{items} items at {size}x{size}x{channels} make {bytes} bytes; the limit is {MaxStoredBytes} (lower imageSize or set maxItems).",
+                $"{items} items at {size}x{size}x{channels} make {bytes} bytes; the limit is {MaxStoredBytes} "
+                + "(lower imageSize or set maxItems).",
                 "imageSize", tooLarge: true);
     }
 }
