@@ -181,19 +181,12 @@ public class BoundedImportTests
         Assert.Equal(first.PixelBytes(), perBatch.PixelBytes());
     }
 
-    /// <summary>The resize as it was before chunking: the whole dataset as one float32 tensor.</summary>
+    /// <summary>The resize as it was before chunking: the whole dataset in one call, as one float32 tensor.</summary>
     private static byte[] WholeResize(byte[] pixels, int count, int fromChannels, int fromSize, int size, int channels)
     {
-        using var scope = NewDisposeScope();
-        var x = tensor(pixels, [count, fromChannels, fromSize, fromSize], ScalarType.Byte).to(ScalarType.Float32);
-        if (channels != fromChannels)
-            x = channels == 3
-                ? x.expand(-1, 3, -1, -1)
-                : (x[.., 0..1] * 0.299 + x[.., 1..2] * 0.587 + x[.., 2..3] * 0.114);
-        if (size != fromSize)
-            x = nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false,
-                antialias: true);
-        return x.round().clamp(0, 255).to(ScalarType.Byte).contiguous().data<byte>().ToArray();
+        using var all = tensor(pixels, [count, fromChannels, fromSize, fromSize], ScalarType.Byte);
+        using var resized = ImageResampler.Resample(all, size, channels);
+        return resized.data<byte>().ToArray();
     }
 
     private static ImportResult Import(string format, ImportLimits limits, params byte[][] files) =>

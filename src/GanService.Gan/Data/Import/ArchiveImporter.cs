@@ -36,19 +36,19 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
     private StoredDataset Plain(List<ArchiveEntry> entries, int size, int channels, ImportOptions options)
     {
         Expect(Math.Min(entries.Count, options.MaxItems ?? int.MaxValue), size, channels, labelled: false, options);
-        var images = DecodeAll(entries, size, channels, options);
-        return Build(DatasetKind.Images, images.Select(i => i.Pixels).ToList(), null, null, [], size, channels);
+        var pixels = DecodeAll(entries, size, channels, options).Pixels;
+        return Build(DatasetKind.Images, pixels, null, null, [], size, channels);
     }
 
     private StoredDataset Labelled(List<ArchiveEntry> entries, List<string> classes, int size, int channels, ImportOptions options)
     {
         if (classes.Count > 256) throw new DatasetImportException($"The archive has {classes.Count} class folders; at most 256 are supported.");
         Expect(Math.Min(entries.Count, options.MaxItems ?? int.MaxValue), size, channels, labelled: true, options);
-        var images = DecodeAll(entries, size, channels, options);
-        var labels = images.Select(i => (byte)classes.IndexOf(i.Name[..i.Name.IndexOf('/')])).ToArray();
+        var (names, pixels) = DecodeAll(entries, size, channels, options);
+        var labels = names.Select(n => (byte)classes.IndexOf(n[..n.IndexOf('/')])).ToArray();
         var present = classes.Where((_, index) => labels.Contains((byte)index)).Count();
         if (present < 2) throw new DatasetImportException("Class folders were found but only one class has images; a labelled dataset needs two or more.");
-        return Build(DatasetKind.Labelled, images.Select(i => i.Pixels).ToList(), null, labels, classes, size, channels);
+        return Build(DatasetKind.Labelled, pixels, null, labels, classes, size, channels);
     }
 
     private StoredDataset Paired(List<ArchiveEntry> entries, int size, int channels, ImportOptions options)
@@ -104,21 +104,27 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
         int most = options.MaxItems ?? int.MaxValue;
         long items = (long)Math.Min(entriesA.Count, most) + Math.Min(entriesB.Count, most);
         Expect(items, size, channels, labelled: false, options);
-        var a = DecodeAll(entriesA, size, channels, options);
-        var b = DecodeAll(entriesB, size, channels, options);
-        if (a.Count == 0 || b.Count == 0) throw new DatasetImportException("Unpaired data needs images in both trainA/ and trainB/.");
-        return Build(DatasetKind.Unpaired, a.Select(i => i.Pixels).ToList(), b.Select(i => i.Pixels).ToList(), null, [], size, channels);
+        var a = DecodeAll(entriesA, size, channels, options).Pixels;
+        var b = DecodeAll(entriesB, size, channels, options).Pixels;
+        if (a.Count == 0 || b.Count == 0)
+            throw new DatasetImportException("Unpaired data needs images in both trainA/ and trainB/.");
+        return Build(DatasetKind.Unpaired, a, b, null, [], size, channels);
     }
 
-    private List<(string Name, byte[] Pixels)> DecodeAll(List<ArchiveEntry> entries, int size, int channels, ImportOptions options)
+    /// <summary>The decoded images and their entries' names, apart, so that the pixels are held by one list.</summary>
+    private (List<string> Names, List<byte[]> Pixels) DecodeAll(List<ArchiveEntry> entries, int size, int channels,
+        ImportOptions options)
     {
-        var images = new List<(string, byte[])>();
+        var names = new List<string>();
+        var images = new List<byte[]>();
         foreach (var entry in entries)
         {
             if (images.Count >= (options.MaxItems ?? int.MaxValue)) break;
-            if (TryDecode(entry, size, channels, options) is { } pixels) images.Add((entry.Name, pixels));
+            if (TryDecode(entry, size, channels, options) is not { } pixels) continue;
+            names.Add(entry.Name);
+            images.Add(pixels);
         }
-        return images;
+        return (names, images);
     }
 
     private byte[]? TryDecode(ArchiveEntry entry, int size, int channels, ImportOptions options)
