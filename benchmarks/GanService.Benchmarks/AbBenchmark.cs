@@ -1,6 +1,5 @@
+using GanService.Gan.Cpu;
 using GanService.Gan.Data;
-using GanService.Gan.Models;
-using GanService.Gan.Runtime;
 using GanService.Gan.Training;
 using static TorchSharp.torch;
 
@@ -12,32 +11,26 @@ namespace GanService.Benchmarks;
 /// falls on both sides. Prints each round and the median of the paired differences, and how many pairs the kernel won.
 /// With STEPS 1 the sides alternate step by step, finer than any drift: 1,000 rounds resolve about 0.1 ms (the
 /// trimmed mean's standard error, printed too), where rounds of 100 steps left 1-2 ms of drift in each pair.
-/// Usage: <c>benchmarks/run.sh ab ROUNDS STEPS SWITCH [28x3]</c>, SWITCH one of <see cref="Switches"/>.
+/// Usage: <c>benchmarks/run.sh ab ROUNDS STEPS SWITCH [28x3]</c>, SWITCH one of <see cref="FastPaths.Off"/> or
+/// <c>none</c>.
 /// </summary>
 internal static class AbBenchmark
 {
-    public static readonly Dictionary<string, Action<bool>> Switches = new()
-    {
-        ["output"] = off => NarrowOutputLayer.Disabled = off,
-        ["input"] = off => NarrowInputLayer.Disabled = off,
-        ["adam"] = off => Fused.Disabled = off,
-        ["batchnorm"] = off => BatchNormLeakyReLU.Disabled = off,
-        ["threadpool"] = off => OpenMpTeam.Disabled = off,
-        ["memoryorder"] = off => Dcgan.MemoryOrderDisabled = off,
-        ["grouping"] = off => GanTrainer.GroupingDisabled = off,
-        ["inplace"] = off => Dcgan.InPlaceDisabled = off,
-        ["reuse"] = off => BatchNormLeakyReLU.ReuseDisabled = off,
-        ["none"] = _ => { }, // an A/A run: the noise floor of the comparison
-    };
+    /// <summary>The switch of an A/A run, which turns nothing off: the noise floor of the comparison.</summary>
+    private const string None = "none";
+
+    private static IEnumerable<string> Switches => FastPaths.Off.Keys.Append(None);
 
     /// <summary>ROUNDS STEPS SWITCH [SIZExCHANNELS]; returns the process's exit code.</summary>
     public static int Run(string[] args)
     {
         var model = (args.Length > 3 ? args[3] : "28x3").Split('x');
-        if (args is not [var r, var s, var name, ..] || !int.TryParse(r, out int rounds) || !int.TryParse(s, out int steps) || !Switches.ContainsKey(name)
+        if (args is not [var r, var s, var name, ..] || !int.TryParse(r, out int rounds)
+            || !int.TryParse(s, out int steps) || !Switches.Contains(name)
             || model is not [var sizeText, var channelsText] || !int.TryParse(sizeText, out int size) || !int.TryParse(channelsText, out int channels))
         {
-            Console.Error.WriteLine($"Usage: benchmarks/run.sh ab ROUNDS STEPS SWITCH [28x3], SWITCH one of {string.Join(", ", Switches.Keys)}");
+            Console.Error.WriteLine(
+                $"Usage: benchmarks/run.sh ab ROUNDS STEPS SWITCH [28x3], SWITCH one of {string.Join(", ", Switches)}");
             return 2;
         }
         Run(rounds, steps, name, size, channels);
@@ -46,7 +39,7 @@ internal static class AbBenchmark
 
     private static void Run(int rounds, int steps, string name, int size, int channels)
     {
-        var toggle = Switches[name];
+        Func<FastPaths, FastPaths> off = name == None ? paths => paths : FastPaths.Off[name];
         Console.WriteLine($"A/B of '{name}' (A: GanService's path, B: libtorch's), DCGAN {size}x{size}x{channels}, batch 64, {rounds} rounds of {steps} steps, median step per side");
         var (a, b) = Torch.OnOwnThread(() =>
         {
@@ -56,14 +49,13 @@ internal static class AbBenchmark
             trainer.Train(10);
             List<double> onSide = [], offSide = [];
             for (int round = 0; round < rounds; round++)
-                foreach (bool off in round % 2 == 0 ? new[] { false, true } : [true, false])
+                foreach (bool sideB in round % 2 == 0 ? new[] { false, true } : [true, false])
                 {
-                    toggle(off);
                     var perStep = new List<double>();
-                    trainer.Train(steps, new TrainingBenchmark.Collect(perStep));
-                    (off ? offSide : onSide).Add(Stopwatches.Median(perStep));
+                    using (FastPaths.Override(sideB ? off : paths => paths))
+                        trainer.Train(steps, new TrainingBenchmark.Collect(perStep));
+                    (sideB ? offSide : onSide).Add(Stopwatches.Median(perStep));
                 }
-            toggle(false);
             return (onSide, offSide);
         });
         for (int r = 0; r < rounds; r++) Console.WriteLine($"round {r + 1}: A {a[r]:F2} ms, B {b[r]:F2} ms, A - B {a[r] - b[r]:+0.00;-0.00} ms");

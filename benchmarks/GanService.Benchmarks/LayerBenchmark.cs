@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using GanService.Gan.Cpu;
 using GanService.Gan.Models;
 using GanService.Gan.Training;
 using TorchSharp;

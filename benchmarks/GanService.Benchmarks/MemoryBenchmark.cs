@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using GanService.Jobs;
 using GanService.Gan.Data;
+using GanService.Gan.Families;
 using GanService.Gan.Training;
 using static TorchSharp.torch;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using GanService.Gan.Cpu;
 using GanService.Gan.Models;
 using GanService.Gan.Runtime;
 using GanService.Gan.Training;
@@ -24,8 +25,7 @@ namespace GanService.Benchmarks
                 await SamplingBenchmark.LoadProcess(url, int.Parse(clients), TimeSpan.FromSeconds(int.Parse(seconds)));
                 return;
             }
-            bool tuned = TorchRuntime.TuneAllocator();
-            string spin = TorchRuntime.ShortenOpenMpSpin(); // as the host does
+            var (tuned, spin) = TorchProcess.Configure(); // as the host does
             Torch.SingleThreadedByDefault();
             if (args is ["library-turns", var turnsSize, var turnsChannels]) // InterleavedOverhead's library side
             {
@@ -42,19 +42,27 @@ namespace GanService.Benchmarks
             if (jsonPath is not null) args = args.Where((a, i) => a != "--json" && (i == 0 || args[i - 1] != "--json")).ToArray();
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
-            // A/B switches for the parts with kernels of GanService's own: "output,input,adam,batchnorm" runs G's output
-            // layer, D's first layer's input gradient (both AVX-512), the Adam update and G's batch norm + LeakyReLU in
-            // libtorch instead; "threadpool" runs the kernels' parts on .NET's thread pool instead of the OpenMP team.
+            // Fast paths this whole run takes libtorch's way instead, by the names of FastPaths.Off: e.g.
+            // "output,input,adam,batchnorm" runs G's output layer, D's first layer's input gradient, the Adam update
+            // and G's batch norm + LeakyReLU in libtorch; "threadpool" runs the kernels' parts on .NET's thread pool.
             var libtorch = (Environment.GetEnvironmentVariable("GAN_BENCH_LIBTORCH") ?? "").Split(',');
-            NarrowOutputLayer.Disabled = libtorch.Contains("output");
-            NarrowInputLayer.Disabled = libtorch.Contains("input");
-            Fused.Disabled = libtorch.Contains("adam");
-            BatchNormLeakyReLU.Disabled = libtorch.Contains("batchnorm");
-            OpenMpTeam.Disabled = libtorch.Contains("threadpool");
-            string Path(bool disabled) => disabled ? "libtorch" : NarrowOutputKernel.Supported ? "GanService kernel" : "libtorch (no AVX-512)";
+            var paths = FastPaths.Default = FastPaths.Default.Without(libtorch.Where(name => name.Length > 0));
+            string Path(bool on) => !on ? "libtorch" : NarrowOutputKernel.Supported ? "GanService kernel"
+                : "libtorch (no AVX-512)";
 
             Console.WriteLine($"# GanService training benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, {Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, torch threads {Environment.ProcessorCount}, glibc mallopt tuning {(tuned ? "on" : "off")}, MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer {Path(NarrowOutputLayer.Disabled)}, D input gradient {Path(NarrowInputLayer.Disabled)}, Adam update {(Fused.Disabled ? "libtorch" : "GanService, one pass")}, G batch norm + LeakyReLU {(BatchNormLeakyReLU.Disabled ? "libtorch" : "GanService, fused")}, kernel threads {(OpenMpTeam.Available ? "OpenMP team" : "thread pool")}, oneDNN convolutions {OneDnnCheck.Ensure()}");
+            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, "
+                + $"{Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, "
+                + $"torch threads {Environment.ProcessorCount}, "
+                + $"glibc mallopt tuning {(tuned ? "on" : "off")}, "
+                + $"MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, "
+                + $"MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, "
+                + $"GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer {Path(paths.Output)}, "
+                + $"D input gradient {Path(paths.Input)}, "
+                + $"Adam update {(paths.Adam ? "GanService, one pass" : "libtorch")}, "
+                + $"G batch norm + LeakyReLU {(paths.BatchNorm ? "GanService, fused" : "libtorch")}, "
+                + $"kernel threads {(OpenMpTeam.Available ? "OpenMP team" : "thread pool")}, "
+                + $"oneDNN convolutions {OneDnnCheck.Ensure()}");
             double matmul = Peak.MatmulGflops(), convolution = Peak.ConvolutionGflops();
             Console.WriteLine($"Batch 64, {steps} timed steps after 5 warm-up steps; ms/step is the median step.");
             Console.WriteLine($"Peak in this run: fp32 matmul 2048x2048 {matmul:F0} GFLOP/s; the DCGAN's 64->64 4x4 stride-2 transposed convolution {convolution:F0} GFLOP/s.");
@@ -157,7 +165,7 @@ namespace GanService.Benchmarks
             }
             static string Versus(Result service, Result bare) =>
                 $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0;0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0;0.0}% (wall)";
-            var routed = GanService.Gan.Runtime.Convolutions.Routed;
+            var routed = Convolutions.Routed;
             if (routed.Count > 0)
                 Console.WriteLine($"\nConvolutions on libtorch's reference kernel (oneDNN wrong on this CPU): {routed.Count} geometries, for example {routed[0]}.");
             if (connection is null) Console.WriteLine("\n(service rows skipped: GANSERVICE_BENCH_POSTGRES is not set; run benchmarks/run.sh)");

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using GanService.Gan.Runtime;
 using GanService.Jobs;
+using GanService.Jobs.Worker;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -168,7 +169,8 @@ internal static class SamplingBenchmark
             await Task.Delay(1000);
             // This process's servers only: workers that earlier parts of the run killed stay listed until Hangfire's
             // server timeout removes them, and their last heartbeat only ages.
-            foreach (var server in storage.GetMonitoringApi().Servers().Where(s => s.Name.StartsWith(JobQueues.ServerName + ":", StringComparison.Ordinal)))
+            foreach (var server in storage.GetMonitoringApi().Servers()
+                         .Where(s => s.Name.StartsWith(TrainingWorker.ServerName + ":", StringComparison.Ordinal)))
                 if (server.Heartbeat is { } beat) oldest = Math.Max(oldest, (DateTime.UtcNow - beat).TotalSeconds);
         }
         var cpu = CpuLedger.Take().Since(cpuBefore).ToList();

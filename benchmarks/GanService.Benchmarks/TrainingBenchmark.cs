@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using GanService.Gan.Data;
+using GanService.Gan.Families;
 using GanService.Gan.Training;
 using GanService.Jobs;
 using static TorchSharp.torch;
@@ -24,7 +25,7 @@ internal static class TrainingBenchmark
     public static Result Translation(string family, int steps) => Torch.OnOwnThread(() =>
     {
         var plan = new TrainingPlan(new ModelRecipe(family, 64, 3), new OptimizerRecipe(), 2 + steps, 4,
-            family == ModelRecipe.CycleGan ? "lsgan" : "bce", Seed: 1);
+            ModelFamily.Find(family).Defaults.Loss, Seed: 1);
         using var blobs = SyntheticBlobs.Create(64, 3, seed: 1, count: 64);
         var a = blobs.PixelBytes();
         using var images = new ImageDataset("a", a, 64, 3, 64);
@@ -46,13 +47,16 @@ internal static class TrainingBenchmark
     public static Result Modern(string family, int steps, int? r1Every = null) => Torch.OnOwnThread(() =>
     {
         const int size = 32, batch = 32;
-        var model = new ModelRecipe(family, size, 3, FamilyDefaults.LatentSize(family), family == ModelRecipe.BigGan ? SyntheticBlobs.Classes : 0,
-            FamilyDefaults.FixedNormalization(family)!);
-        var (glr, dlr) = FamilyDefaults.LearningRates(family);
-        var loss = FamilyDefaults.Loss(family);
-        var plan = new TrainingPlan(model, new OptimizerRecipe(glr, dlr, FamilyDefaults.Beta1(family), FamilyDefaults.Beta2(family)), Warmup + steps, batch, loss, 1)
+        var f = ModelFamily.Find(family);
+        var d = f.Defaults;
+        var model = new ModelRecipe(family, size, 3, d.LatentSize, f.Conditional ? SyntheticBlobs.Classes : 0,
+            d.FixedNormalization!);
+        var loss = d.Loss;
+        var optimizer = new OptimizerRecipe(d.GeneratorLearningRate, d.DiscriminatorLearningRate, d.Beta1, d.Beta2);
+        var plan = new TrainingPlan(model, optimizer, Warmup + steps, batch, loss, 1)
         {
-            R1 = FamilyDefaults.R1(family), R1Every = r1Every ?? FamilyDefaults.R1Every(family), EmaDecay = FamilyDefaults.Ema(family), OrthogonalRegularization = FamilyDefaults.OrthogonalRegularization(family),
+            R1 = d.R1, R1Every = r1Every ?? d.R1Every, EmaDecay = d.Ema,
+            OrthogonalRegularization = d.OrthogonalRegularization,
             GradientPenalty = loss == "wgan-gp" ? 10 : 0, ImagesPerPhase = 1,
         };
         var perStep = new List<double>();

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using GanService.Gan.Checkpoints;
 using GanService.Gan.Data;
+using GanService.Gan.Families;
 using GanService.Gan.Imaging;
 using GanService.Gan.Models;
 using GanService.Gan.Sampling;

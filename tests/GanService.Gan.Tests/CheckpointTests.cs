@@ -66,6 +66,16 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_trainer_refuses_the_bundle_of_a_family_it_does_not_train()
+    {
+        using var data = SyntheticBlobs.Create(28, 1, count: 16);
+        byte[] bundle;
+        using (var trainer = GanTrainer.Create(TestSupport.Plan(steps: 1, batch: 8), data, CPU)) bundle = trainer.Checkpoint();
+        Assert.Throws<ArgumentException>(() => Pix2PixTrainer.Resume(bundle, new TrainingData(data, data), CPU));
+        Assert.Throws<ArgumentException>(() => CycleGanTrainer.Resume(bundle, new TrainingData(data, data), CPU));
+    }
+
+    [Fact]
     public void Cancellation_stops_between_steps()
     {
         using var data = SyntheticBlobs.Create(28, 1, count: 64);

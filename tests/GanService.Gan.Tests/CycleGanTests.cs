@@ -1,4 +1,5 @@
 using GanService.Gan.Data;
+using GanService.Gan.Families;
 using GanService.Gan.Models;
 using GanService.Gan.Sampling;
 using GanService.Gan.Training;

@@ -1,3 +1,4 @@
+using GanService.Gan.Cpu;
 using GanService.Gan.Models;
 using GanService.Gan.Training;
 using TorchSharp;
@@ -114,7 +115,7 @@ public class DcganTests
     {
         using var g = GanNetworks.Generator(new ModelRecipe(ImageSize: 64, Channels: 3));
         using var rng = new torch.Generator(5);
-        Dcgan.Initialize(g, rng);
+        Initialization.Apply(g, rng);
         var weights = g.named_parameters().Where(p => p.name.EndsWith("weight") && p.parameter.ndim > 1).ToList();
         var scales = g.named_parameters().Where(p => p.name.EndsWith("weight") && p.parameter.ndim == 1).ToList();
         Assert.NotEmpty(weights);

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace GanService.Gan.Tests;
 
 /// <summary>
-/// libtorch-cpu 2.10 computes some convolution input gradients wrongly in float32 (NOTES.md): every network's
-/// input and weight gradients must agree with a float64 copy of the same weights.
+/// libtorch-cpu 2.10 computes some convolution input gradients wrongly in float32 (docs/performance.md, libtorch
+/// workarounds): every network's input and weight gradients must agree with a float64 copy of the same weights.
 /// </summary>
 internal static class GradientCheck
 {
@@ -18,7 +18,7 @@ internal static class GradientCheck
         using var single = build();
         using var wide = build();
         using var rng = new torch.Generator(9);
-        Dcgan.Initialize(single, rng);
+        Initialization.Apply(single, rng);
         wide.load_state_dict(single.state_dict());
         wide.to(ScalarType.Float64);
         var (input32, weights32) = Gradients(single, input, labels);

@@ -49,8 +49,8 @@ public class ModernFamilyTests
         using var g = new ProGanGenerator(Recipe(ModelRecipe.ProGan));
         using var d = new EqualizedDiscriminator(Recipe(ModelRecipe.ProGan), residual: false);
         using var rng = new TorchSharp.torch.Generator(3);
-        Dcgan.Initialize(g, rng);
-        Dcgan.Initialize(d, rng);
+        Initialization.Apply(g, rng);
+        Initialization.Apply(d, rng);
         using var _ = no_grad();
         using var z = randn(4, 32);
         Tensor At(int resolution, double alpha)

@@ -1,4 +1,5 @@
 using GanService.Gan.Data;
+using GanService.Gan.Families;
 using GanService.Gan.Models;
 using GanService.Gan.Training;
 using TorchSharp;

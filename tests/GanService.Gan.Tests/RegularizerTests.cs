@@ -95,7 +95,7 @@ public class RegularizerTests
     {
         using var layer = new SpectralConv2d(3, 8, 3, stride: 1, padding: 1);
         using var rng = new torch.Generator(4);
-        Dcgan.Initialize(layer, rng);
+        Initialization.Apply(layer, rng);
         using (no_grad()) layer.Weight.mul_(40); // a layer far from norm 1
         using var x = randn(2, 3, 5, 5);
         // One power-iteration step per training call, from a start vector drawn from the global generator: 50 calls

@@ -22,14 +22,3 @@ internal static class TestSupport
         return a.Keys.Max(k => a[k].to(ScalarType.Float64).sub(b[k].to(ScalarType.Float64)).abs().max().item<double>());
     }
 }
-
-/// <summary>
-/// Tests that flip a process-wide switch (a kernel of ours off, D's grouped pass off). They run alone, after the
-/// others: a switch flipped while another test trains would change that run's path, and tests that compare two runs
-/// bit for bit (lazy R1, resumed checkpoints) would see the two runs take different kernels.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ProcessSwitchesCollection
-{
-    public const string Name = "Process-wide switches";
-}

@@ -108,6 +108,10 @@ public sealed class AuthTests(PostgresServer postgres)
         var errors = await AssertProblemAsync(invalid, HttpStatusCode.BadRequest);
         Assert.Contains("\"owner\"", errors);
         Assert.Contains("\"name\"", errors);
+        // The admin key's owner and the keyless owner are reserved: a key for either would share their jobs.
+        foreach (var reserved in new[] { "admin", "Local" })
+            Assert.Contains("reserved", await AssertProblemAsync(
+                await admin.PostAsJsonAsync("/api/keys", new { owner = reserved, name = "x" }), HttpStatusCode.BadRequest));
 
         // Only the hash is stored; listing never shows a secret.
         var listed = (await admin.GetFromJsonAsync<List<KeyResponse>>("/api/keys", GanServiceFactory.Json))!;
@@ -131,6 +135,10 @@ public sealed class AuthTests(PostgresServer postgres)
         var browser = service.CreateClient();
         browser.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{AdminKey}")));
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/hangfire")).StatusCode);
+        // A forged cross-site POST carries the browser's credentials but not the page's antiforgery token.
+        var forged = await browser.PostAsync("/hangfire/jobs/enqueued/delete",
+            new FormUrlEncodedContent([new KeyValuePair<string, string>("jobs[]", "1")]));
+        Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
         var dave = As(service, await CreateKeyAsync(admin, "dave"));
         Assert.Equal(HttpStatusCode.Forbidden, (await dave.GetAsync("/hangfire")).StatusCode);
     }

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using GanService.Checkpoints;
 using GanService.Gan.Checkpoints;
 using GanService.Jobs;
+using GanService.Jobs.Worker;
 using Hangfire;
 using Hangfire.States;
 using Microsoft.Extensions.DependencyInjection;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using GanService.Checkpoints;
 using GanService.Jobs;
+using GanService.Jobs.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -23,13 +24,14 @@ public sealed class FaultToleranceTests(PostgresServer postgres)
         // Forced race: a second worker runs the same job while the first still trains it, as a worker would after
         // an invisibility timeout that expired under a live one.
         await using var second = new GanServiceFactory(database, role: "api");
-        var takeover = Task.Run(() => second.Services.GetRequiredService<TrainJob>().Run(job.Id, CancellationToken.None));
+        var takeover = Task.Run(() => second.Services.GetRequiredService<TrainingRun>().Run(job.Id, CancellationToken.None));
         await takeover.WaitAsync(TimeSpan.FromMinutes(3));
 
         var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
         Assert.Equal(2, done.Attempts);
         var attempts = await CrashRecoveryTests.AttemptsAsync(client, job.Id);
-        Assert.Equal([AttemptOutcome.Lost, "Succeeded"], attempts.Select(a => a.Outcome));
+        // The first worker lived, so its attempt is no crash: it marked itself Superseded when it found out.
+        Assert.Equal([AttemptOutcome.Superseded, "Succeeded"], attempts.Select(a => a.Outcome));
         long takenOverAt = attempts[1].ResumedFromStep ?? 0;
         var checkpoints = (await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json))!;
         Assert.Equal(Enumerable.Range(1, 20).Select(i => i * 10L), checkpoints.Select(c => c.Step));

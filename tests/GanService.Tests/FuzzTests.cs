@@ -115,6 +115,8 @@ public sealed class FuzzTests(PostgresServer postgres)
             "synthetic", "0,1,2", "1,,2", "-3", "Running", "Succeeded", "'; DROP TABLE gan.training_jobs; --", "../../etc/passwd",
             "%00", "\u0000", "ü漢字💥", "\u202Ezyx", "<script>alert(1)</script>", new string('9', 400), new string('x', 5000),
             "00000000-0000-0000-0000-000000000000", Guid.NewGuid().ToString(),
+            // The sampling controls' edges: BigGAN's truncation floor and ceiling, StyleGAN's psi, noise and mixing.
+            "1e-30", "0.04", "0.039", "4", "4.0001", "2.0001", "-0.5", "1e-300", "random", "const", "7", "1,2,3,4,5,6,7,8,9",
         ];
 
         public static HttpRequestMessage Request(Endpoint endpoint, Ids ids, Random random)

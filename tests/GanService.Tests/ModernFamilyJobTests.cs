@@ -112,6 +112,8 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres)
         using (var strip = TestData.DecodePng(await client.GetByteArrayAsync($"{root}/interpolation.png?from=1&to=9&steps=4&label=3&truncation=1")))
             Assert.Equal(ImageGrid.Size(4, 4, 32), (strip.Width, strip.Height));
         await AssertRefused(client, $"{root}/image.png?truncation=0", "truncation");
+        // Below the floor the redraws would never end: refused before any work, however many images.
+        await AssertRefused(client, $"{root}/samples.png?count=256&label=0&truncation=1e-30", "truncation");
         await AssertRefused(client, $"{root}/image.png?noise=random", "noise");
         await AssertRefused(client, $"{root}/interpolation.png?from=1&to=2&label=1,2", "label");
     }
@@ -166,7 +168,7 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres)
         }
     }
 
-    private static async Task AssertRefused(HttpClient client, string url, string field)
+    internal static async Task AssertRefused(HttpClient client, string url, string field)
     {
         var response = await client.GetAsync(url);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

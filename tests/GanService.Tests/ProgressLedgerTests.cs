@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using GanService.Gan.Training;
 using GanService.Jobs;
+using GanService.Jobs.Worker;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GanService.Tests;

@@ -50,6 +50,8 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"beta1":1}}""", "training.beta1" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"loss":"wasserstein-typo"}}""", "training.loss" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"checkpointEvery":0}""", "checkpointEvery" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"steps":10000000},"checkpointEvery":1}""",
+            "checkpointEvery" },
         { """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"layer"}}""", "model.normalization" },
         { """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"batch"},"training":{"loss":"wgan-gp"}}""", "model.normalization" },
         { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"criticSteps":0}}""", "training.criticSteps" },
@@ -85,6 +87,49 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_missing_dataset_is_named_with_what_is_installed_and_no_server_path()
+    {
+        var response = await client.PostAsJsonAsync("/api/jobs", new { dataset = "mnist", model = new { family = "dcgan" } });
+        var problem = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
+        var message = problem.Errors["dataset"][0];
+        Assert.Contains("Installed: synthetic", message);
+        Assert.DoesNotContain("/", message);
+    }
+
+    [Fact]
+    public async Task Too_many_checkpoints_are_refused_with_the_limit()
+    {
+        var response = await client.PostAsJsonAsync("/api/jobs", new
+        {
+            dataset = "synthetic", model = new { family = "dcgan" }, training = new { steps = 10_000 }, checkpointEvery = 5,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var message = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors["checkpointEvery"][0];
+        Assert.Contains("at most 1000", message);
+        Assert.Contains("use at least 10", message);
+    }
+
+    public static TheoryData<string, string> MisspeltFields => new()
+    {
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"batch_size":8}}""", "training.batch_size" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan","conditional":true}}""", "model.conditional" },
+        { """{"dataset":"synthetic","model":{"family":"dcgan"},"checkpoint_every":5}""", "checkpoint_every" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MisspeltFields))]
+    public async Task A_field_the_api_does_not_know_is_a_400_naming_it_not_a_default_silently_used(string body, string field)
+    {
+        var response = await client.PostAsync("/api/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
+        Assert.True(problem.Errors.ContainsKey(field), $"errors name {string.Join(", ", problem.Errors.Keys)}, not {field}");
+        Assert.Contains("Unknown field", problem.Errors[field][0]);
+        Assert.DoesNotContain("GanService.", problem.Errors[field][0] + problem.Detail); // no .NET type names
+        Assert.Equal(0, (await client.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!.Total);
+    }
+
+    [Fact]
     public async Task A_minimal_request_gets_the_documented_defaults_and_a_recorded_seed()
     {
         var job = await service.SubmitAsync(client, new { dataset = "synthetic", model = new { family = "dcgan" } });
@@ -107,6 +152,36 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         Assert.InRange(page.Items.Count, 1, 2);
         var none = (await client.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs?status=Succeeded", GanServiceFactory.Json))!;
         Assert.Equal(0, none.Total);
+    }
+
+    [Fact]
+    public async Task Metrics_and_checkpoints_are_paged_with_the_total_and_a_link_to_the_next_page()
+    {
+        var job = await service.SubmitAsync(client, TestData.SyntheticJob());
+        await using (var connection = new Npgsql.NpgsqlConnection(service.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var insert = new Npgsql.NpgsqlCommand("""
+                INSERT INTO gan.training_metrics ("JobId", "Step", "Epoch", "DiscriminatorLoss", "GeneratorLoss",
+                    "RealScore", "FakeScore", "ImagesPerSecond", "RecordedAt")
+                SELECT @id, s * 10, 0, 1, 1, 0.5, 0.5, 100, now() FROM generate_series(1, 5) s
+                """, connection);
+            insert.Parameters.AddWithValue("id", job.Id);
+            Assert.Equal(5, await insert.ExecuteNonQueryAsync());
+        }
+        var all = await client.GetAsync($"/api/jobs/{job.Id}/metrics");
+        Assert.Equal(5, (await all.Content.ReadFromJsonAsync<List<MetricResponse>>(GanServiceFactory.Json))!.Count);
+        Assert.Equal("5", all.Headers.GetValues("X-Total-Count").Single());
+        Assert.False(all.Headers.Contains("Link"));
+
+        var second = await client.GetAsync($"/api/jobs/{job.Id}/metrics?page=2&pageSize=2");
+        var rows = (await second.Content.ReadFromJsonAsync<List<MetricResponse>>(GanServiceFactory.Json))!;
+        Assert.Equal([30L, 40L], rows.Select(m => m.Step));
+        Assert.Equal($"</api/jobs/{job.Id}/metrics?page=3&pageSize=2>; rel=\"next\"", second.Headers.GetValues("Link").Single());
+        var checkpoints = await client.GetAsync($"/api/jobs/{job.Id}/checkpoints?pageSize=10");
+        Assert.Equal("0", checkpoints.Headers.GetValues("X-Total-Count").Single());
+        await AssertProblem($"/api/jobs/{job.Id}/metrics?pageSize=1001", "pageSize");
+        await AssertProblem($"/api/jobs/{job.Id}/checkpoints?page=0", "page");
     }
 
     [Theory]

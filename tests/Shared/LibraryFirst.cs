@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using GanService.Gan.Cpu;
 using GanService.Gan.Runtime;
 
 namespace GanService.Testing;

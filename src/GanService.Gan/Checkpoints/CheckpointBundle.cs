@@ -19,7 +19,6 @@ public sealed record CheckpointManifest(string Format, TrainingPlan Plan, long S
 public static class CheckpointBundle
 {
     public const string Format = "ganservice-checkpoint/1";
-    private const string ManifestEntry = "manifest.json";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public static byte[] Write(CheckpointManifest manifest, IReadOnlyList<(string Name, Action<Stream> Write)> entries)
@@ -38,7 +37,7 @@ public static class CheckpointBundle
                 write(hashing);
                 hashes[name] = hashing.Hash();
             }
-            using (var stream = zip.CreateEntry(ManifestEntry, CompressionLevel.Optimal).Open())
+            using (var stream = zip.CreateEntry(CheckpointEntries.Manifest, CompressionLevel.Optimal).Open())
                 JsonSerializer.Serialize(stream, manifest with { Entries = hashes }, Json);
         }
         return buffer.ToArray();
@@ -54,7 +53,8 @@ public static class CheckpointBundle
         try
         {
             var zip = new ZipArchive(new MemoryStream(bundle, writable: false), ZipArchiveMode.Read);
-            var entry = zip.GetEntry(ManifestEntry) ?? throw new CorruptCheckpointException("The checkpoint has no manifest.");
+            var entry = zip.GetEntry(CheckpointEntries.Manifest)
+                        ?? throw new CorruptCheckpointException("The checkpoint has no manifest.");
             CheckpointManifest manifest;
             using (var stream = entry.Open())
                 manifest = JsonSerializer.Deserialize<CheckpointManifest>(stream, Json)

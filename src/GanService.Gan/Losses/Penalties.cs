@@ -1,4 +1,4 @@
-using GanService.Gan.Runtime;
+using GanService.Gan.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 

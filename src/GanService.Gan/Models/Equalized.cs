@@ -1,4 +1,4 @@
-using GanService.Gan.Runtime;
+using GanService.Gan.Cpu;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -63,7 +63,7 @@ public sealed class EqualizedConv2d : Module<Tensor, Tensor>, ISelfInitializing
         bias.zero_();
     }
 
-    public override Tensor forward(Tensor input) => Convolutions.Conv2d(input, weight * scale, bias, padding: padding);
+    public override Tensor forward(Tensor input) => Ops.Conv2d(input, weight * scale, bias, padding: padding);
 }
 
 /// <summary>Pixelwise feature normalisation: each pixel's feature vector scaled to unit mean square.</summary>

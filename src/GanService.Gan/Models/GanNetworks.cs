@@ -1,4 +1,5 @@
-using GanService.Gan.Runtime;
+using GanService.Gan.Cpu;
+using GanService.Gan.Families;
 using GanService.Gan.Training;
 using static TorchSharp.torch;
 
@@ -10,37 +11,20 @@ namespace GanService.Gan.Models;
 /// </summary>
 public static class GanNetworks
 {
-    /// <remarks>Both factories first make sure this process's convolutions are right (<see cref="OneDnnCheck"/>).</remarks>
+    /// <remarks>
+    /// Every network is built here, from its family's factory (<see cref="ModelFamily"/>), after making sure this
+    /// process's convolutions are right (<see cref="OneDnnCheck"/>).
+    /// </remarks>
     public static nn.Module Generator(ModelRecipe recipe)
     {
         OneDnnCheck.Ensure();
-        return recipe.Family switch
-        {
-            ModelRecipe.Dcgan => new DcganGenerator(recipe),
-            ModelRecipe.ConditionalDcgan => new ConditionalDcganGenerator(recipe),
-            ModelRecipe.Pix2Pix => new UNetGenerator(recipe),
-            ModelRecipe.CycleGan => new ResnetGenerator(recipe),
-            ModelRecipe.BigGan => new BigGanGenerator(recipe),
-            ModelRecipe.ProGan => new ProGanGenerator(recipe),
-            ModelRecipe.StyleGan => new StyleGenerator(recipe),
-            _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
-        };
+        return ModelFamily.Of(recipe).CreateGenerator(recipe);
     }
 
     public static nn.Module Discriminator(ModelRecipe recipe)
     {
         OneDnnCheck.Ensure();
-        return recipe.Family switch
-        {
-            ModelRecipe.Dcgan => new DcganDiscriminator(recipe),
-            ModelRecipe.ConditionalDcgan => new ConditionalDcganDiscriminator(recipe),
-            ModelRecipe.Pix2Pix => new PatchDiscriminator(2 * recipe.Channels),
-            ModelRecipe.CycleGan => new PatchDiscriminator(recipe.Channels),
-            ModelRecipe.BigGan => new BigGanDiscriminator(recipe),
-            ModelRecipe.ProGan => new EqualizedDiscriminator(recipe, residual: false),
-            ModelRecipe.StyleGan => new EqualizedDiscriminator(recipe, residual: true),
-            _ => throw new ArgumentException($"Unknown model family '{recipe.Family}'.", nameof(recipe)),
-        };
+        return ModelFamily.Of(recipe).CreateDiscriminator(recipe);
     }
 
     /// <summary>Runs a network on its input, with labels where it is conditional.</summary>

@@ -1,4 +1,4 @@
-using GanService.Gan.Runtime;
+using GanService.Gan.Cpu;
 using GanService.Gan.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -46,13 +46,13 @@ public sealed class UNetGenerator : Module<Tensor, Tensor>
         var x = input;
         foreach (var block in down)
         {
-            x = Convolutions.Run((Sequential)block, x);
+            x = Ops.RunUnfused((Sequential)block, x);
             skips.Add(x);
         }
         for (int i = 0; i < up.Count; i++)
         {
             if (i > 0) x = cat([x, skips[skips.Count - 1 - i]], 1);
-            x = Convolutions.Run((Sequential)up[i], x);
+            x = Ops.RunUnfused((Sequential)up[i], x);
         }
         return x;
     }
@@ -77,5 +77,5 @@ public sealed class PatchDiscriminator : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor pair) => Convolutions.Run(layers, pair);
+    public override Tensor forward(Tensor pair) => Ops.RunUnfused(layers, pair);
 }

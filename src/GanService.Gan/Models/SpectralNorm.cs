@@ -1,4 +1,4 @@
-using GanService.Gan.Runtime;
+using GanService.Gan.Cpu;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -56,7 +56,7 @@ public interface ISeededState
 }
 
 /// <summary>A 2-d convolution whose weight is spectrally normalised.</summary>
-public sealed class SpectralConv2d : Module<Tensor, Tensor>, ISeededState
+public sealed class SpectralConv2d : Module<Tensor, Tensor>, ISeededState, IConvolution
 {
     private readonly Parameter weight;
     private readonly Parameter bias;
@@ -79,7 +79,7 @@ public sealed class SpectralConv2d : Module<Tensor, Tensor>, ISeededState
     public void Reset(torch.Generator rng) => SpectralNorm.Reset(u, rng);
 
     public override Tensor forward(Tensor input) =>
-        Convolutions.Conv2d(input, SpectralNorm.Normalize(weight, u, training), bias, stride, padding);
+        Ops.Conv2d(input, SpectralNorm.Normalize(weight, u, training), bias, stride, padding);
 }
 
 /// <summary>A dense layer whose weight is spectrally normalised.</summary>

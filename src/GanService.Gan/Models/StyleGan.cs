@@ -1,4 +1,4 @@
-using GanService.Gan.Runtime;
+using GanService.Gan.Cpu;
 using GanService.Gan.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -14,9 +14,9 @@ namespace GanService.Gan.Models;
 /// <remarks>
 /// Runs as StyleGAN2's unfused form: the input scaled by the style, one convolution with the shared weight, the output
 /// scaled by the demodulation factors; the same function as a grouped convolution with the per-sample weights
-/// (<see cref="Weights"/>). Measured on the 2-core CPUs here, the grouped form (one group per sample) was the slower,
-/// and each batch size was a new convolution geometry, which a CPU whose oneDNN is checked per geometry
-/// (<see cref="Convolutions"/>) had to check again: 45 s before the first 256-image sample (docs/benchmarks.md).
+/// (<see cref="Weights"/>). The grouped form (one group per sample) was the slower on CPUs, and each batch size was a
+/// new convolution geometry, which a CPU whose oneDNN is checked per geometry (<see cref="Convolutions"/>) had to
+/// check again (docs/benchmarks.md).
 /// </remarks>
 public sealed class ModulatedConv2d : Module<Tensor, Tensor, Tensor>, ISelfInitializing
 {
@@ -48,7 +48,7 @@ public sealed class ModulatedConv2d : Module<Tensor, Tensor, Tensor>, ISelfIniti
     public override Tensor forward(Tensor x, Tensor w)
     {
         var style = affine.call(w); // [N, in]
-        var y = Convolutions.Conv2d(x * style.reshape(-1, inChannels, 1, 1), weight * scale, null, padding: kernel / 2);
+        var y = Ops.Conv2d(x * style.reshape(-1, inChannels, 1, 1), weight * scale, null, padding: kernel / 2);
         if (!demodulate) return y;
         // Each sample's squared weight norm per output channel: sum over inputs of style^2 times the weight's squares.
         var squares = weight.square().sum([2, 3]) * (scale * scale); // [out, in]

@@ -29,7 +29,13 @@ public sealed class InferenceThreads : IDisposable
     public int Count => threads.Length;
 
     /// <summary>Runs <paramref name="render"/> on one of the threads; a request cancelled while waiting never runs.</summary>
-    public Task<T> RunAsync<T>(Func<T> render, CancellationToken ct = default)
+    public Task<T> RunAsync<T>(Func<T> render, CancellationToken ct = default) => RunAsync(_ => render(), ct);
+
+    /// <summary>
+    /// As above, and the render is handed <paramref name="ct"/> to observe between its chunks, so a cancelled or
+    /// overdue request stops its render instead of holding the thread to the end.
+    /// </summary>
+    public Task<T> RunAsync<T>(Func<CancellationToken, T> render, CancellationToken ct)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         work.Add(() =>
@@ -41,7 +47,11 @@ public sealed class InferenceThreads : IDisposable
             }
             try
             {
-                done.TrySetResult(render());
+                done.TrySetResult(render(ct));
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                done.TrySetCanceled(ct);
             }
             catch (Exception e)
             {

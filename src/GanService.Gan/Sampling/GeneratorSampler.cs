@@ -1,4 +1,5 @@
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Families;
 using GanService.Gan.Imaging;
 using GanService.Gan.Models;
 using GanService.Gan.Training;
@@ -25,6 +26,18 @@ public sealed class GeneratorSampler : IDisposable
         this.device = device;
     }
 
+    /// <summary>
+    /// Images per forward pass: bounds a request's live activations whatever its count (docs/reliability.md#budgets).
+    /// Below it results are those of one pass.
+    /// </summary>
+    public const int RenderChunk = 16;
+
+    /// <summary>
+    /// Redraw rounds for BigGAN's threshold. Ordinary thresholds finish long before (an entry survives a round
+    /// beyond 0.5 with odds 0.62, so 100 rounds leave 1e-21), keeping earlier seeded results; tiny ones end.
+    /// </summary>
+    public const int MaxRedraws = 100;
+
     public TrainingPlan Plan { get; }
     public long Step { get; }
 
@@ -35,7 +48,8 @@ public sealed class GeneratorSampler : IDisposable
         try
         {
             // The moving average, where the run kept one, samples better than the raw weights.
-            generator.load(reader.Entry(reader.Manifest.Plan.EmaDecay > 0 ? GanTrainer.EmaEntry : GanTrainer.GeneratorEntry));
+            var entry = reader.Manifest.Plan.EmaDecay > 0 ? CheckpointEntries.Ema : CheckpointEntries.Generator;
+            generator.load(reader.Entry(entry));
             generator.to(device);
             generator.eval();
             return new GeneratorSampler(reader.Manifest.Plan, reader.Manifest.Step, generator, device);
@@ -52,7 +66,7 @@ public sealed class GeneratorSampler : IDisposable
     {
         var generator = GanNetworks.Generator(plan.Model);
         using var rng = new torch.Generator((ulong)plan.Seed);
-        Dcgan.Initialize(generator, rng);
+        Initialization.Apply(generator, rng);
         generator.to(device);
         generator.eval();
         return new GeneratorSampler(plan, 0, generator, device);
@@ -65,9 +79,12 @@ public sealed class GeneratorSampler : IDisposable
 
     /// <summary>
     /// <paramref name="count"/> images [N, C, H, W] in [-1, 1] on the CPU for one seed. A conditional generator
-    /// draws image i of class labels[i % labels.Length], or of class i % classes when no labels are given.
+    /// draws image i of class labels[i % labels.Length], or of class i % classes when no labels are given. The
+    /// batch is rendered <see cref="RenderChunk"/> images at a time, each chunk under its own dispose scope, and
+    /// <paramref name="ct"/> is observed between chunks.
     /// </summary>
-    public Tensor Sample(long seed, int count, IReadOnlyList<int>? labels = null, SamplingControls? controls = null)
+    public Tensor Sample(long seed, int count, IReadOnlyList<int>? labels = null, SamplingControls? controls = null,
+        CancellationToken ct = default)
     {
         controls = Checked(controls, labels);
         using var rng = new torch.Generator((ulong)seed);
@@ -77,24 +94,32 @@ public sealed class GeneratorSampler : IDisposable
         var classes = Classes(count, labels);
         if (generator is StyleGenerator style)
         {
-            var ws = Styles(style, latents, controls.Truncation);
+            Tensor? mixLatents = null;
             if (controls.MixSeed is { } mix)
             {
                 using var mixRng = new torch.Generator((ulong)mix);
-                int from = controls.MixFrom ?? SamplingControls.DefaultMixFrom(Plan.Model);
-                ws = cat([ws[.., ..from], Styles(style, Latents(mixRng, count, null), controls.Truncation)[.., from..]], 1);
+                mixLatents = Latents(mixRng, count, null);
             }
-            return Display(style.Synthesize(ws, controls.Noise ?? NoiseMode.Random, rng)).cpu().MoveToOuterDisposeScope();
+            int from = controls.MixFrom ?? SamplingControls.DefaultMixFrom(Plan.Model);
+            var noise = controls.Noise ?? NoiseMode.Random;
+            return InChunks(count, ct, part =>
+            {
+                var ws = Styles(style, latents[part], controls.Truncation);
+                if (mixLatents is not null)
+                    ws = cat([ws[.., ..from], Styles(style, mixLatents[part], controls.Truncation)[.., from..]], 1);
+                return style.Synthesize(ws, noise, rng);
+            }).MoveToOuterDisposeScope();
         }
         // Eval mode under no_grad only reads the weights, so concurrent renders share one generator.
-        return Display(GanNetworks.Call(generator, latents, classes)).cpu().MoveToOuterDisposeScope();
+        return InChunks(count, ct, part => GanNetworks.Call(generator, latents[part], classes?[part]))
+            .MoveToOuterDisposeScope();
     }
 
     /// <summary>A PNG grid of samples; with one image and no padding, just that image.</summary>
     public byte[] SamplePng(long seed, int count, int columns, int padding = ImageGrid.DefaultPadding,
-        IReadOnlyList<int>? labels = null, SamplingControls? controls = null)
+        IReadOnlyList<int>? labels = null, SamplingControls? controls = null, CancellationToken ct = default)
     {
-        using var images = Sample(seed, count, labels, controls);
+        using var images = Sample(seed, count, labels, controls, ct);
         return ImageGrid.EncodePng(images, columns, padding);
     }
 
@@ -102,7 +127,8 @@ public sealed class GeneratorSampler : IDisposable
     /// <paramref name="steps"/> frames from seed <paramref name="from"/>'s first image to seed <paramref name="to"/>'s:
     /// spherical interpolation of the Gaussian z, or linear in w for StyleGAN. Every frame gets the same noise.
     /// </summary>
-    public Tensor Interpolate(long from, long to, int steps, IReadOnlyList<int>? labels = null, SamplingControls? controls = null)
+    public Tensor Interpolate(long from, long to, int steps, IReadOnlyList<int>? labels = null,
+        SamplingControls? controls = null, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
         controls = Checked(controls, labels);
@@ -116,30 +142,33 @@ public sealed class GeneratorSampler : IDisposable
         }
         var (a, b) = (First(from), First(to));
         var t = linspace(0, 1, steps).unsqueeze(1).to(device);
-        var frames = new List<Tensor>();
         if (generator is StyleGenerator style)
         {
+            var frames = new List<Tensor>();
             var (wa, wb) = (Styles(style, a, controls.Truncation), Styles(style, b, controls.Truncation));
             for (int i = 0; i < steps; i++)
             {
+                ct.ThrowIfCancellationRequested();
+                using var frame = NewDisposeScope();
                 using var rng = new torch.Generator((ulong)from); // the same noise in every frame
-                frames.Add(Display(style.Synthesize(wa.lerp(wb, t[i]), controls.Noise ?? NoiseMode.Random, rng)));
+                frames.Add(Display(style.Synthesize(wa.lerp(wb, t[i]), controls.Noise ?? NoiseMode.Random, rng))
+                    .cpu().MoveToOuterDisposeScope());
             }
+            return cat(frames, 0).MoveToOuterDisposeScope();
         }
-        else
-        {
-            var z = Slerp(a, b, t);
-            // A conditional generator keeps one class, the first asked for (0 by default), across the frames.
-            frames.Add(Display(GanNetworks.Call(generator, z, Classes(steps, labels is { Count: > 0 } ? [labels[0]] : [0]))));
-        }
-        return cat(frames, 0).cpu().MoveToOuterDisposeScope();
+        var z = Slerp(a, b, t);
+        // A conditional generator keeps one class, the first asked for (0 by default), across the frames.
+        var classes = Classes(steps, labels is { Count: > 0 } ? [labels[0]] : [0]);
+        return InChunks(steps, ct, part => GanNetworks.Call(generator, z[part], classes?[part]))
+            .MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// StyleGAN's mixing table: a blank corner, the column seeds' images along the top, the row seeds' images down
     /// the left, and in each cell the row seed's styles with the column seed's from layer <paramref name="mixFrom"/> on.
     /// </summary>
-    public Tensor MixingTable(IReadOnlyList<long> rowSeeds, IReadOnlyList<long> columnSeeds, int mixFrom, SamplingControls? controls = null)
+    public Tensor MixingTable(IReadOnlyList<long> rowSeeds, IReadOnlyList<long> columnSeeds, int mixFrom,
+        SamplingControls? controls = null, CancellationToken ct = default)
     {
         controls = Checked((controls ?? SamplingControls.None) with { MixSeed = columnSeeds.FirstOrDefault(), MixFrom = mixFrom }, null);
         var style = generator as StyleGenerator ?? throw new ArgumentException("Only a StyleGAN generator has styles to mix.");
@@ -150,6 +179,7 @@ public sealed class GeneratorSampler : IDisposable
             using var rng = new torch.Generator((ulong)seed);
             return Styles(style, Latents(rng, 1, null), controls.Truncation);
         }
+        ct.ThrowIfCancellationRequested();
         var rows = rowSeeds.Select(W).ToList();
         var columns = columnSeeds.Select(W).ToList();
         var cells = new List<Tensor>();
@@ -175,14 +205,41 @@ public sealed class GeneratorSampler : IDisposable
         return controls;
     }
 
-    /// <summary>z ~ N(0, 1); with a BigGAN threshold, entries beyond it are redrawn until none is.</summary>
+    /// <summary>
+    /// z ~ N(0, 1); with a BigGAN threshold, entries beyond it are redrawn, at most <see cref="MaxRedraws"/> times,
+    /// and any still beyond are then clipped to it. Each round's temporaries are freed as it ends.
+    /// </summary>
     private Tensor Latents(torch.Generator rng, int count, double? truncation)
     {
         var z = randn([count, Plan.Model.LatentSize], generator: rng);
-        if (Plan.Model.Family == ModelRecipe.BigGan && truncation is { } threshold)
-            for (var outside = z.abs().gt(threshold); outside.any().item<bool>(); outside = z.abs().gt(threshold))
-                z = where(outside, randn(z.shape, generator: rng), z);
+        if (ModelFamily.Of(Plan.Model).Truncation == TruncationTrick.RedrawLatents && truncation is { } threshold)
+        {
+            for (int round = 0; round < MaxRedraws; round++)
+            {
+                using var redraw = NewDisposeScope();
+                var outside = z.abs().gt(threshold);
+                if (!outside.any().item<bool>()) break;
+                z.copy_(where(outside, randn(z.shape, generator: rng), z));
+            }
+            z.clamp_(-threshold, threshold);
+        }
         return z.to(device);
+    }
+
+    /// <summary>
+    /// Renders images [start, end) a chunk at a time, each under its own dispose scope so only one chunk's
+    /// activations are alive, and stops between chunks once <paramref name="ct"/> is cancelled.
+    /// </summary>
+    private Tensor InChunks(int count, CancellationToken ct, Func<Range, Tensor> render)
+    {
+        var chunks = new List<Tensor>();
+        for (int start = 0; start < count; start += RenderChunk)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var chunk = NewDisposeScope();
+            chunks.Add(Display(render(start..Math.Min(count, start + RenderChunk))).cpu().MoveToOuterDisposeScope());
+        }
+        return chunks.Count == 1 ? chunks[0] : cat(chunks, 0);
     }
 
     /// <summary>w for every layer, pulled toward the average w by psi where truncation is asked for.</summary>

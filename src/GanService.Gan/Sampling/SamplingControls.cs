@@ -1,3 +1,4 @@
+using GanService.Gan.Families;
 using GanService.Gan.Models;
 using GanService.Gan.Training;
 
@@ -20,29 +21,8 @@ public sealed record SamplingControls(double? Truncation = null, NoiseMode? Nois
     public static int DefaultMixFrom(ModelRecipe recipe) => StyleCount(recipe) / 2;
 
     /// <summary>Problems, keyed by the control's name, for controls this family lacks or values it cannot take.</summary>
-    public IReadOnlyDictionary<string, string> Check(ModelRecipe recipe)
-    {
-        var problems = new Dictionary<string, string>();
-        string family = recipe.Family;
-        bool style = family == ModelRecipe.StyleGan;
-        if (Truncation is { } t)
-        {
-            if (family == ModelRecipe.BigGan && t is not (> 0 and <= 4))
-                problems["truncation"] = "BigGAN's truncation is the threshold beyond which latent entries are redrawn: more than 0, at most 4.";
-            else if (style && t is not (>= 0 and <= 2))
-                problems["truncation"] = "StyleGAN's truncation is psi, between 0 (the average image) and 2 (1 is no truncation).";
-            else if (family is not (ModelRecipe.BigGan or ModelRecipe.StyleGan))
-                problems["truncation"] = $"A {family} generator has no truncation; it is a biggan or stylegan control.";
-        }
-        if (Noise is not null && !style) problems["noise"] = $"A {family} generator has no noise inputs; noise is a stylegan control.";
-        if (MixSeed is not null && !style) problems["mix"] = $"A {family} generator has no styles to mix; mix is a stylegan control.";
-        if (MixFrom is not null && !style) problems["mixFrom"] = $"A {family} generator has no styles to mix; mixFrom is a stylegan control.";
-        if (style && MixSeed < 0) problems["mix"] = "Must be zero or positive.";
-        if (style && MixFrom is { } layer && (layer < 1 || layer >= StyleCount(recipe)))
-            problems["mixFrom"] = $"This generator has style layers 0 to {StyleCount(recipe) - 1}; mix from 1 to {StyleCount(recipe) - 1}.";
-        if (style && MixFrom is not null && MixSeed is null) problems["mix"] = "mixFrom needs mix, the seed whose styles to take.";
-        return problems;
-    }
+    public IReadOnlyDictionary<string, string> Check(ModelRecipe recipe) =>
+        ModelFamily.Of(recipe).CheckControls(this, recipe);
 
     /// <summary>A stable text form for cache keys and ETags.</summary>
     public override string ToString() => $"t={Truncation}|n={Noise}|m={MixSeed}|f={MixFrom}";

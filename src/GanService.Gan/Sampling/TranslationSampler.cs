@@ -1,4 +1,5 @@
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Families;
 using GanService.Gan.Models;
 using GanService.Gan.Training;
 using TorchSharp;
@@ -26,12 +27,13 @@ public sealed class TranslationSampler : IDisposable
     {
         using var reader = CheckpointBundle.Open(bundle, expectedSha256);
         var model = reader.Manifest.Plan.Model;
-        if (!model.Translation) throw new ArgumentException("This checkpoint is not of an image-to-image family.");
-        if (backward && model.Family != ModelRecipe.CycleGan) throw new ArgumentException("Only CycleGAN translates both ways.");
+        var family = ModelFamily.Of(model);
+        if (!family.Translates) throw new ArgumentException("This checkpoint is not of an image-to-image family.");
+        if (backward && !family.TranslatesBothWays) throw new ArgumentException("Only CycleGAN translates both ways.");
         var generator = GanNetworks.Generator(model);
         try
         {
-            generator.load(reader.Entry(backward ? CycleGanTrainer.GeneratorBaEntry : GanTrainer.GeneratorEntry));
+            generator.load(reader.Entry(backward ? CheckpointEntries.GeneratorBa : CheckpointEntries.Generator));
             generator.to(device);
             generator.eval();
             return new TranslationSampler(reader.Manifest.Plan, generator, device);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Cpu;
 using GanService.Gan.Data;
 using GanService.Gan.Imaging;
 using GanService.Gan.Losses;
@@ -17,8 +18,6 @@ namespace GanService.Gan.Training;
 /// </summary>
 public sealed class CycleGanTrainer : Trainer
 {
-    public const string GeneratorBaEntry = "generator-ba.bin";
-    private const string DiscriminatorBEntry = "discriminator-b.bin", PoolsEntry = "image-pools.bin";
     public const double CycleWeight = 10, IdentityWeight = 5;
 
     private readonly DomainBatches batches;
@@ -30,6 +29,26 @@ public sealed class CycleGanTrainer : Trainer
     private readonly IAdversarialLoss loss;
     private readonly ImagePool poolA = new(), poolB = new();
     private readonly torch.Generator rng;
+
+    /// <summary>G_AB and D_A under the names every family's G and D use; both image pools in one entry.</summary>
+    protected override IEnumerable<CheckpointPart> Parts =>
+    [
+        CheckpointPart.Network(CheckpointEntries.Generator, generatorAb),
+        CheckpointPart.Network(CheckpointEntries.GeneratorBa, generatorBa),
+        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminatorA),
+        CheckpointPart.Network(CheckpointEntries.DiscriminatorB, discriminatorB),
+        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
+        new(CheckpointEntries.ImagePools, w =>
+        {
+            poolA.Save(w);
+            poolB.Save(w);
+        }, s =>
+        {
+            using var pools = new BinaryReader(s);
+            poolA.Load(pools, device);
+            poolB.Load(pools, device);
+        }, poolA, poolB),
+    ];
 
     private CycleGanTrainer(TrainingPlan plan, TrainingData data, Device device) : base(plan)
     {
@@ -45,7 +64,7 @@ public sealed class CycleGanTrainer : Trainer
         discriminatorB = new PatchDiscriminator(plan.Model.Channels);
         foreach (var network in Networks)
         {
-            Dcgan.Initialize(network, rng);
+            Initialization.Apply(network, rng);
             network.to(device);
         }
         var o = plan.Optimizer;
@@ -57,31 +76,9 @@ public sealed class CycleGanTrainer : Trainer
 
     public static CycleGanTrainer Create(TrainingPlan plan, TrainingData data, Device device) => new(plan, data, device);
 
-    public static CycleGanTrainer Resume(byte[] bundle, TrainingData data, Device device)
-    {
-        using var reader = CheckpointBundle.Open(bundle);
-        var trainer = new CycleGanTrainer(reader.Manifest.Plan, data, device);
-        try
-        {
-            trainer.generatorAb.load(reader.Entry(GanTrainer.GeneratorEntry));
-            trainer.generatorBa.load(reader.Entry(GeneratorBaEntry));
-            trainer.discriminatorA.load(reader.Entry(GanTrainer.DiscriminatorEntry));
-            trainer.discriminatorB.load(reader.Entry(DiscriminatorBEntry));
-            LoadOptimizersAndRng(reader, trainer.generatorOptimizer, trainer.discriminatorOptimizer, trainer.rng);
-            using (var pools = new BinaryReader(reader.Entry(PoolsEntry)))
-            {
-                trainer.poolA.Load(pools, device);
-                trainer.poolB.Load(pools, device);
-            }
-            trainer.Step = reader.Manifest.Step;
-            return trainer;
-        }
-        catch
-        {
-            trainer.Dispose();
-            throw;
-        }
-    }
+    public static CycleGanTrainer Resume(byte[] bundle, TrainingData data, Device device) =>
+        ResumeFrom(bundle, null, model => model.Family == ModelRecipe.CycleGan,
+            plan => new CycleGanTrainer(plan, data, device));
 
     protected override TrainingProgress TrainStep()
     {
@@ -110,12 +107,14 @@ public sealed class CycleGanTrainer : Trainer
         dLoss.backward();
         discriminatorOptimizer.step();
 
-        long epoch = batches.EpochOf(Step);
+        long epoch = EpochAt(Step);
         Step++;
         return new TrainingProgress(Step, Plan.Steps, epoch, dLoss.item<float>(), gLoss.item<float>(),
             (realA.mean() + realB.mean()).item<float>() / 2, (pooledA.mean() + pooledB.mean()).item<float>() / 2,
             Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
     }
+
+    protected override long EpochAt(long step) => batches.EpochOf(step);
 
     /// <summary>Rows of a real A, its translation to B and its way back; then the same from B.</summary>
     public override byte[] PreviewPng(int columns = 3)
@@ -141,29 +140,5 @@ public sealed class CycleGanTrainer : Trainer
         }
     }
 
-    public override byte[] Checkpoint()
-    {
-        var manifest = new CheckpointManifest(CheckpointBundle.Format, Plan, Step, batches.EpochOf(Math.Max(Step - 1, 0)), DateTimeOffset.UtcNow);
-        return CheckpointBundle.Write(manifest,
-        [
-            (GanTrainer.GeneratorEntry, s => Write(s, w => generatorAb.save(w))),
-            (GeneratorBaEntry, s => Write(s, w => generatorBa.save(w))),
-            (GanTrainer.DiscriminatorEntry, s => Write(s, w => discriminatorA.save(w))),
-            (DiscriminatorBEntry, s => Write(s, w => discriminatorB.save(w))),
-            .. OptimizerAndRngEntries(generatorOptimizer, discriminatorOptimizer, rng),
-            (PoolsEntry, s => Write(s, w => { poolA.Save(w); poolB.Save(w); })),
-        ]);
-    }
-
     public IReadOnlyDictionary<string, Tensor> GeneratorState() => generatorAb.state_dict();
-
-    public override void Dispose()
-    {
-        foreach (var network in Networks) network.Dispose();
-        generatorOptimizer.Dispose();
-        discriminatorOptimizer.Dispose();
-        poolA.Dispose();
-        poolB.Dispose();
-        rng.Dispose();
-    }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Cpu;
 using GanService.Gan.Data;
 using GanService.Gan.Imaging;
 using GanService.Gan.Losses;
@@ -18,9 +19,6 @@ namespace GanService.Gan.Training;
 /// </summary>
 public sealed class GanTrainer : Trainer
 {
-    internal const string GeneratorEntry = "generator.bin", EmaEntry = "generator-ema.bin", DiscriminatorEntry = "discriminator.bin";
-    private const string PreviewEntry = "preview-latents.bin";
-
     private readonly Device device;
     private readonly nn.Module generator, discriminator;
     private readonly ExponentialMovingAverage? ema;
@@ -32,6 +30,15 @@ public sealed class GanTrainer : Trainer
     private readonly Tensor previewLatents;
     private readonly IReadOnlyList<string> augment;
     private readonly ProgressiveSchedule? growth;
+
+    protected override IEnumerable<CheckpointPart> Parts =>
+    [
+        CheckpointPart.Network(CheckpointEntries.Generator, generator),
+        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminator),
+        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
+        CheckpointPart.Values(CheckpointEntries.PreviewLatents, previewLatents),
+        .. ema is null ? [] : new[] { CheckpointPart.Network(CheckpointEntries.Ema, ema.Shadow) },
+    ];
 
     private GanTrainer(TrainingPlan plan, ImageDataset data, Device device) : base(plan)
     {
@@ -49,8 +56,8 @@ public sealed class GanTrainer : Trainer
         rng = new torch.Generator((ulong)plan.Seed);
         generator = GanNetworks.Generator(model);
         discriminator = GanNetworks.Discriminator(model);
-        Dcgan.Initialize(generator, rng);
-        Dcgan.Initialize(discriminator, rng);
+        Initialization.Apply(generator, rng);
+        Initialization.Apply(discriminator, rng);
         generator.to(device);
         discriminator.to(device);
         if (generator is StyleGenerator style) style.Rng = rng; // noise inputs and style mixing, reproducibly
@@ -75,26 +82,8 @@ public sealed class GanTrainer : Trainer
     public static GanTrainer Create(TrainingPlan plan, ImageDataset data, Device device) => new(plan, data, device);
 
     /// <summary>Continues from a checkpoint bundle (its SHA-256 checked when given).</summary>
-    public static GanTrainer Resume(byte[] bundle, ImageDataset data, Device device, string? expectedSha256 = null)
-    {
-        using var reader = CheckpointBundle.Open(bundle, expectedSha256);
-        var trainer = new GanTrainer(reader.Manifest.Plan, data, device);
-        try
-        {
-            trainer.generator.load(reader.Entry(GeneratorEntry));
-            trainer.discriminator.load(reader.Entry(DiscriminatorEntry));
-            trainer.ema?.Shadow.load(reader.Entry(EmaEntry));
-            LoadOptimizersAndRng(reader, trainer.generatorOptimizer, trainer.discriminatorOptimizer, trainer.rng);
-            using (var latents = Tensor.Load(reader.Entry(PreviewEntry))) trainer.previewLatents.copy_(latents);
-            trainer.Step = reader.Manifest.Step;
-            return trainer;
-        }
-        catch
-        {
-            trainer.Dispose();
-            throw;
-        }
-    }
+    public static GanTrainer Resume(byte[] bundle, ImageDataset data, Device device, string? expectedSha256 = null) =>
+        ResumeFrom(bundle, expectedSha256, model => !model.Translation, plan => new GanTrainer(plan, data, device));
 
     protected override TrainingProgress TrainStep()
     {
@@ -117,11 +106,13 @@ public sealed class GanTrainer : Trainer
         }
         if (!Plan.SharedFakes)
             using (NewDisposeScope()) gLoss = GeneratorUpdate(null, null);
-        long epoch = sampler.EpochOf(Step * Plan.CriticSteps);
+        long epoch = EpochAt(Step);
         Step++;
         return new TrainingProgress(Step, Plan.Steps, epoch, dLoss, gLoss, realScore, fakeScore,
             Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), wait) { Resolution = stage?.Resolution, Alpha = stage?.Alpha };
     }
+
+    protected override long EpochAt(long step) => sampler.EpochOf(step * Plan.CriticSteps);
 
     /// <summary>
     /// The real batch of an update, built here on the training thread and not prefetched on another: a libtorch
@@ -197,9 +188,6 @@ public sealed class GanTrainer : Trainer
 
     private Tensor Augment(Tensor images) => augment.Count > 0 ? DiffAugment.Apply(images, augment, rng) : images;
 
-    /// <summary>Off for the A/B measurements in benchmarks/: D's update then calls D once per batch.</summary>
-    internal static bool GroupingDisabled { get; set; }
-
     /// <summary>
     /// D's logits for the real and the fake batch, in one pass where D can take both as two groups: the same logits
     /// as two passes (each batch still normalised alone), with half the layer calls, whose fixed costs run on one core.
@@ -207,7 +195,8 @@ public sealed class GanTrainer : Trainer
     private (Tensor Real, Tensor Fake) DiscriminateBoth(Tensor real, Tensor fake, Tensor? labels)
     {
         long n = real.shape[0];
-        if (GroupingDisabled || discriminator is not IGroupedDiscriminator { Groupable: true } grouped || fake.shape[0] != n)
+        if (!FastPaths.Current.Grouping || discriminator is not IGroupedDiscriminator { Groupable: true } grouped
+            || fake.shape[0] != n)
             return (Discriminate(real, labels), Discriminate(fake, labels));
         var logits = grouped.Call(cat([Augment(real), Augment(fake)], 0), labels is null ? null : cat([labels, labels], 0), 2);
         return (logits.narrow(0, 0, n), logits.narrow(0, n, n));
@@ -247,32 +236,6 @@ public sealed class GanTrainer : Trainer
     /// <summary>Class of each preview or default sample: 0, 1, ..., classes - 1, 0, 1, ...</summary>
     public static Tensor PreviewLabels(int count, int classes) => arange(count, ScalarType.Int64).remainder(classes);
 
-    /// <summary>Serialises everything a resume needs into one bundle.</summary>
-    public override byte[] Checkpoint()
-    {
-        var manifest = new CheckpointManifest(CheckpointBundle.Format, Plan, Step, sampler.EpochOf(Math.Max(Step - 1, 0) * Plan.CriticSteps), DateTimeOffset.UtcNow);
-        List<(string, Action<Stream>)> entries =
-        [
-            (GeneratorEntry, s => Write(s, w => generator.save(w))),
-            (DiscriminatorEntry, s => Write(s, w => discriminator.save(w))),
-            .. OptimizerAndRngEntries(generatorOptimizer, discriminatorOptimizer, rng),
-            (PreviewEntry, s => Write(s, previewLatents.Save)),
-        ];
-        if (ema is not null) entries.Add((EmaEntry, s => Write(s, w => ema.Shadow.save(w))));
-        return CheckpointBundle.Write(manifest, entries);
-    }
-
     /// <summary>The generator's weights, for comparing runs.</summary>
     public IReadOnlyDictionary<string, Tensor> GeneratorState() => generator.state_dict();
-
-    public override void Dispose()
-    {
-        generator.Dispose();
-        discriminator.Dispose();
-        ema?.Dispose();
-        generatorOptimizer.Dispose();
-        discriminatorOptimizer.Dispose();
-        previewLatents.Dispose();
-        rng.Dispose();
-    }
 }

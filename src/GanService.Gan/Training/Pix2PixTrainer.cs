@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Cpu;
 using GanService.Gan.Data;
 using GanService.Gan.Imaging;
 using GanService.Gan.Losses;
@@ -17,7 +18,6 @@ namespace GanService.Gan.Training;
 /// </summary>
 public sealed class Pix2PixTrainer : Trainer
 {
-    private const string GeneratorEntry = GanTrainer.GeneratorEntry, DiscriminatorEntry = GanTrainer.DiscriminatorEntry;
     private const int PreviewPairs = 4;
 
     private readonly ImageDataset inputs, targets;
@@ -28,6 +28,13 @@ public sealed class Pix2PixTrainer : Trainer
     private readonly IAdversarialLoss loss;
     private readonly BatchSampler sampler;
     private readonly torch.Generator rng;
+
+    protected override IEnumerable<CheckpointPart> Parts =>
+    [
+        CheckpointPart.Network(CheckpointEntries.Generator, generator),
+        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminator),
+        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
+    ];
 
     private Pix2PixTrainer(TrainingPlan plan, TrainingData data, Device device) : base(plan)
     {
@@ -42,8 +49,8 @@ public sealed class Pix2PixTrainer : Trainer
         rng = new torch.Generator((ulong)plan.Seed);
         generator = new UNetGenerator(plan.Model);
         discriminator = new PatchDiscriminator(2 * plan.Model.Channels);
-        Dcgan.Initialize(generator, rng);
-        Dcgan.Initialize(discriminator, rng);
+        Initialization.Apply(generator, rng);
+        Initialization.Apply(discriminator, rng);
         generator.to(device);
         discriminator.to(device);
         var o = plan.Optimizer;
@@ -53,24 +60,9 @@ public sealed class Pix2PixTrainer : Trainer
 
     public static Pix2PixTrainer Create(TrainingPlan plan, TrainingData data, Device device) => new(plan, data, device);
 
-    public static Pix2PixTrainer Resume(byte[] bundle, TrainingData data, Device device)
-    {
-        using var reader = CheckpointBundle.Open(bundle);
-        var trainer = new Pix2PixTrainer(reader.Manifest.Plan, data, device);
-        try
-        {
-            trainer.generator.load(reader.Entry(GeneratorEntry));
-            trainer.discriminator.load(reader.Entry(DiscriminatorEntry));
-            LoadOptimizersAndRng(reader, trainer.generatorOptimizer, trainer.discriminatorOptimizer, trainer.rng);
-            trainer.Step = reader.Manifest.Step;
-            return trainer;
-        }
-        catch
-        {
-            trainer.Dispose();
-            throw;
-        }
-    }
+    public static Pix2PixTrainer Resume(byte[] bundle, TrainingData data, Device device) =>
+        ResumeFrom(bundle, null, model => model.Family == ModelRecipe.Pix2Pix,
+            plan => new Pix2PixTrainer(plan, data, device));
 
     public long GeneratorParameters => GanNetworks.ParameterCount(generator);
     public long DiscriminatorParameters => GanNetworks.ParameterCount(discriminator);
@@ -100,12 +92,14 @@ public sealed class Pix2PixTrainer : Trainer
         generatorOptimizer.step();
         foreach (var p in discriminator.parameters()) p.requires_grad = true;
 
-        long epoch = sampler.EpochOf(Step);
+        long epoch = EpochAt(Step);
         Step++;
         return new TrainingProgress(Step, Plan.Steps, epoch, dLoss.item<float>(), gLoss.item<float>(),
             realLogits.detach().sigmoid().mean().item<float>(), fakeLogits.detach().sigmoid().mean().item<float>(),
             Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
     }
+
+    protected override long EpochAt(long step) => sampler.EpochOf(step);
 
     /// <summary>Rows of input, output and target for the first items of the data.</summary>
     public override byte[] PreviewPng(int columns = 3)
@@ -126,25 +120,5 @@ public sealed class Pix2PixTrainer : Trainer
         }
     }
 
-    public override byte[] Checkpoint()
-    {
-        var manifest = new CheckpointManifest(CheckpointBundle.Format, Plan, Step, sampler.EpochOf(Math.Max(Step - 1, 0)), DateTimeOffset.UtcNow);
-        return CheckpointBundle.Write(manifest,
-        [
-            (GeneratorEntry, s => Write(s, w => generator.save(w))),
-            (DiscriminatorEntry, s => Write(s, w => discriminator.save(w))),
-            .. OptimizerAndRngEntries(generatorOptimizer, discriminatorOptimizer, rng),
-        ]);
-    }
-
     public IReadOnlyDictionary<string, Tensor> GeneratorState() => generator.state_dict();
-
-    public override void Dispose()
-    {
-        generator.Dispose();
-        discriminator.Dispose();
-        generatorOptimizer.Dispose();
-        discriminatorOptimizer.Dispose();
-        rng.Dispose();
-    }
 }

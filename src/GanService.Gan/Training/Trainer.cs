@@ -42,60 +42,63 @@ public abstract class Trainer : IDisposable
     /// <summary>One step; it advances <see cref="Step"/> and reports it.</summary>
     protected abstract TrainingProgress TrainStep();
 
-    public abstract byte[] Checkpoint();
+    /// <summary>The epoch whose batches a step trains on.</summary>
+    protected abstract long EpochAt(long step);
+
+    /// <summary>
+    /// Everything the trainer owns and a resume needs, one checkpoint entry each, in the order they are written:
+    /// checkpoint, resume and dispose all work from this one list.
+    /// </summary>
+    protected abstract IEnumerable<CheckpointPart> Parts { get; }
 
     public abstract byte[] PreviewPng(int columns = 4);
 
-    public abstract void Dispose();
+    /// <summary>Every part in one bundle, under a manifest with the plan, the step and its epoch.</summary>
+    public byte[] Checkpoint()
+    {
+        var manifest = new CheckpointManifest(CheckpointBundle.Format, Plan, Step, EpochAt(Math.Max(Step - 1, 0)),
+            DateTimeOffset.UtcNow);
+        return CheckpointBundle.Write(manifest, Parts.Select(part => (part.Name, (Action<Stream>)part.Write)).ToList());
+    }
 
-    private const string GeneratorOptimizerEntry = "optimizer-generator.bin", DiscriminatorOptimizerEntry = "optimizer-discriminator.bin";
-    private const string RngEntry = "rng.bin";
+    /// <summary>
+    /// A trainer's Resume: opens the bundle (its SHA-256 checked when given), refuses a family the trainer does not
+    /// train, builds the trainer from the stored plan and loads every part into it, disposing it if any of that fails.
+    /// </summary>
+    protected static T ResumeFrom<T>(byte[] bundle, string? expectedSha256, Func<ModelRecipe, bool> trains,
+        Func<TrainingPlan, T> create) where T : Trainer
+    {
+        using var reader = CheckpointBundle.Open(bundle, expectedSha256);
+        var plan = reader.Manifest.Plan;
+        if (!trains(plan.Model))
+            throw new ArgumentException(
+                $"A {plan.Model.Family} checkpoint cannot resume in {typeof(T).Name}.", nameof(bundle));
+        var trainer = create(plan);
+        try
+        {
+            foreach (var part in trainer.Parts) part.Read(reader.Entry(part.Name));
+            trainer.Step = reader.Manifest.Step;
+            return trainer;
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
+    }
 
-    /// <summary>The checkpoint entries every family carries: both optimizers' states and the run's RNG state.</summary>
-    protected static IEnumerable<(string Name, Action<Stream> Write)> OptimizerAndRngEntries(Adam generator, Adam discriminator, torch.Generator rng) =>
+    /// <summary>The optimizer and RNG parts every family carries.</summary>
+    protected static IEnumerable<CheckpointPart> OptimizerAndRngParts(Adam generator, Adam discriminator,
+        torch.Generator rng) =>
     [
-        (GeneratorOptimizerEntry, s => Write(s, generator.save_state_dict)),
-        (DiscriminatorOptimizerEntry, s => Write(s, discriminator.save_state_dict)),
-        (RngEntry, s => { using var state = rng.get_state(); Write(s, state.Save); }),
+        CheckpointPart.Optimizer(CheckpointEntries.GeneratorOptimizer, generator),
+        CheckpointPart.Optimizer(CheckpointEntries.DiscriminatorOptimizer, discriminator),
+        CheckpointPart.Rng(CheckpointEntries.Rng, rng),
     ];
 
-    /// <summary>Restores what <see cref="OptimizerAndRngEntries"/> wrote.</summary>
-    protected static void LoadOptimizersAndRng(CheckpointReader reader, Adam generator, Adam discriminator, torch.Generator rng)
+    /// <summary>Disposes what every part owns: networks, optimizers, tensors, the RNG.</summary>
+    public void Dispose()
     {
-        generator.load_state_dict(new BinaryReader(reader.Entry(GeneratorOptimizerEntry)));
-        discriminator.load_state_dict(new BinaryReader(reader.Entry(DiscriminatorOptimizerEntry)));
-        using var state = Tensor.Load(reader.Entry(RngEntry));
-        rng.set_state(state);
-    }
-
-    /// <summary>Writes through a BinaryWriter left open: TorchSharp's Stream overloads close the stream.</summary>
-    protected static void Write(Stream stream, Action<BinaryWriter> write)
-    {
-        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        write(writer);
-        writer.Flush();
-    }
-}
-
-/// <summary>Creates or resumes the trainer of a plan's family.</summary>
-public static class Trainers
-{
-    public static Trainer Create(TrainingPlan plan, TrainingData data, Device device) => plan.Model.Family switch
-    {
-        ModelRecipe.Pix2Pix => Pix2PixTrainer.Create(plan, data, device),
-        ModelRecipe.CycleGan => CycleGanTrainer.Create(plan, data, device),
-        _ => GanTrainer.Create(plan, data.Images, device),
-    };
-
-    public static Trainer Resume(byte[] bundle, TrainingData data, Device device, string? expectedSha256 = null)
-    {
-        string family;
-        using (var reader = CheckpointBundle.Open(bundle, expectedSha256)) family = reader.Manifest.Plan.Model.Family;
-        return family switch
-        {
-            ModelRecipe.Pix2Pix => Pix2PixTrainer.Resume(bundle, data, device),
-            ModelRecipe.CycleGan => CycleGanTrainer.Resume(bundle, data, device),
-            _ => GanTrainer.Resume(bundle, data.Images, device),
-        };
+        foreach (var owned in Parts.SelectMany(part => part.Owned)) owned.Dispose();
     }
 }

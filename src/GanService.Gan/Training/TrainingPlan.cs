@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using GanService.Gan.Families;
 
 namespace GanService.Gan.Training;
 
@@ -13,19 +14,13 @@ public sealed record ModelRecipe(
     public const string Dcgan = "dcgan", ConditionalDcgan = "conditional-dcgan", Pix2Pix = "pix2pix", CycleGan = "cyclegan";
     public const string BigGan = "biggan", ProGan = "progan", StyleGan = "stylegan";
     public const string BatchNorm = "batch", NoNorm = "none", SpectralNorm = "spectral";
-    public static readonly IReadOnlyList<string> Families = [Dcgan, ConditionalDcgan, Pix2Pix, CycleGan, BigGan, ProGan, StyleGan];
-    public static readonly IReadOnlyList<int> TranslationSizes = [64, 128, 256];
-    [JsonIgnore] public bool Translation => Family is Pix2Pix or CycleGan;
     public static readonly IReadOnlyList<string> Normalizations = [BatchNorm, NoNorm, SpectralNorm];
-    [JsonIgnore] public bool Conditional => Family is ConditionalDcgan or BigGan;
-    public static readonly IReadOnlyList<int> ImageSizes = [28, 32, 64];
-    public static readonly IReadOnlyList<int> ChannelCounts = [1, 3];
 
-    /// <summary>BigGAN, ProGAN and StyleGAN: powers of two from 32 (a CPU trains 32 in minutes) to 256 (for GPUs).</summary>
-    public static readonly IReadOnlyList<int> ModernSizes = [32, 64, 128, 256];
+    /// <summary>Pix2pix and CycleGAN: the family translates images (<see cref="ModelFamily.Translates"/>).</summary>
+    [JsonIgnore] public bool Translation => ModelFamily.TryFind(Family)?.Translates ?? false;
 
-    /// <summary>BigGAN, ProGAN and StyleGAN: the families that read <see cref="Width"/> and take the modern sizes.</summary>
-    public static bool IsModern(string? family) => family is BigGan or ProGan or StyleGan;
+    /// <summary>The family's networks take class labels (<see cref="ModelFamily.Conditional"/>).</summary>
+    [JsonIgnore] public bool Conditional => ModelFamily.TryFind(Family)?.Conditional ?? false;
 
     /// <summary>Channels at the 16x16 stage of the modern families (wider below, narrower above); 16 suits a CPU.</summary>
     public int Width { get; init; } = 16;

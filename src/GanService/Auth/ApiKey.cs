@@ -27,4 +27,10 @@ public sealed class AuthOptions
 
     /// <summary>How long a verified key is remembered in memory; a revoked key stops working on other hosts within this.</summary>
     public TimeSpan CacheFor { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// With authentication off, allow listening beyond loopback: only where the network in front is private (a
+    /// container whose port is published on the host's loopback).
+    /// </summary>
+    public bool AllowAnonymousNetwork { get; set; }
 }

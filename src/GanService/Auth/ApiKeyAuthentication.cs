@@ -17,14 +17,14 @@ public sealed class ApiKeyAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> schemes, ILoggerFactory logger, UrlEncoder encoder,
     IOptions<AuthOptions> auth, ApiKeyStore keys) : AuthenticationHandler<AuthenticationSchemeOptions>(schemes, logger, encoder)
 {
-    public const string SchemeName = "ApiKey", Header = "X-Api-Key", LocalOwner = "local";
+    public const string SchemeName = "ApiKey", Header = "X-Api-Key", LocalOwner = "local", AdminOwner = "admin";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!auth.Value.Enabled) return AuthenticateResult.NoResult();
         string? key = Request.Headers[Header];
         if (string.IsNullOrEmpty(key)) return AuthenticateResult.NoResult();
-        if (IsAdminKey(auth.Value, key)) return Success("admin", admin: true);
+        if (IsAdminKey(auth.Value, key)) return Success(AdminOwner, admin: true);
         var owner = await keys.VerifyAsync(key, Context.RequestAborted);
         return owner is null ? AuthenticateResult.Fail("The API key is not valid or has been revoked.") : Success(owner, admin: false);
     }

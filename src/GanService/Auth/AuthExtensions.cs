@@ -33,13 +33,4 @@ public static class AuthExtensions
         });
         return builder;
     }
-
-    /// <summary>Says so loudly when anyone who can reach the port may do anything.</summary>
-    public static void WarnIfOpen(this WebApplication app)
-    {
-        if (app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Enabled) return;
-        app.Logger.LogWarning(
-            "AUTHENTICATION IS OFF: every caller is treated as the admin and owns everything. This is the local default; " +
-            "before exposing this service set Gan:Auth:Enabled=true and Gan:Auth:AdminKey.");
-    }
 }

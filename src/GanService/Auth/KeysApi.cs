@@ -39,6 +39,8 @@ public static partial class KeysApi
         var errors = new Dictionary<string, string[]>();
         var owner = request.Owner?.Trim() ?? "";
         if (!OwnerPattern().IsMatch(owner)) errors["owner"] = ["Required: 1 to 100 letters, digits, '.', '_', '-' or '@'."];
+        else if (ReservedOwners.Contains(owner))
+            errors["owner"] = [$"'{owner}' is reserved: it names what the admin key (or every caller, with keys off) owns."];
         var name = request.Name?.Trim() ?? "";
         if (name.Length is 0 or > 200) errors["name"] = ["Required, at most 200 characters."];
         else if (!InputRules.IsPlainText(name)) errors["name"] = [InputRules.PlainTextRule];
@@ -54,6 +56,10 @@ public static partial class KeysApi
         await keys.RevokeAsync(id, ct) ? TypedResults.NoContent() : Problems.NotFound("No such key.", $"There is no API key with id {id}.");
 
     private static KeyResponse ToResponse(ApiKey k) => new(k.Id, k.Owner, k.Name, k.Prefix, k.CreatedAt, k.RevokedAt);
+
+    /// <summary>The admin key's own owner and the keyless local owner: a key for either would share their jobs.</summary>
+    private static readonly HashSet<string> ReservedOwners =
+        new([ApiKeyAuthentication.AdminOwner, ApiKeyAuthentication.LocalOwner], StringComparer.OrdinalIgnoreCase);
 
     [GeneratedRegex("^[A-Za-z0-9._@-]{1,100}$")]
     private static partial Regex OwnerPattern();

@@ -1,4 +1,5 @@
 using GanService.Auth;
+using GanService.Generators;
 using GanService.Jobs;
 using GanService.Persistence;
 using GanService.Hosting;
@@ -18,7 +19,8 @@ public static class CheckpointsApi
     public static RouteGroupBuilder MapCheckpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/jobs/{id:guid}/checkpoints").WithTags("Checkpoints").RequireAuthorization();
-        group.MapGet("/", ListCheckpoints).ProducesProblem(StatusCodes.Status404NotFound).WithName("ListCheckpoints").WithSummary("A job's checkpoints, oldest first");
+        group.MapGet("/", ListCheckpoints).ProducesProblem(StatusCodes.Status404NotFound).WithName("ListCheckpoints")
+            .WithSummary("A job's checkpoints, oldest first, a page at a time (X-Total-Count, Link: next)");
         group.MapGet("/{step:long}/preview.png", GetPreview).WithName("GetCheckpointPreview").AllowAnonymous() // public generators' previews
             .WithSummary("The preview grid saved with a checkpoint (the fixed preview latents)")
             .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
@@ -28,11 +30,18 @@ public static class CheckpointsApi
         return group;
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<CheckpointResponse>>, ProblemHttpResult>> ListCheckpoints(
-        Guid id, Caller caller, GanDbContext db, CancellationToken ct)
+    /// <summary>Checkpoints per page; the default page holds every checkpoint a job may write by default.</summary>
+    public const int MaxPage = 1000;
+
+    private static async Task<Results<Ok<IReadOnlyList<CheckpointResponse>>, ValidationProblem, ProblemHttpResult>> ListCheckpoints(
+        Guid id, Caller caller, GanDbContext db, HttpContext http, CancellationToken ct,
+        [FromQuery] int page = 1, [FromQuery] int pageSize = MaxPage)
     {
+        if (InputRules.PageProblem(page, pageSize, MaxPage) is { } badPage) return badPage;
         if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
-        var rows = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id).OrderBy(c => c.Step)
+        var query = db.Checkpoints.AsNoTracking().Where(c => c.JobId == id);
+        InputRules.WritePageHeaders(http, page, pageSize, await query.CountAsync(ct));
+        var rows = await query.OrderBy(c => c.Step).Skip((page - 1) * pageSize).Take(pageSize)
             .Select(c => new { c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256 }).ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<CheckpointResponse>>(rows.Select(c => new CheckpointResponse(c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256,
             new CheckpointLinks($"/api/jobs/{id}/checkpoints/{c.Step}/preview.png", $"/api/generators/{id}/samples.png?step={c.Step}",
@@ -42,13 +51,16 @@ public static class CheckpointsApi
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetPreview(
         Guid id, long step, Caller caller, GanDbContext db, HttpContext http, CancellationToken ct)
     {
-        if (!await db.Jobs.SampleableBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
+        var isPublic = await db.Jobs.SampleableBy(caller).Where(j => j.Id == id).Select(j => (bool?)j.Public)
+            .SingleOrDefaultAsync(ct);
+        if (isPublic is null) return Problems.JobNotFound(id);
         var preview = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id && c.Step == step)
             .Select(c => new { c.PreviewPng, c.Sha256 }).SingleOrDefaultAsync(ct);
         if (preview is null)
             return Problems.NotFound("No such checkpoint.", $"Job {id} has no checkpoint at step {step}.");
-        // A checkpoint never changes once written, so its preview may be cached for good.
-        http.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+        // A checkpoint never changes once written, so its preview may be cached for good; by shared caches only
+        // where anyone may see it.
+        http.Response.Headers.CacheControl = $"{SamplingPipeline.CacheScope(isPublic.Value)}, max-age=31536000, immutable";
         return TypedResults.File(preview.PreviewPng, "image/png", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{preview.Sha256}\""));
     }
 

@@ -1,4 +1,5 @@
 using GanService.Jobs;
+using GanService.Jobs.Worker;
 
 namespace GanService.Checkpoints;
 

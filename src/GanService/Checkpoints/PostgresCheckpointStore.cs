@@ -1,23 +1,30 @@
 using GanService.Gan.Checkpoints;
 using GanService.Hosting;
 using GanService.Jobs;
+using GanService.Jobs.Worker;
 using GanService.Persistence;
+using GanService.Quotas;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace GanService.Checkpoints;
 
 public sealed class PostgresCheckpointStore(
-    IDbContextFactory<GanDbContext> contexts, FaultInjection faults, ILogger<PostgresCheckpointStore> logger) : ICheckpointStore
+    IDbContextFactory<GanDbContext> contexts, FaultInjection faults, IOptions<QuotaOptions> quotas,
+    ILogger<PostgresCheckpointStore> logger) : ICheckpointStore
 {
     public async Task SaveAsync(JobLease lease, long step, byte[] bundle, string sha256, byte[] previewPng, CancellationToken cancellationToken)
     {
         if (CheckpointBundle.Sha256(bundle) != sha256)
             throw new InvalidOperationException("A checkpoint bundle changed between serialisation and storage.");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.Database.SetCommandTimeout(CheckpointIo.CommandTimeout(bundle.LongLength + previewPng.LongLength));
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await JobFence.HoldAsync(db, lease, cancellationToken);
         // A re-run after a crash may reach a step that already has a checkpoint: the newer write replaces it.
         await db.Checkpoints.Where(c => c.JobId == lease.JobId && c.Step == step).ExecuteDeleteAsync(cancellationToken);
+        await StorageQuotaExceededException.ThrowIfOverAsync(db, lease.JobId, step, bundle.LongLength, quotas.Value,
+            cancellationToken);
         db.Checkpoints.Add(new Checkpoint
         {
             JobId = lease.JobId, Step = step, Attempt = lease.Attempt, CreatedAt = DateTimeOffset.UtcNow,
@@ -32,19 +39,24 @@ public sealed class PostgresCheckpointStore(
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var steps = await db.Checkpoints.Where(c => c.JobId == jobId).OrderByDescending(c => c.Step)
-            .Select(c => c.Step).ToListAsync(cancellationToken);
-        foreach (var step in steps)
+            .Select(c => new { c.Step, c.SizeBytes }).ToListAsync(cancellationToken);
+        foreach (var (step, size) in steps.Select(s => (s.Step, s.SizeBytes)))
         {
-            var stored = await GetAsync(jobId, step, cancellationToken);
+            var stored = await GetAsync(jobId, step, CheckpointIo.CommandTimeout(size), cancellationToken);
             if (stored is not null && CheckpointBundle.Sha256(stored.Bundle) == stored.Sha256) return stored;
             logger.LogWarning("Checkpoint of job {JobId} at step {Step} fails its checksum; trying an older one.", jobId, step);
         }
         return null;
     }
 
-    public async Task<StoredCheckpoint?> GetAsync(Guid jobId, long step, CancellationToken cancellationToken)
+    public Task<StoredCheckpoint?> GetAsync(Guid jobId, long step, CancellationToken cancellationToken) =>
+        GetAsync(jobId, step, null, cancellationToken);
+
+    private async Task<StoredCheckpoint?> GetAsync(
+        Guid jobId, long step, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (timeout is { } t) db.Database.SetCommandTimeout(t);
         return await db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId && c.Step == step)
             .Select(c => new StoredCheckpoint(c.Step, c.Sha256, c.Bundle)).SingleOrDefaultAsync(cancellationToken);
     }

@@ -6,6 +6,7 @@ using GanService.Hosting;
 using GanService.Idempotency;
 using GanService.Jobs;
 using GanService.Persistence;
+using GanService.Quotas;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -37,7 +38,8 @@ public static class DatasetsApi
     }
 
     private static async Task<Results<Created<DatasetResponse>, Ok<DatasetResponse>, ValidationProblem, ProblemHttpResult>> Upload(
-        HttpRequest request, Caller caller, GanDbContext db, IOptions<DatasetLimits> limits, IOptions<ImportLimits> importLimits, CancellationToken ct)
+        HttpRequest request, Caller caller, GanDbContext db, IOptions<DatasetLimits> limits, IOptions<ImportLimits> importLimits,
+        IOptions<QuotaOptions> quotas, CancellationToken ct)
     {
         var (key, keyError) = IdempotencyKeys.Read(request);
         if (keyError is not null) return keyError;
@@ -59,7 +61,8 @@ public static class DatasetsApi
                     return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [part] = ["Required: the file to import."] });
                 var importer = new DatasetImporter(importLimits.Value);
                 var result = await Task.Run(() => importer.Import(format, files, labels, options), ct);
-                return await Store(result, upload, format, caller, new Idempotent(key, hash), db, request.HttpContext, ct);
+                return await Store(result, upload, format, caller, new Idempotent(key, hash), db, quotas.Value,
+                    request.HttpContext, ct);
             }
             finally
             {
@@ -76,8 +79,8 @@ public static class DatasetsApi
     }
 
     private static async Task<Results<Created<DatasetResponse>, Ok<DatasetResponse>, ValidationProblem, ProblemHttpResult>> Store(
-        ImportResult result, DatasetUpload upload, string format, Caller caller, Idempotent idempotent, GanDbContext db, HttpContext http,
-        CancellationToken ct)
+        ImportResult result, DatasetUpload upload, string format, Caller caller, Idempotent idempotent, GanDbContext db,
+        QuotaOptions quotas, HttpContext http, CancellationToken ct)
     {
         {
             var bytes = result.Dataset.Serialize();
@@ -88,6 +91,8 @@ public static class DatasetsApi
                     await Remember(db, caller, idempotent, existing.Id, StatusCodes.Status200OK, ct);
                 return TypedResults.Ok(existing.ToResponse(result.Skipped));
             }
+            if (await StorageQuota.CheckBytesAsync(db, caller.Owner, bytes.LongLength, quotas, ct) is { } overQuota)
+                return overQuota;
 
             var header = result.Dataset.Header;
             var counts = result.Dataset.ClassCounts();
@@ -169,7 +174,8 @@ public static class DatasetsApi
         var row = await db.Datasets.AsNoTracking().OwnedBy(caller).Where(d => d.Id == id).Select(d => new { d.Bytes, d.Sha256 }).SingleOrDefaultAsync(ct);
         if (row is null) return NotFound(id);
         var png = DatasetPreview.Render(StoredDataset.Deserialize(row.Bytes), count, seed);
-        http.Response.Headers.CacheControl = "public, max-age=31536000, immutable"; // content-addressed
+        // Content-addressed, and only its owner's to see: no shared cache may keep it.
+        http.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
         return TypedResults.File(png, "image/png");
     }
 

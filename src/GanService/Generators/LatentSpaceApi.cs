@@ -1,3 +1,4 @@
+using GanService.Gan.Families;
 using GanService.Gan.Imaging;
 using GanService.Gan.Sampling;
 using GanService.Gan.Training;
@@ -52,15 +53,15 @@ public static class LatentSpaceApi
         var labels = SamplingPipeline.ParseList(label, "label", 1000, 1, errors)?.Select(l => (int)l).ToList();
         var controls = SamplingPipeline.Controls(truncation, noise, null, null, errors);
         var parameters = $"interpolation|{from}|{to}|{frames}|{label}|{controls}|{(gif ? "gif" : "png")}";
-        return SamplingPipeline.ServeAsync(jobId, services, http, errors, step, seeded: false, null, parameters, gif ? "image/gif" : "image/png",
-            (model, problems) =>
+        return SamplingPipeline.ServeAsync(jobId, services, http, errors, step, seeded: false, null, parameters,
+            gif ? "image/gif" : "image/png", new Produced("steps", frames), (model, problems) =>
             {
                 SamplesApi.CheckLabels(labels, model, problems);
                 SamplingPipeline.CheckControls(controls, model, problems);
             },
-            (sampler, _) =>
+            (sampler, _, token) =>
             {
-                using var images = sampler.Interpolate(from!.Value, to!.Value, frames, labels, controls);
+                using var images = sampler.Interpolate(from!.Value, to!.Value, frames, labels, controls, token);
                 return gif ? Animation.EncodeGif(images, GifFrameMilliseconds) : ImageGrid.EncodePng(images, frames);
             }, ct);
     }
@@ -76,10 +77,12 @@ public static class LatentSpaceApi
         var controls = SamplingPipeline.Controls(truncation, noise, null, null, errors);
         int layer = 0;
         var parameters = $"mixing|{rows}|{columns}|{mixFrom}|{controls}";
+        // The table holds a blank corner, both seed lists and every cell; rows bound it as much as columns do.
+        var cells = ((rowSeeds?.Count ?? 0) + 1) * ((columnSeeds?.Count ?? 0) + 1);
         return SamplingPipeline.ServeAsync(jobId, services, http, errors, step, seeded: false, null, parameters, "image/png",
-            (model, problems) =>
+            new Produced("rows", cells), (model, problems) =>
             {
-                if (model.Family != ModelRecipe.StyleGan)
+                if (!ModelFamily.Of(model).MixesStyles)
                 {
                     problems["jobId"] = [$"Job {jobId} trains a {model.Family}; style mixing needs a stylegan generator."];
                     return;
@@ -88,9 +91,9 @@ public static class LatentSpaceApi
                 // The seeds are checked above; the library judges the layer as it does for mix= on one image.
                 SamplingPipeline.CheckControls(controls with { MixSeed = 0, MixFrom = layer }, model, problems);
             },
-            (sampler, _) =>
+            (sampler, _, token) =>
             {
-                using var table = sampler.MixingTable(rowSeeds!, columnSeeds!, layer, controls);
+                using var table = sampler.MixingTable(rowSeeds!, columnSeeds!, layer, controls, token);
                 return ImageGrid.EncodePng(table, columnSeeds!.Count + 1);
             }, ct);
     }

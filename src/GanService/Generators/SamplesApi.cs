@@ -1,3 +1,4 @@
+using GanService.Gan.Families;
 using GanService.Gan.Imaging;
 using GanService.Gan.Training;
 using GanService.Hosting;
@@ -60,17 +61,18 @@ public static class SamplesApi
         // One row per listed class: row r shows class labels[r % n].
         var perImage = labels?.Count > 0 ? Enumerable.Range(0, count).Select(i => labels[i / columns % labels.Count]).ToList() : null;
         return SamplingPipeline.ServeAsync(jobId, services, http, errors, step, seeded: true, seed, parameters, "image/png",
-            (model, problems) =>
+            new Produced("count", count), (model, problems) =>
             {
                 CheckLabels(labels, model, problems);
                 SamplingPipeline.CheckControls(controls, model, problems);
             },
-            (sampler, usedSeed) => sampler.SamplePng(usedSeed, count, columns, kind == "image" ? 0 : ImageGrid.DefaultPadding, perImage, controls), ct);
+            (sampler, usedSeed, token) => sampler.SamplePng(usedSeed, count, columns,
+                kind == "image" ? 0 : ImageGrid.DefaultPadding, perImage, controls, token), ct);
     }
 
     internal static void CheckLabels(IReadOnlyList<int>? labels, ModelRecipe model, Dictionary<string, string[]> errors)
     {
-        if (labels is not null && !model.Conditional)
+        if (labels is not null && !ModelFamily.Of(model).Conditional)
             errors["label"] = [$"This generator ({model.Family}) is not class-conditional; leave label out."];
         else if (labels is not null && labels.FirstOrDefault(l => l >= model.Classes, -1) is var bad && bad >= 0)
             errors["label"] = [$"Class {bad} does not exist; this generator knows classes 0 to {model.Classes - 1}."];

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using GanService.Auth;
 using GanService.Checkpoints;
+using GanService.Gan.Families;
 using GanService.Gan.Models;
 using GanService.Gan.Runtime;
 using GanService.Gan.Sampling;
@@ -11,13 +12,19 @@ using GanService.Jobs;
 using GanService.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using TorchSharp;
 
 namespace GanService.Generators;
 
 /// <summary>The services every sampling endpoint uses.</summary>
-public sealed record SamplingServices(GanDbContext Db, ICheckpointStore Store, GeneratorCache Cache, PngCache Pngs, InferenceThreads Renderer, Caller Caller);
+public sealed record SamplingServices(GanDbContext Db, ICheckpointStore Store, GeneratorCache Cache, PngCache Pngs,
+    InferenceThreads Renderer, Caller Caller, IOptions<GanOptions> Options);
+
+/// <summary>What a request will produce: <paramref name="Images"/> images, bounded through the query field
+/// <paramref name="Field"/> (docs/reliability.md#budgets).</summary>
+public readonly record struct Produced(string Field, int Images);
 
 /// <summary>
 /// What samples, grids, interpolations and mixing tables share: the caller may sample the job, the job generates
@@ -28,7 +35,7 @@ public sealed record SamplingServices(GanDbContext Db, ICheckpointStore Store, G
 /// </summary>
 public static class SamplingPipeline
 {
-    private sealed record Target(string Recipe, ChosenCheckpoint? Checkpoint);
+    private sealed record Target(string Recipe, bool Public, ChosenCheckpoint? Checkpoint);
 
     private sealed record ChosenCheckpoint(long Step, string Sha256);
 
@@ -41,14 +48,14 @@ public static class SamplingPipeline
         EF.CompileAsyncQuery((GanDbContext db, Guid jobId, long? step, bool admin, string? owner, CancellationToken ct) =>
             db.Jobs.AsNoTracking()
                 .Where(j => j.Id == jobId && (admin || j.Public || j.Owner == owner))
-                .Select(j => new Target(j.Recipe, db.Checkpoints.Where(c => c.JobId == j.Id && (step == null || c.Step == step))
+                .Select(j => new Target(j.Recipe, j.Public, db.Checkpoints.Where(c => c.JobId == j.Id && (step == null || c.Step == step))
                     .OrderByDescending(c => c.Step).Select(c => new ChosenCheckpoint(c.Step, c.Sha256)).FirstOrDefault()))
                 .SingleOrDefault());
 
     public static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>> ServeAsync(
         Guid jobId, SamplingServices services, HttpContext http, Dictionary<string, string[]> errors, long? step, bool seeded, long? seed,
-        string parameters, string contentType, Action<ModelRecipe, Dictionary<string, string[]>> checkModel,
-        Func<GeneratorSampler, long, byte[]> render, CancellationToken ct)
+        string parameters, string contentType, Produced produced, Action<ModelRecipe, Dictionary<string, string[]>> checkModel,
+        Func<GeneratorSampler, long, CancellationToken, byte[]> render, CancellationToken ct)
     {
         if (step < 0) errors["step"] = ["Must be zero or positive."];
         if (seed < 0) errors["seed"] = ["Must be zero or positive."];
@@ -56,10 +63,14 @@ public static class SamplingPipeline
 
         var found = await Lookup(services.Db, jobId, step, services.Caller.IsAdmin, services.Caller.Owner, ct);
         if (found is null) return Problems.JobNotFound(jobId);
-        var model = JobMapping.Spec(jobId, found.Recipe).Model;
-        if (model.Translation)
+        var model = JobMapping.Spec(jobId, found.Recipe).Plan.Model;
+        if (!ModelFamily.Of(model).SamplesFromNoise)
             errors["jobId"] = [$"Job {jobId} trains an image-to-image generator ({model.Family}): POST an image to /api/generators/{jobId}/translate."];
-        else checkModel(model, errors);
+        else
+        {
+            checkModel(model, errors);
+            CheckBudget(produced, model, services.Options.Value.SamplingPixels, errors);
+        }
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         var chosen = found.Checkpoint;
         if (chosen is null)
@@ -76,7 +87,10 @@ public static class SamplingPipeline
         if (seeded) headers["X-Seed"] = usedSeed.ToString();
         headers["X-Checkpoint-Step"] = chosen.Step.ToString();
         // Pinned to a step and a seed, the bytes can never change; without a step, a newer checkpoint may appear.
-        headers.CacheControl = !deterministic ? "no-store" : step is not null ? "public, max-age=31536000, immutable" : "public, no-cache";
+        // Shared caches may keep only what anyone may see: a private generator's images are for its owner alone.
+        var scope = CacheScope(found.Public);
+        headers.CacheControl = !deterministic ? "no-store"
+            : step is not null ? $"{scope}, max-age=31536000, immutable" : $"{scope}, no-cache";
         if (deterministic && http.Request.GetTypedHeaders().IfNoneMatch.Any(t => t.Compare(etag, useStrongComparison: true)))
         {
             headers.ETag = etag.ToString();
@@ -90,9 +104,25 @@ public static class SamplingPipeline
             return Problems.Conflict("The checkpoint is damaged.",
                 $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum; sample an earlier step.");
         var sampler = lease.As<GeneratorSampler>();
-        var bytes = await services.Renderer.RunAsync(() => render(sampler, usedSeed), ct);
+        var bytes = await services.Renderer.RunAsync(token => render(sampler, usedSeed, token), ct);
         if (deterministic) services.Pngs.Add(tag, bytes);
         return TypedResults.File(bytes, contentType, entityTag: deterministic ? etag : null);
+    }
+
+    /// <summary><c>public</c> where anyone may sample the generator, else <c>private</c>: for Cache-Control.</summary>
+    public static string CacheScope(bool isPublic) => isPublic ? "public" : "private";
+
+    /// <summary>
+    /// Refuses, before any work, a request whose images hold more than <paramref name="pixels"/> values (images x
+    /// side^2 x channels): what it costs in tensors and PNG bytes grows with that, not with the query's length.
+    /// </summary>
+    public static void CheckBudget(Produced produced, ModelRecipe model, long pixels, Dictionary<string, string[]> errors)
+    {
+        long each = (long)model.ImageSize * model.ImageSize * model.Channels;
+        if (produced.Images * each <= pixels || errors.ContainsKey(produced.Field)) return;
+        errors[produced.Field] = [$"{produced.Images} images of {model.ImageSize}x{model.ImageSize}x{model.Channels} " +
+            $"exceed this host's budget of {pixels} pixel values a request (Gan:SamplingPixels); " +
+            $"this generator allows at most {Math.Max(0, pixels / each)} images."];
     }
 
     /// <summary>Reads the family controls from the query; a control the job's family lacks is reported at model check.</summary>

@@ -3,6 +3,7 @@ using GanService.Checkpoints;
 using GanService.Datasets;
 using GanService.Gan.Data;
 using GanService.Gan.Data.Import;
+using GanService.Gan.Families;
 using GanService.Gan.Imaging;
 using GanService.Gan.Runtime;
 using GanService.Gan.Sampling;
@@ -42,8 +43,9 @@ public static class TranslateApi
     {
         var job = await db.Jobs.AsNoTracking().SampleableBy(caller).SingleOrDefaultAsync(j => j.Id == jobId, ct);
         if (job is null) return Problems.JobNotFound(jobId);
-        var model = job.Spec().Model;
-        if (!model.Translation)
+        var model = job.Spec().Plan.Model;
+        var family = ModelFamily.Of(model);
+        if (!family.Translates)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
                 ["jobId"] = [$"Job {jobId} trains a {model.Family}, which generates from noise: use samples.png or image.png."],
@@ -52,7 +54,7 @@ public static class TranslateApi
         if (!way.Equals("AtoB", StringComparison.OrdinalIgnoreCase) && !way.Equals("BtoA", StringComparison.OrdinalIgnoreCase))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["direction"] = ["Use AtoB or BtoA."] });
         bool backward = way.Equals("BtoA", StringComparison.OrdinalIgnoreCase);
-        if (backward && model.Family != ModelRecipe.CycleGan)
+        if (backward && !family.TranslatesBothWays)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["direction"] = [$"A {model.Family} generator translates A to B only."] });
         var checkpoints = db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId);
         var chosen = await (step is null ? checkpoints.OrderByDescending(c => c.Step) : checkpoints.Where(c => c.Step == step))

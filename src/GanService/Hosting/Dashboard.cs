@@ -13,6 +13,16 @@ namespace GanService.Hosting;
 /// </summary>
 public static class Dashboard
 {
+    /// <summary>
+    /// Antiforgery for the dashboard's buttons: a browser that holds the basic-auth credentials would otherwise send
+    /// them along with a forged cross-site POST (delete, requeue). Hangfire validates its token when the service exists.
+    /// </summary>
+    public static WebApplicationBuilder AddDashboard(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddAntiforgery();
+        return builder;
+    }
+
     public static WebApplication MapDashboard(this WebApplication app)
     {
         var gan = app.Services.GetRequiredService<IOptions<GanOptions>>().Value;

@@ -60,7 +60,14 @@ public sealed class GanOptions
     /// <summary>How often a running job checks whether it was cancelled.</summary>
     public TimeSpan CancellationPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How many times a job may be started (crashes included) before it is failed for good.</summary>
+    /// <summary>
+    /// Checkpoints one job may write (steps / checkpointEvery): each is a whole bundle kept in PostgreSQL, so a job's
+    /// storage is bounded before it starts.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxCheckpointsPerJob { get; set; } = 1000;
+
+    /// <summary>How many attempts of a job may crash (their worker gone without a word) before it fails.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;
 
@@ -82,9 +89,25 @@ public sealed class GanOptions
     /// <summary>How long a running job waits out a PostgreSQL outage (training pauses at its next checkpoint) before giving up its attempt, and how long a starting host waits for PostgreSQL.</summary>
     public TimeSpan OutageTolerance { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How often each host looks for jobs left Queued or Running with no live Hangfire job.</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long such a job's row must have been quiet before it is requeued: longer than a submit takes between its
+    /// insert and its enqueue, and than a running job goes between progress writes.
+    /// </summary>
+    public TimeSpan StrandedAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Generators kept loaded in memory for sampling.</summary>
     [Range(1, 1024)]
     public int GeneratorCacheSize { get; set; } = 8;
+
+    /// <summary>
+    /// Pixel values (images x side^2 x channels) one sampling request may produce; more is a 400 naming the field
+    /// (docs/reliability.md#budgets).
+    /// </summary>
+    [Range(1, 1L << 40)]
+    public long SamplingPixels { get; set; } = 256L * 128 * 128 * 3;
 
     /// <summary>Bytes of encoded seeded samples kept in memory (0 turns the cache off).</summary>
     [Range(0, 1L << 40)]

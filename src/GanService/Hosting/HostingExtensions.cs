@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using GanService.Datasets;
+using GanService.Gan.Cpu;
 using GanService.Gan.Runtime;
 using GanService.Generators;
 using Microsoft.Extensions.Options;
@@ -11,8 +12,15 @@ public static class HostingExtensions
     public static WebApplicationBuilder AddGanOptions(this WebApplicationBuilder builder)
     {
         // Statuses read "Running", not 2, in responses and in Swagger.
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        // A misspelt field ("batch_size") is a 400 naming it, never a default silently used in its place.
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        });
         builder.Services.AddOptions<GanOptions>().BindConfiguration(GanOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Quotas.QuotaOptions>().BindConfiguration(Quotas.QuotaOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<FaultOptions>().BindConfiguration(FaultOptions.Section);
         builder.Services.AddSingleton<FaultInjection>();
         return builder;

@@ -23,9 +23,30 @@ public static class InputRules
     public const string PlainTextRule = "Control characters and unpaired surrogates are not allowed.";
 
     /// <summary>Page numbers and sizes; the product (rows to skip) stays far inside an int.</summary>
-    public static void CheckPage(int page, int pageSize, IDictionary<string, string[]> errors)
+    public static void CheckPage(int page, int pageSize, IDictionary<string, string[]> errors,
+        int maxPageSize = MaxPageSize)
     {
         if (page is < 1 or > MaxPage) errors["page"] = [$"Must be between 1 and {MaxPage}."];
-        if (pageSize is < 1 or > MaxPageSize) errors["pageSize"] = [$"Must be between 1 and {MaxPageSize}."];
+        if (pageSize < 1 || pageSize > maxPageSize) errors["pageSize"] = [$"Must be between 1 and {maxPageSize}."];
+    }
+
+    /// <summary>The 400 for a bad page or page size, or null.</summary>
+    public static Microsoft.AspNetCore.Http.HttpResults.ValidationProblem? PageProblem(int page, int pageSize,
+        int maxPageSize)
+    {
+        var errors = new Dictionary<string, string[]>();
+        CheckPage(page, pageSize, errors, maxPageSize);
+        return errors.Count > 0 ? TypedResults.ValidationProblem(errors) : null;
+    }
+
+    /// <summary>
+    /// Paging for lists answered as a plain JSON array (their shape from before they were paged): the total in
+    /// <c>X-Total-Count</c> and the next page in a <c>Link</c> header (RFC 8288), only where there is one.
+    /// </summary>
+    public static void WritePageHeaders(HttpContext http, int page, int pageSize, long total)
+    {
+        http.Response.Headers["X-Total-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if ((long)page * pageSize < total)
+            http.Response.Headers.Link = $"<{http.Request.Path}?page={page + 1}&pageSize={pageSize}>; rel=\"next\"";
     }
 }

@@ -16,10 +16,17 @@ public sealed partial class ProblemHandling(IProblemDetailsService problems, ILo
         if (Persistence.DatabaseOutage.IsOutage(exception)) return await Unavailable(http, exception);
         if (exception is not BadHttpRequestException bad) return false;
         var problem = new ValidationProblemDetails { Status = bad.StatusCode, Title = "The request could not be read." };
-        if (bad.InnerException is JsonException json)
+        if (bad.InnerException is JsonException json && UnmappedMember().Match(json.Message) is { Success: true } unknown)
         {
-            var field = Field(json.Path);
-            problem.Errors[field] = [$"Not valid here: {FirstLine(json.Message)}"];
+            var name = unknown.Groups[1].Value;
+            var field = Field(json.Path) is var at && at.EndsWith(name) ? at : $"{Field(json.Path)}.{name}".TrimStart('.');
+            problem.Errors[field] = [$"Unknown field '{name}'. Fields are camelCase (e.g. batchSize); see the schema."];
+            problem.Detail = $"The JSON body has a field the API does not read: '{field}'.";
+        }
+        else if (bad.InnerException is JsonException json2)
+        {
+            var field = Field(json2.Path);
+            problem.Errors[field] = [$"Not valid here: {FirstLine(json2.Message)}"];
             problem.Detail = $"The JSON body is invalid at '{field}'.";
         }
         else if (BoundParameter().Match(bad.Message) is { Success: true } match)
@@ -58,6 +65,10 @@ public sealed partial class ProblemHandling(IProblemDetailsService problems, ILo
     /// <summary>Query and route binding failures read <c>Failed to bind parameter "int count" from "abc".</c></summary>
     [GeneratedRegex("""parameter "[^"]*?(\w+)" from""")]
     private static partial Regex BoundParameter();
+
+    /// <summary>System.Text.Json's words for a member no type declares, with the member's name.</summary>
+    [GeneratedRegex("""The JSON property '([^']*)' could not be mapped""")]
+    private static partial Regex UnmappedMember();
 
     private static string FirstLine(string message) => message.Split('\n')[0].Split(" Path:")[0];
 }

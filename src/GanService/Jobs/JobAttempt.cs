@@ -19,13 +19,3 @@ public sealed class JobAttempt
     /// <summary>How it ended (Succeeded, Failed, Cancelled, Requeued, Superseded); null while running or after a crash.</summary>
     public string? Outcome { get; set; }
 }
-
-/// <summary>The right of one attempt to write a job's progress and checkpoints.</summary>
-public readonly record struct JobLease(Guid JobId, int Attempt);
-
-/// <summary>A newer attempt owns the job (or it was finished elsewhere): this worker must stop without writing.</summary>
-public sealed class LeaseLostException(JobLease lease)
-    : Exception($"Attempt {lease.Attempt} of job {lease.JobId} no longer owns the job; a newer attempt does.")
-{
-    public JobLease Lease { get; } = lease;
-}

@@ -52,26 +52,11 @@ public sealed record TrainingRequest(
     int? CriticSteps = null, double? GradientPenalty = null, double? R1 = null, double? Ema = null, string? Augment = null,
     double? L1 = null, double? Beta2 = null, double? OrthogonalRegularization = null, long? ImagesPerPhase = null, int? R1Every = null);
 
-/// <summary>A job's recipe with every default filled in, as stored in <c>training_jobs.recipe</c>.</summary>
-public sealed record JobSpec(string Name, string Dataset, ModelRecipe Model, OptimizerRecipe Optimizer, string Loss,
-    int Steps, int BatchSize, int CheckpointEvery, long Seed, string Device)
-{
-    public int CriticSteps { get; init; } = 1;
-    public double GradientPenalty { get; init; }
-    public double R1 { get; init; }
-    public int R1Every { get; init; } = 1;
-    public double EmaDecay { get; init; }
-    public string Augment { get; init; } = "";
-    public double L1 { get; init; } = 100;
-    public double OrthogonalRegularization { get; init; }
-    public long ImagesPerPhase { get; init; }
-
-    public TrainingPlan ToPlan() => new(Model, Optimizer, Steps, BatchSize, Loss, Seed)
-    {
-        CriticSteps = CriticSteps, GradientPenalty = GradientPenalty, R1 = R1, R1Every = R1Every, EmaDecay = EmaDecay, Augment = Augment, L1 = L1,
-        OrthogonalRegularization = OrthogonalRegularization, ImagesPerPhase = ImagesPerPhase,
-    };
-}
+/// <summary>
+/// A job's recipe with every default filled in, as stored in <c>training_jobs.recipe</c>: the library's plan whole,
+/// with what only the service needs beside it. Rows from before it held the plan are read by <see cref="JobMapping"/>.
+/// </summary>
+public sealed record JobSpec(string Name, string Dataset, TrainingPlan Plan, int CheckpointEvery, string Device);
 
 public sealed record JobResponse(
     Guid Id,
@@ -99,6 +84,7 @@ public sealed record JobResponse(
     DateTimeOffset? FinishedAt,
     JobLinks Links);
 
+/// <summary>The training half of a job's plan, under the names its request uses.</summary>
 public sealed record JobTrainingResponse(int Steps, int BatchSize, double GeneratorLearningRate,
     double DiscriminatorLearningRate, double Beta1, double Beta2, string Loss,
     int CriticSteps, double GradientPenalty, double R1, double Ema, string Augment, double L1)
@@ -106,6 +92,15 @@ public sealed record JobTrainingResponse(int Steps, int BatchSize, double Genera
     public double OrthogonalRegularization { get; init; }
     public long ImagesPerPhase { get; init; }
     public int R1Every { get; init; } = 1;
+
+    public static JobTrainingResponse From(TrainingPlan plan) => new(plan.Steps, plan.BatchSize,
+        plan.Optimizer.GeneratorLearningRate, plan.Optimizer.DiscriminatorLearningRate, plan.Optimizer.Beta1,
+        plan.Optimizer.Beta2, plan.Loss, plan.CriticSteps, plan.GradientPenalty, plan.R1, plan.EmaDecay, plan.Augment,
+        plan.L1)
+    {
+        OrthogonalRegularization = plan.OrthogonalRegularization, ImagesPerPhase = plan.ImagesPerPhase,
+        R1Every = plan.R1Every,
+    };
 }
 
 /// <summary>The last reported step; for progan also the resolution it trained at and the fade-in alpha of its newest block.</summary>

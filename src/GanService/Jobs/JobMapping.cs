@@ -1,4 +1,6 @@
 using System.Text.Json;
+using GanService.Gan.Families;
+using GanService.Gan.Training;
 
 namespace GanService.Jobs;
 
@@ -10,30 +12,35 @@ public static class JobMapping
 
     public static JobSpec Spec(this TrainingJob job) => Spec(job.Id, job.Recipe);
 
-    /// <summary>A job's stored recipe, for queries that read that column alone.</summary>
-    public static JobSpec Spec(Guid jobId, string recipe) =>
-        JsonSerializer.Deserialize<JobSpec>(recipe, Json) ?? throw new InvalidOperationException($"Job {jobId} has no recipe.");
+    /// <summary>
+    /// A job's stored recipe, for queries that read that column alone. Rows written before the recipe held its plan
+    /// keep the plan's fields flat beside name, dataset, checkpointEvery and device, under the very names a
+    /// <see cref="TrainingPlan"/> reads: such a row reads as a plan too.
+    /// </summary>
+    public static JobSpec Spec(Guid jobId, string recipe)
+    {
+        var spec = JsonSerializer.Deserialize<JobSpec>(recipe, Json)
+            ?? throw new InvalidOperationException($"Job {jobId} has no recipe.");
+        return spec.Plan is null ? spec with { Plan = JsonSerializer.Deserialize<TrainingPlan>(recipe, Json)! } : spec;
+    }
 
     public static JobResponse ToResponse(this TrainingJob job)
     {
         var spec = job.Spec();
+        var plan = spec.Plan;
+        var generator = ModelFamily.Of(plan.Model).Translates ? "translate" : "samples.png";
         var links = new JobLinks($"/api/jobs/{job.Id}", $"/api/jobs/{job.Id}/metrics", $"/api/jobs/{job.Id}/checkpoints",
-            spec.Model.Translation ? $"/api/generators/{job.Id}/translate" : $"/api/generators/{job.Id}/samples.png", $"/api/jobs/{job.Id}/cancel");
+            $"/api/generators/{job.Id}/{generator}", $"/api/jobs/{job.Id}/cancel");
         LatestMetrics? latest = job.DiscriminatorLoss is null ? null
             : new(job.DiscriminatorLoss.Value, job.GeneratorLoss ?? 0, job.RealScore ?? 0, job.FakeScore ?? 0, job.ImagesPerSecond ?? 0)
             {
                 Resolution = job.Resolution, Alpha = job.Alpha,
             };
         double? eta = job.Status == JobStatus.Running && job.ImagesPerSecond > 0
-            ? (job.TotalSteps - job.Step) * spec.BatchSize / job.ImagesPerSecond.Value
+            ? (job.TotalSteps - job.Step) * plan.BatchSize / job.ImagesPerSecond.Value
             : job.IsFinished ? 0 : null;
-        return new JobResponse(job.Id, job.Name, job.Status, job.Dataset, job.DatasetSha256, spec.Model,
-            new JobTrainingResponse(spec.Steps, spec.BatchSize, spec.Optimizer.GeneratorLearningRate,
-                spec.Optimizer.DiscriminatorLearningRate, spec.Optimizer.Beta1, spec.Optimizer.Beta2, spec.Loss,
-                spec.CriticSteps, spec.GradientPenalty, spec.R1, spec.EmaDecay, spec.Augment, spec.L1)
-            {
-                OrthogonalRegularization = spec.OrthogonalRegularization, ImagesPerPhase = spec.ImagesPerPhase, R1Every = spec.R1Every,
-            },
+        return new JobResponse(job.Id, job.Name, job.Status, job.Dataset, job.DatasetSha256, plan.Model,
+            JobTrainingResponse.From(plan),
             spec.CheckpointEvery, job.Seed, job.Device, job.Step, job.TotalSteps,
             job.TotalSteps == 0 ? 0 : Math.Round(100.0 * job.Step / job.TotalSteps, 2), eta, latest, job.Error,
             job.Attempts, job.Worker, job.Owner, job.Public, job.CreatedAt, job.StartedAt, job.FinishedAt, links);

@@ -1,5 +1,5 @@
-using GanService.Gan.Runtime;
 using GanService.Hosting;
+using GanService.Jobs.Worker;
 using GanService.Persistence;
 using Hangfire;
 using Hangfire.PostgreSql;
@@ -16,17 +16,11 @@ public static class JobQueues
 
     public static string For(string device) => device == "cuda" ? Gpu : Cpu;
 
-    public static string[] ForWorker(GanOptions options) =>
-        options.Queues is { Length: > 0 } configured ? configured
-        : options.Device != "cpu" && TorchRuntime.CudaAvailable ? [Gpu, Cpu] : [Cpu];
-
     public static WebApplicationBuilder AddJobQueue(this WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.PostgresConnectionString();
         var gan = builder.Configuration.GetSection(GanOptions.Section).Get<GanOptions>() ?? new GanOptions();
         builder.Services.AddScoped<JobRequestValidator>();
-        builder.Services.AddSingleton<JobLedger>();
-        builder.Services.AddTransient<TrainJob>();
         builder.Services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
@@ -39,7 +33,7 @@ public static class JobQueues
                 EnableLongPolling = true,
                 QueuePollInterval = gan.QueuePollInterval,
                 // A crashed worker's job becomes visible again after this timeout; a live one keeps sliding it, so a
-                // long training job is not picked up twice (NOTES.md), and the lease fences off the rare case that is.
+                // long training job is not picked up twice, and the lease fences off the rare case that is.
                 InvisibilityTimeout = gan.InvisibilityTimeout,
                 UseSlidingInvisibilityTimeout = true,
                 // A worker killed inside a Hangfire state change leaves that job's state lock behind; the default
@@ -47,26 +41,14 @@ public static class JobQueues
                 // for milliseconds here (no DisableConcurrentExecution, no recurring jobs), so 30 s is ample.
                 DistributedLockTimeout = TimeSpan.FromSeconds(30),
             }));
-        if (gan.RunsWorker)
-        {
-            var shutdown = TimeSpan.FromSeconds(30);
-            builder.Services.AddHangfireServer(server =>
-            {
-                server.Queues = ForWorker(gan);
-                server.WorkerCount = gan.WorkerCount;
-                server.ServerName = ServerName;
-                server.ShutdownTimeout = shutdown;
-            });
-            // The host must wait longer than Hangfire, or a graceful stop could cut off the final checkpoint.
-            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdown + TimeSpan.FromSeconds(15));
-        }
+        builder.AddTrainingWorker(gan);
         return builder;
     }
 
-    /// <summary>This process's Hangfire server name; Hangfire appends ":" and an id of its own to it.</summary>
-    public static string ServerName { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
-
     /// <summary>Puts a training job in its Hangfire queue; returns the Hangfire job's id.</summary>
     public static string EnqueueTraining(this IBackgroundJobClient hangfire, TrainingJob job) =>
-        hangfire.Enqueue<TrainJob>(job.Queue, j => j.Run(job.Id, CancellationToken.None));
+        hangfire.EnqueueTraining(job.Id, job.Queue);
+
+    public static string EnqueueTraining(this IBackgroundJobClient hangfire, Guid jobId, string? queue) =>
+        hangfire.Enqueue<TrainingRun>(queue, j => j.Run(jobId, CancellationToken.None));
 }

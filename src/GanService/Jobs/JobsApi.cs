@@ -3,10 +3,12 @@ using GanService.Datasets;
 using GanService.Hosting;
 using GanService.Idempotency;
 using GanService.Persistence;
+using GanService.Quotas;
 using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace GanService.Jobs;
 
@@ -19,10 +21,12 @@ public static class JobsApi
             .WithSummary("Submit a training job")
             .WithDescription("Validates the recipe, stores the job as Queued and enqueues it for a worker. Returns 202 with a Location header. " +
                              "With an Idempotency-Key header a retried request returns the job the first one created.")
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         group.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List your jobs, newest first, optionally by status");
         group.MapGet("/{id:guid}", GetJob).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJob").WithSummary("A job's status, progress, ETA and latest losses");
-        group.MapGet("/{id:guid}/metrics", GetMetrics).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobMetrics").WithSummary("The loss history of a job");
+        group.MapGet("/{id:guid}/metrics", GetMetrics).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobMetrics")
+            .WithSummary("The loss history of a job, oldest first, a page at a time (X-Total-Count, Link: next)");
         group.MapGet("/{id:guid}/attempts", GetAttempts).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobAttempts")
             .WithSummary("Each start of the job on a worker: where it resumed, how far it got, how it ended");
         group.MapPut("/{id:guid}/visibility", SetVisibility).ProducesProblem(StatusCodes.Status404NotFound).WithName("SetJobVisibility")
@@ -35,8 +39,9 @@ public static class JobsApi
 
     private static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> CreateJob(
         CreateJobRequest request, Caller caller, HttpContext http, JobRequestValidator validator, DatasetCatalog catalog, GanDbContext db,
-        IBackgroundJobClient hangfire, CancellationToken ct)
+        IBackgroundJobClient hangfire, IOptions<QuotaOptions> quotas, CancellationToken ct)
     {
+        if (await StorageQuota.CheckSubmitAsync(db, caller.Owner, quotas.Value, ct) is { } overQuota) return overQuota;
         var (key, keyError) = IdempotencyKeys.Read(http.Request);
         if (keyError is not null) return keyError;
         var hash = IdempotencyKeys.Hash(request);
@@ -55,7 +60,8 @@ public static class JobsApi
         {
             Id = Guid.CreateVersion7(), Name = spec.Name, Owner = caller.Owner, Public = request.Public ?? false, Status = JobStatus.Queued,
             Recipe = JobMapping.Serialize(spec), Dataset = spec.Dataset, DatasetSha256 = uploaded?.Sha256 ?? catalog.Sha256(spec.Dataset),
-            Seed = spec.Seed, TotalSteps = spec.Steps, Device = spec.Device, Queue = JobQueues.For(spec.Device), CreatedAt = now, UpdatedAt = now,
+            Seed = spec.Plan.Seed, TotalSteps = spec.Plan.Steps, Device = spec.Device,
+            Queue = JobQueues.For(spec.Device), CreatedAt = now, UpdatedAt = now,
         };
         db.Jobs.Add(job);
         if (key is not null) db.IdempotencyKeys.Add(IdempotencyKeys.Record(caller.Owner, "jobs", key, hash, job.Id, StatusCodes.Status202Accepted));
@@ -118,11 +124,18 @@ public static class JobsApi
         return job is null ? Problems.JobNotFound(id) : TypedResults.Ok(job.ToResponse());
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<MetricResponse>>, ProblemHttpResult>> GetMetrics(
-        Guid id, Caller caller, GanDbContext db, CancellationToken ct)
+    /// <summary>Metric rows per page: a long run has a million of them, so they are never read all at once.</summary>
+    public const int MaxMetricsPage = 1000;
+
+    private static async Task<Results<Ok<IReadOnlyList<MetricResponse>>, ValidationProblem, ProblemHttpResult>> GetMetrics(
+        Guid id, Caller caller, GanDbContext db, HttpContext http, CancellationToken ct,
+        [FromQuery] int page = 1, [FromQuery] int pageSize = MaxMetricsPage)
     {
+        if (InputRules.PageProblem(page, pageSize, MaxMetricsPage) is { } badPage) return badPage;
         if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
-        var metrics = await db.Metrics.AsNoTracking().Where(m => m.JobId == id).OrderBy(m => m.Step).ToListAsync(ct);
+        var rows = db.Metrics.AsNoTracking().Where(m => m.JobId == id);
+        InputRules.WritePageHeaders(http, page, pageSize, await rows.CountAsync(ct));
+        var metrics = await rows.OrderBy(m => m.Step).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<MetricResponse>>(metrics.Select(m => m.ToResponse()).ToList());
     }
 
@@ -158,13 +171,16 @@ public static class JobsApi
             return Problems.Conflict("The job has already finished.", $"Job {id} is {job.Status}; only queued or running jobs can be cancelled.");
         job.CancelRequested = true;
         job.UpdatedAt = DateTimeOffset.UtcNow;
-        if (job.Status == JobStatus.Queued)
+        bool queued = job.Status == JobStatus.Queued;
+        if (queued)
         {
             job.Status = JobStatus.Cancelled;
             job.FinishedAt = job.UpdatedAt;
-            if (job.HangfireJobId is not null) hangfire.Delete(job.HangfireJobId);
         }
         await db.SaveChangesAsync(ct);
+        // The row first: a crash in between leaves a Hangfire job whose run finds the job finished and does nothing,
+        // where the other order left a job Queued with nothing to run it.
+        if (queued && job.HangfireJobId is not null) hangfire.Delete(job.HangfireJobId);
         return TypedResults.Ok(job.ToResponse());
     }
 }
