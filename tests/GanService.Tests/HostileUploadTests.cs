@@ -30,6 +30,7 @@ public sealed class HostileUploadTests(PostgresServer postgres) : IAsyncLifetime
             ["Gan:Datasets:MaxImageSide"] = "1024",
             ["Gan:Datasets:MaxImagePixels"] = "100000",
             ["Gan:Datasets:MaxItems"] = "40",
+            ["Gan:Datasets:MaxStoredBytes"] = "100000",
         });
         client = service.CreateClient();
     }
@@ -154,6 +155,43 @@ public sealed class HostileUploadTests(PostgresServer postgres) : IAsyncLifetime
             _ => UploadFiles.Form("file", UploadFiles.Zip(("a.png", Image)), "a.zip", ("format", "rar")),
         };
         await AssertRejected(form, HttpStatusCode.BadRequest, field, says);
+    }
+
+    [Fact]
+    public async Task What_an_upload_would_store_and_how_it_inflates_are_budgeted_before_the_work()
+    {
+        var tenImages = UploadFiles.Zip(Enumerable.Range(0, 10).Select(i => ($"{i}.png", Image)).ToArray());
+        // 10 x 64 x 64 x 3 is 122,880 bytes to store; the limit here is 100,000.
+        await AssertRejected(UploadFiles.Form("file", tenImages, "ten.zip", ("imageSize", "64")),
+            HttpStatusCode.RequestEntityTooLarge, "imageSize", "limit is 100000");
+        var tarBomb = UploadFiles.TarGz(("zeros.png", new byte[900_000]));
+        await AssertRejected(UploadFiles.Form("file", tarBomb, "zeros.tar.gz"), HttpStatusCode.RequestEntityTooLarge,
+            "file", "fold");
+        var part = UploadFiles.Idx(new byte[2 * 28 * 28], [2, 28, 28]);
+        var parts = new MultipartFormDataContent();
+        for (int i = 0; i < 9; i++) parts.Add(new ByteArrayContent(part), "images", $"part{i}.idx");
+        await AssertRejected(parts, HttpStatusCode.RequestEntityTooLarge, "images", "limit is 8");
+    }
+
+    [Fact]
+    public async Task Text_fields_are_read_with_a_bound_and_count_toward_the_upload()
+    {
+        var zip = UploadFiles.Zip(("a.png", Image));
+        var padding = Enumerable.Range(0, 20).Select(i => ($"note{i}", new string('x', 1000))).ToArray();
+        var junk = new byte[(2 << 20) - 10_000]; // under the 2 MiB limit alone, over it with 20 KB of text
+        await AssertRejected(UploadFiles.Form("file", junk, "junk.zip", padding), HttpStatusCode.RequestEntityTooLarge,
+            "file", "larger than");
+        var many = Enumerable.Range(0, 40).Select(i => ($"field{i}", "1")).ToArray();
+        await AssertRejected(UploadFiles.Form("file", zip, "a.zip", many), HttpStatusCode.BadRequest, "field32",
+            "more than 32");
+        var longName = UploadFiles.Form("file", zip, "a.zip", ("name", new string('n', 1_500_000)));
+        await longName.LoadIntoBufferAsync();
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var response = await client.PostAsync("/api/datasets", longName);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("too long", await response.Content.ReadAsStringAsync());
+        Assert.True(allocated < 3_000_000, $"refusing a 1.5 MB field allocated {allocated >> 10} KB");
     }
 
     [Fact]

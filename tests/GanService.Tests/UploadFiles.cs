@@ -26,17 +26,8 @@ internal static class UploadFiles
 
     public static byte[] Zip(params (string Name, byte[] Content)[] entries) => Zip(CompressionLevel.Optimal, entries);
 
-    public static byte[] Zip(CompressionLevel level, params (string Name, byte[] Content)[] entries)
-    {
-        using var output = new MemoryStream();
-        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
-            foreach (var (name, content) in entries)
-            {
-                using var stream = zip.CreateEntry(name, level).Open();
-                stream.Write(content);
-            }
-        return output.ToArray();
-    }
+    public static byte[] Zip(CompressionLevel level, params (string Name, byte[] Content)[] entries) =>
+        ArchiveFiles.Zip(level, entries);
 
     public static byte[] TarGz(params (string Name, byte[] Content)[] entries)
     {

@@ -22,4 +22,21 @@ public static class IdxFiles
         using (var gz = new GZipStream(zipped, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(raw.ToArray());
         return zipped.ToArray();
     }
+
+    /// <summary>
+    /// A gzip'd IDX file whose header says <paramref name="dims"/> and whose payload is <paramref name="zeros"/> zero
+    /// bytes: about a thousandth of that once compressed, made without ever holding it.
+    /// </summary>
+    public static byte[] Bomb(int[] dims, long zeros)
+    {
+        using var zipped = new MemoryStream();
+        using (var gz = new GZipStream(zipped, CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            gz.Write(Create([], dims));
+            var block = new byte[1 << 20];
+            for (long left = zeros; left > 0; left -= block.Length)
+                gz.Write(block, 0, (int)Math.Min(block.Length, left));
+        }
+        return zipped.ToArray();
+    }
 }

@@ -27,14 +27,18 @@ public static class BuiltInDatasets
         return null;
     }
 
-    /// <summary>Loads a built-in dataset at the requested geometry.</summary>
-    public static ImageDataset Load(string name, IEnumerable<string> dataDirectories, int imageSize, int channels, long seed)
+    /// <summary>
+    /// Loads a built-in dataset at the requested geometry; where its resized copy would pass
+    /// <paramref name="maxShapedBytes"/>, it stays at its own size and each batch is resized as it is drawn.
+    /// </summary>
+    public static ImageDataset Load(string name, IEnumerable<string> dataDirectories, int imageSize, int channels,
+        long seed, long maxShapedBytes = ImageDataset.DefaultMaxShapedBytes)
     {
         if (name == SyntheticBlobs.Name) return SyntheticBlobs.Create(imageSize, channels, seed);
         var folder = Locate(name, dataDirectories)
             ?? throw new FileNotFoundException($"Dataset '{name}' was not found in any data directory.");
         var native = name == Cifar10 ? LoadCifar(folder) : LoadIdx(name, folder);
-        var shaped = native.Reshape(imageSize, channels);
+        var shaped = native.Reshape(imageSize, channels, maxShapedBytes);
         if (!ReferenceEquals(shaped, native)) native.Dispose();
         return shaped;
     }

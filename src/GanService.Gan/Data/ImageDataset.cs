@@ -4,22 +4,35 @@ namespace GanService.Gan.Data;
 
 /// <summary>
 /// Images held compactly as one uint8 tensor [N, C, H, W] (labels optional), converted to float in [-1, 1]
-/// one batch at a time.
+/// one batch at a time. A dataset reshaped beyond its byte budget keeps its stored pixels and resizes each batch
+/// as it is drawn, to the same bytes a resized copy would hold.
 /// </summary>
 public sealed class ImageDataset : IDisposable
 {
+    /// <summary>
+    /// The default budget of a resized copy (<c>Gan:Datasets:MaxShapedBytes</c>; docs/reliability.md, "Budgets").
+    /// </summary>
+    public const long DefaultMaxShapedBytes = 1L << 30;
+
     private readonly Tensor pixels;
+    private readonly int storedChannels, storedSize;
 
     public ImageDataset(string name, byte[] pixels, int count, int channels, int size, byte[]? labels = null)
+        : this(name, Validated(pixels, count, channels, size), count, channels, size, labels)
     {
-        if (pixels.Length != (long)count * channels * size * size)
-            throw new ArgumentException($"Expected {count}x{channels}x{size}x{size} bytes, got {pixels.Length}.", nameof(pixels));
+    }
+
+    /// <summary>Over a uint8 tensor it takes ownership of, seen at the given size and channels.</summary>
+    private ImageDataset(string name, Tensor pixels, int count, int channels, int size, byte[]? labels)
+    {
         Name = name;
         Count = count;
         Channels = channels;
         ImageSize = size;
         Labels = labels;
-        this.pixels = tensor(pixels, [count, channels, size, size], ScalarType.Byte);
+        this.pixels = pixels;
+        storedChannels = (int)pixels.shape[1];
+        storedSize = (int)pixels.shape[2];
     }
 
     public string Name { get; }
@@ -28,12 +41,16 @@ public sealed class ImageDataset : IDisposable
     public int ImageSize { get; }
     public byte[]? Labels { get; }
 
+    /// <summary>Whether batches are resized as they are drawn (a resized copy would have passed its budget).</summary>
+    public bool ResizesPerBatch => storedChannels != Channels || storedSize != ImageSize;
+
     /// <summary>The images at these indices as float32 in [-1, 1] on the given device.</summary>
     public Tensor Batch(long[] indices, Device device)
     {
         using var index = tensor(indices, ScalarType.Int64);
-        using var bytes = pixels.index_select(0, index);
-        using var onDevice = bytes.to(device);
+        using var stored = pixels.index_select(0, index);
+        using var resized = ResizesPerBatch ? ImageResampler.Resample(stored, ImageSize, Channels) : null;
+        using var onDevice = (resized ?? stored).to(device);
         return onDevice.to(ScalarType.Float32).div_(127.5).sub_(1);
     }
 
@@ -44,31 +61,39 @@ public sealed class ImageDataset : IDisposable
         return tensor(indices.Select(i => (long)Labels[i]).ToArray(), ScalarType.Int64).to(device);
     }
 
-    /// <summary>Returns a copy resized (bilinear, antialiased) and converted to the requested channel count.</summary>
-    public ImageDataset Reshape(int size, int channels)
+    /// <summary>
+    /// The dataset resized (bilinear, antialiased) and converted to the requested channel count: a uint8 copy made a
+    /// few images at a time, or, where that copy would pass <paramref name="maxBytes"/>, a view over these pixels
+    /// that resizes each batch as it is drawn (to the same bytes). Either way the caller may dispose this dataset.
+    /// </summary>
+    public ImageDataset Reshape(int size, int channels, long maxBytes = DefaultMaxShapedBytes)
     {
         if (size == ImageSize && channels == Channels) return this;
-        return new ImageDataset(Name, Resampled(size, channels), Count, channels, size, Labels);
+        if (ResizesPerBatch) throw new InvalidOperationException("A dataset resized per batch is not reshaped again.");
+        long bytes = (long)Count * channels * size * size;
+        if (bytes > maxBytes || bytes > Array.MaxLength)
+            return new ImageDataset(Name, pixels.alias(), Count, channels, size, Labels);
+        var shaped = empty([Count, channels, size, size], ScalarType.Byte);
+        ImageResampler.Resample(pixels.bytes, shaped.bytes, Count, Channels, ImageSize, size, channels);
+        return new ImageDataset(Name, shaped, Count, channels, size, Labels);
     }
 
-    private byte[] Resampled(int size, int channels)
+    /// <summary>A copy of the pixels at this dataset's geometry, [N, C, H, W] row-major.</summary>
+    public byte[] PixelBytes()
     {
-        using var scope = NewDisposeScope();
-        var x = pixels.to(ScalarType.Float32);
-        if (channels != Channels)
-        {
-            x = channels == 3
-                ? x.expand(-1, 3, -1, -1)
-                // ITU-R BT.601 luma, as image libraries convert RGB to grey
-                : (x[.., 0..1] * 0.299 + x[.., 1..2] * 0.587 + x[.., 2..3] * 0.114);
-        }
-        if (size != ImageSize)
-            x = nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
-        return x.round().clamp(0, 255).to(ScalarType.Byte).contiguous().data<byte>().ToArray();
+        if (!ResizesPerBatch) return pixels.contiguous().data<byte>().ToArray();
+        var shaped = new byte[(long)Count * Channels * ImageSize * ImageSize];
+        ImageResampler.Resample(pixels.bytes, shaped, Count, storedChannels, storedSize, ImageSize, Channels);
+        return shaped;
     }
-
-    /// <summary>A copy of the pixels, [N, C, H, W] row-major.</summary>
-    public byte[] PixelBytes() => pixels.contiguous().data<byte>().ToArray();
 
     public void Dispose() => pixels.Dispose();
+
+    private static Tensor Validated(byte[] pixels, int count, int channels, int size)
+    {
+        if (pixels.Length != (long)count * channels * size * size)
+            throw new ArgumentException($"Expected {count}x{channels}x{size}x{size} bytes, got {pixels.Length}.",
+                nameof(pixels));
+        return tensor(pixels, [count, channels, size, size], ScalarType.Byte);
+    }
 }

@@ -49,7 +49,10 @@ public sealed class StoredDataset
     public byte[] Serialize()
     {
         var header = JsonSerializer.SerializeToUtf8Bytes(Header, Json);
-        using var output = new MemoryStream();
+        // Sized once: a dataset may be near its byte budget, and a growing stream would hold up to twice that.
+        long size = Magic.Length + 4L + header.Length + Pixels.LongLength + (PixelsB?.LongLength ?? 0)
+            + (Labels?.LongLength ?? 0);
+        using var output = new MemoryStream(checked((int)size));
         output.Write(Magic);
         Span<byte> length = stackalloc byte[4];
         BinaryPrimitives.WriteInt32LittleEndian(length, header.Length);

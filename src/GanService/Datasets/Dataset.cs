@@ -30,6 +30,12 @@ public sealed class DatasetLimits
 {
     public const string Section = "Gan:Datasets";
     public long MaxUploadBytes { get; set; } = 512L << 20;
+
+    /// <summary>
+    /// The largest resized copy of a dataset a job keeps for training; beyond it the dataset stays at its stored size
+    /// and each batch is resized as it is drawn (docs/reliability.md, "Budgets").
+    /// </summary>
+    public long MaxShapedBytes { get; set; } = Gan.Data.ImageDataset.DefaultMaxShapedBytes;
 }
 
 public static class DatasetExtensions

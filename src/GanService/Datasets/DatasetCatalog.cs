@@ -13,7 +13,10 @@ namespace GanService.Datasets;
 /// The datasets a job may name (built-in names, or the id of an uploaded one), where their bytes are, and a small
 /// cache of loaded ones so that consecutive jobs on one worker do not decode MNIST again.
 /// </summary>
-public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFactory<GanDbContext> contexts, BuiltInDownloader downloader) : IDisposable
+public sealed class DatasetCatalog(
+    IOptions<GanOptions> options, IOptions<DatasetLimits> limits, IDbContextFactory<GanDbContext> contexts,
+    BuiltInDownloader downloader)
+    : IDisposable
 {
     private readonly ConcurrentDictionary<string, string> builtInHashes = new();
     private const int CachedDatasets = 2;
@@ -67,7 +70,8 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFacto
             if (hit >= 0) return cache[hit].Data;
             var data = Guid.TryParse(name, out var id)
                 ? LoadUploaded(id, imageSize, channels)
-                : new TrainingData(BuiltInDatasets.Load(name, Directories, imageSize, channels, seed));
+                : new TrainingData(BuiltInDatasets.Load(name, Directories, imageSize, channels, seed,
+                    limits.Value.MaxShapedBytes));
             cache.Add((key, data));
             if (cache.Count > CachedDatasets)
             {
@@ -89,9 +93,10 @@ public sealed class DatasetCatalog(IOptions<GanOptions> options, IDbContextFacto
         return new TrainingData(Shaped(stored.ToImageDataset(id.ToString()), imageSize, channels), targets);
     }
 
-    private static ImageDataset Shaped(ImageDataset native, int imageSize, int channels)
+    /// <summary>Resized once, or per batch where a copy would pass <c>Gan:Datasets:MaxShapedBytes</c>.</summary>
+    private ImageDataset Shaped(ImageDataset native, int imageSize, int channels)
     {
-        var shaped = native.Reshape(imageSize, channels);
+        var shaped = native.Reshape(imageSize, channels, limits.Value.MaxShapedBytes);
         if (!ReferenceEquals(shaped, native)) native.Dispose();
         return shaped;
     }

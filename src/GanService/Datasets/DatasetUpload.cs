@@ -12,6 +12,9 @@ namespace GanService.Datasets;
 public sealed class DatasetUpload : IAsyncDisposable
 {
     public static readonly string[] DatasetParts = ["file", "images", "labels"];
+
+    /// <summary>Characters of one text field, and text fields in one form: options are short, and few.</summary>
+    public const int MaxFieldLength = 1000, MaxFields = 32;
     private readonly Dictionary<string, List<string>> files = new();
     private readonly Dictionary<string, string> fields = new(StringComparer.OrdinalIgnoreCase);
     private string? fileName;
@@ -28,8 +31,17 @@ public sealed class DatasetUpload : IAsyncDisposable
     public static Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes, CancellationToken ct) =>
         ReadAsync(request, maxBytes, DatasetParts, ct);
 
-    /// <summary>Reads the form, accepting file parts only under <paramref name="fileParts"/>.</summary>
-    public static async Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes, IReadOnlyCollection<string> fileParts, CancellationToken ct)
+    public static Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes,
+        IReadOnlyCollection<string> fileParts, CancellationToken ct) =>
+        ReadAsync(request, maxBytes, fileParts, new ImportLimits().MaxParts, ct);
+
+    /// <summary>
+    /// Reads the form, accepting file parts only under <paramref name="fileParts"/>, at most
+    /// <paramref name="maxParts"/> under each name. Every byte of the body, text fields included, counts toward
+    /// <paramref name="maxBytes"/>.
+    /// </summary>
+    public static async Task<DatasetUpload> ReadAsync(HttpRequest request, long maxBytes,
+        IReadOnlyCollection<string> fileParts, int maxParts, CancellationToken ct)
     {
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = maxBytes;
@@ -51,15 +63,20 @@ public sealed class DatasetUpload : IAsyncDisposable
                     if (!fileParts.Contains(name)) throw new DatasetImportException($"Unexpected file part '{name}'; send {string.Join(" or ", fileParts)}.", name);
                     var path = Path.Combine(Path.GetTempPath(), $"ganservice-upload-{Guid.NewGuid():N}");
                     if (!upload.files.TryGetValue(name, out var list)) upload.files[name] = list = [];
+                    if (list.Count >= maxParts)
+                        throw new DatasetImportException(
+                            $"More than {maxParts} files were sent as '{name}'; the limit is {maxParts}.", name,
+                            tooLarge: true);
                     list.Add(path);
                     upload.fileName ??= HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
                     total += await CopyBoundedAsync(section.Body, path, maxBytes - total, maxBytes, ct);
                 }
                 else
                 {
-                    using var text = new StreamReader(section.Body);
-                    var value = await text.ReadToEndAsync(ct);
-                    if (value.Length > 1000) throw new DatasetImportException($"The field '{name}' is too long.", name);
+                    if (upload.fields.Count >= MaxFields && !upload.fields.ContainsKey(name))
+                        throw new DatasetImportException($"The form has more than {MaxFields} text fields.", name);
+                    var (value, read) = await ReadFieldAsync(section.Body, name, maxBytes - total, maxBytes, ct);
+                    total += read;
                     upload.fields[name] = value.Trim();
                 }
             }
@@ -77,6 +94,29 @@ public sealed class DatasetUpload : IAsyncDisposable
         return upload;
     }
 
+    /// <summary>A text field read with a bound, so that a long one is refused without being held whole.</summary>
+    private static async Task<(string Value, long Bytes)> ReadFieldAsync(Stream body, string name, long remaining,
+        long maxBytes, CancellationToken ct)
+    {
+        // UTF-8 takes at most 4 bytes a character, and a byte-order mark 3.
+        const int MaxFieldBytes = 4 * MaxFieldLength + 3;
+        var buffer = new byte[MaxFieldBytes + 1];
+        int length = 0, n;
+        while (length < buffer.Length && (n = await body.ReadAsync(buffer.AsMemory(length), ct)) > 0)
+        {
+            length += n;
+            if (length > remaining) throw TooLarge(maxBytes);
+        }
+        if (length > MaxFieldBytes) throw new DatasetImportException($"The field '{name}' is too long.", name);
+        using var text = new StreamReader(new MemoryStream(buffer, 0, length));
+        var value = await text.ReadToEndAsync(ct);
+        if (value.Length > MaxFieldLength) throw new DatasetImportException($"The field '{name}' is too long.", name);
+        return (value, length);
+    }
+
+    private static DatasetImportException TooLarge(long maxBytes) =>
+        new($"The upload is larger than {maxBytes} bytes.", "file", tooLarge: true);
+
     private static async Task<long> CopyBoundedAsync(Stream source, string path, long remaining, long maxBytes, CancellationToken ct)
     {
         await using var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
@@ -86,7 +126,7 @@ public sealed class DatasetUpload : IAsyncDisposable
         while ((n = await source.ReadAsync(buffer, ct)) > 0)
         {
             written += n;
-            if (written > remaining) throw new DatasetImportException($"The upload is larger than {maxBytes} bytes.", "file", tooLarge: true);
+            if (written > remaining) throw TooLarge(maxBytes);
             await target.WriteAsync(buffer.AsMemory(0, n), ct);
         }
         return written;

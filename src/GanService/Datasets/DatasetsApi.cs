@@ -45,7 +45,8 @@ public static class DatasetsApi
         if (keyError is not null) return keyError;
         try
         {
-            await using var upload = await DatasetUpload.ReadAsync(request, limits.Value.MaxUploadBytes, ct);
+            await using var upload = await DatasetUpload.ReadAsync(request, limits.Value.MaxUploadBytes,
+                DatasetUpload.DatasetParts, importLimits.Value.MaxParts, ct);
             var hash = upload.Fingerprint();
             if (key is not null && await IdempotencyKeys.FindAsync(db, caller.Owner, "datasets", key, ct) is { } prior)
                 return await Replay(prior, hash, key, caller, db, request.HttpContext, ct);

@@ -9,10 +9,14 @@ namespace GanService.Gan.Data.Import;
 internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
 {
     private readonly List<string> skipped = [];
+    private ArchiveContents contents = null!;
+    private long decoded;
 
     public ImportResult Import(Stream upload, ImportOptions options)
     {
-        var entries = StripCommonRoot(ArchiveReader.Read(upload, limits));
+        using var opened = ArchiveReader.Open(upload, limits);
+        contents = opened;
+        var entries = StripCommonRoot(opened.Entries);
         int size = options.ImageSize ?? ImportOptions.DefaultArchiveSize, channels = options.Channels ?? 3;
         var folders = entries.Select(e => e.Name.Contains('/') ? e.Name[..e.Name.IndexOf('/')] : "").ToHashSet();
         StoredDataset dataset;
@@ -31,18 +35,20 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
 
     private StoredDataset Plain(List<ArchiveEntry> entries, int size, int channels, ImportOptions options)
     {
-        var images = DecodeAll(entries, size, channels, options);
-        return Build(DatasetKind.Images, images.Select(i => i.Pixels).ToList(), null, null, [], size, channels);
+        Expect(Math.Min(entries.Count, options.MaxItems ?? int.MaxValue), size, channels, labelled: false, options);
+        var pixels = DecodeAll(entries, size, channels, options).Pixels;
+        return Build(DatasetKind.Images, pixels, null, null, [], size, channels);
     }
 
     private StoredDataset Labelled(List<ArchiveEntry> entries, List<string> classes, int size, int channels, ImportOptions options)
     {
         if (classes.Count > 256) throw new DatasetImportException($"The archive has {classes.Count} class folders; at most 256 are supported.");
-        var images = DecodeAll(entries, size, channels, options);
-        var labels = images.Select(i => (byte)classes.IndexOf(i.Name[..i.Name.IndexOf('/')])).ToArray();
+        Expect(Math.Min(entries.Count, options.MaxItems ?? int.MaxValue), size, channels, labelled: true, options);
+        var (names, pixels) = DecodeAll(entries, size, channels, options);
+        var labels = names.Select(n => (byte)classes.IndexOf(n[..n.IndexOf('/')])).ToArray();
         var present = classes.Where((_, index) => labels.Contains((byte)index)).Count();
         if (present < 2) throw new DatasetImportException("Class folders were found but only one class has images; a labelled dataset needs two or more.");
-        return Build(DatasetKind.Labelled, images.Select(i => i.Pixels).ToList(), null, labels, classes, size, channels);
+        return Build(DatasetKind.Labelled, pixels, null, labels, classes, size, channels);
     }
 
     private StoredDataset Paired(List<ArchiveEntry> entries, int size, int channels, ImportOptions options)
@@ -53,6 +59,7 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
         if (unmatched.Count > 0)
             throw new DatasetImportException($"Paired folders A/ and B/ must hold the same names; unmatched: {string.Join(", ", unmatched.Take(5))}.");
         var names = a.Keys.Order(StringComparer.Ordinal).Take(options.MaxItems ?? int.MaxValue).ToList();
+        Expect(2L * names.Count, size, channels, labelled: false, options);
         var imagesA = new List<byte[]>();
         var imagesB = new List<byte[]>();
         foreach (var name in names)
@@ -70,13 +77,17 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
     {
         var imagesA = new List<byte[]>();
         var imagesB = new List<byte[]>();
-        foreach (var entry in entries.Take(options.MaxItems ?? int.MaxValue))
+        var pairs = entries.Take(options.MaxItems ?? int.MaxValue).ToList();
+        Expect(2L * pairs.Count, size, channels, labelled: false, options);
+        foreach (var entry in pairs)
         {
+            var content = contents.Read(entry);
             try
             {
-                var (a, b) = decoder.DecodePair(entry.Content, entry.Name, size, channels, options.Fit);
+                var (a, b) = decoder.DecodePair(content, entry.Name, size, channels, options.Fit);
                 imagesA.Add(a);
                 imagesB.Add(b);
+                Counted(2, size, channels, labelled: false, options);
             }
             catch (DatasetImportException) when (options.SkipInvalid)
             {
@@ -88,28 +99,42 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
 
     private StoredDataset Unpaired(List<ArchiveEntry> entries, int size, int channels, ImportOptions options)
     {
-        var a = DecodeAll(entries.Where(e => e.Name.StartsWith("trainA/")).ToList(), size, channels, options);
-        var b = DecodeAll(entries.Where(e => e.Name.StartsWith("trainB/")).ToList(), size, channels, options);
-        if (a.Count == 0 || b.Count == 0) throw new DatasetImportException("Unpaired data needs images in both trainA/ and trainB/.");
-        return Build(DatasetKind.Unpaired, a.Select(i => i.Pixels).ToList(), b.Select(i => i.Pixels).ToList(), null, [], size, channels);
+        var entriesA = entries.Where(e => e.Name.StartsWith("trainA/")).ToList();
+        var entriesB = entries.Where(e => e.Name.StartsWith("trainB/")).ToList();
+        int most = options.MaxItems ?? int.MaxValue;
+        long items = (long)Math.Min(entriesA.Count, most) + Math.Min(entriesB.Count, most);
+        Expect(items, size, channels, labelled: false, options);
+        var a = DecodeAll(entriesA, size, channels, options).Pixels;
+        var b = DecodeAll(entriesB, size, channels, options).Pixels;
+        if (a.Count == 0 || b.Count == 0)
+            throw new DatasetImportException("Unpaired data needs images in both trainA/ and trainB/.");
+        return Build(DatasetKind.Unpaired, a, b, null, [], size, channels);
     }
 
-    private List<(string Name, byte[] Pixels)> DecodeAll(List<ArchiveEntry> entries, int size, int channels, ImportOptions options)
+    /// <summary>The decoded images and their entries' names, apart, so that the pixels are held by one list.</summary>
+    private (List<string> Names, List<byte[]> Pixels) DecodeAll(List<ArchiveEntry> entries, int size, int channels,
+        ImportOptions options)
     {
-        var images = new List<(string, byte[])>();
+        var names = new List<string>();
+        var images = new List<byte[]>();
         foreach (var entry in entries)
         {
             if (images.Count >= (options.MaxItems ?? int.MaxValue)) break;
-            if (TryDecode(entry, size, channels, options) is { } pixels) images.Add((entry.Name, pixels));
+            if (TryDecode(entry, size, channels, options) is not { } pixels) continue;
+            names.Add(entry.Name);
+            images.Add(pixels);
         }
-        return images;
+        return (names, images);
     }
 
     private byte[]? TryDecode(ArchiveEntry entry, int size, int channels, ImportOptions options)
     {
+        var content = contents.Read(entry); // a damaged or oversized entry fails the import, even with skipInvalid
         try
         {
-            return decoder.Decode(entry.Content, entry.Name, size, channels, options.Fit);
+            var pixels = decoder.Decode(content, entry.Name, size, channels, options.Fit);
+            Counted(1, size, channels, labelled: false, options);
+            return pixels;
         }
         catch (DatasetImportException e) when (options.SkipInvalid && !e.TooLarge)
         {
@@ -118,13 +143,41 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
         }
     }
 
+    /// <summary>
+    /// The budget of what decoding will produce, before any entry is decoded. With skipInvalid the count is not known
+    /// yet (entries may be skipped), so <see cref="Counted"/> checks it as images are decoded instead.
+    /// </summary>
+    private void Expect(long items, int size, int channels, bool labelled, ImportOptions options)
+    {
+        if (!options.SkipInvalid) limits.CheckOutput(items, size, channels, labelled);
+    }
+
+    private void Counted(int items, int size, int channels, bool labelled, ImportOptions options)
+    {
+        decoded += items;
+        if (options.SkipInvalid) limits.CheckOutput(decoded, size, channels, labelled, exact: false);
+    }
+
     private StoredDataset Build(DatasetKind kind, List<byte[]> a, List<byte[]>? b, byte[]? labels, IReadOnlyList<string> classes, int size, int channels)
     {
         if (a.Count == 0) throw new DatasetImportException("The archive holds no usable images.");
-        if (a.Count + (b?.Count ?? 0) > limits.MaxItems)
-            throw new DatasetImportException($"The archive has {a.Count + (b?.Count ?? 0)} images; the limit is {limits.MaxItems}.", tooLarge: true);
+        limits.CheckOutput(a.Count + (b?.Count ?? 0), size, channels, labels is not null);
         var header = new DatasetHeader(UploadFormats.Archive, kind, a.Count, b?.Count ?? 0, channels, size, classes);
-        return new StoredDataset(header, a.SelectMany(p => p).ToArray(), b?.SelectMany(p => p).ToArray(), labels);
+        return new StoredDataset(header, Flattened(a), b is null ? null : Flattened(b), labels);
+    }
+
+    /// <summary>The images end to end, each let go once copied, so that they are held once, not twice.</summary>
+    private static byte[] Flattened(List<byte[]> images)
+    {
+        var all = new byte[images.Sum(i => (long)i.Length)];
+        long at = 0;
+        for (int i = 0; i < images.Count; i++)
+        {
+            images[i].CopyTo(all.AsSpan((int)at));
+            at += images[i].Length;
+            images[i] = null!;
+        }
+        return all;
     }
 
     private static List<ArchiveEntry> StripCommonRoot(List<ArchiveEntry> entries)

@@ -21,6 +21,12 @@ public sealed class DatasetImporter(ImportLimits limits)
     public ImportResult Import(string format, IReadOnlyList<Stream> files, IReadOnlyList<Stream> labels, ImportOptions options)
     {
         if (files.Count == 0) throw new DatasetImportException("No file was sent.");
+        string part = format == UploadFormats.Idx ? "images" : "file";
+        if (files.Count > limits.MaxParts || labels.Count > limits.MaxParts)
+            throw new DatasetImportException(
+                $"{Math.Max(files.Count, labels.Count)} files were sent as one dataset; "
+                + $"the limit is {limits.MaxParts}.",
+                files.Count > limits.MaxParts ? part : "labels", tooLarge: true);
         return format switch
         {
             UploadFormats.Archive when files.Count > 1 => throw new DatasetImportException("Send one archive per upload."),
@@ -34,53 +40,105 @@ public sealed class DatasetImporter(ImportLimits limits)
     public ImportResult Import(string format, Stream file, Stream? labels, ImportOptions options) =>
         Import(format, [file], labels is null ? [] : [labels], options);
 
+    /// <summary>
+    /// Every part's header first, then the budget for what the import will produce, and only then the payloads:
+    /// no buffer is allocated for more than the limits allow.
+    /// </summary>
     private StoredDataset ImportIdx(IReadOnlyList<Stream> images, IReadOnlyList<Stream> labels, ImportOptions options)
     {
         if (labels.Count > 0 && labels.Count != images.Count)
             throw new DatasetImportException($"{images.Count} images file(s) but {labels.Count} labels file(s); send them in pairs.", "labels");
-        var parts = images.Select((stream, i) => ReadIdx(stream, labels.Count > 0 ? labels[i] : null)).ToList();
-        if (parts.Select(p => p.Size).Distinct().Count() > 1) throw new DatasetImportException("The IDX files hold images of different sizes.", "images");
-        var pixels = Concat(parts.Select(p => p.Pixels));
-        var all = labels.Count > 0 ? Concat(parts.Select(p => p.Labels!)) : null;
-        var classes = all is null ? [] : Enumerable.Range(0, all.Max() + 1).Select(i => i.ToString()).ToArray();
-        return Shaped("idx", pixels, parts.Sum(p => p.Count), 1, parts[0].Size, all, classes, options);
-    }
-
-    private static (byte[] Pixels, int Count, int Size, byte[]? Labels) ReadIdx(Stream images, Stream? labelStream)
-    {
-        (byte[] Pixels, int Count, int Rows, int Columns) idx;
+        var files = new List<IdxFile>();
         try
         {
-            idx = IdxReader.ReadImages(images);
+            var parts = images.Select(stream => Opened(files, stream, 3, "images")).ToList();
+            var labelParts = labels.Select(stream => Opened(files, stream, 1, "labels")).ToList();
+            foreach (var p in parts.Where(p => p.Dims[1] != p.Dims[2]))
+                throw new DatasetImportException(
+                    $"IDX images are {p.Dims[1]}x{p.Dims[2]}; only square images are supported.", "images");
+            if (parts.Select(p => p.Dims[1]).Distinct().Count() > 1)
+                throw new DatasetImportException("The IDX files hold images of different sizes.", "images");
+            foreach (var (p, l) in parts.Zip(labelParts).Where(pair => pair.First.Count != pair.Second.Count))
+                throw new DatasetImportException($"The labels file has {l.Count} labels for {p.Count} images.",
+                    "labels");
+
+            int size = parts[0].Dims[1];
+            long keep = Math.Min(parts.Sum(p => (long)p.Count), options.MaxItems ?? long.MaxValue);
+            CheckBudget(keep, size * size, size, 1, labels.Count > 0, options);
+            var pixels = ReadIdx(parts, keep, "images");
+            var kept = labels.Count > 0 ? ReadIdx(labelParts, keep, "labels") : null;
+            // The classes are those of every label sent, kept or not; the rest are read through, not held.
+            int classCount = kept is null ? 0 : Math.Max(kept.Max(), LargestOfTheRest(labelParts)) + 1;
+            var classes = Enumerable.Range(0, classCount).Select(i => i.ToString()).ToArray();
+            return Shaped("idx", pixels, (int)keep, 1, size, kept, classes, options);
+        }
+        finally
+        {
+            files.ForEach(f => f.Dispose());
+        }
+    }
+
+    private IdxFile Opened(List<IdxFile> files, Stream stream, int rank, string field)
+    {
+        var file = Invalid(field, () => IdxFile.Open(stream, rank, limits, field));
+        files.Add(file);
+        return file;
+    }
+
+    /// <summary>The first <paramref name="count"/> items of the parts, in order, read into one buffer.</summary>
+    private static byte[] ReadIdx(List<IdxFile> parts, long count, string field)
+    {
+        var bytes = new byte[count * parts[0].ItemBytes];
+        long at = 0;
+        foreach (var part in parts)
+        {
+            long take = Math.Min(part.Count * part.ItemBytes, bytes.LongLength - at);
+            if (take == 0) break;
+            Invalid(field, () => part.Read(bytes.AsSpan((int)at, (int)take)));
+            at += take;
+        }
+        return bytes;
+    }
+
+    private static byte LargestOfTheRest(List<IdxFile> labels)
+    {
+        var buffer = new byte[1 << 16];
+        byte largest = 0;
+        foreach (var part in labels)
+            while (part.Remaining > 0)
+            {
+                int n = (int)Math.Min(buffer.Length, part.Remaining);
+                Invalid("labels", () => part.Read(buffer.AsSpan(0, n)));
+                foreach (var label in buffer.AsSpan(0, n)) largest = Math.Max(largest, label);
+            }
+        return largest;
+    }
+
+    /// <summary>Reading errors of a damaged file as a 400 naming the field.</summary>
+    private static T Invalid<T>(string field, Func<T> read)
+    {
+        try
+        {
+            return read();
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {
-            throw new DatasetImportException($"The IDX images file is invalid: {e.Message}", "images");
+            throw new DatasetImportException($"The IDX {field} file is invalid: {e.Message}", field);
         }
-        if (idx.Rows != idx.Columns) throw new DatasetImportException($"IDX images are {idx.Rows}x{idx.Columns}; only square images are supported.", "images");
-        byte[]? labels = null;
-        if (labelStream is not null)
-        {
-            try
-            {
-                labels = IdxReader.ReadLabels(labelStream);
-            }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
-            {
-                throw new DatasetImportException($"The IDX labels file is invalid: {e.Message}", "labels");
-            }
-            if (labels.Length != idx.Count)
-                throw new DatasetImportException($"The labels file has {labels.Length} labels for {idx.Count} images.", "labels");
-        }
-        return (idx.Pixels, idx.Count, idx.Rows, labels);
     }
+
+    private static void Invalid(string field, Action read) => Invalid(field, () => { read(); return 0; });
 
     private StoredDataset ImportCifar(IReadOnlyList<Stream> files, string format, ImportOptions options)
     {
+        int labelBytes = format == UploadFormats.Cifar100 ? 2 : 1;
         byte[] pixels, labels;
         try
         {
-            (pixels, labels) = CifarReader.Read(files, labelBytes: format == UploadFormats.Cifar100 ? 2 : 1);
+            long keep = Math.Min(CifarReader.Records(files, labelBytes), options.MaxItems ?? long.MaxValue);
+            int record = CifarReader.PixelBytes + labelBytes;
+            CheckBudget(keep, record, CifarReader.Size, CifarReader.Channels, labelled: true, options);
+            (pixels, labels) = CifarReader.Read(files, labelBytes, limits, keep);
         }
         catch (InvalidDataException e)
         {
@@ -94,38 +152,35 @@ public sealed class DatasetImporter(ImportLimits limits)
         return Shaped(format, pixels, labels.Length, CifarReader.Channels, CifarReader.Size, labels, classes, options);
     }
 
-    private static byte[] Concat(IEnumerable<byte[]> arrays)
+    /// <summary>
+    /// What an import of <paramref name="items"/> will read (<paramref name="readPerItem"/> bytes each) and store
+    /// (at the requested size and channels), against the limits, before any of it is read.
+    /// </summary>
+    private void CheckBudget(long items, long readPerItem, int size, int channels, bool labelled,
+        ImportOptions options)
     {
-        var list = arrays.ToList();
-        if (list.Count == 1) return list[0];
-        var all = new byte[list.Sum(a => (long)a.Length)];
-        long at = 0;
-        foreach (var a in list)
-        {
-            Buffer.BlockCopy(a, 0, all, (int)at, a.Length);
-            at += a.Length;
-        }
-        return all;
+        limits.CheckOutput(items, options.ImageSize ?? size, options.Channels ?? channels, labelled);
+        if (items * readPerItem > limits.MaxDecompressedBytes)
+            throw new DatasetImportException(
+                $"{items} items of {readPerItem} bytes make {items * readPerItem} bytes to read; "
+                + $"the limit is {limits.MaxDecompressedBytes} (set maxItems to import fewer).",
+                "maxItems", tooLarge: true);
     }
 
-    /// <summary>Applies max items, the item limit, and the requested size and channels (bilinear, antialiased).</summary>
-    private StoredDataset Shaped(string format, byte[] pixels, int count, int channels, int size, byte[]? labels,
-        IReadOnlyList<string> classes, ImportOptions options)
+    /// <summary>Applies the requested size and channels (bilinear, antialiased) a few images at a time.</summary>
+    private static StoredDataset Shaped(string format, byte[] pixels, int count, int channels, int size,
+        byte[]? labels, IReadOnlyList<string> classes, ImportOptions options)
     {
-        int keep = Math.Min(count, options.MaxItems ?? int.MaxValue);
-        if (keep > limits.MaxItems)
-            throw new DatasetImportException($"The dataset has {keep} items; the limit is {limits.MaxItems} (set maxItems to import fewer).", tooLarge: true);
-        int item = channels * size * size;
-        if (keep < count)
-        {
-            pixels = pixels[..(keep * item)];
-            labels = labels?[..keep];
-        }
         int targetSize = options.ImageSize ?? size, targetChannels = options.Channels ?? channels;
-        using var native = new ImageDataset(format, pixels, keep, channels, size, labels);
-        using var shaped = native.Reshape(targetSize, targetChannels);
+        var shaped = pixels;
+        if (targetSize != size || targetChannels != channels)
+        {
+            shaped = new byte[(long)count * targetChannels * targetSize * targetSize];
+            ImageResampler.Resample(pixels, shaped, count, channels, size, targetSize, targetChannels);
+        }
         var kind = labels is null ? DatasetKind.Images : DatasetKind.Labelled;
-        return new StoredDataset(new DatasetHeader(format, kind, keep, 0, targetChannels, targetSize, labels is null ? [] : classes),
-            ReferenceEquals(shaped, native) ? pixels : shaped.PixelBytes(), null, labels);
+        var header = new DatasetHeader(format, kind, count, 0, targetChannels, targetSize,
+            labels is null ? [] : classes);
+        return new StoredDataset(header, shaped, null, labels);
     }
 }

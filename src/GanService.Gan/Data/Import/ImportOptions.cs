@@ -28,6 +28,35 @@ public sealed record ImportLimits
     public int MaxImageSide { get; init; } = 4096;
     public long MaxImagePixels { get; init; } = 16_000_000;
     public int MaxItems { get; init; } = 200_000;
+
+    /// <summary>Files sent as one dataset: IDX images or labels parts, CIFAR batches (CIFAR-10 ships six).</summary>
+    public int MaxParts { get; init; } = 8;
+
+    /// <summary>
+    /// The stored dataset's pixels and labels: PostgreSQL keeps a value of at most 1 GiB, so more could be imported
+    /// but never stored (docs/reliability.md, "Budgets").
+    /// </summary>
+    public long MaxStoredBytes { get; init; } = 1_000_000_000;
+
+    /// <summary>
+    /// Refuses, before any pixel is decoded or resized, a dataset whose items or stored bytes (items x side^2 x
+    /// channels, plus one label byte each) would pass the limits. <paramref name="exact"/> false: a running count.
+    /// </summary>
+    public void CheckOutput(long items, int size, int channels, bool labelled, bool exact = true)
+    {
+        string has = exact ? "has" : "has more than";
+        if (items > MaxItems)
+            throw new DatasetImportException(
+                $"The dataset {has} {(exact ? items : MaxItems)} items; "
+                + $"the limit is {MaxItems} (set maxItems to import fewer).",
+                tooLarge: true);
+        long bytes = items * ((long)size * size * channels + (labelled ? 1 : 0));
+        if (bytes > MaxStoredBytes)
+            throw new DatasetImportException(
+                $"{items} items at {size}x{size}x{channels} make {bytes} bytes; the limit is {MaxStoredBytes} "
+                + "(lower imageSize or set maxItems).",
+                "imageSize", tooLarge: true);
+    }
 }
 
 /// <summary>An upload that cannot be imported; the message names the entry or field at fault.</summary>
