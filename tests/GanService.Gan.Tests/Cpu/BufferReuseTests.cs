@@ -37,9 +37,12 @@ public class BufferReuseTests
         return TorchRuntime.RunOnOwnThread("reuse-test", 2, () =>
         {
             using var scope = NewDisposeScope();
-            torch.manual_seed(7);
+            // Weights from a generator of the test's own: tests beside it draw from the global one.
             using var generator = GanNetworks.Generator(recipe);
             using var discriminator = GanNetworks.Discriminator(recipe);
+            using var weightsRng = new torch.Generator(7);
+            Initialization.Apply(generator, weightsRng);
+            Initialization.Apply(discriminator, weightsRng);
             using var rng = new torch.Generator(8);
             var latent = randn([16, recipe.LatentSize], generator: rng);
             var real = ChannelsLast.Of(rand([16, recipe.Channels, recipe.ImageSize, recipe.ImageSize], generator: rng)
