@@ -8,33 +8,54 @@ using static TorchSharp.torch;
 
 namespace GanService.Gan.Tests;
 
-public class CycleGanTests
+public class CycleGanTests(BuiltOnce<CycleGanTests.Run> run) : IClassFixture<BuiltOnce<CycleGanTests.Run>>
 {
     private static TrainingPlan Plan(int steps) =>
-        new(new ModelRecipe(ModelRecipe.CycleGan, 64, 3), new OptimizerRecipe(), steps, 4, "lsgan", Seed: 6);
+        new(Recipe, new OptimizerRecipe(), steps, 4, "lsgan", Seed: 6);
 
-    [Fact]
-    public void The_resnet_generator_keeps_the_size_and_its_gradients_match_float64()
+    private static readonly ModelRecipe Recipe = new(ModelRecipe.CycleGan, 64, 3);
+
+    private static Tensor Input()
     {
-        var recipe = new ModelRecipe(ModelRecipe.CycleGan, 64, 3);
         using var inputRng = new torch.Generator(11);
-        using var input = rand([2, 3, 64, 64], generator: inputRng).mul(2).sub(1);
-        using var generator = new ResnetGenerator(recipe);
-        using (var output = generator.call(input)) Assert.Equal(input.shape, output.shape);
-        // 7x7 stem, two 3x3 downsamplings, six residual blocks of two 3x3 convolutions, two upsamplings, 7x7 out with
-        // bias; instance norm without affine parameters, convolutions before a norm without bias.
-        long expected = 3 * 64 * 49 + 64 * 128 * 9 + 128 * 256 * 9 + 6 * 2 * 256 * 256 * 9 + 256 * 128 * 9 + 128 * 64 * 9 + (64 * 3 * 49 + 3);
-        Assert.Equal(expected, GanNetworks.ParameterCount(generator));
-        GradientCheck.AssertMatchesFloat64(() => new ResnetGenerator(recipe), input);
+        return rand([2, 3, 64, 64], generator: inputRng).mul(2).sub(1);
     }
 
     [Fact]
-    public void The_image_pool_fills_then_swaps_half_of_the_time_and_survives_a_checkpoint()
+    public void The_resnet_generator_keeps_the_image_size()
     {
-        using var pool = new ImagePool(capacity: 4);
+        using var input = Input();
+        using var generator = new ResnetGenerator(Recipe);
+        using var output = generator.call(input);
+        Assert.Equal(input.shape, output.shape);
+    }
+
+    [Fact]
+    public void The_resnet_generator_has_the_papers_layers()
+    {
+        using var generator = new ResnetGenerator(Recipe);
+        // 7x7 stem, two 3x3 downsamplings, six residual blocks of two 3x3 convolutions, two upsamplings, 7x7 out with
+        // bias; instance norm without affine parameters, convolutions before a norm without bias.
+        long expected = 3 * 64 * 49 + 64 * 128 * 9 + 128 * 256 * 9 + 6 * 2 * 256 * 256 * 9 + 256 * 128 * 9
+            + 128 * 64 * 9 + (64 * 3 * 49 + 3);
+        Assert.Equal(expected, GanNetworks.ParameterCount(generator));
+    }
+
+    [Fact]
+    public void The_resnet_generator_gradients_match_float64()
+    {
+        using var input = Input();
+        GradientCheck.AssertMatchesFloat64(() => new ResnetGenerator(Recipe), input);
+    }
+
+    [Fact]
+    public void The_image_pool_fills_then_swaps_half_of_the_time()
+    {
         using var rng = new torch.Generator(2);
         using var first = arange(4).to(ScalarType.Float32).view(4, 1, 1, 1);
-        using (var answer = pool.Query(first, rng)) Assert.True(answer.eq(first).all().item<bool>()); // filling: passed through
+        using var pool = new ImagePool(capacity: 4);
+        using (var answer = pool.Query(first, rng))
+            Assert.True(answer.eq(first).all().item<bool>()); // filling: passed through
         int swapped = 0;
         for (int i = 0; i < 50; i++)
         {
@@ -43,6 +64,14 @@ public class CycleGanTests
             if (answer.item<float>() != 100f + i) swapped++;
         }
         Assert.InRange(swapped, 15, 35);
+    }
+
+    [Fact]
+    public void The_image_pool_survives_a_checkpoint()
+    {
+        using var pool = new ImagePool(capacity: 4);
+        using var rng = new torch.Generator(2);
+        using (var filler = ones(4, 1, 1, 1)) pool.Query(filler, rng).Dispose();
         using var buffer = new MemoryStream();
         using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) pool.Save(writer);
         buffer.Position = 0;
@@ -51,35 +80,66 @@ public class CycleGanTests
         Assert.Equal(4, restored.Count);
     }
 
-    [Fact]
-    public void Cyclegan_learns_an_invertible_mapping_and_resumes_exactly()
+    /// <summary>
+    /// Unpaired: A holds coloured discs, B the colour inversions of other images. Trained once for the class, with the
+    /// checkpoint at step 24 kept: a resume from there must end where the uninterrupted run ends.
+    /// </summary>
+    public sealed class Run : IDisposable
     {
-        // Unpaired: A holds coloured discs, B the colour inversions of other images.
-        using var colour = SyntheticBlobs.Create(64, 3, seed: 13, count: 96);
-        var pixels = colour.PixelBytes();
-        int item = 3 * 64 * 64;
-        using var domainA = new ImageDataset("A", pixels[..(48 * item)], 48, 3, 64);
-        using var domainB = new ImageDataset("B", pixels[(48 * item)..].Select(v => (byte)(255 - v)).ToArray(), 48, 3, 64);
-        var data = new TrainingData(domainA, domainB);
+        public ImageDataset DomainA { get; }
+        public TrainingData Data { get; }
+        public CycleGanTrainer Trainer { get; }
+        public byte[] Partial { get; }
+        public byte[] Bundle { get; }
+        private readonly ImageDataset colour, domainB;
 
-        using var trainer = (CycleGanTrainer)Trainers.Create(Plan(30), data, CPU);
-        trainer.Train(24);
-        var partial = trainer.Checkpoint(); // a resume from here must end where the uninterrupted run ends
-        trainer.Train(30);
-        var bundle = trainer.Checkpoint();
-        using var forward = TranslationSampler.Load(bundle, CPU);
-        using var backward = TranslationSampler.Load(bundle, CPU, backward: true);
-        using var a = domainA.Batch([0, 1, 2, 3], CPU);
+        public Run()
+        {
+            colour = SyntheticBlobs.Create(64, 3, seed: 13, count: 96);
+            var pixels = colour.PixelBytes();
+            int item = 3 * 64 * 64;
+            DomainA = new ImageDataset("A", pixels[..(48 * item)], 48, 3, 64);
+            domainB = new ImageDataset("B", pixels[(48 * item)..].Select(v => (byte)(255 - v)).ToArray(), 48, 3, 64);
+            Data = new TrainingData(DomainA, domainB);
+            Trainer = (CycleGanTrainer)Trainers.Create(Plan(30), Data, CPU);
+            Trainer.Train(24);
+            Partial = Trainer.Checkpoint();
+            Trainer.Train(30);
+            Bundle = Trainer.Checkpoint();
+        }
+
+        public void Dispose()
+        {
+            Trainer.Dispose();
+            DomainA.Dispose();
+            domainB.Dispose();
+            colour.Dispose();
+        }
+    }
+
+    private Run Trained => run.Get(() => new Run());
+
+    [Fact]
+    public void Cyclegan_learns_an_invertible_mapping()
+    {
+        using var forward = TranslationSampler.Load(Trained.Bundle, CPU);
+        using var backward = TranslationSampler.Load(Trained.Bundle, CPU, backward: true);
+        using var a = Trained.DomainA.Batch([0, 1, 2, 3], CPU);
         using var translated = forward.Translate(a);
         using var roundTrip = backward.Translate(translated);
         double identityError = (a - a.neg()).abs().mean().item<float>();
         double translationError = (translated - a.neg()).abs().mean().item<float>();
         double reconstruction = (roundTrip - a).abs().mean().item<float>();
-        Assert.True(translationError < identityError / 2, $"A->B distance to the inversion {translationError:F3}, the input's {identityError:F3}");
+        Assert.True(translationError < identityError / 2,
+            $"A->B distance to the inversion {translationError:F3}, the input's {identityError:F3}");
         Assert.True(reconstruction < identityError / 4, $"A->B->A reconstruction error {reconstruction:F3}");
+    }
 
-        using var resumed = (CycleGanTrainer)Trainers.Resume(partial, data, CPU);
+    [Fact]
+    public void Cyclegan_resumes_exactly()
+    {
+        using var resumed = (CycleGanTrainer)Trainers.Resume(Trained.Partial, Trained.Data, CPU);
         resumed.Train(30);
-        Assert.Equal(0, TestSupport.MaxDifference(trainer.GeneratorState(), resumed.GeneratorState()));
+        Assert.Equal(0, TestSupport.MaxDifference(Trained.Trainer.GeneratorState(), resumed.GeneratorState()));
     }
 }

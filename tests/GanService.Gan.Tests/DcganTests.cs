@@ -8,43 +8,60 @@ namespace GanService.Gan.Tests;
 
 public class DcganTests
 {
+    public static TheoryData<int, int> Shapes => new() { { 28, 1 }, { 28, 3 }, { 32, 3 }, { 64, 3 }, { 64, 1 } };
+
     [Theory]
-    [InlineData(28, 1)]
-    [InlineData(28, 3)]
-    [InlineData(32, 3)]
-    [InlineData(64, 3)]
-    [InlineData(64, 1)]
-    public void Generator_maps_latents_to_images_in_tanh_range_and_discriminator_to_one_logit(int size, int channels)
+    [MemberData(nameof(Shapes))]
+    public void The_generator_maps_latents_to_images_in_tanh_range(int size, int channels)
     {
-        var recipe = new ModelRecipe(ImageSize: size, Channels: channels);
-        using var g = GanNetworks.Generator(recipe);
-        using var d = GanNetworks.Discriminator(recipe);
+        using var g = GanNetworks.Generator(new ModelRecipe(ImageSize: size, Channels: channels));
         using var z = randn(5, 100);
         using var images = GanNetworks.Call(g, z, null);
         Assert.Equal(new long[] { 5, channels, size, size }, images.shape);
         Assert.True(images.abs().max().item<float>() <= 1f);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void The_discriminator_maps_images_to_one_logit(int size, int channels)
+    {
+        using var d = GanNetworks.Discriminator(new ModelRecipe(ImageSize: size, Channels: channels));
+        using var images = rand(5, channels, size, size).mul(2).sub(1);
         using var logits = GanNetworks.Call(d, images, null);
         Assert.Equal(new long[] { 5 }, logits.shape);
     }
 
     [Fact]
-    public void Channels_last_inside_changes_no_value_and_images_come_out_in_the_default_layout()
+    public void Images_come_out_in_the_default_layout()
     {
-        // The networks run channels-last internally; callers that read a tensor's memory (PNG encoding) rely on
-        // getting the default layout back, and a discriminator must score a batch the same in either layout.
-        var recipe = new ModelRecipe(ImageSize: 28, Channels: 3);
-        using var g = GanNetworks.Generator(recipe);
-        using var d = GanNetworks.Discriminator(recipe);
-        g.eval();
-        d.eval();
-        using var images = GanNetworks.Call(g, randn(4, 100), null);
+        using var images = Generated();
         Assert.True(images.is_contiguous());
+    }
+
+    [Fact]
+    public void Channels_last_inside_changes_no_value()
+    {
+        using var images = Generated();
         using var channelsLast = ChannelsLast.Of(images);
         Assert.False(channelsLast.is_contiguous());
         Assert.Equal(images.data<float>().ToArray(), ChannelsLast.Undo(channelsLast).data<float>().ToArray());
+        using var d = GanNetworks.Discriminator(new ModelRecipe(ImageSize: 28, Channels: 3));
+        d.eval();
         using var logits = GanNetworks.Call(d, images, null);
         using var logitsChannelsLast = GanNetworks.Call(d, channelsLast, null);
         Assert.True(logits.allclose(logitsChannelsLast, rtol: 1e-5, atol: 1e-6));
+    }
+
+    /// <summary>
+    /// Four generated RGB images. The networks run channels-last internally; callers that read a tensor's memory (PNG
+    /// encoding) rely on getting the default layout back, and a discriminator must score a batch the same in either.
+    /// </summary>
+    private static Tensor Generated()
+    {
+        using var g = GanNetworks.Generator(new ModelRecipe(ImageSize: 28, Channels: 3));
+        g.eval();
+        using var z = randn(4, 100);
+        return GanNetworks.Call(g, z, null);
     }
 
     [Theory]
@@ -111,22 +128,34 @@ public class DcganTests
     }
 
     [Fact]
-    public void Initialisation_draws_weights_from_N_0_0_02_and_batch_norm_scales_from_N_1_0_02()
+    public void Initialisation_draws_weights_from_N_0_0_02()
     {
-        using var g = GanNetworks.Generator(new ModelRecipe(ImageSize: 64, Channels: 3));
-        using var rng = new torch.Generator(5);
-        Initialization.Apply(g, rng);
+        using var g = Initialised();
         var weights = g.named_parameters().Where(p => p.name.EndsWith("weight") && p.parameter.ndim > 1).ToList();
-        var scales = g.named_parameters().Where(p => p.name.EndsWith("weight") && p.parameter.ndim == 1).ToList();
         Assert.NotEmpty(weights);
-        Assert.NotEmpty(scales);
         foreach (var (name, w) in weights)
         {
             Assert.InRange(w.mean().item<float>(), -0.003, 0.003);
             Assert.InRange(w.std().item<float>(), 0.018, 0.022);
         }
+    }
+
+    [Fact]
+    public void Initialisation_draws_batch_norm_scales_from_N_1_0_02()
+    {
+        using var g = Initialised();
+        var scales = g.named_parameters().Where(p => p.name.EndsWith("weight") && p.parameter.ndim == 1).ToList();
+        Assert.NotEmpty(scales);
         using var allScales = cat(scales.Select(s => s.parameter.detach()).ToList(), 0);
         Assert.InRange(allScales.mean().item<float>(), 0.99, 1.01);
+    }
+
+    private static nn.Module Initialised()
+    {
+        var g = GanNetworks.Generator(new ModelRecipe(ImageSize: 64, Channels: 3));
+        using var rng = new torch.Generator(5);
+        Initialization.Apply(g, rng);
+        return g;
     }
 
     [Theory]

@@ -8,7 +8,8 @@ using static TorchSharp.torch;
 namespace GanService.Gan.Tests;
 
 /// <summary>BigGAN, Progressive Growing GAN and StyleGAN: shapes, the mechanism each is known for, learning, resume.</summary>
-public class ModernFamilyTests
+public class ModernFamilyTests(BuiltOnce<ModernFamilyTests.BigGanRun> bigGan)
+    : IClassFixture<BuiltOnce<ModernFamilyTests.BigGanRun>>
 {
     private static ModelRecipe Recipe(string family, int channels = 1, int size = 32) =>
         new(family, ImageSize: size, Channels: channels, LatentSize: 32, Classes: family == ModelRecipe.BigGan ? SyntheticBlobs.Classes : 0) { Width = 8 };
@@ -47,10 +48,8 @@ public class ModernFamilyTests
     public void Fade_in_blends_the_two_paths_exactly_at_0_and_1()
     {
         using var g = new ProGanGenerator(Recipe(ModelRecipe.ProGan));
-        using var d = new EqualizedDiscriminator(Recipe(ModelRecipe.ProGan), residual: false);
         using var rng = new TorchSharp.torch.Generator(3);
         Initialization.Apply(g, rng);
-        Initialization.Apply(d, rng);
         using var _ = no_grad();
         using var z = randn(4, 32);
         Tensor At(int resolution, double alpha)
@@ -66,8 +65,16 @@ public class ModernFamilyTests
         Assert.Equal(0, faded0.sub(upsampled).abs().max().item<float>(), 6);
         Assert.True(faded1.sub(upsampled).abs().max().item<float>() > 1e-3, "alpha 1 must be the new block's output");
         Assert.Equal(0, half.sub(upsampled.add(faded1).div(2)).abs().max().item<float>(), 5);
+    }
 
-        // The critic at alpha 0 sees exactly what the previous stage saw: the image average-pooled.
+    [Fact]
+    public void The_critic_at_alpha_0_sees_exactly_what_the_previous_stage_saw()
+    {
+        // What the previous stage saw is the image average-pooled.
+        using var d = new EqualizedDiscriminator(Recipe(ModelRecipe.ProGan), residual: false);
+        using var rng = new TorchSharp.torch.Generator(3);
+        Initialization.Apply(d, rng);
+        using var _ = no_grad();
         using var x = randn(4, 1, 16, 16);
         d.SetStage(16, 0);
         using var scoreFaded = d.call(x);
@@ -136,14 +143,33 @@ public class ModernFamilyTests
         Assert.True(mixed.eq(again).all().item<bool>(), "mixing is deterministic");
     }
 
-    [Fact]
-    public void Spectral_norm_bounds_every_BigGAN_layer_and_truncation_is_deterministic()
+    /// <summary>BigGAN trained 30 steps, once for the class, and its checkpoint.</summary>
+    public sealed class BigGanRun : IDisposable
     {
-        var plan = Plan(ModelRecipe.BigGan, 30);
-        using var data = SyntheticBlobs.Create(32, 1, seed: 4, count: 128);
-        using var trainer = GanTrainer.Create(plan, data, CPU);
-        trainer.Train(30);
-        var state = trainer.GeneratorState();
+        private readonly ImageDataset data = SyntheticBlobs.Create(32, 1, seed: 4, count: 128);
+        public GanTrainer Trainer { get; }
+        public byte[] Bundle { get; }
+
+        public BigGanRun()
+        {
+            Trainer = GanTrainer.Create(Plan(ModelRecipe.BigGan, 30), data, CPU);
+            Trainer.Train(30);
+            Bundle = Trainer.Checkpoint();
+        }
+
+        public void Dispose()
+        {
+            Trainer.Dispose();
+            data.Dispose();
+        }
+    }
+
+    private BigGanRun BigGan => bigGan.Get(() => new BigGanRun());
+
+    [Fact]
+    public void Spectral_norm_bounds_every_BigGAN_layer()
+    {
+        var state = BigGan.Trainer.GeneratorState();
         int checkedLayers = 0;
         foreach (var (name, weight) in state.Where(kv => kv.Key.EndsWith(".weight") && state.ContainsKey(kv.Key[..^6] + "u")))
         {
@@ -157,7 +183,12 @@ public class ModernFamilyTests
             checkedLayers++;
         }
         Assert.True(checkedLayers >= 10, $"{checkedLayers} spectrally normalised layers");
-        using var sampler = GeneratorSampler.Load(trainer.Checkpoint(), CPU);
+    }
+
+    [Fact]
+    public void BigGAN_truncation_is_deterministic()
+    {
+        using var sampler = GeneratorSampler.Load(BigGan.Bundle, CPU);
         using var tight = sampler.Sample(5, 8, [2], new SamplingControls(Truncation: 0.5));
         using var tightAgain = sampler.Sample(5, 8, [2], new SamplingControls(Truncation: 0.5));
         using var loose = sampler.Sample(5, 8, [2]);

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace GanService.Gan.Tests;
 
-public class RegularizerTests
+public class RegularizerTests(BuiltOnce<SpectralConv2d> converged) : IClassFixture<BuiltOnce<SpectralConv2d>>
 {
     [Fact]
     public void Each_loss_matches_its_formula()
@@ -27,7 +27,7 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void Gradient_penalty_uses_one_uniform_weight_per_sample_and_the_true_gradient_norm()
+    public void Gradient_penalty_uses_one_uniform_weight_per_sample()
     {
         // D(x) = 0.5 ||x||^2 has gradient x, so at x_hat = eps * real the norm is eps * ||real||.
         using var real = full(new long[] { 6, 1, 2, 2 }, 1.5f); // ||real|| = 3 per sample
@@ -41,8 +41,15 @@ public class RegularizerTests
         Assert.All(eps, e => Assert.InRange(e, 0f, 1f));
         double expected = 10 * eps.Average(e => Math.Pow(3 * e - 1, 2));
         Assert.Equal(expected, penalty.item<float>(), 3);
+    }
 
+    [Fact]
+    public void Gradient_penalty_uses_the_true_gradient_norm()
+    {
         // A linear critic with ||w|| = 2 has gradient norm 2 everywhere: penalty = lambda * (2 - 1)^2.
+        using var real = full(new long[] { 6, 1, 2, 2 }, 1.5f);
+        using var fake = zeros(6, 1, 2, 2);
+        using var rng = new torch.Generator(21);
         using var w = full(new long[] { 1, 1, 2, 2 }, 1f);
         using var linear = Penalties.GradientPenalty(x => (x * w).flatten(1).sum(1), real, fake, lambda: 10, rng);
         Assert.Equal(10, linear.item<float>(), 3);
@@ -91,22 +98,41 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void Spectral_norm_finds_the_largest_singular_value_and_bounds_the_layer()
+    public void Spectral_norm_finds_the_largest_singular_value()
+    {
+        var layer = converged.Get(ConvergedSpectralLayer);
+        using var matrix = layer.Weight.detach().flatten(1);
+        double exact = linalg.svdvals(matrix)[0].item<float>();
+        Assert.Equal(exact, SpectralNorm.Sigma(layer.Weight, layer.U), exact * 1e-3);
+    }
+
+    [Fact]
+    public void Spectral_norm_bounds_the_layer()
+    {
+        var layer = converged.Get(ConvergedSpectralLayer);
+        using var normalised = SpectralNorm.Normalize(layer.Weight.detach(), layer.U.clone(), training: false);
+        Assert.Equal(1.0, linalg.svdvals(normalised.flatten(1))[0].item<float>(), 2);
+    }
+
+    [Fact]
+    public void A_spectral_layer_keeps_its_power_iteration_vector_in_checkpoints()
     {
         using var layer = new SpectralConv2d(3, 8, 3, stride: 1, padding: 1);
+        Assert.Contains(layer.named_buffers(), b => b.name == "u");
+    }
+
+    /// <summary>A layer far from norm 1 whose power iteration has converged, built once for the class.</summary>
+    private static SpectralConv2d ConvergedSpectralLayer()
+    {
+        var layer = new SpectralConv2d(3, 8, 3, stride: 1, padding: 1);
         using var rng = new torch.Generator(4);
         Initialization.Apply(layer, rng);
         using (no_grad()) layer.Weight.mul_(40); // a layer far from norm 1
         using var x = randn(2, 3, 5, 5);
-        // One power-iteration step per training call, from a start vector drawn from the global generator: 50 calls
-        // left the estimate 0.75% short once (CI, 2026-12-02) for this layer's spectral gap; 300 converge from any start.
+        // One power-iteration step per training call, from a start vector drawn from the global generator: for this
+        // layer's spectral gap 50 calls once left the estimate 0.75% short; 300 converge from any start.
         for (int i = 0; i < 300; i++) layer.call(x).Dispose();
-        using var matrix = layer.Weight.detach().flatten(1);
-        double exact = linalg.svdvals(matrix)[0].item<float>();
-        Assert.Equal(exact, SpectralNorm.Sigma(layer.Weight, layer.U), exact * 1e-3);
-        using var normalised = SpectralNorm.Normalize(layer.Weight.detach(), layer.U.clone(), training: false);
-        Assert.Equal(1.0, linalg.svdvals(normalised.flatten(1))[0].item<float>(), 2);
-        Assert.Contains(layer.named_buffers(), b => b.name == "u"); // travels in checkpoints
+        return layer;
     }
 
     [Fact]
@@ -125,15 +151,29 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void DiffAugment_keeps_shapes_and_gradients_and_changes_images()
+    public void DiffAugment_changes_images_but_keeps_their_shape()
     {
-        using var images = rand(4, 3, 16, 16).mul(2).sub(1).requires_grad_(true);
+        using var images = rand(4, 3, 16, 16).mul(2).sub(1);
         using var rng = new torch.Generator(3);
         using var augmented = DiffAugment.Apply(images, DiffAugment.Policies, rng);
         Assert.Equal(images.shape, augmented.shape);
         Assert.False(augmented.allclose(images));
+    }
+
+    [Fact]
+    public void DiffAugment_passes_gradients_back_to_the_images()
+    {
+        using var images = rand(4, 3, 16, 16).mul(2).sub(1).requires_grad_(true);
+        using var rng = new torch.Generator(3);
+        using var augmented = DiffAugment.Apply(images, DiffAugment.Policies, rng);
         augmented.sum().backward();
         Assert.True(images.grad!.abs().sum().item<float>() > 0);
+    }
+
+    [Fact]
+    public void Cutout_blanks_a_square_in_each_image()
+    {
+        using var rng = new torch.Generator(3);
         using var cut = DiffAugment.Apply(ones(2, 1, 8, 8), [DiffAugment.Cutout], rng);
         Assert.InRange(cut.eq(0).sum().item<long>(), 2, 2 * 16); // a 4x4 square in each, clipped at the border
     }

@@ -12,7 +12,8 @@ namespace GanService.Tests;
 
 /// <summary>API keys, owners, public generators and the admin-only dashboard, with authentication on.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class AuthTests(PostgresServer postgres)
+public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authenticated> hosts)
+    : IClassFixture<BuiltOnce<AuthTests.Authenticated>>
 {
     public const string AdminKey = "test-admin-key-0123456789abcdef0123456789";
 
@@ -39,17 +40,48 @@ public sealed class AuthTests(PostgresServer postgres)
         return key.Key!;
     }
 
-    [Fact]
-    public async Task Owners_see_only_their_own_jobs_and_datasets_and_a_public_generator_serves_anyone()
+    /// <summary>
+    /// A host with authentication on, shared by the class's facts: its admin, alice, bob, a caller without a key and,
+    /// on the host for the owners' facts, a job of alice's. Facts that make keys give them owners of their own.
+    /// </summary>
+    public sealed record Authenticated(string Database, GanServiceFactory Service, HttpClient Admin, HttpClient Alice,
+        HttpClient Bob, HttpClient Anonymous, JobResponse? AliceJob) : IAsyncDisposable
     {
-        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), settings: AuthOn());
-        var admin = As(service, AdminKey);
-        var alice = As(service, await CreateKeyAsync(admin, "alice"));
-        var bob = As(service, await CreateKeyAsync(admin, "bob"));
-        var anonymous = As(service, null);
+        /// <summary>
+        /// Trains alice's job at once: Hangfire logs through the newest host in the process, so a host that first
+        /// submits after another host has come and gone would find that host's loggers disposed.
+        /// </summary>
+        public static async Task<Authenticated> StartAsync(PostgresServer postgres, bool withAliceJob)
+        {
+            var database = await postgres.CreateDatabaseAsync();
+            var service = new GanServiceFactory(database, settings: AuthOn());
+            var admin = As(service, AdminKey);
+            var alice = As(service, await CreateKeyAsync(admin, "alice"));
+            var bob = As(service, await CreateKeyAsync(admin, "bob"));
+            JobResponse? job = null;
+            if (withAliceJob)
+            {
+                job = await service.SubmitAsync(alice, TestData.SyntheticJob(steps: 20, checkpointEvery: 10));
+                await GanServiceFactory.WaitForStatusAsync(alice, job.Id, JobStatus.Succeeded);
+            }
+            return new Authenticated(database, service, admin, alice, bob, As(service, null), job);
+        }
 
-        var job = await service.SubmitAsync(alice, TestData.SyntheticJob(steps: 20, checkpointEvery: 10));
-        await GanServiceFactory.WaitForStatusAsync(alice, job.Id, JobStatus.Succeeded);
+        public async ValueTask DisposeAsync() => await Service.DisposeAsync();
+    }
+
+    private Task<Authenticated> OwnersAsync() =>
+        hosts.GetAsync("owners", () => Authenticated.StartAsync(postgres, withAliceJob: true));
+
+    private Task<Authenticated> KeysAsync() =>
+        hosts.GetAsync("keys", () => Authenticated.StartAsync(postgres, withAliceJob: false));
+
+    [Fact]
+    public async Task Owners_see_only_their_own_jobs()
+    {
+        var host = await OwnersAsync();
+        var (admin, alice, bob, anonymous) = (host.Admin, host.Alice, host.Bob, host.Anonymous);
+        var job = host.AliceJob!;
         Assert.Equal("alice", job.Owner);
         var samples = $"/api/generators/{job.Id}/samples.png?count=4&seed=3";
 
@@ -60,8 +92,16 @@ public sealed class AuthTests(PostgresServer postgres)
         Assert.Equal(1, (await alice.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!.Total);
         Assert.Equal(1, (await admin.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!.Total);
         await AssertProblemAsync(await anonymous.GetAsync(samples), HttpStatusCode.NotFound);
+    }
 
+    [Fact]
+    public async Task A_public_generator_serves_its_images_to_anyone_but_nothing_more()
+    {
         // Public: a browser without a key (and any other owner) may fetch the images, and nothing else.
+        var host = await OwnersAsync();
+        var (alice, bob, anonymous) = (host.Alice, host.Bob, host.Anonymous);
+        var job = host.AliceJob!;
+        var samples = $"/api/generators/{job.Id}/samples.png?count=4&seed=3";
         var published = await alice.PutAsJsonAsync($"/api/jobs/{job.Id}/visibility", new { @public = true });
         Assert.Equal(HttpStatusCode.OK, published.StatusCode);
         var png = await anonymous.GetAsync(samples);
@@ -70,40 +110,59 @@ public sealed class AuthTests(PostgresServer postgres)
         Assert.Equal(HttpStatusCode.OK, (await bob.GetAsync(samples)).StatusCode);
         await AssertProblemAsync(await anonymous.GetAsync($"/api/jobs/{job.Id}"), HttpStatusCode.Unauthorized);
         await AssertProblemAsync(await bob.GetAsync($"/api/jobs/{job.Id}"), HttpStatusCode.NotFound);
-        await AssertProblemAsync(await bob.GetAsync($"/api/jobs/{job.Id}/checkpoints/20/bundle.zip"), HttpStatusCode.NotFound);
+        var bundle = await bob.GetAsync($"/api/jobs/{job.Id}/checkpoints/20/bundle.zip");
+        await AssertProblemAsync(bundle, HttpStatusCode.NotFound);
         await alice.PutAsJsonAsync($"/api/jobs/{job.Id}/visibility", new { @public = false });
         await AssertProblemAsync(await anonymous.GetAsync(samples + "&x=1"), HttpStatusCode.NotFound);
+    }
 
-        // Datasets: the same upload is a separate dataset per owner, invisible (and unusable) to the other.
-        var zip = UploadFiles.Zip(("a.png", UploadFiles.Png(8, 8, new Rgb24(255, 0, 0))), ("b.png", UploadFiles.Png(8, 8, new Rgb24(0, 0, 255))));
+    [Fact]
+    public async Task Owners_see_only_their_own_datasets()
+    {
+        // The same upload is a separate dataset per owner, invisible (and unusable) to the other.
+        var host = await OwnersAsync();
+        var (alice, bob) = (host.Alice, host.Bob);
+        var zip = UploadFiles.Zip(("a.png", UploadFiles.Png(8, 8, new Rgb24(255, 0, 0))),
+            ("b.png", UploadFiles.Png(8, 8, new Rgb24(0, 0, 255))));
         var aliceSet = await DatasetUploadTests.Upload(alice, zip, "set.zip");
         var bobSet = await DatasetUploadTests.Upload(bob, zip, "set.zip");
         Assert.NotEqual(aliceSet.Id, bobSet.Id);
         await AssertProblemAsync(await bob.GetAsync($"/api/datasets/{aliceSet.Id}"), HttpStatusCode.NotFound);
         await AssertProblemAsync(await bob.DeleteAsync($"/api/datasets/{aliceSet.Id}"), HttpStatusCode.NotFound);
-        var borrowed = await bob.PostAsJsonAsync("/api/jobs", new { dataset = aliceSet.Id, model = new { family = "dcgan" } });
+        var borrowed = await bob.PostAsJsonAsync("/api/jobs",
+            new { dataset = aliceSet.Id, model = new { family = "dcgan" } });
         Assert.Contains("\"dataset\"", await AssertProblemAsync(borrowed, HttpStatusCode.BadRequest));
     }
 
     [Fact]
-    public async Task Keys_are_required_stored_hashed_managed_by_the_admin_only_and_revocable()
+    public async Task Keys_are_required()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        await using var service = new GanServiceFactory(database, settings: AuthOn());
-        var admin = As(service, AdminKey);
-
+        var service = (await KeysAsync()).Service;
         var missing = await As(service, null).GetAsync("/api/jobs");
         Assert.Contains("X-Api-Key", await AssertProblemAsync(missing, HttpStatusCode.Unauthorized));
         Assert.Contains("ApiKey", missing.Headers.WwwAuthenticate.ToString());
-        await AssertProblemAsync(await As(service, "gsk_not-a-real-key").GetAsync("/api/jobs"), HttpStatusCode.Unauthorized);
-        await AssertProblemAsync(await As(service, null).PostAsJsonAsync("/api/keys", new { owner = "mallory", name = "x" }), HttpStatusCode.Unauthorized);
+        var unknown = await As(service, "gsk_not-a-real-key").GetAsync("/api/jobs");
+        await AssertProblemAsync(unknown, HttpStatusCode.Unauthorized);
+        var anonymousKey = await As(service, null).PostAsJsonAsync("/api/keys", new { owner = "mallory", name = "x" });
+        await AssertProblemAsync(anonymousKey, HttpStatusCode.Unauthorized);
+    }
 
-        var secret = await CreateKeyAsync(admin, "carol");
-        var carol = As(service, secret);
+    [Fact]
+    public async Task Keys_are_managed_by_the_admin_only()
+    {
+        var host = await KeysAsync();
+        var carol = As(host.Service, await CreateKeyAsync(host.Admin, "carol"));
         var me = (await carol.GetFromJsonAsync<CallerResponse>("/api/keys/current", GanServiceFactory.Json))!;
         Assert.Equal(new CallerResponse("carol", false, true), me);
-        await AssertProblemAsync(await carol.PostAsJsonAsync("/api/keys", new { owner = "carol", name = "more" }), HttpStatusCode.Forbidden);
+        var more = await carol.PostAsJsonAsync("/api/keys", new { owner = "carol", name = "more" });
+        await AssertProblemAsync(more, HttpStatusCode.Forbidden);
         await AssertProblemAsync(await carol.GetAsync("/api/keys"), HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task A_key_needs_a_valid_owner_that_is_not_reserved()
+    {
+        var admin = (await KeysAsync()).Admin;
         var invalid = await admin.PostAsJsonAsync("/api/keys", new { owner = "no spaces allowed", name = "" });
         var errors = await AssertProblemAsync(invalid, HttpStatusCode.BadRequest);
         Assert.Contains("\"owner\"", errors);
@@ -112,28 +171,50 @@ public sealed class AuthTests(PostgresServer postgres)
         foreach (var reserved in new[] { "admin", "Local" })
             Assert.Contains("reserved", await AssertProblemAsync(
                 await admin.PostAsJsonAsync("/api/keys", new { owner = reserved, name = "x" }), HttpStatusCode.BadRequest));
+    }
 
+    [Fact]
+    public async Task Keys_are_stored_hashed()
+    {
         // Only the hash is stored; listing never shows a secret.
+        var host = await KeysAsync();
+        var admin = host.Admin;
+        var secret = await CreateKeyAsync(admin, "grace");
         var listed = (await admin.GetFromJsonAsync<List<KeyResponse>>("/api/keys", GanServiceFactory.Json))!;
-        var row = Assert.Single(listed);
+        var row = Assert.Single(listed, k => k.Owner == "grace");
         Assert.Null(row.Key);
         Assert.Equal(secret[..12], row.Prefix);
-        await using (var connection = new NpgsqlConnection(database))
-        {
-            await connection.OpenAsync();
-            await using var dump = new NpgsqlCommand("SELECT row_to_json(k)::text FROM gan.api_keys k", connection);
-            var stored = (string)(await dump.ExecuteScalarAsync())!;
-            Assert.DoesNotContain(secret, stored);
-            Assert.Contains(ApiKeyStore.Hash(secret), stored);
-        }
+        await using var connection = new NpgsqlConnection(host.Database);
+        await connection.OpenAsync();
+        await using var dump = new NpgsqlCommand(
+            "SELECT row_to_json(k)::text FROM gan.api_keys k WHERE k.\"Owner\" = 'grace'", connection);
+        var stored = (string)(await dump.ExecuteScalarAsync())!;
+        Assert.DoesNotContain(secret, stored);
+        Assert.Contains(ApiKeyStore.Hash(secret), stored);
+    }
 
+    [Fact]
+    public async Task A_revoked_key_is_refused()
+    {
+        var host = await KeysAsync();
+        var admin = host.Admin;
+        var heidi = As(host.Service, await CreateKeyAsync(admin, "heidi"));
+        var listed = (await admin.GetFromJsonAsync<List<KeyResponse>>("/api/keys", GanServiceFactory.Json))!;
+        var row = listed.Single(k => k.Owner == "heidi");
         Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/keys/{row.Id}")).StatusCode);
-        await AssertProblemAsync(await carol.GetAsync("/api/jobs"), HttpStatusCode.Unauthorized);
+        await AssertProblemAsync(await heidi.GetAsync("/api/jobs"), HttpStatusCode.Unauthorized);
+    }
 
-        // The Hangfire dashboard: admin only (the admin key as a basic-auth password, for browsers).
+    [Fact]
+    public async Task The_hangfire_dashboard_is_for_the_admin_only()
+    {
+        // The admin key as a basic-auth password, for browsers.
+        var host = await KeysAsync();
+        var (service, admin) = (host.Service, host.Admin);
         Assert.Equal(HttpStatusCode.Unauthorized, (await As(service, null).GetAsync("/hangfire")).StatusCode);
         var browser = service.CreateClient();
-        browser.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{AdminKey}")));
+        var password = Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{AdminKey}"));
+        browser.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", password);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/hangfire")).StatusCode);
         // A forged cross-site POST carries the browser's credentials but not the page's antiforgery token.
         var forged = await browser.PostAsync("/hangfire/jobs/enqueued/delete",

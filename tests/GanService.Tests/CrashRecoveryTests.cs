@@ -15,7 +15,8 @@ namespace GanService.Tests;
 /// crash, nothing to a graceful stop, and ends exactly as an uninterrupted run would.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class CrashRecoveryTests(PostgresServer postgres)
+public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashRecoveryTests.GracefulStop> stops)
+    : IClassFixture<BuiltOnce<CrashRecoveryTests.GracefulStop>>
 {
     private const int Interval = 20;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
@@ -90,34 +91,74 @@ public sealed class CrashRecoveryTests(PostgresServer postgres)
         Assert.Equal(await FinalEntriesAsync(client, reference.Id), await FinalEntriesAsync(client, victim.Id));
     }
 
-    [Fact]
-    public async Task A_sigterm_checkpoints_and_requeues_the_job_and_the_next_worker_repeats_no_step()
+    /// <summary>
+    /// A job whose worker got a SIGTERM at step 50 or later, and how it stood then; the worker started after it runs
+    /// for the first fact that asks.
+    /// </summary>
+    public sealed record GracefulStop(string Database, GanServiceFactory Api, HttpClient Client, Guid JobId,
+        int? ExitCode, string Log, JobStatus Status, AttemptResponse First, long LastCheckpoint) : IAsyncDisposable
     {
-        var database = await postgres.CreateDatabaseAsync();
-        await using var api = new GanServiceFactory(database, role: "api");
-        var client = api.CreateClient();
-        var job = await api.SubmitAsync(client, Recipe("graceful"));
+        private Task<List<AttemptResponse>>? resumed;
 
-        await using (var worker = WorkerProcess.Start(database))
+        public static async Task<GracefulStop> StopAsync(PostgresServer postgres)
         {
+            var database = await postgres.CreateDatabaseAsync();
+            var api = new GanServiceFactory(database, role: "api");
+            var client = api.CreateClient();
+            var job = await api.SubmitAsync(client, Recipe("graceful"));
+            await using var worker = WorkerProcess.Start(database);
             await WaitWhileWorkingAsync(client, job.Id, worker, j => j.Step >= 50);
             worker.Terminate();
-            Assert.True(await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)), "a SIGTERM should stop the worker");
-            Assert.Equal(0, worker.ExitCode);
-            Assert.Contains("AUTHENTICATION IS OFF", worker.Log); // said loudly at startup
+            int? exitCode = await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)) ? worker.ExitCode : null;
+            var status = (await GanServiceFactory.GetJobAsync(client, job.Id)).Status;
+            return new GracefulStop(database, api, client, job.Id, exitCode, worker.Log, status,
+                (await AttemptsAsync(client, job.Id)).Single(), (await CheckpointsAsync(client, job.Id))[^1].Step);
         }
-        var stopped = await GanServiceFactory.GetJobAsync(client, job.Id);
-        Assert.Equal(JobStatus.Queued, stopped.Status);
-        var first = (await AttemptsAsync(client, job.Id)).Single();
-        Assert.Equal(AttemptOutcome.Requeued, first.Outcome);
-        Assert.Equal(first.LastStep, (await CheckpointsAsync(client, job.Id))[^1].Step);
 
-        await using (var worker = WorkerProcess.Start(database))
-            await WaitSucceededAsync(client, job.Id, worker);
-        var attempts = await AttemptsAsync(client, job.Id);
+        /// <summary>The job's attempts once the next worker has finished it.</summary>
+        public Task<List<AttemptResponse>> ResumedAsync() => resumed ??= ResumeAsync();
+
+        private async Task<List<AttemptResponse>> ResumeAsync()
+        {
+            await using (var worker = WorkerProcess.Start(Database))
+                await WaitSucceededAsync(Client, JobId, worker);
+            return await AttemptsAsync(Client, JobId);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await Api.DisposeAsync();
+        }
+    }
+
+    private Task<GracefulStop> GracefulStopAsync() => stops.GetAsync(() => GracefulStop.StopAsync(postgres));
+
+    [Fact]
+    public async Task A_sigterm_requeues_the_job_with_every_step_it_trained_checkpointed()
+    {
+        var stop = await GracefulStopAsync();
+        Assert.True(stop.ExitCode.HasValue, "a SIGTERM should stop the worker");
+        Assert.Equal(0, stop.ExitCode);
+        Assert.Equal(JobStatus.Queued, stop.Status);
+        Assert.Equal(AttemptOutcome.Requeued, stop.First.Outcome);
+        Assert.Equal(stop.First.LastStep, stop.LastCheckpoint);
+    }
+
+    [Fact]
+    public async Task After_a_sigterm_the_next_worker_repeats_no_step()
+    {
+        var stop = await GracefulStopAsync();
+        var attempts = await stop.ResumedAsync();
         Assert.Equal(2, attempts.Count);
-        Assert.Equal(first.LastStep, attempts[1].ResumedFromStep);
+        Assert.Equal(stop.First.LastStep, attempts[1].ResumedFromStep);
         Assert.Equal(0, attempts[1].StepsRepeated);
+    }
+
+    [Fact]
+    public async Task A_worker_without_keys_says_at_startup_that_authentication_is_off()
+    {
+        Assert.Contains("AUTHENTICATION IS OFF", (await GracefulStopAsync()).Log); // said loudly at startup
     }
 
     [Fact]

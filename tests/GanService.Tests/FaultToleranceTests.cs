@@ -10,7 +10,9 @@ namespace GanService.Tests;
 
 /// <summary>Races between workers, divergence and a real PostgreSQL outage, on real Hangfire and TorchSharp.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class FaultToleranceTests(PostgresServer postgres)
+public sealed class FaultToleranceTests(
+    PostgresServer postgres, BuiltOnce<TrainedJob> jobs, BuiltOnce<FaultToleranceTests.Outage> outages)
+    : IClassFixture<BuiltOnce<TrainedJob>>, IClassFixture<BuiltOnce<FaultToleranceTests.Outage>>
 {
     [Fact]
     public async Task When_a_second_worker_takes_a_running_job_the_first_is_fenced_off_and_writes_nothing_more()
@@ -43,71 +45,129 @@ public sealed class FaultToleranceTests(PostgresServer postgres)
         Assert.Equal(JobStatus.Succeeded, (await GanServiceFactory.GetJobAsync(client, job.Id)).Status);
     }
 
-    [Fact]
-    public async Task A_diverged_job_fails_naming_the_step_and_keeps_its_last_good_checkpoint()
-    {
-        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(),
-            settings: new Dictionary<string, string?> { ["Gan:Faults:DivergeAtStep"] = "27" });
-        var client = service.CreateClient();
-        var job = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 60, checkpointEvery: 10));
+    private Task<TrainedJob> DivergedAsync() => jobs.GetAsync("diverged", () => TrainedJob.RunAsync(postgres,
+        TestData.SyntheticJob(steps: 60, checkpointEvery: 10),
+        new Dictionary<string, string?> { ["Gan:Faults:DivergeAtStep"] = "27" }, until: JobStatus.Failed));
 
-        var failed = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Failed);
+    [Fact]
+    public async Task A_diverged_job_fails_naming_the_step()
+    {
+        var failed = (await DivergedAsync()).Done;
         Assert.StartsWith("Training diverged at step 27", failed.Error);
-        var checkpoints = (await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json))!;
+    }
+
+    [Fact]
+    public async Task A_diverged_job_keeps_its_last_good_checkpoint()
+    {
+        var diverged = await DivergedAsync();
+        var checkpoints = await CheckpointsAsync(diverged.Client, diverged.Done.Id);
         Assert.Equal([10L, 20L], checkpoints.Select(c => c.Step));
-        var samples = await client.GetAsync($"/api/generators/{job.Id}/samples.png?count=4&seed=1");
+        var samples = await diverged.Client.GetAsync($"{diverged.Generator}/samples.png?count=4&seed=1");
         Assert.Equal(HttpStatusCode.OK, samples.StatusCode);
         TestData.DecodePng(await samples.Content.ReadAsByteArrayAsync()).Dispose();
     }
 
-    [Fact]
-    public async Task Training_rides_out_a_30_second_database_outage_and_the_queue_drains_afterwards_without_a_restart()
+    /// <summary>
+    /// A job training through a 30-second outage of a PostgreSQL cluster of its own (stopping it disturbs no other
+    /// test), a worker host started during the outage, as one on another machine might be, and a job submitted after
+    /// it. The whole story runs at once, its hosts stopped at the end; what each fact checks is kept.
+    /// </summary>
+    public sealed record Outage(List<HttpResponseMessage> Answers, JobResponse Done, List<long> MetricSteps,
+        List<long> CheckpointSteps, bool LateExitedDuringOutage, HttpStatusCode ReadyAfter, JobResponse Next,
+        string LateLog, long HangfireServers, bool LateExitedAtEnd) : IDisposable
     {
-        // A cluster of its own, so stopping it disturbs no other test.
-        var server = new PostgresServer();
-        await server.InitializeAsync();
-        try
+        public static async Task<Outage> RunAsync()
         {
-            var database = await server.CreateDatabaseAsync();
-            await using var service = new GanServiceFactory(database);
-            var client = service.CreateClient();
-            var job = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 300, checkpointEvery: 50));
-            await GanServiceFactory.WaitForAsync(client, job.Id, j => j.Status == JobStatus.Running && j.Step >= 30);
+            var server = new PostgresServer();
+            await server.InitializeAsync();
+            try
+            {
+                var database = await server.CreateDatabaseAsync();
+                await using var service = new GanServiceFactory(database);
+                var client = service.CreateClient();
+                var job = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 300, checkpointEvery: 50));
+                await GanServiceFactory.WaitForAsync(client, job.Id,
+                    j => j.Status == JobStatus.Running && j.Step >= 30);
 
-            await server.StopAsync();
-            var outageEnds = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            var read = await client.GetAsync($"/api/jobs/{job.Id}");
-            await AssertUnavailableAsync(read);
-            await AssertUnavailableAsync(await client.PostAsJsonAsync("/api/jobs", TestData.SyntheticJob()));
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
-            // A worker host started during the outage (as one on another machine might be) waits for the database. Its
-            // invisibility timeout is long, as the product's is against this outage: the running job stays where it is.
-            await using var late = WorkerProcess.Start(database, new Dictionary<string, string> { ["Gan:InvisibilityTimeout"] = "00:10:00" });
-            await Task.Delay(outageEnds - DateTime.UtcNow);
-            Assert.False(late.HasExited, $"the worker started during the outage exited:\n{late.Log}");
-            await server.StartAsync();
+                await server.StopAsync();
+                var outageEnds = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+                List<HttpResponseMessage> answers = [await client.GetAsync($"/api/jobs/{job.Id}"),
+                    await client.PostAsJsonAsync("/api/jobs", TestData.SyntheticJob()),
+                    await client.GetAsync("/health/ready"), await client.GetAsync("/health/live")];
+                // Its invisibility timeout is long, as the product's is against this outage: the running job stays.
+                await using var late = WorkerProcess.Start(database,
+                    new Dictionary<string, string> { ["Gan:InvisibilityTimeout"] = "00:10:00" });
+                await Task.Delay(outageEnds - DateTime.UtcNow);
+                bool lateExitedDuringOutage = late.HasExited;
+                await server.StartAsync();
 
-            var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded, TimeSpan.FromMinutes(3));
-            Assert.Equal(1, done.Attempts);
-            var metrics = (await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics", GanServiceFactory.Json))!;
-            Assert.Equal(Enumerable.Range(1, 30).Select(i => i * 10L), metrics.Select(m => m.Step)); // no progress lost
-            var checkpoints = (await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json))!;
-            Assert.Equal(Enumerable.Range(1, 6).Select(i => i * 50L), checkpoints.Select(c => c.Step));
-
-            // The same host, never restarted, takes new work.
-            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
-            var next = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 20));
-            await GanServiceFactory.WaitForStatusAsync(client, next.Id, JobStatus.Succeeded, TimeSpan.FromMinutes(1));
-            Assert.Contains("PostgreSQL is unavailable", late.Log);
-            Assert.Equal(2, await HangfireServersAsync(database, expect: 2));
-            Assert.False(late.HasExited);
+                var done = await TrainedJob.WaitForEndAsync(client, job.Id, TimeSpan.FromMinutes(3));
+                var metrics = await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics",
+                    GanServiceFactory.Json);
+                var checkpoints = await CheckpointsAsync(client, job.Id);
+                var ready = (await client.GetAsync("/health/ready")).StatusCode;
+                var next = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 20));
+                next = await TrainedJob.WaitForEndAsync(client, next.Id, TimeSpan.FromMinutes(1));
+                return new Outage(answers, done, metrics!.Select(m => m.Step).ToList(),
+                    checkpoints.Select(c => c.Step).ToList(), lateExitedDuringOutage, ready, next, late.Log,
+                    await HangfireServersAsync(database, expect: 2), late.HasExited);
+            }
+            finally
+            {
+                await server.DisposeAsync();
+            }
         }
-        finally
+
+        public void Dispose()
         {
-            await server.DisposeAsync();
+            foreach (var answer in Answers) answer.Dispose();
         }
     }
+
+    private Task<Outage> OutageAsync() => outages.GetAsync(Outage.RunAsync);
+
+    [Fact]
+    public async Task During_a_database_outage_the_api_answers_503_naming_it()
+    {
+        var answers = (await OutageAsync()).Answers;
+        await AssertUnavailableAsync(answers[0]);
+        await AssertUnavailableAsync(answers[1]);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, answers[2].StatusCode);
+        Assert.Equal(HttpStatusCode.OK, answers[3].StatusCode);
+    }
+
+    [Fact]
+    public async Task Training_rides_out_a_30_second_database_outage()
+    {
+        var outage = await OutageAsync();
+        Assert.Equal(JobStatus.Succeeded, outage.Done.Status);
+        Assert.Equal(1, outage.Done.Attempts);
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => i * 10L), outage.MetricSteps); // no progress lost
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => i * 50L), outage.CheckpointSteps);
+    }
+
+    [Fact]
+    public async Task A_worker_host_started_during_a_database_outage_waits_for_it()
+    {
+        var outage = await OutageAsync();
+        Assert.False(outage.LateExitedDuringOutage, $"the worker started during the outage exited:\n{outage.LateLog}");
+        Assert.Contains("PostgreSQL is unavailable", outage.LateLog);
+        Assert.Equal(2, outage.HangfireServers);
+        Assert.False(outage.LateExitedAtEnd);
+    }
+
+    [Fact]
+    public async Task After_a_database_outage_the_queue_drains_without_a_restart()
+    {
+        // The same host, never restarted, takes new work.
+        var outage = await OutageAsync();
+        Assert.Equal(HttpStatusCode.OK, outage.ReadyAfter);
+        Assert.Equal(JobStatus.Succeeded, outage.Next.Status);
+    }
+
+    private static async Task<List<CheckpointResponse>> CheckpointsAsync(HttpClient client, Guid id) =>
+        (await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{id}/checkpoints",
+            GanServiceFactory.Json))!;
 
     /// <summary>The Hangfire servers registered in the database, waiting up to a minute for <paramref name="expect"/>.</summary>
     private static async Task<long> HangfireServersAsync(string database, int expect)

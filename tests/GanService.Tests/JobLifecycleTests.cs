@@ -13,51 +13,82 @@ namespace GanService.Tests;
 
 /// <summary>The whole path on real parts: submit over HTTP, train in Hangfire, checkpoint in PostgreSQL, sample PNGs.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class JobLifecycleTests(PostgresServer postgres)
+public sealed class JobLifecycleTests(
+    PostgresServer postgres, BuiltOnce<TrainedJob> jobs, BuiltOnce<JobLifecycleTests.Cancelled> cancellations)
+    : IClassFixture<BuiltOnce<TrainedJob>>, IClassFixture<BuiltOnce<JobLifecycleTests.Cancelled>>
 {
-    [Fact]
-    public async Task A_synthetic_job_trains_checkpoints_learns_and_serves_deterministic_samples()
-    {
-        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
-        using var client = service.CreateClient();
+    private Task<TrainedJob> SyntheticAsync() => jobs.GetAsync("synthetic", () => TrainedJob.RunAsync(postgres,
+        TestData.SyntheticJob(steps: 200, batchSize: 64, checkpointEvery: 100, seed: 3)));
 
-        var response = await client.PostAsJsonAsync("/api/jobs", TestData.SyntheticJob(steps: 200, batchSize: 64, checkpointEvery: 100, seed: 3));
+    [Fact]
+    public async Task A_submitted_job_is_queued_at_the_address_the_answer_names()
+    {
+        var synthetic = await SyntheticAsync();
+        var (response, submitted) = (synthetic.Answer, synthetic.Submitted);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var submitted = (await response.Content.ReadFromJsonAsync<JobResponse>(GanServiceFactory.Json))!;
         Assert.Equal($"/api/jobs/{submitted.Id}", response.Headers.Location!.OriginalString);
         Assert.Equal(JobStatus.Queued, submitted.Status);
         Assert.Equal(200, submitted.TotalSteps);
+    }
 
-        var job = await GanServiceFactory.WaitForStatusAsync(client, submitted.Id, JobStatus.Succeeded);
+    [Fact]
+    public async Task A_synthetic_job_trains_to_its_last_step()
+    {
+        var job = (await SyntheticAsync()).Done;
         Assert.Equal((200, 100.0, 1), (job.Step, job.Percent, job.Attempts));
         Assert.NotNull(job.Latest);
         Assert.True(job.Latest!.ImagesPerSecond > 0);
         Assert.NotNull(job.FinishedAt);
+    }
 
-        var checkpoints = (await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json))!;
+    [Fact]
+    public async Task A_synthetic_job_stores_a_checkpoint_with_a_preview_every_interval()
+    {
+        var synthetic = await SyntheticAsync();
+        var client = synthetic.Client;
+        var checkpoints = (await client.GetFromJsonAsync<List<CheckpointResponse>>(
+            $"/api/jobs/{synthetic.Done.Id}/checkpoints", GanServiceFactory.Json))!;
         Assert.Equal([100L, 200L], checkpoints.Select(c => c.Step));
         Assert.All(checkpoints, c => Assert.Matches("^[0-9a-f]{64}$", c.Sha256));
-        var metrics = (await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics", GanServiceFactory.Json))!;
-        Assert.Equal(Enumerable.Range(1, 20).Select(i => i * 10L), metrics.Select(m => m.Step));
-
         using (var preview = TestData.DecodePng(await client.GetByteArrayAsync(checkpoints[0].Links.Preview)))
             Assert.Equal(ImageGrid.Size(16, 4, 28), (preview.Width, preview.Height));
+    }
 
-        var samples = await client.GetAsync($"/api/generators/{job.Id}/samples.png?count=16&columns=4&seed=1");
+    [Fact]
+    public async Task A_synthetic_job_records_its_progress_every_ten_steps()
+    {
+        var synthetic = await SyntheticAsync();
+        var metrics = await synthetic.Client.GetFromJsonAsync<List<MetricResponse>>(
+            $"/api/jobs/{synthetic.Done.Id}/metrics", GanServiceFactory.Json);
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => i * 10L), metrics!.Select(m => m.Step));
+    }
+
+    [Fact]
+    public async Task A_synthetic_job_serves_deterministic_samples()
+    {
+        var synthetic = await SyntheticAsync();
+        var (client, samplesUrl) = (synthetic.Client, $"{synthetic.Generator}/samples.png?count=16&columns=4");
+        var samples = await client.GetAsync($"{samplesUrl}&seed=1");
         Assert.Equal(HttpStatusCode.OK, samples.StatusCode);
         Assert.Equal("image/png", samples.Content.Headers.ContentType!.MediaType);
         var bytes = await samples.Content.ReadAsByteArrayAsync();
         using (var grid = TestData.DecodePng(bytes))
             Assert.Equal((4 * 28 + 5 * 2, 4 * 28 + 5 * 2), (grid.Width, grid.Height));
-        Assert.Equal(bytes, await client.GetByteArrayAsync($"/api/generators/{job.Id}/samples.png?count=16&columns=4&seed=1"));
-        Assert.NotEqual(bytes, await client.GetByteArrayAsync($"/api/generators/{job.Id}/samples.png?count=16&columns=4&seed=2"));
+        Assert.Equal(bytes, await client.GetByteArrayAsync($"{samplesUrl}&seed=1"));
+        Assert.NotEqual(bytes, await client.GetByteArrayAsync($"{samplesUrl}&seed=2"));
+    }
 
+    [Fact]
+    public async Task A_synthetic_job_learns_the_data()
+    {
         // Learned: the pixel histogram of generated images is much closer to the data's than an untrained generator's.
+        var synthetic = await SyntheticAsync();
         var plan = new TrainingPlan(new ModelRecipe(), new OptimizerRecipe(), 200, 64, Seed: 3);
         using var data = SyntheticBlobs.Create(28, 1, seed: 3);
         using var real = data.Batch(Enumerable.Range(0, 256).Select(i => (long)i).ToArray(), CPU);
         using var untrained = GeneratorSampler.Untrained(plan, CPU);
-        var big = await client.GetByteArrayAsync($"/api/generators/{job.Id}/samples.png?count=256&columns=16&seed=9");
+        var big = await synthetic.Client.GetByteArrayAsync(
+            $"{synthetic.Generator}/samples.png?count=256&columns=16&seed=9");
         using var untrainedTiles = Tiles(untrained.SamplePng(9, 256, 16), 256, 16);
         using var trainedTiles = Tiles(big, 256, 16);
         double before = ImageStatistics.HistogramDistance(untrainedTiles, real);
@@ -65,67 +96,61 @@ public sealed class JobLifecycleTests(PostgresServer postgres)
         Assert.True(after < before * 0.6, $"histogram distance to the data: untrained {before:F3}, trained {after:F3}");
     }
 
-    [Fact]
-    public async Task Seeded_samples_carry_a_strong_etag_and_cache_headers_and_revalidate_with_304_and_damage_is_a_409()
+    /// <summary>A job asked to stop while it runs: the answer to the cancel, how long it took, how it ended.</summary>
+    public sealed record Cancelled(GanServiceFactory Service, HttpClient Client, HttpStatusCode Answer, TimeSpan Took,
+        JobResponse Done) : IAsyncDisposable
     {
-        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
-        using var client = service.CreateClient();
-        var job = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 10, checkpointEvery: 10));
-        await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
-
-        var url = $"/api/generators/{job.Id}/image.png?seed=7&step=10";
-        var first = await client.GetAsync(url);
-        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        var etag = first.Headers.ETag!;
-        Assert.False(etag.IsWeak);
-        Assert.Contains("immutable", first.Headers.CacheControl!.ToString());
-        using (var image = TestData.DecodePng(await first.Content.ReadAsByteArrayAsync()))
-            Assert.Equal((28, 28), (image.Width, image.Height));
-
-        using var revalidate = new HttpRequestMessage(HttpMethod.Get, url);
-        revalidate.Headers.IfNoneMatch.Add(etag);
-        var second = await client.SendAsync(revalidate);
-        Assert.Equal(HttpStatusCode.NotModified, second.StatusCode);
-
-        var unseeded = await client.GetAsync($"/api/generators/{job.Id}/image.png");
-        Assert.Equal(HttpStatusCode.OK, unseeded.StatusCode);
-        Assert.True(unseeded.Headers.CacheControl!.NoStore);
-        var seed = long.Parse(unseeded.Headers.GetValues("X-Seed").Single());
-        Assert.Equal(await unseeded.Content.ReadAsByteArrayAsync(), await client.GetByteArrayAsync($"/api/generators/{job.Id}/image.png?seed={seed}"));
-
-        // A checkpoint damaged in storage is refused with a 409, not a 500.
-        await using (var connection = new Npgsql.NpgsqlConnection(service.ConnectionString))
+        public static async Task<Cancelled> RunAsync(PostgresServer postgres)
         {
-            await connection.OpenAsync();
-            await using var damage = new Npgsql.NpgsqlCommand(
-                $"UPDATE gan.checkpoints SET \"Bundle\" = overlay(\"Bundle\" placing '\\x00ff00'::bytea from 200) WHERE \"JobId\" = '{job.Id}'", connection);
-            Assert.Equal(1, await damage.ExecuteNonQueryAsync());
+            var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
+            var client = service.CreateClient();
+            var endless = TestData.SyntheticJob(steps: 1_000_000, checkpointEvery: 100_000);
+            var job = await service.SubmitAsync(client, endless);
+            await GanServiceFactory.WaitForAsync(client, job.Id, j => j.Status == JobStatus.Running && j.Step >= 10);
+
+            var cancelledAt = DateTime.UtcNow;
+            var cancel = await client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
+            var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Cancelled,
+                TimeSpan.FromSeconds(20));
+            return new Cancelled(service, client, cancel.StatusCode, DateTime.UtcNow - cancelledAt, done);
         }
-        await using var fresh = new GanServiceFactory(service.ConnectionString, role: "api"); // nothing cached yet
-        using var freshClient = fresh.CreateClient();
-        Assert.Equal(HttpStatusCode.Conflict, (await freshClient.GetAsync($"/api/generators/{job.Id}/image.png?seed=8&step=10")).StatusCode);
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await Service.DisposeAsync();
+        }
+    }
+
+    private Task<Cancelled> CancelledAsync() => cancellations.GetAsync(() => Cancelled.RunAsync(postgres));
+
+    [Fact]
+    public async Task Cancelling_a_running_job_stops_it_quickly()
+    {
+        var cancelled = await CancelledAsync();
+        Assert.Equal(HttpStatusCode.OK, cancelled.Answer);
+        Assert.True(cancelled.Took < TimeSpan.FromSeconds(10), "cancel took too long");
+        Assert.True(cancelled.Done.Step < 1_000_000);
     }
 
     [Fact]
-    public async Task Cancelling_a_running_job_stops_it_quickly_and_keeps_a_sampleable_checkpoint()
+    public async Task A_cancelled_job_keeps_a_sampleable_checkpoint()
     {
-        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
-        using var client = service.CreateClient();
-        var job = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 1_000_000, checkpointEvery: 100_000));
-        await GanServiceFactory.WaitForAsync(client, job.Id, j => j.Status == JobStatus.Running && j.Step >= 10);
+        var cancelled = await CancelledAsync();
+        var (client, id) = (cancelled.Client, cancelled.Done.Id);
+        var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{id}/checkpoints",
+            GanServiceFactory.Json);
+        Assert.Single(checkpoints!);
+        Assert.True(checkpoints![0].Step >= 10);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/generators/{id}/samples.png?seed=1")).StatusCode);
+    }
 
-        var cancelledAt = DateTime.UtcNow;
-        var cancel = await client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
-        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
-        var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Cancelled, TimeSpan.FromSeconds(20));
-        Assert.True(DateTime.UtcNow - cancelledAt < TimeSpan.FromSeconds(10), "cancel took too long");
-        Assert.True(done.Step < 1_000_000);
-
-        var checkpoints = (await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json))!;
-        Assert.Single(checkpoints);
-        Assert.True(checkpoints[0].Step >= 10);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/generators/{job.Id}/samples.png?seed=1")).StatusCode);
-        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync($"/api/jobs/{job.Id}/cancel", null)).StatusCode);
+    [Fact]
+    public async Task Cancelling_a_job_that_has_ended_is_a_409()
+    {
+        var cancelled = await CancelledAsync();
+        var again = await cancelled.Client.PostAsync($"/api/jobs/{cancelled.Done.Id}/cancel", null);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }
 
     [Fact]

@@ -12,36 +12,57 @@ namespace GanService.Tests;
 
 /// <summary>BigGAN, ProGAN and StyleGAN through the API: family defaults, growth in the progress, their sampling controls.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class ModernFamilyJobTests(PostgresServer postgres)
+public sealed class ModernFamilyJobTests(PostgresServer postgres, BuiltOnce<TrainedJob> jobs)
+    : IClassFixture<BuiltOnce<TrainedJob>>
 {
     private static readonly Dictionary<string, string?> EveryStep = new() { ["Gan:MetricsEvery"] = "1" };
 
-    [Fact]
-    public async Task A_stylegan_job_mixes_styles_truncates_to_the_average_and_interpolates()
+    private Task<TrainedJob> StyleGanAsync() => jobs.GetAsync("stylegan", () => TrainedJob.RunAsync(postgres, new
     {
-        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), settings: EveryStep);
-        using var client = service.CreateClient();
-        var job = await service.SubmitAsync(client, new
-        {
-            dataset = "synthetic", model = new { family = "stylegan", width = 8 }, training = new { steps = 6, batchSize = 8 }, checkpointEvery = 6, seed = 2,
-        });
-        Assert.Equal((32, "bce", 1.0, 16, 0.99, 0.99, 0.9),
-            (job.Model.ImageSize, job.Training.Loss, job.Training.R1, job.Training.R1Every, job.Training.Ema, job.Training.Beta2, job.Model.StyleMixing));
-        await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
-        var root = $"/api/generators/{job.Id}";
+        dataset = "synthetic", model = new { family = "stylegan", width = 8 },
+        training = new { steps = 6, batchSize = 8 }, checkpointEvery = 6, seed = 2,
+    }, EveryStep));
 
+    [Fact]
+    public async Task A_stylegan_job_takes_its_familys_defaults()
+    {
+        var job = (await StyleGanAsync()).Submitted;
+        Assert.Equal((32, "bce", 1.0, 16, 0.99, 0.99, 0.9), (job.Model.ImageSize, job.Training.Loss, job.Training.R1,
+            job.Training.R1Every, job.Training.Ema, job.Training.Beta2, job.Model.StyleMixing));
+    }
+
+    [Fact]
+    public async Task A_stylegan_job_truncates_to_the_average_image()
+    {
         // psi 0 with the fixed noise maps: every seed is the average image.
+        var stylegan = await StyleGanAsync();
+        var (client, root) = (stylegan.Client, stylegan.Generator);
         var average = await client.GetByteArrayAsync($"{root}/image.png?seed=1&truncation=0&noise=const");
         Assert.Equal(average, await client.GetByteArrayAsync($"{root}/image.png?seed=2&truncation=0&noise=const"));
         Assert.NotEqual(average, await client.GetByteArrayAsync($"{root}/image.png?seed=2&noise=const"));
+    }
+
+    [Fact]
+    public async Task A_stylegan_job_mixes_styles_from_the_layer_asked()
+    {
+        var stylegan = await StyleGanAsync();
+        var (client, root) = (stylegan.Client, stylegan.Generator);
         var mixed = await client.GetByteArrayAsync($"{root}/image.png?seed=1&mix=2&mixFrom=3");
         Assert.Equal(mixed, await client.GetByteArrayAsync($"{root}/image.png?seed=1&mix=2&mixFrom=3"));
         Assert.NotEqual(mixed, await client.GetByteArrayAsync($"{root}/image.png?seed=1&mix=2&mixFrom=6"));
+        var table = await client.GetByteArrayAsync($"{root}/mixing.png?rows=1,2&columns=3,4,5&mixFrom=2");
+        using (var decoded = TestData.DecodePng(table))
+            Assert.Equal(ImageGrid.Size(12, 4, 32), (decoded.Width, decoded.Height));
+    }
 
-        using (var table = TestData.DecodePng(await client.GetByteArrayAsync($"{root}/mixing.png?rows=1,2&columns=3,4,5&mixFrom=2")))
-            Assert.Equal(ImageGrid.Size(12, 4, 32), (table.Width, table.Height));
-        using (var strip = TestData.DecodePng(await client.GetByteArrayAsync($"{root}/interpolation.png?from=1&to=2&steps=5")))
-            Assert.Equal(ImageGrid.Size(5, 5, 32), (strip.Width, strip.Height));
+    [Fact]
+    public async Task A_stylegan_job_interpolates_between_seeds()
+    {
+        var stylegan = await StyleGanAsync();
+        var (client, root) = (stylegan.Client, stylegan.Generator);
+        var strip = await client.GetByteArrayAsync($"{root}/interpolation.png?from=1&to=2&steps=5");
+        using (var decoded = TestData.DecodePng(strip))
+            Assert.Equal(ImageGrid.Size(5, 5, 32), (decoded.Width, decoded.Height));
         var gif = await client.GetAsync($"{root}/interpolation.gif?from=1&to=2&steps=6");
         Assert.Equal("image/gif", gif.Content.Headers.ContentType!.MediaType);
         using (var animation = Image.Load(await gif.Content.ReadAsByteArrayAsync()))
@@ -49,7 +70,13 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres)
             Assert.Equal((6, 32, 32), (animation.Frames.Count, animation.Width, animation.Height));
             Assert.Equal(0, animation.Metadata.GetGifMetadata().RepeatCount); // loops forever
         }
+    }
 
+    [Fact]
+    public async Task A_stylegan_job_refuses_controls_out_of_range_by_name()
+    {
+        var stylegan = await StyleGanAsync();
+        var (client, root) = (stylegan.Client, stylegan.Generator);
         await AssertRefused(client, $"{root}/image.png?mix=2&mixFrom=8", "mixFrom"); // layers 0 to 7 at 32x32
         await AssertRefused(client, $"{root}/image.png?mixFrom=3", "mix");
         await AssertRefused(client, $"{root}/image.png?noise=loud", "noise");
@@ -60,32 +87,48 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres)
         await AssertRefused(client, $"{root}/mixing.png?rows=1,2,3,4,5,6,7,8,9", "rows");
     }
 
-    [Fact]
-    public async Task A_progan_job_reports_its_growth_and_refuses_controls_it_lacks()
+    // 8 steps of 8 images, 8 images a phase: 4x4, 8 fading in, 8, 16 fading in, 16, 32 fading in, 32, 32.
+    private Task<TrainedJob> ProGanAsync() => jobs.GetAsync("progan", () => TrainedJob.RunAsync(postgres, new
     {
-        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), settings: EveryStep);
-        using var client = service.CreateClient();
-        // 8 steps of 8 images, 8 images a phase: 4x4, 8 fading in, 8, 16 fading in, 16, 32 fading in, 32, 32.
-        var job = await service.SubmitAsync(client, new
-        {
-            dataset = "synthetic", model = new { family = "progan", width = 8 }, training = new { steps = 8, batchSize = 8 }, checkpointEvery = 2, seed = 3,
-        });
-        Assert.Equal(("wgan-gp", "none", 1, 10.0), (job.Training.Loss, job.Model.Normalization, job.Training.CriticSteps, job.Training.GradientPenalty));
-        var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
+        dataset = "synthetic", model = new { family = "progan", width = 8 },
+        training = new { steps = 8, batchSize = 8 }, checkpointEvery = 2, seed = 3,
+    }, EveryStep));
+
+    [Fact]
+    public async Task A_progan_job_reports_its_growth()
+    {
+        var progan = await ProGanAsync();
+        var (client, job, done) = (progan.Client, progan.Submitted, progan.Done);
+        Assert.Equal(("wgan-gp", "none", 1, 10.0),
+            (job.Training.Loss, job.Model.Normalization, job.Training.CriticSteps, job.Training.GradientPenalty));
         Assert.Equal((32, 1.0), (done.Latest!.Resolution, done.Latest.Alpha));
-        var metrics = await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics", GanServiceFactory.Json);
+        var metrics = await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics",
+            GanServiceFactory.Json);
         Assert.Equal([4, 8, 8, 16, 16, 32, 32, 32], metrics!.OrderBy(m => m.Step).Select(m => m.Resolution!.Value));
         Assert.Equal([1, 0, 1, 0, 1, 0, 1, 1], metrics!.OrderBy(m => m.Step).Select(m => m.Alpha!.Value));
+    }
 
+    [Fact]
+    public async Task A_progan_job_previews_its_smaller_stages_enlarged_to_its_size()
+    {
         // Checkpoints from smaller stages preview at their resolution, enlarged to 32x32.
-        var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json);
+        var progan = await ProGanAsync();
+        var (client, job) = (progan.Client, progan.Done);
+        var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints",
+            GanServiceFactory.Json);
         foreach (var checkpoint in checkpoints!)
             using (var preview = TestData.DecodePng(await client.GetByteArrayAsync(checkpoint.Links.Preview)))
                 Assert.Equal(ImageGrid.Size(16, 4, 32), (preview.Width, preview.Height));
-        using (var early = TestData.DecodePng(await client.GetByteArrayAsync($"/api/generators/{job.Id}/image.png?seed=1&step=2")))
-            Assert.Equal((32, 32), (early.Width, early.Height));
+        var early = await client.GetByteArrayAsync($"{progan.Generator}/image.png?seed=1&step=2");
+        using (var decoded = TestData.DecodePng(early))
+            Assert.Equal((32, 32), (decoded.Width, decoded.Height));
+    }
 
-        var root = $"/api/generators/{job.Id}";
+    [Fact]
+    public async Task A_progan_job_refuses_controls_it_lacks()
+    {
+        var progan = await ProGanAsync();
+        var (client, root) = (progan.Client, progan.Generator);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"{root}/interpolation.gif?from=1&to=2")).StatusCode);
         await AssertRefused(client, $"{root}/image.png?truncation=0.5", "truncation");
         await AssertRefused(client, $"{root}/image.png?noise=const", "noise");
@@ -154,7 +197,8 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres)
                 dataset, model = new { family, channels, width = 8 }, training = new { steps = 4, batchSize = 8 }, checkpointEvery = 4, seed = 1,
             });
             await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
-            var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json);
+            var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints",
+            GanServiceFactory.Json);
             using (var preview = TestData.DecodePng(await client.GetByteArrayAsync(checkpoints![0].Links.Preview)))
                 Assert.Equal(ImageGrid.Size(16, 4, 32), (preview.Width, preview.Height));
             var root = $"/api/generators/{job.Id}";

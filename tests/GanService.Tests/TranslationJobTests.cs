@@ -14,35 +14,60 @@ namespace GanService.Tests;
 
 /// <summary>Pix2Pix through the API: a paired upload, a job, and translate answering closer to the target than the input.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class TranslationJobTests(PostgresServer postgres)
+public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<TranslationJobTests.Pix2PixRun> pix2pix)
+    : IClassFixture<BuiltOnce<TranslationJobTests.Pix2PixRun>>
 {
     // 64x64 translation jobs on a CPU whose oneDNN failed the library's convolution check run on libtorch's own
     // convolutions, several times slower (OneDnnCheck): the deadline detects a stuck job, it is not a speed target.
     private static readonly TimeSpan SlowConvolutions = TimeSpan.FromMinutes(10);
 
-    [Fact]
-    public async Task A_pix2pix_job_learns_to_invert_colours_and_translates_uploaded_images()
+    /// <summary>A pix2pix job trained on 64 uploaded pairs of an image and its inversion; 8 pairs held out.</summary>
+    public sealed record Pix2PixRun(TrainedJob Job, DatasetResponse Dataset, List<(byte[] A, byte[] B)> Pngs)
+        : IAsyncDisposable
     {
-        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
-        using var client = service.CreateClient();
-        using var blobs = SyntheticBlobs.Create(64, 3, seed: 12, count: 72);
-        var pngs = Enumerable.Range(0, 72).Select(i => Pair(blobs, i)).ToList();
-        var zip = UploadFiles.Zip(pngs.Take(64).SelectMany((p, i) => new[] { ($"A/{i:D3}.png", p.A), ($"B/{i:D3}.png", p.B) }).ToArray());
-        var dataset = await DatasetUploadTests.Upload(client, zip, "inversion.zip", ("imageSize", "64"));
-        Assert.Equal(DatasetKind.Paired, dataset.Kind);
+        public IEnumerable<(byte[] A, byte[] B)> HeldOut => Pngs.Skip(64);
 
-        var job = await service.SubmitAsync(client, new
+        public static async Task<Pix2PixRun> RunAsync(PostgresServer postgres)
         {
-            dataset = dataset.Id.ToString(), model = new { family = "pix2pix" }, training = new { steps = 40, batchSize = 8 }, checkpointEvery = 40, seed = 1,
-        });
+            var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
+            var client = service.CreateClient();
+            using var blobs = SyntheticBlobs.Create(64, 3, seed: 12, count: 72);
+            var pngs = Enumerable.Range(0, 72).Select(i => Pair(blobs, i)).ToList();
+            var zip = UploadFiles.Zip(pngs.Take(64)
+                .SelectMany((p, i) => new[] { ($"A/{i:D3}.png", p.A), ($"B/{i:D3}.png", p.B) }).ToArray());
+            var dataset = await DatasetUploadTests.Upload(client, zip, "inversion.zip", ("imageSize", "64"));
+            var job = await TrainedJob.RunAsync(service, client, new
+            {
+                dataset = dataset.Id.ToString(), model = new { family = "pix2pix" },
+                training = new { steps = 40, batchSize = 8 }, checkpointEvery = 40, seed = 1,
+            }, timeout: SlowConvolutions);
+            return new Pix2PixRun(job, dataset, pngs);
+        }
+
+        public ValueTask DisposeAsync() => Job.DisposeAsync();
+    }
+
+    private Task<Pix2PixRun> Pix2PixAsync() => pix2pix.GetAsync(() => Pix2PixRun.RunAsync(postgres));
+
+    [Fact]
+    public async Task A_paired_upload_trains_a_pix2pix_job_with_its_familys_defaults()
+    {
+        var (trained, dataset, _) = await Pix2PixAsync();
+        var job = trained.Submitted;
+        Assert.Equal(DatasetKind.Paired, dataset.Kind);
         Assert.Equal((64, 3, 100.0), (job.Model.ImageSize, job.Model.Channels, job.Training.L1));
         Assert.EndsWith("/translate", job.Links.Samples);
-        await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded, SlowConvolutions);
+    }
 
+    [Fact]
+    public async Task A_pix2pix_job_translates_uploaded_images_into_their_inversions()
+    {
+        var run = await Pix2PixAsync();
         double inputError = 0, outputError = 0;
-        foreach (var (a, b) in pngs.Skip(64))
+        foreach (var (a, b) in run.HeldOut)
         {
-            var response = await client.PostAsync($"/api/generators/{job.Id}/translate", UploadFiles.Form("image", a, "held-out.png"));
+            var response = await run.Job.Client.PostAsync($"{run.Job.Generator}/translate",
+                UploadFiles.Form("image", a, "held-out.png"));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             using var output = TestData.DecodePng(await response.Content.ReadAsByteArrayAsync());
             Assert.Equal((64, 64), (output.Width, output.Height));
@@ -51,17 +76,32 @@ public sealed class TranslationJobTests(PostgresServer postgres)
             inputError += MeanAbsoluteError(input, target);
             outputError += MeanAbsoluteError(output, target);
         }
-        Assert.True(outputError < inputError / 2, $"mean absolute error to the target: input {inputError / 8:F1}, translated {outputError / 8:F1}");
+        Assert.True(outputError < inputError / 2,
+            $"mean absolute error to the target: input {inputError / 8:F1}, translated {outputError / 8:F1}");
+    }
 
-        using (var preview = TestData.DecodePng(await client.GetByteArrayAsync($"/api/jobs/{job.Id}/checkpoints/40/preview.png")))
+    [Fact]
+    public async Task A_pix2pix_preview_shows_inputs_outputs_targets_in_rows()
+    {
+        var job = (await Pix2PixAsync()).Job;
+        var png = await job.Client.GetByteArrayAsync($"/api/jobs/{job.Done.Id}/checkpoints/40/preview.png");
+        using (var preview = TestData.DecodePng(png))
             Assert.Equal(ImageGrid.Size(12, 3, 64), (preview.Width, preview.Height)); // input, output, target
+    }
 
-        var samples = await client.GetAsync($"/api/generators/{job.Id}/samples.png?seed=1");
+    [Fact]
+    public async Task A_pix2pix_generator_refuses_requests_it_cannot_translate()
+    {
+        var run = await Pix2PixAsync();
+        var (client, generator) = (run.Job.Client, run.Job.Generator);
+        var samples = await client.GetAsync($"{generator}/samples.png?seed=1");
         Assert.Equal(HttpStatusCode.BadRequest, samples.StatusCode);
-        var notAnImage = await client.PostAsync($"/api/generators/{job.Id}/translate", UploadFiles.Form("image", "not a png"u8.ToArray(), "x.png"));
+        var notAnImage = await client.PostAsync($"{generator}/translate",
+            UploadFiles.Form("image", "not a png"u8.ToArray(), "x.png"));
         Assert.Equal(HttpStatusCode.BadRequest, notAnImage.StatusCode);
         Assert.Contains("image", (await notAnImage.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
-        var wrongPart = await client.PostAsync($"/api/generators/{job.Id}/translate", UploadFiles.Form("file", pngs[0].A, "x.png"));
+        var wrongPart = await client.PostAsync($"{generator}/translate",
+            UploadFiles.Form("file", run.Pngs[0].A, "x.png"));
         Assert.Equal(HttpStatusCode.BadRequest, wrongPart.StatusCode);
     }
 
