@@ -19,25 +19,31 @@ internal sealed class CpuLedger
     {
         string root = processId is { } id ? $"/proc/{id}" : "/proc/self";
         var byName = new Dictionary<string, double>();
-        foreach (var task in SafeDirectories($"{root}/task")) Add(byName, task);
+        foreach (var task in SafeDirectories($"{root}/task"))
+            Add(byName, task);
         // A training job's thread (and its libtorch threads) ends with the job, taking its entry in /proc/self/task
         // with it: count as training whatever the process used beyond its other living threads.
         var self = new Dictionary<string, double>();
         Add(self, root, Training);
         byName[Training] = self[Training] - byName.Where(kv => kv.Key != Training).Sum(kv => kv.Value);
         foreach (var process in SafeDirectories("/proc"))
-            if (Read(Path.Combine(process, "comm")).Trim() == "postgres") Add(byName, process, "postgres (all processes)");
+            if (Read(Path.Combine(process, "comm")).Trim() == "postgres")
+                Add(byName, process, "postgres (all processes)");
         return new CpuLedger(byName);
     }
 
     /// <summary>CPU seconds each name used since <paramref name="before"/>, largest first.</summary>
     public IEnumerable<(string Name, double Seconds)> Since(CpuLedger before) =>
-        seconds.Select(kv => (kv.Key, kv.Value - before.seconds.GetValueOrDefault(kv.Key))).Where(x => x.Item2 > 0).OrderByDescending(x => x.Item2);
+        seconds
+            .Select(kv => (kv.Key, kv.Value - before.seconds.GetValueOrDefault(kv.Key)))
+            .Where(x => x.Item2 > 0)
+            .OrderByDescending(x => x.Item2);
 
     private static void Add(Dictionary<string, double> byName, string directory, string? name = null)
     {
         var stat = Read(Path.Combine(directory, "stat"));
-        if (stat.Length == 0) return;
+        if (stat.Length == 0)
+            return;
         // Fields after the parenthesised name: state is field 3, utime 14 and stime 15 (1-based).
         int close = stat.LastIndexOf(')');
         var fields = stat[(close + 2)..].Split(' ');
@@ -48,14 +54,26 @@ internal sealed class CpuLedger
 
     private static IEnumerable<string> SafeDirectories(string path)
     {
-        try { return Directory.GetDirectories(path).Where(d => char.IsDigit(Path.GetFileName(d)[0])); }
-        catch (IOException) { return []; }
+        try
+        {
+            return Directory.GetDirectories(path).Where(d => char.IsDigit(Path.GetFileName(d)[0]));
+        }
+        catch (IOException)
+        {
+            return [];
+        }
     }
 
     private static string Read(string path)
     {
-        try { return File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ""; }
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
     }
 
     /// <summary>

@@ -19,13 +19,15 @@ internal sealed class JsonReport : TextWriter
 
     public static JsonReport? Start(string[] args)
     {
-        if (Array.IndexOf(args, "--json") is var i && (i < 0 || i + 1 >= args.Length)) return null;
+        if (Array.IndexOf(args, "--json") is var i && (i < 0 || i + 1 >= args.Length))
+            return null;
         var report = new JsonReport(Console.Out);
         Console.SetOut(report);
         return report;
     }
 
-    public static string? PathFrom(string[] args) => Array.IndexOf(args, "--json") is var i && i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    public static string? PathFrom(string[] args) =>
+        Array.IndexOf(args, "--json") is var i && i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
     public override void Write(char value)
     {
@@ -48,16 +50,27 @@ internal sealed class JsonReport : TextWriter
         {
             if (!lines[i].StartsWith('|'))
             {
-                if (lines[i].Length > 0) notes.Add(lines[i]);
+                if (lines[i].Length > 0)
+                    notes.Add(lines[i]);
                 continue;
             }
             var columns = Cells(lines[i]);
             var rows = new List<Dictionary<string, object>>();
             for (i += 2; i < lines.Count && lines[i].StartsWith('|'); i++)
                 rows.Add(columns.Zip(Cells(lines[i])).ToDictionary(p => p.First, p => Value(p.Second)));
-            tables.Add(new { title = notes.LastOrDefault(), columns, rows });
+            tables.Add(
+                new
+                {
+                    title = notes.LastOrDefault(),
+                    columns,
+                    rows,
+                }
+            );
         }
-        File.WriteAllText(path, JsonSerializer.Serialize(new { notes, tables }, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(
+            path,
+            JsonSerializer.Serialize(new { notes, tables }, new JsonSerializerOptions { WriteIndented = true })
+        );
         console.WriteLine($"\nFigures written to {path}.");
     }
 

@@ -19,13 +19,16 @@ namespace GanService.Benchmarks;
 /// </summary>
 internal static class LayerBenchmark
 {
-    private const int Batch = 64, Repeats = 20;
+    private const int Batch = 64,
+        Repeats = 20;
 
     public static void Run(int channels, double matmulPeak)
     {
         var recipe = new ModelRecipe(ImageSize: 28, Channels: channels);
         Console.WriteLine();
-        Console.WriteLine($"| layer (DCGAN 28x28x{channels}, batch 64) | input | forward ms | backward ms | share of G or D | GFLOP/s (fwd+bwd) | of matmul peak | NCHW fwd+bwd ms |");
+        Console.WriteLine(
+            $"| layer (DCGAN 28x28x{channels}, batch 64) | input | forward ms | backward ms | share of G or D | GFLOP/s (fwd+bwd) | of matmul peak | NCHW fwd+bwd ms |"
+        );
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
         using (var generator = GanNetworks.Generator(recipe))
         using (var latents = randn(Batch, recipe.LatentSize))
@@ -43,7 +46,8 @@ internal static class LayerBenchmark
         var x = input.detach();
         // Registration order is not the forward order (D's classifier is listed first): order by the chain's parts.
         string[] chain = ["project", "upsample", "output", "features", "classifier"];
-        var leaves = model.named_modules()
+        var leaves = model
+            .named_modules()
             .Where(m => m.module is nn.Module<Tensor, Tensor> && !m.module.named_children().Any())
             .OrderBy(m => Array.IndexOf(chain, m.name.Split('.')[0]));
         foreach (var (name, layer) in leaves)
@@ -55,22 +59,42 @@ internal static class LayerBenchmark
             var nchw = x.contiguous().detach().requires_grad_(true);
             double flops = Flops(layer, input1, Batch);
             // The generator's output layer runs as the network runs it: on GanService's kernel where it fits.
-            Func<Tensor, Tensor> call = layer is ConvTranspose2d transposed ? t => NarrowOutputLayer.Apply(transposed, t) : leaf.call;
+            Func<Tensor, Tensor> call = layer is ConvTranspose2d transposed
+                ? t => NarrowOutputLayer.Apply(transposed, t)
+                : leaf.call;
             bool kernel = layer is ConvTranspose2d t && NarrowOutputLayer.Fits(t, input1);
-            double forward = Median(() => { using var s = NewDisposeScope(); call(input1); });
+            double forward = Median(() =>
+            {
+                using var s = NewDisposeScope();
+                call(input1);
+            });
             double both = Median(() => ForwardBackward(layer, call, input1));
             double before = Median(() => ForwardBackward(layer, call, nchw));
-            rows.Add(($"{network} {layer.GetType().Name} ({name}){(kernel ? ", GanService kernel" : "")}", shape, forward, Math.Max(0, both - forward), flops, before));
-            using (no_grad()) x = leaf.call(x).detach().MoveToOuterDisposeScope();
+            rows.Add(
+                (
+                    $"{network} {layer.GetType().Name} ({name}){(kernel ? ", GanService kernel" : "")}",
+                    shape,
+                    forward,
+                    Math.Max(0, both - forward),
+                    flops,
+                    before
+                )
+            );
+            using (no_grad())
+                x = leaf.call(x).detach().MoveToOuterDisposeScope();
         }
         double total = rows.Sum(r => r.Forward + r.Backward);
         foreach (var r in rows)
         {
             double gflops = r.Flops > 0 ? 3 * r.Flops / ((r.Forward + r.Backward) / 1000) / 1e9 : 0;
-            Console.WriteLine($"| {r.Name} | {r.Shape} | {r.Forward:F2} | {r.Backward:F2} | {(r.Forward + r.Backward) / total:P0} | " +
-                $"{(r.Flops > 0 ? gflops.ToString("F0") : "")} | {(r.Flops > 0 ? (gflops / matmulPeak).ToString("P0") : "")} | {r.Nchw:F2} |");
+            Console.WriteLine(
+                $"| {r.Name} | {r.Shape} | {r.Forward:F2} | {r.Backward:F2} | {(r.Forward + r.Backward) / total:P0} | "
+                    + $"{(r.Flops > 0 ? gflops.ToString("F0") : "")} | {(r.Flops > 0 ? (gflops / matmulPeak).ToString("P0") : "")} | {r.Nchw:F2} |"
+            );
         }
-        Console.WriteLine($"| {network} total | | {rows.Sum(r => r.Forward):F2} | {rows.Sum(r => r.Backward):F2} | 100% | | | {rows.Sum(r => r.Nchw):F2} |");
+        Console.WriteLine(
+            $"| {network} total | | {rows.Sum(r => r.Forward):F2} | {rows.Sum(r => r.Backward):F2} | 100% | | | {rows.Sum(r => r.Nchw):F2} |"
+        );
     }
 
     private static void ForwardBackward(nn.Module layer, Func<Tensor, Tensor> call, Tensor input)
@@ -83,13 +107,14 @@ internal static class LayerBenchmark
     }
 
     /// <summary>2 x multiply-adds of one forward pass: weights times output pixels (convolution) or input pixels (transposed).</summary>
-    private static double Flops(nn.Module layer, Tensor input, int batch) => layer switch
-    {
-        Linear linear => 2.0 * linear.weight!.numel() * batch,
-        Conv2d conv => 2.0 * conv.weight!.numel() * batch * OutputPixels(conv, input),
-        ConvTranspose2d deconv => 2.0 * deconv.weight!.numel() * batch * input.shape[2] * input.shape[3],
-        _ => 0,
-    };
+    private static double Flops(nn.Module layer, Tensor input, int batch) =>
+        layer switch
+        {
+            Linear linear => 2.0 * linear.weight!.numel() * batch,
+            Conv2d conv => 2.0 * conv.weight!.numel() * batch * OutputPixels(conv, input),
+            ConvTranspose2d deconv => 2.0 * deconv.weight!.numel() * batch * input.shape[2] * input.shape[3],
+            _ => 0,
+        };
 
     private static long OutputPixels(Conv2d conv, Tensor input)
     {
@@ -100,7 +125,8 @@ internal static class LayerBenchmark
 
     private static double Median(Action run)
     {
-        for (int i = 0; i < 3; i++) run();
+        for (int i = 0; i < 3; i++)
+            run();
         var times = new double[Repeats];
         for (int i = 0; i < Repeats; i++)
         {

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using GanService.Jobs;
 using GanService.Gan.Data;
 using GanService.Gan.Families;
 using GanService.Gan.Training;
+using GanService.Jobs;
 using static TorchSharp.torch;
 
 namespace GanService.Benchmarks;
@@ -16,7 +16,13 @@ internal static class MemoryBenchmark
 {
     public static void Checkpoints(int size, int channels)
     {
-        var plan = new TrainingPlan(new ModelRecipe(ImageSize: size, Channels: channels), new OptimizerRecipe(), 10, 64, Seed: 1);
+        var plan = new TrainingPlan(
+            new ModelRecipe(ImageSize: size, Channels: channels),
+            new OptimizerRecipe(),
+            10,
+            64,
+            Seed: 1
+        );
         using var data = SyntheticBlobs.Create(size, channels, seed: 1);
         using var trainer = GanTrainer.Create(plan, data, CPU);
         trainer.Train(2);
@@ -29,9 +35,12 @@ internal static class MemoryBenchmark
             bundle = trainer.Checkpoint();
             save.Add(clock.Elapsed.TotalMilliseconds);
             clock.Restart();
-            using (Trainers.Resume(bundle, new TrainingData(data, null), CPU)) load.Add(clock.Elapsed.TotalMilliseconds);
+            using (Trainers.Resume(bundle, new TrainingData(data, null), CPU))
+                load.Add(clock.Elapsed.TotalMilliseconds);
         }
-        Console.WriteLine($"| DCGAN {size}x{size}x{channels} | {bundle.Length / 1e6:F1} MB | {Stopwatches.Median(save):F1} | {Stopwatches.Median(load):F1} |");
+        Console.WriteLine(
+            $"| DCGAN {size}x{size}x{channels} | {bundle.Length / 1e6:F1} MB | {Stopwatches.Median(save):F1} | {Stopwatches.Median(load):F1} |"
+        );
     }
 
     /// <summary>
@@ -45,11 +54,23 @@ internal static class MemoryBenchmark
         using var client = api.CreateClient();
         await using var worker = WorkerProcess.Start(connectionString);
         int checkpointEvery = Math.Max(1, steps / 5);
-        var response = await client.PostAsJsonAsync("/api/jobs", new
-        {
-            dataset = "synthetic", model = new { family = "dcgan", imageSize = 28, channels = 1 },
-            training = new { steps, batchSize = 64 }, checkpointEvery, seed = 1, device = "cpu",
-        });
+        var response = await client.PostAsJsonAsync(
+            "/api/jobs",
+            new
+            {
+                dataset = "synthetic",
+                model = new
+                {
+                    family = "dcgan",
+                    imageSize = 28,
+                    channels = 1,
+                },
+                training = new { steps, batchSize = 64 },
+                checkpointEvery,
+                seed = 1,
+                device = "cpu",
+            }
+        );
         response.EnsureSuccessStatusCode();
         var job = (await response.Content.ReadFromJsonAsync<JobResponse>(BenchmarkHost.Json))!;
         var samples = new List<(long Step, double MiB)>();
@@ -59,19 +80,25 @@ internal static class MemoryBenchmark
             await Task.Delay(1000);
             job = (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{job.Id}", BenchmarkHost.Json))!;
             var (resident, hwm) = worker.MemoryMiB();
-            if (job.Status == JobStatus.Running) samples.Add((job.Step, resident));
+            if (job.Status == JobStatus.Running)
+                samples.Add((job.Step, resident));
             peak = hwm;
         }
-        if (job.Status != JobStatus.Succeeded || samples.Count == 0) throw new InvalidOperationException($"Memory benchmark job ended {job.Status}: {job.Error}");
+        if (job.Status != JobStatus.Succeeded || samples.Count == 0)
+            throw new InvalidOperationException($"Memory benchmark job ended {job.Status}: {job.Error}");
         var beforeCheckpoint = samples.LastOrDefault(s => s.Step < checkpointEvery, samples[0]);
         var settled = samples.FirstOrDefault(s => s.Step >= checkpointEvery + steps / 10, samples[^1]);
         var last = samples[^1];
         Console.WriteLine();
-        Console.WriteLine($"Resident memory of a worker process (docker-compose's environment) over one {steps}-step job (DCGAN 28x28x1, batch 64, " +
-                          $"a checkpoint every {checkpointEvery} steps): {samples[0].MiB:F0} MiB at step {samples[0].Step}, {beforeCheckpoint.MiB:F0} at step {beforeCheckpoint.Step} (before the first checkpoint), at step {settled.Step} {settled.MiB:F0} MiB, " +
-                          $"at step {last.Step} {last.MiB:F0} MiB ({(last.MiB / settled.MiB - 1) * 100:+0.0;-0.0;0.0}%), peak {peak:F0} MiB.");
+        Console.WriteLine(
+            $"Resident memory of a worker process (docker-compose's environment) over one {steps}-step job (DCGAN 28x28x1, batch 64, "
+                + $"a checkpoint every {checkpointEvery} steps): {samples[0].MiB:F0} MiB at step {samples[0].Step}, {beforeCheckpoint.MiB:F0} at step {beforeCheckpoint.Step} (before the first checkpoint), at step {settled.Step} {settled.MiB:F0} MiB, "
+                + $"at step {last.Step} {last.MiB:F0} MiB ({(last.MiB / settled.MiB - 1) * 100:+0.0;-0.0;0.0}%), peak {peak:F0} MiB."
+        );
         // The path, a tenth of the job at a time: where it still grows, and that it stays flat after.
-        var path = Enumerable.Range(1, 10).Select(i => samples.LastOrDefault(s => s.Step <= steps * i / 10, samples[0]));
+        var path = Enumerable
+            .Range(1, 10)
+            .Select(i => samples.LastOrDefault(s => s.Step <= steps * i / 10, samples[0]));
         Console.WriteLine($"By step: {string.Join(", ", path.Select(s => $"{s.Step} {s.MiB:F0}"))} MiB.");
     }
 }

@@ -16,7 +16,15 @@ internal static class Peak
         const int n = 2048;
         using var a = randn(n, n);
         using var b = randn(n, n);
-        return Best(() => { using var c = a.matmul(b); }, 2.0 * n * n * n, warmups, runs);
+        return Best(
+            () =>
+            {
+                using var c = a.matmul(b);
+            },
+            2.0 * n * n * n,
+            warmups,
+            runs
+        );
     }
 
     /// <summary>A shorter reading (best of 5 after 1 warm-up, about half a second) for the interleaved turns.</summary>
@@ -38,22 +46,30 @@ internal static class Peak
         using var layer = nn.ConvTranspose2d(64, 64, 4, stride: 2, padding: 1, bias: false);
         using var input = randn(64, 64, 14, 14);
         using var _ = no_grad();
-        return Best(() => { using var y = layer.call(input); }, 2.0 * 64 * 64 * 16 * 14 * 14 * 64);
+        return Best(
+            () =>
+            {
+                using var y = layer.call(input);
+            },
+            2.0 * 64 * 64 * 16 * 14 * 14 * 64
+        );
     }
 
     /// <summary>The best of the timed runs after the warm-ups, in GFLOP/s.</summary>
-    private static double Best(Action run, double flops, int warmups = 3, int runs = 10) => Torch.OnOwnThread(() =>
-    {
-        for (int i = 0; i < warmups; i++) run();
-        double best = double.MaxValue;
-        for (int i = 0; i < runs; i++)
+    private static double Best(Action run, double flops, int warmups = 3, int runs = 10) =>
+        Torch.OnOwnThread(() =>
         {
-            var clock = Stopwatch.StartNew();
-            run();
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
-        }
-        return flops / best / 1e9;
-    });
+            for (int i = 0; i < warmups; i++)
+                run();
+            double best = double.MaxValue;
+            for (int i = 0; i < runs; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                run();
+                best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            }
+            return flops / best / 1e9;
+        });
 }
 
 /// <summary>
@@ -70,15 +86,20 @@ internal static class StepFlops
         const double F = DcganGenerator.Filters;
         double g = 2 * recipe.LatentSize * F * baseSize * baseSize;
         long side = baseSize;
-        for (int i = 0; i < blocks; i++, side *= 2) g += 2 * F * F * 16 * side * side; // per input pixel of each 4x4 stride-2 layer
+        for (int i = 0; i < blocks; i++, side *= 2)
+            g += 2 * F * F * 16 * side * side; // per input pixel of each 4x4 stride-2 layer
         g += 2 * F * recipe.Channels * 9 * side * side;
-        double dFirst = 0, dRest = 0;
+        double dFirst = 0,
+            dRest = 0;
         long d = recipe.ImageSize;
         for (int i = 0; i < blocks; i++)
         {
             d = (d + 1) / 2;
             double layer = 2 * (i == 0 ? recipe.Channels : F) * F * 9 * d * d;
-            if (i == 0) dFirst = layer; else dRest += layer;
+            if (i == 0)
+                dFirst = layer;
+            else
+                dRest += layer;
         }
         dRest += 2 * F * d * d;
         double dForward = dFirst + dRest;

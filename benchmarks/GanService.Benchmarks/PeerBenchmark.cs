@@ -18,19 +18,27 @@ internal static class PeerBenchmark
         var script = Path.Combine(Repository.Root, "benchmarks", "peer", "dcgan.py");
         if (!File.Exists(Python) || !Probe())
         {
-            Console.WriteLine("\n(peer skipped: Debian's python3-torch is not installed; apt-get install python3-torch libopenblas0-pthread)");
+            Console.WriteLine(
+                "\n(peer skipped: Debian's python3-torch is not installed; apt-get install python3-torch libopenblas0-pthread)"
+            );
             return;
         }
         if (!OptimizedBlas())
         {
             // Measured on a Zen 4 machine: 2.4-2.7 s a step on the reference BLAS, 28x GanService's step: no peer at all.
-            Console.WriteLine("\n(peer skipped: libblas.so.3 is the reference BLAS, on which PyTorch runs many times slower than it can; apt-get install libopenblas0-pthread)");
+            Console.WriteLine(
+                "\n(peer skipped: libblas.so.3 is the reference BLAS, on which PyTorch runs many times slower than it can; apt-get install libopenblas0-pthread)"
+            );
             return;
         }
         Console.WriteLine();
-        Console.WriteLine($"Peer: the same DCGAN {size}x{size}x{channels}, batch 64, {steps} timed steps, 2 threads, runs alternating A B A B.");
+        Console.WriteLine(
+            $"Peer: the same DCGAN {size}x{size}x{channels}, batch 64, {steps} timed steps, 2 threads, runs alternating A B A B."
+        );
         Console.WriteLine();
-        Console.WriteLine("| loop | GanService (TorchSharp) ms/step | PyTorch peer, NCHW, ms/step | PyTorch peer, channels-last, ms/step | faster peer / GanService |");
+        Console.WriteLine(
+            "| loop | GanService (TorchSharp) ms/step | PyTorch peer, NCHW, ms/step | PyTorch peer, channels-last, ms/step | faster peer / GanService |"
+        );
         Console.WriteLine("|---|---:|---:|---:|---:|");
         foreach (var shared in new[] { false, true })
         {
@@ -44,16 +52,22 @@ internal static class PeerBenchmark
                 nchw.Add(RunPeer(script, size, channels, steps, loop, "nchw"));
                 channelsLast.Add(RunPeer(script, size, channels, steps, loop, "channels-last"));
             }
-            double a = Stopwatches.Median(ours), peer = Math.Min(Stopwatches.Median(nchw), Stopwatches.Median(channelsLast));
-            Console.WriteLine($"| {(shared ? "shared fakes" : "course loop")} | {Runs(ours)} | {Runs(nchw)} | {Runs(channelsLast)} | {peer / a:F2}x |");
+            double a = Stopwatches.Median(ours),
+                peer = Math.Min(Stopwatches.Median(nchw), Stopwatches.Median(channelsLast));
+            Console.WriteLine(
+                $"| {(shared ? "shared fakes" : "course loop")} | {Runs(ours)} | {Runs(nchw)} | {Runs(channelsLast)} | {peer / a:F2}x |"
+            );
         }
     }
 
-    private static string Runs(List<double> ms) => $"{string.Join(", ", ms.Select(v => v.ToString("F1")))} (median {Stopwatches.Median(ms):F1})";
+    private static string Runs(List<double> ms) =>
+        $"{string.Join(", ", ms.Select(v => v.ToString("F1")))} (median {Stopwatches.Median(ms):F1})";
 
     private static bool Probe()
     {
-        using var process = Process.Start(new ProcessStartInfo(Python, "-c \"import torch\"") { RedirectStandardError = true })!;
+        using var process = Process.Start(
+            new ProcessStartInfo(Python, "-c \"import torch\"") { RedirectStandardError = true }
+        )!;
         process.WaitForExit();
         return process.ExitCode == 0;
     }
@@ -63,13 +77,17 @@ internal static class PeerBenchmark
     {
         var blas = new FileInfo("/usr/lib/x86_64-linux-gnu/libblas.so.3");
         var target = blas.Exists ? blas.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? blas.FullName : "";
-        return target.Contains("openblas", StringComparison.OrdinalIgnoreCase) || target.Contains("blis", StringComparison.OrdinalIgnoreCase)
+        return target.Contains("openblas", StringComparison.OrdinalIgnoreCase)
+            || target.Contains("blis", StringComparison.OrdinalIgnoreCase)
             || target.Contains("mkl", StringComparison.OrdinalIgnoreCase);
     }
 
     private static double RunPeer(string script, int size, int channels, int steps, string loop, string layout)
     {
-        var start = new ProcessStartInfo(Python, $"{script} --size {size} --channels {channels} --steps {steps} --loop {loop} --layout {layout} --threads 2")
+        var start = new ProcessStartInfo(
+            Python,
+            $"{script} --size {size} --channels {channels} --steps {steps} --loop {loop} --layout {layout} --threads 2"
+        )
         {
             RedirectStandardOutput = true,
         };
@@ -81,7 +99,8 @@ internal static class PeerBenchmark
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"The peer failed ({process.ExitCode}): {output}");
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"The peer failed ({process.ExitCode}): {output}");
         return JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement.GetProperty("ms_per_step").GetDouble();
     }
 }
@@ -93,7 +112,8 @@ internal static class Repository
         get
         {
             for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "GanService.sln"))) return dir.FullName;
+                if (File.Exists(Path.Combine(dir.FullName, "GanService.sln")))
+                    return dir.FullName;
             throw new InvalidOperationException("Run the benchmarks from inside the repository.");
         }
     }

@@ -11,7 +11,8 @@ namespace GanService.Benchmarks
         private static string? SharedData()
         {
             for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
-                if (Directory.Exists(Path.Combine(dir.FullName, "..", "shared", "data"))) return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
+                if (Directory.Exists(Path.Combine(dir.FullName, "..", "shared", "data")))
+                    return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
             return null;
         }
 
@@ -39,7 +40,8 @@ namespace GanService.Benchmarks
             }
             var report = JsonReport.Start(args);
             var jsonPath = JsonReport.PathFrom(args);
-            if (jsonPath is not null) args = args.Where((a, i) => a != "--json" && (i == 0 || args[i - 1] != "--json")).ToArray();
+            if (jsonPath is not null)
+                args = args.Where((a, i) => a != "--json" && (i == 0 || args[i - 1] != "--json")).ToArray();
             int steps = args.Length > 0 ? int.Parse(args[0]) : 60;
             var connection = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_POSTGRES");
             // Fast paths this whole run takes libtorch's way instead, by the names of FastPaths.Off: e.g.
@@ -47,41 +49,65 @@ namespace GanService.Benchmarks
             // and G's batch norm + LeakyReLU in libtorch; "threadpool" runs the kernels' parts on .NET's thread pool.
             var libtorch = (Environment.GetEnvironmentVariable("GAN_BENCH_LIBTORCH") ?? "").Split(',');
             var paths = FastPaths.Default = FastPaths.Default.Without(libtorch.Where(name => name.Length > 0));
-            string Path(bool on) => !on ? "libtorch" : NarrowOutputKernel.Supported ? "GanService kernel"
+            string Path(bool on) =>
+                !on ? "libtorch"
+                : NarrowOutputKernel.Supported ? "GanService kernel"
                 : "libtorch (no AVX-512)";
 
             Console.WriteLine($"# GanService training benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-            Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, "
-                + $"{Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, "
-                + $"torch threads {Environment.ProcessorCount}, "
-                + $"glibc mallopt tuning {(tuned ? "on" : "off")}, "
-                + $"MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, "
-                + $"MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, "
-                + $"GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer {Path(paths.Output)}, "
-                + $"D input gradient {Path(paths.Input)}, "
-                + $"Adam update {(paths.Adam ? "GanService, one pass" : "libtorch")}, "
-                + $"G batch norm + LeakyReLU {(paths.BatchNorm ? "GanService, fused" : "libtorch")}, "
-                + $"kernel threads {(OpenMpTeam.Available ? "OpenMP team" : "thread pool")}, "
-                + $"oneDNN convolutions {OneDnnCheck.Ensure()}");
-            double matmul = Peak.MatmulGflops(), convolution = Peak.ConvolutionGflops();
+            Console.WriteLine(
+                $"Machine: {Environment.ProcessorCount} cores, {Machine.Cpu()}, "
+                    + $"{Machine.MemoryGiB():F0} GiB, {Environment.OSVersion}, .NET {Environment.Version}, "
+                    + $"torch threads {Environment.ProcessorCount}, "
+                    + $"glibc mallopt tuning {(tuned ? "on" : "off")}, "
+                    + $"MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, "
+                    + $"MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, "
+                    + $"GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer {Path(paths.Output)}, "
+                    + $"D input gradient {Path(paths.Input)}, "
+                    + $"Adam update {(paths.Adam ? "GanService, one pass" : "libtorch")}, "
+                    + $"G batch norm + LeakyReLU {(paths.BatchNorm ? "GanService, fused" : "libtorch")}, "
+                    + $"kernel threads {(OpenMpTeam.Available ? "OpenMP team" : "thread pool")}, "
+                    + $"oneDNN convolutions {OneDnnCheck.Ensure()}"
+            );
+            double matmul = Peak.MatmulGflops(),
+                convolution = Peak.ConvolutionGflops();
             Console.WriteLine($"Batch 64, {steps} timed steps after 5 warm-up steps; ms/step is the median step.");
-            Console.WriteLine($"Peak in this run: fp32 matmul 2048x2048 {matmul:F0} GFLOP/s; the DCGAN's 64->64 4x4 stride-2 transposed convolution {convolution:F0} GFLOP/s.");
+            Console.WriteLine(
+                $"Peak in this run: fp32 matmul 2048x2048 {matmul:F0} GFLOP/s; the DCGAN's 64->64 4x4 stride-2 transposed convolution {convolution:F0} GFLOP/s."
+            );
             Console.WriteLine();
-            Console.WriteLine("| run | model | ms/step (median) | images/s | GFLOP/step | GFLOP/s | matmul peak around it, GFLOP/s | of that peak | wall s (whole run) | vs reference |");
+            Console.WriteLine(
+                "| run | model | ms/step (median) | images/s | GFLOP/step | GFLOP/s | matmul peak around it, GFLOP/s | of that peak | wall s (whole run) | vs reference |"
+            );
             Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             // Optional models after the step count, e.g. "28x1 64x3"; default: all three of the course.
             // "data" alone runs only the import and loader measurements.
-            var models = args.Length > 1
-                ? args.Skip(1).Where(a => System.Text.RegularExpressions.Regex.IsMatch(a, @"^\d+x\d+$")).Select(a => a.Split('x')).Select(p => (int.Parse(p[0]), int.Parse(p[1]))).ToArray()
-                : new[] { (28, 1), (28, 3), (64, 3) };
+            var models =
+                args.Length > 1
+                    ? args.Skip(1)
+                        .Where(a => System.Text.RegularExpressions.Regex.IsMatch(a, @"^\d+x\d+$"))
+                        .Select(a => a.Split('x'))
+                        .Select(p => (int.Parse(p[0]), int.Parse(p[1])))
+                        .ToArray()
+                    : new[] { (28, 1), (28, 3), (64, 3) };
             var serviceRows = new List<(string Run, Result Result)>();
             foreach (var (size, channels) in models)
             {
                 // The course's loop (a second G forward for the G update) against the shared-fakes loop, back to back.
-                var (course, coursePeak) = await Peak.Around(() => Task.FromResult(TrainingBenchmark.Bare(size, channels, steps, sharedFakes: false)));
+                var (course, coursePeak) = await Peak.Around(() =>
+                    Task.FromResult(TrainingBenchmark.Bare(size, channels, steps, sharedFakes: false))
+                );
                 Console.WriteLine(course.Row("library, course loop", "", coursePeak));
-                var (bare, barePeak) = await Peak.Around(() => Task.FromResult(TrainingBenchmark.Bare(size, channels, steps)));
-                Console.WriteLine(bare.Row("library, shared fakes", $"{(course.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0;0.0}% faster than the course loop", barePeak));
+                var (bare, barePeak) = await Peak.Around(() =>
+                    Task.FromResult(TrainingBenchmark.Bare(size, channels, steps))
+                );
+                Console.WriteLine(
+                    bare.Row(
+                        "library, shared fakes",
+                        $"{(course.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0;0.0}% faster than the course loop",
+                        barePeak
+                    )
+                );
                 if (connection is not null)
                 {
                     void ServiceRow(string run, (Result Result, double Peak) measured)
@@ -95,52 +121,94 @@ namespace GanService.Benchmarks
                     await using (var host = TrainingBenchmark.Host(connection))
                     {
                         HttpClient? client = null;
-                        ServiceRow("job in service, in this process", await Peak.Around(() => TrainingBenchmark.Service(client = host.CreateClient(), size, channels, steps)));
-                        ServiceRow("its second job (a running service)", await Peak.Around(() => TrainingBenchmark.Service(client!, size, channels, steps)));
+                        ServiceRow(
+                            "job in service, in this process",
+                            await Peak.Around(() =>
+                                TrainingBenchmark.Service(client = host.CreateClient(), size, channels, steps)
+                            )
+                        );
+                        ServiceRow(
+                            "its second job (a running service)",
+                            await Peak.Around(() => TrainingBenchmark.Service(client!, size, channels, steps))
+                        );
                         client!.Dispose();
                     }
-                    ServiceRow("job on a worker process", await Peak.Around(() => TrainingBenchmark.OnWorker(connection, size, channels, steps)));
+                    ServiceRow(
+                        "job on a worker process",
+                        await Peak.Around(() => TrainingBenchmark.OnWorker(connection, size, channels, steps))
+                    );
                 }
             }
             if (serviceRows.Count > 0 && Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is null)
-                Console.WriteLine("\nThe worker-process rows run with docker-compose's worker environment (one malloc arena, no mmap, no Dynamic PGO); the rows in this process, which also renders, without it. At 64x64 it keeps the 67 MB activations out of fresh mappings, which has measured 0-28% of a step there (docs/benchmarks.md).");
+                Console.WriteLine(
+                    "\nThe worker-process rows run with docker-compose's worker environment (one malloc arena, no mmap, no Dynamic PGO); the rows in this process, which also renders, without it. At 64x64 it keeps the 67 MB activations out of fresh mappings, which has measured 0-28% of a step there (docs/benchmarks.md)."
+                );
             ServiceRows(serviceRows);
-            if (args.Contains("layers")) Torch.OnOwnThread(() => LayerBenchmark.Run(3, matmul));
+            if (args.Contains("layers"))
+                Torch.OnOwnThread(() => LayerBenchmark.Run(3, matmul));
             if (args.Contains("overhead") && connection is not null)
             {
                 if (Environment.GetEnvironmentVariable("OVERHEAD_PAIRS") is not "0")
-                    await OverheadBenchmark.Run(connection, 3, steps, int.TryParse(Environment.GetEnvironmentVariable("OVERHEAD_PAIRS"), out var p) ? p : 6);
-                await InterleavedOverhead.Run(connection, 3, int.TryParse(Environment.GetEnvironmentVariable("OVERHEAD_ROUNDS"), out var r) ? r : 3);
+                    await OverheadBenchmark.Run(
+                        connection,
+                        3,
+                        steps,
+                        int.TryParse(Environment.GetEnvironmentVariable("OVERHEAD_PAIRS"), out var p) ? p : 6
+                    );
+                await InterleavedOverhead.Run(
+                    connection,
+                    3,
+                    int.TryParse(Environment.GetEnvironmentVariable("OVERHEAD_ROUNDS"), out var r) ? r : 3
+                );
             }
             if (args.Contains("memory"))
             {
                 Console.WriteLine();
                 Console.WriteLine("| checkpoint | size | save ms (median of 5) | load ms |");
                 Console.WriteLine("|---|---:|---:|---:|");
-                foreach (var (size, channels) in new[] { (28, 1), (28, 3), (64, 3) }) Torch.OnOwnThread(() => MemoryBenchmark.Checkpoints(size, channels));
+                foreach (var (size, channels) in new[] { (28, 1), (28, 3), (64, 3) })
+                    Torch.OnOwnThread(() => MemoryBenchmark.Checkpoints(size, channels));
                 int rssSteps = int.TryParse(Environment.GetEnvironmentVariable("RSS_STEPS"), out var n) ? n : 5000;
-                if (connection is not null) await MemoryBenchmark.WorkerRss(connection, rssSteps);
+                if (connection is not null)
+                    await MemoryBenchmark.WorkerRss(connection, rssSteps);
             }
-            if (args.Contains("peer")) PeerBenchmark.Run(28, 3, steps);
-            if (args.Contains("contention") && connection is not null) await SamplingBenchmark.Contention(connection, TimeSpan.FromSeconds(15));
-            if (args.Contains("queue") && connection is not null) await QueueBenchmark.Run(connection, 100);
+            if (args.Contains("peer"))
+                PeerBenchmark.Run(28, 3, steps);
+            if (args.Contains("contention") && connection is not null)
+                await SamplingBenchmark.Contention(connection, TimeSpan.FromSeconds(15));
+            if (args.Contains("queue") && connection is not null)
+                await QueueBenchmark.Run(connection, 100);
             if (args.Contains("sampling") && connection is not null)
                 await SamplingBenchmark.Run(connection, TimeSpan.FromSeconds(5));
             if (args.Contains("families"))
             {
                 Console.WriteLine();
-                Console.WriteLine("| family (library loop) | ms/step (median) | images/s | G parameters | D parameters |");
+                Console.WriteLine(
+                    "| family (library loop) | ms/step (median) | images/s | G parameters | D parameters |"
+                );
                 Console.WriteLine("|---|---:|---:|---:|---:|");
                 foreach (var (name, _) in TrainingBenchmark.Families)
                 {
                     var r = TrainingBenchmark.Bare(28, 1, steps, name);
-                    Console.WriteLine($"| {r.Model} | {r.MedianMs:F1} | {64 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | {r.DiscriminatorParameters} |");
+                    Console.WriteLine(
+                        $"| {r.Model} | {r.MedianMs:F1} | {64 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | {r.DiscriminatorParameters} |"
+                    );
                 }
                 // StyleGAN with R1 on every update (before lazy regularisation) beside its default, every 16th.
-                foreach (var (family, r1Every) in new (string, int?)[] { ("biggan", null), ("progan", null), ("stylegan", 1), ("stylegan", null) })
+                foreach (
+                    var (family, r1Every) in new (string, int?)[]
+                    {
+                        ("biggan", null),
+                        ("progan", null),
+                        ("stylegan", 1),
+                        ("stylegan", null),
+                    }
+                )
                 {
                     var r = TrainingBenchmark.Modern(family, steps, r1Every);
-                    Console.WriteLine($"| {r.Model} | {r.MedianMs:F1} | {32 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | {r.DiscriminatorParameters} |");
+                    Console.WriteLine(
+                        $"| {r.Model} | {r.MedianMs:F1} | {32 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | {r.DiscriminatorParameters} |"
+                    );
                 }
                 foreach (var family in new[] { "pix2pix", "cyclegan" })
                 {
@@ -149,36 +217,55 @@ namespace GanService.Benchmarks
                     using var g = GanService.Gan.Models.GanNetworks.Generator(recipe);
                     using var d = GanService.Gan.Models.GanNetworks.Discriminator(recipe);
                     int networks = family == "cyclegan" ? 2 : 1; // CycleGAN trains two of each
-                    Console.WriteLine($"| {r.Model} | {r.MedianMs:F1} | {4 * 1000 / r.MedianMs:F0} | {networks} x {GanService.Gan.Models.GanNetworks.ParameterCount(g)} | {networks} x {GanService.Gan.Models.GanNetworks.ParameterCount(d)} |");
+                    Console.WriteLine(
+                        $"| {r.Model} | {r.MedianMs:F1} | {4 * 1000 / r.MedianMs:F0} | {networks} x {GanService.Gan.Models.GanNetworks.ParameterCount(g)} | {networks} x {GanService.Gan.Models.GanNetworks.ParameterCount(d)} |"
+                    );
                 }
             }
             // A freshly started host's first job shares the cores with the host's start (its JIT above all): what
             // else the cores did during each service row, and the early steps against the late ones.
             static void ServiceRows(List<(string Run, Result Result)> rows)
             {
-                if (rows.Count == 0) return;
+                if (rows.Count == 0)
+                    return;
                 Console.WriteLine();
-                Console.WriteLine("| service row | model | first quarter of the timed steps, median ms | last quarter, median ms | host's CPU ms per s: training / render / thread pool / JIT / PostgreSQL / rest | the API process beside it, same columns |");
+                Console.WriteLine(
+                    "| service row | model | first quarter of the timed steps, median ms | last quarter, median ms | host's CPU ms per s: training / render / thread pool / JIT / PostgreSQL / rest | the API process beside it, same columns |"
+                );
                 Console.WriteLine("|---|---|---:|---:|---|---|");
                 foreach (var (run, r) in rows)
-                    Console.WriteLine($"| {run} | {r.Model} | {r.FirstQuarterMs:F1} | {r.LastQuarterMs:F1} | {CpuLedger.Split(r.Cpu, r.CpuSeconds)} | {(r.NeighbourCpu.Count > 0 ? CpuLedger.Split(r.NeighbourCpu, r.CpuSeconds) : "(the same process)")} |");
+                    Console.WriteLine(
+                        $"| {run} | {r.Model} | {r.FirstQuarterMs:F1} | {r.LastQuarterMs:F1} | {CpuLedger.Split(r.Cpu, r.CpuSeconds)} | {(r.NeighbourCpu.Count > 0 ? CpuLedger.Split(r.NeighbourCpu, r.CpuSeconds) : "(the same process)")} |"
+                    );
             }
             static string Versus(Result service, Result bare) =>
                 $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0;0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0;0.0}% (wall)";
             var routed = Convolutions.Routed;
             if (routed.Count > 0)
-                Console.WriteLine($"\nConvolutions on libtorch's reference kernel (oneDNN wrong on this CPU): {routed.Count} geometries, for example {routed[0]}.");
-            if (connection is null) Console.WriteLine("\n(service rows skipped: GANSERVICE_BENCH_POSTGRES is not set; run benchmarks/run.sh)");
-            if (args.Length <= 1 || args.Contains("data")) Torch.OnOwnThread(() => DataBenchmark.Run(SharedData()));
-            if (report is not null && jsonPath is not null) report.Save(jsonPath);
+                Console.WriteLine(
+                    $"\nConvolutions on libtorch's reference kernel (oneDNN wrong on this CPU): {routed.Count} geometries, for example {routed[0]}."
+                );
+            if (connection is null)
+                Console.WriteLine(
+                    "\n(service rows skipped: GANSERVICE_BENCH_POSTGRES is not set; run benchmarks/run.sh)"
+                );
+            if (args.Length <= 1 || args.Contains("data"))
+                Torch.OnOwnThread(() => DataBenchmark.Run(SharedData()));
+            if (report is not null && jsonPath is not null)
+                report.Save(jsonPath);
         }
     }
 
     internal static class Machine
     {
-        public static string Cpu() => File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
-            : "unknown CPU";
+        public static string Cpu() =>
+            File.Exists("/proc/cpuinfo")
+                ? File.ReadLines("/proc/cpuinfo")
+                    .FirstOrDefault(l => l.StartsWith("model name"))
+                    ?.Split(':', 2)[1]
+                    .Trim()
+                    ?? "unknown CPU"
+                : "unknown CPU";
 
         public static double MemoryGiB() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
     }
@@ -188,15 +275,20 @@ namespace GanService.Benchmarks
         public long GeneratorParameters { get; init; }
         public long DiscriminatorParameters { get; init; }
         public double Flops { get; init; }
+
         /// <summary>CPU seconds by thread name (and PostgreSQL's) of the host that ran a service job, largest first.</summary>
         public IReadOnlyList<(string Name, double Seconds)> Cpu { get; init; } = [];
+
         /// <summary>The same for the API process beside a worker process that trained (empty where one process did both).</summary>
         public IReadOnlyList<(string Name, double Seconds)> NeighbourCpu { get; init; } = [];
+
         /// <summary>The seconds over which <see cref="Cpu"/> was taken: submission to the last poll.</summary>
         public double CpuSeconds { get; init; }
+
         /// <summary>Median step of the first and of the last quarter of the timed steps: a young host's early steps.</summary>
         public double FirstQuarterMs { get; init; }
         public double LastQuarterMs { get; init; }
+
         public string Row(string run, string overhead, double peak)
         {
             double gflops = Flops / (MedianMs / 1000) / 1e9;

@@ -11,7 +11,9 @@ internal static class Torch
 {
     public static void SingleThreadedByDefault() => TorchRuntime.SetDefaultThreads(1);
 
-    public static T OnOwnThread<T>(Func<T> measure) => TorchRuntime.RunOnOwnThread("training", Environment.ProcessorCount, measure);
+    public static T OnOwnThread<T>(Func<T> measure) =>
+        TorchRuntime.RunOnOwnThread("training", Environment.ProcessorCount, measure);
 
-    public static void OnOwnThread(Action measure) => TorchRuntime.RunOnOwnThread("training", Environment.ProcessorCount, measure);
+    public static void OnOwnThread(Action measure) =>
+        TorchRuntime.RunOnOwnThread("training", Environment.ProcessorCount, measure);
 }

@@ -18,19 +18,24 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public static WorkerProcess Start(string connectionString, params (string Key, string Value)[] settings)
     {
-        var directory = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_WORKER") is { Length: > 0 } published ? published : AppContext.BaseDirectory;
+        var directory = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_WORKER") is { Length: > 0 } published
+            ? published
+            : AppContext.BaseDirectory;
         var start = new ProcessStartInfo("dotnet", Path.Combine(directory, "GanService.dll"))
         {
             WorkingDirectory = directory,
             Environment =
             {
-                ["ConnectionStrings__Postgres"] = connectionString, ["Gan__Role"] = "worker", ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+                ["ConnectionStrings__Postgres"] = connectionString,
+                ["Gan__Role"] = "worker",
+                ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
                 ["Logging__LogLevel__Default"] = "Warning",
             },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var (key, value) in settings) start.Environment[key.Replace(":", "__")] = value;
+        foreach (var (key, value) in settings)
+            start.Environment[key.Replace(":", "__")] = value;
         UseWorkerEnvironment(start);
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { }; // drained, so a chatty worker never blocks on a full pipe
@@ -47,8 +52,14 @@ internal sealed class WorkerProcess : IAsyncDisposable
     public static void UseWorkerEnvironment(ProcessStartInfo start)
     {
         (string, string)[] compose = [("DOTNET_TieredPGO", "0"), ("MALLOC_ARENA_MAX", "1"), ("MALLOC_MMAP_MAX_", "0")];
-        foreach (var (key, value) in compose) start.Environment[key] = value;
-        foreach (var pair in (Environment.GetEnvironmentVariable("GANSERVICE_BENCH_WORKER_ENV") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var (key, value) in compose)
+            start.Environment[key] = value;
+        foreach (
+            var pair in (Environment.GetEnvironmentVariable("GANSERVICE_BENCH_WORKER_ENV") ?? "").Split(
+                ' ',
+                StringSplitOptions.RemoveEmptyEntries
+            )
+        )
             start.Environment[pair.Split('=', 2)[0]] = pair.Split('=', 2)[1];
     }
 
@@ -56,7 +67,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
     public (double Resident, double Peak) MemoryMiB()
     {
         var status = File.ReadAllLines($"/proc/{process.Id}/status");
-        double Field(string name) => double.Parse(status.First(l => l.StartsWith(name)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+        double Field(string name) =>
+            double.Parse(status.First(l => l.StartsWith(name)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])
+            / 1024;
         return (Field("VmRSS:"), Field("VmHWM:"));
     }
 

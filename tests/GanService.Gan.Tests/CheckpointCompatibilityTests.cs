@@ -20,7 +20,8 @@ public class CheckpointCompatibilityTests
 {
     private static readonly string Fixtures = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Checkpoints");
 
-    public static TheoryData<string> SampledFamilies => new() { "dcgan", "conditional-dcgan", "biggan", "progan", "stylegan" };
+    public static TheoryData<string> SampledFamilies =>
+        new() { "dcgan", "conditional-dcgan", "biggan", "progan", "stylegan" };
 
     [Theory]
     [MemberData(nameof(SampledFamilies))]
@@ -43,10 +44,8 @@ public class CheckpointCompatibilityTests
         Assert.Equal(ImageGrid.Size(16, 4, 28), (preview.Width, preview.Height));
     }
 
-    public static TheoryData<string> AllFamilies => new()
-    {
-        "dcgan", "conditional-dcgan", "biggan", "progan", "stylegan", "pix2pix", "cyclegan",
-    };
+    public static TheoryData<string> AllFamilies =>
+        new() { "dcgan", "conditional-dcgan", "biggan", "progan", "stylegan", "pix2pix", "cyclegan" };
 
     [Theory]
     [MemberData(nameof(AllFamilies))]
@@ -68,7 +67,10 @@ public class CheckpointCompatibilityTests
     }
 
     private static IEnumerable<string> Names(nn.Module network) =>
-        network.state_dict().Select(kv => kv.Key + "=" + string.Join("x", kv.Value.shape)).Order(StringComparer.Ordinal);
+        network
+            .state_dict()
+            .Select(kv => kv.Key + "=" + string.Join("x", kv.Value.shape))
+            .Order(StringComparer.Ordinal);
 
     /// <summary>entries.txt: a <c>[family]</c> line, then <c>entries:</c>, <c>generator:</c> and <c>discriminator:</c> lines.</summary>
     private static Dictionary<string, Dictionary<string, IEnumerable<string>>> Snapshot()
@@ -77,7 +79,8 @@ public class CheckpointCompatibilityTests
         Dictionary<string, IEnumerable<string>>? current = null;
         foreach (var line in File.ReadLines(Path.Combine(Fixtures, "entries.txt")))
         {
-            if (line.StartsWith('[')) families[line.Trim('[', ']')] = current = [];
+            if (line.StartsWith('['))
+                families[line.Trim('[', ']')] = current = [];
             else if (line.Split(": ", 2) is [var key, var values] && current is not null)
                 current[key] = values.Split(' ').Order(StringComparer.Ordinal).ToArray();
         }
@@ -88,17 +91,65 @@ public class CheckpointCompatibilityTests
     private static readonly Dictionary<string, TrainingPlan> Plans = new()
     {
         ["dcgan"] = new(new ModelRecipe(LatentSize: 8), new OptimizerRecipe(), 1, 4, Seed: 11) { EmaDecay = 0.9 },
-        ["conditional-dcgan"] = new(new ModelRecipe(ModelRecipe.ConditionalDcgan, 32, 3, 8, Classes: 4),
-            new OptimizerRecipe(), 1, 4, Seed: 12),
-        ["biggan"] = new(new ModelRecipe(ModelRecipe.BigGan, 32, 3, 16, Classes: 4, Normalization: ModelRecipe.SpectralNorm)
-            { Width = 8, AttentionResolution = 16 }, new OptimizerRecipe(1e-4, 4e-4, 0, 0.999), 1, 4, "hinge", Seed: 13)
-            { EmaDecay = 0.99, OrthogonalRegularization = 1e-4 },
-        ["progan"] = new(new ModelRecipe(ModelRecipe.ProGan, 32, 1, 16, Normalization: ModelRecipe.NoNorm) { Width = 8 },
-            new OptimizerRecipe(5e-4, 5e-4, 0, 0.99), 1, 4, "wgan-gp", Seed: 14) { GradientPenalty = 10, ImagesPerPhase = 4 },
-        ["stylegan"] = new(new ModelRecipe(ModelRecipe.StyleGan, 32, 3, 16, Normalization: ModelRecipe.NoNorm)
-            { Width = 8, MappingLayers = 2 }, new OptimizerRecipe(2e-3, 2e-3, 0, 0.99), 1, 4, Seed: 15)
-            { R1 = 1, R1Every = 2, EmaDecay = 0.99 },
+        ["conditional-dcgan"] = new(
+            new ModelRecipe(ModelRecipe.ConditionalDcgan, 32, 3, 8, Classes: 4),
+            new OptimizerRecipe(),
+            1,
+            4,
+            Seed: 12
+        ),
+        ["biggan"] = new(
+            new ModelRecipe(ModelRecipe.BigGan, 32, 3, 16, Classes: 4, Normalization: ModelRecipe.SpectralNorm)
+            {
+                Width = 8,
+                AttentionResolution = 16,
+            },
+            new OptimizerRecipe(1e-4, 4e-4, 0, 0.999),
+            1,
+            4,
+            "hinge",
+            Seed: 13
+        )
+        {
+            EmaDecay = 0.99,
+            OrthogonalRegularization = 1e-4,
+        },
+        ["progan"] = new(
+            new ModelRecipe(ModelRecipe.ProGan, 32, 1, 16, Normalization: ModelRecipe.NoNorm) { Width = 8 },
+            new OptimizerRecipe(5e-4, 5e-4, 0, 0.99),
+            1,
+            4,
+            "wgan-gp",
+            Seed: 14
+        )
+        {
+            GradientPenalty = 10,
+            ImagesPerPhase = 4,
+        },
+        ["stylegan"] = new(
+            new ModelRecipe(ModelRecipe.StyleGan, 32, 3, 16, Normalization: ModelRecipe.NoNorm)
+            {
+                Width = 8,
+                MappingLayers = 2,
+            },
+            new OptimizerRecipe(2e-3, 2e-3, 0, 0.99),
+            1,
+            4,
+            Seed: 15
+        )
+        {
+            R1 = 1,
+            R1Every = 2,
+            EmaDecay = 0.99,
+        },
         ["pix2pix"] = new(new ModelRecipe(ModelRecipe.Pix2Pix, 64, 3), new OptimizerRecipe(), 1, 1, Seed: 16),
-        ["cyclegan"] = new(new ModelRecipe(ModelRecipe.CycleGan, 64, 3), new OptimizerRecipe(), 1, 1, "lsgan", Seed: 17),
+        ["cyclegan"] = new(
+            new ModelRecipe(ModelRecipe.CycleGan, 64, 3),
+            new OptimizerRecipe(),
+            1,
+            1,
+            "lsgan",
+            Seed: 17
+        ),
     };
 }

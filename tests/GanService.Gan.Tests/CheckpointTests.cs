@@ -6,34 +6,39 @@ using static TorchSharp.torch;
 namespace GanService.Gan.Tests;
 
 public class CheckpointTests(BuiltOnce<CheckpointTests.Seeds> seeds, BuiltOnce<byte[]> threeSteps)
-    : IClassFixture<BuiltOnce<CheckpointTests.Seeds>>, IClassFixture<BuiltOnce<byte[]>>
+    : IClassFixture<BuiltOnce<CheckpointTests.Seeds>>,
+        IClassFixture<BuiltOnce<byte[]>>
 {
     /// <summary>How far a run with seed 1 lies from another with seed 1, and from one with seed 2.</summary>
     public sealed record Seeds(double SameSeed, double OtherSeed);
 
-    private Seeds SeedRuns() => seeds.Get(() =>
-    {
-        using var data = SyntheticBlobs.Create(28, 1, seed: 1, count: 128);
-        using var a = GanTrainer.Create(TestSupport.Plan(steps: 5, batch: 16, seed: 1), data, CPU);
-        using var b = GanTrainer.Create(TestSupport.Plan(steps: 5, batch: 16, seed: 1), data, CPU);
-        using var c = GanTrainer.Create(TestSupport.Plan(steps: 5, batch: 16, seed: 2), data, CPU);
-        a.Train(5);
-        b.Train(5);
-        c.Train(5);
-        return new Seeds(TestSupport.MaxDifference(a.GeneratorState(), b.GeneratorState()),
-            TestSupport.MaxDifference(a.GeneratorState(), c.GeneratorState()));
-    });
+    private Seeds SeedRuns() =>
+        seeds.Get(() =>
+        {
+            using var data = SyntheticBlobs.Create(28, 1, seed: 1, count: 128);
+            using var a = GanTrainer.Create(TestSupport.Plan(steps: 5, batch: 16, seed: 1), data, CPU);
+            using var b = GanTrainer.Create(TestSupport.Plan(steps: 5, batch: 16, seed: 1), data, CPU);
+            using var c = GanTrainer.Create(TestSupport.Plan(steps: 5, batch: 16, seed: 2), data, CPU);
+            a.Train(5);
+            b.Train(5);
+            c.Train(5);
+            return new Seeds(
+                TestSupport.MaxDifference(a.GeneratorState(), b.GeneratorState()),
+                TestSupport.MaxDifference(a.GeneratorState(), c.GeneratorState())
+            );
+        });
 
     private static readonly TrainingPlan BundlePlan = TestSupport.Plan(steps: 3, batch: 8);
 
     /// <summary>The checkpoint of a three-step run.</summary>
-    private byte[] Bundle() => threeSteps.Get(() =>
-    {
-        using var data = SyntheticBlobs.Create(28, 1, count: 64);
-        using var trainer = GanTrainer.Create(BundlePlan, data, CPU);
-        trainer.Train(3);
-        return trainer.Checkpoint();
-    });
+    private byte[] Bundle() =>
+        threeSteps.Get(() =>
+        {
+            using var data = SyntheticBlobs.Create(28, 1, count: 64);
+            using var trainer = GanTrainer.Create(BundlePlan, data, CPU);
+            trainer.Train(3);
+            return trainer.Checkpoint();
+        });
 
     [Fact]
     public void Resuming_from_a_checkpoint_continues_exactly_like_an_uninterrupted_run()
@@ -85,7 +90,9 @@ public class CheckpointTests(BuiltOnce<CheckpointTests.Seeds> seeds, BuiltOnce<b
         using var data = SyntheticBlobs.Create(28, 1, count: 64);
         var damaged = (byte[])bundle.Clone();
         damaged[damaged.Length / 2] ^= 0xFF;
-        Assert.Throws<CorruptCheckpointException>(() => CheckpointBundle.Open(damaged, CheckpointBundle.Sha256(bundle)));
+        Assert.Throws<CorruptCheckpointException>(() =>
+            CheckpointBundle.Open(damaged, CheckpointBundle.Sha256(bundle))
+        );
         Assert.Throws<CorruptCheckpointException>(() => GanTrainer.Resume(damaged, data, CPU));
         Assert.Throws<CorruptCheckpointException>(() => CheckpointBundle.Open([1, 2, 3]));
     }
@@ -95,7 +102,8 @@ public class CheckpointTests(BuiltOnce<CheckpointTests.Seeds> seeds, BuiltOnce<b
     {
         using var data = SyntheticBlobs.Create(28, 1, count: 16);
         byte[] bundle;
-        using (var trainer = GanTrainer.Create(TestSupport.Plan(steps: 1, batch: 8), data, CPU)) bundle = trainer.Checkpoint();
+        using (var trainer = GanTrainer.Create(TestSupport.Plan(steps: 1, batch: 8), data, CPU))
+            bundle = trainer.Checkpoint();
         Assert.Throws<ArgumentException>(() => Pix2PixTrainer.Resume(bundle, new TrainingData(data, data), CPU));
         Assert.Throws<ArgumentException>(() => CycleGanTrainer.Resume(bundle, new TrainingData(data, data), CPU));
     }
@@ -116,7 +124,8 @@ public class CheckpointTests(BuiltOnce<CheckpointTests.Seeds> seeds, BuiltOnce<b
     {
         public void Report(TrainingProgress value)
         {
-            if (value.Step >= steps) cts.Cancel();
+            if (value.Step >= steps)
+                cts.Cancel();
         }
     }
 }

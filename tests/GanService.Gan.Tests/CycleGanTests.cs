@@ -10,8 +10,7 @@ namespace GanService.Gan.Tests;
 
 public class CycleGanTests(BuiltOnce<CycleGanTests.Run> run) : IClassFixture<BuiltOnce<CycleGanTests.Run>>
 {
-    private static TrainingPlan Plan(int steps) =>
-        new(Recipe, new OptimizerRecipe(), steps, 4, "lsgan", Seed: 6);
+    private static TrainingPlan Plan(int steps) => new(Recipe, new OptimizerRecipe(), steps, 4, "lsgan", Seed: 6);
 
     private static readonly ModelRecipe Recipe = new(ModelRecipe.CycleGan, 64, 3);
 
@@ -36,8 +35,14 @@ public class CycleGanTests(BuiltOnce<CycleGanTests.Run> run) : IClassFixture<Bui
         using var generator = new ResnetGenerator(Recipe);
         // 7x7 stem, two 3x3 downsamplings, six residual blocks of two 3x3 convolutions, two upsamplings, 7x7 out with
         // bias; instance norm without affine parameters, convolutions before a norm without bias.
-        long expected = 3 * 64 * 49 + 64 * 128 * 9 + 128 * 256 * 9 + 6 * 2 * 256 * 256 * 9 + 256 * 128 * 9
-            + 128 * 64 * 9 + (64 * 3 * 49 + 3);
+        long expected =
+            3 * 64 * 49
+            + 64 * 128 * 9
+            + 128 * 256 * 9
+            + 6 * 2 * 256 * 256 * 9
+            + 256 * 128 * 9
+            + 128 * 64 * 9
+            + (64 * 3 * 49 + 3);
         Assert.Equal(expected, GanNetworks.ParameterCount(generator));
     }
 
@@ -61,7 +66,8 @@ public class CycleGanTests(BuiltOnce<CycleGanTests.Run> run) : IClassFixture<Bui
         {
             using var fresh = full(new long[] { 1, 1, 1, 1 }, 100f + i);
             using var answer = pool.Query(fresh, rng);
-            if (answer.item<float>() != 100f + i) swapped++;
+            if (answer.item<float>() != 100f + i)
+                swapped++;
         }
         Assert.InRange(swapped, 15, 35);
     }
@@ -71,9 +77,11 @@ public class CycleGanTests(BuiltOnce<CycleGanTests.Run> run) : IClassFixture<Bui
     {
         using var pool = new ImagePool(capacity: 4);
         using var rng = new torch.Generator(2);
-        using (var filler = ones(4, 1, 1, 1)) pool.Query(filler, rng).Dispose();
+        using (var filler = ones(4, 1, 1, 1))
+            pool.Query(filler, rng).Dispose();
         using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) pool.Save(writer);
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+            pool.Save(writer);
         buffer.Position = 0;
         using var restored = new ImagePool(capacity: 4);
         restored.Load(new BinaryReader(buffer), CPU);
@@ -91,7 +99,8 @@ public class CycleGanTests(BuiltOnce<CycleGanTests.Run> run) : IClassFixture<Bui
         public CycleGanTrainer Trainer { get; }
         public byte[] Partial { get; }
         public byte[] Bundle { get; }
-        private readonly ImageDataset colour, domainB;
+        private readonly ImageDataset colour,
+            domainB;
 
         public Run()
         {
@@ -130,8 +139,10 @@ public class CycleGanTests(BuiltOnce<CycleGanTests.Run> run) : IClassFixture<Bui
         double identityError = (a - a.neg()).abs().mean().item<float>();
         double translationError = (translated - a.neg()).abs().mean().item<float>();
         double reconstruction = (roundTrip - a).abs().mean().item<float>();
-        Assert.True(translationError < identityError / 2,
-            $"A->B distance to the inversion {translationError:F3}, the input's {identityError:F3}");
+        Assert.True(
+            translationError < identityError / 2,
+            $"A->B distance to the inversion {translationError:F3}, the input's {identityError:F3}"
+        );
         Assert.True(reconstruction < identityError / 4, $"A->B->A reconstruction error {reconstruction:F3}");
     }
 

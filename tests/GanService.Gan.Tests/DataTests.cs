@@ -29,8 +29,8 @@ public class DataTests
     {
         var record = new byte[1 + CifarReader.PixelBytes];
         record[0] = 6;
-        record[1] = 200;                 // first red byte
-        record[1 + 1024] = 100;          // first green byte
+        record[1] = 200; // first red byte
+        record[1 + 1024] = 100; // first green byte
         var (pixels, labels) = CifarReader.Read([new MemoryStream(record.Concat(record).ToArray())]);
         Assert.Equal(new byte[] { 6, 6 }, labels);
         using var data = new ImageDataset("cifar", pixels, 2, 3, 32);
@@ -81,19 +81,30 @@ public class DataTests
     public void Labelled_paired_and_unpaired_data_load_in_batches()
     {
         // Item i of A is filled with i, of B with 100 + i; labels are i % 3.
-        const int count = 12, size = 4, plane = size * size;
+        const int count = 12,
+            size = 4,
+            plane = size * size;
         var pixelsA = Enumerable.Range(0, count).SelectMany(i => Enumerable.Repeat((byte)i, plane)).ToArray();
         var pixelsB = Enumerable.Range(0, count).SelectMany(i => Enumerable.Repeat((byte)(100 + i), plane)).ToArray();
         var labels = Enumerable.Range(0, count).Select(i => (byte)(i % 3)).ToArray();
 
-        var labelled = new StoredDataset(new DatasetHeader("t", DatasetKind.Labelled, count, 0, 1, size, ["a", "b", "c"]), pixelsA, null, labels);
+        var labelled = new StoredDataset(
+            new DatasetHeader("t", DatasetKind.Labelled, count, 0, 1, size, ["a", "b", "c"]),
+            pixelsA,
+            null,
+            labels
+        );
         var restored = StoredDataset.Deserialize(labelled.Serialize());
         Assert.Equal([4, 4, 4], restored.ClassCounts());
         using (var data = restored.ToImageDataset("l"))
         using (var y = data.LabelBatch([4, 5], CPU))
             Assert.Equal(new long[] { 1, 2 }, y.data<long>().ToArray());
 
-        var paired = new StoredDataset(new DatasetHeader("t", DatasetKind.Paired, count, count, 1, size, []), pixelsA, pixelsB);
+        var paired = new StoredDataset(
+            new DatasetHeader("t", DatasetKind.Paired, count, count, 1, size, []),
+            pixelsA,
+            pixelsB
+        );
         using (var batches = new DomainBatches(StoredDataset.Deserialize(paired.Serialize()), seed: 3, batchSize: 4))
         {
             var (a, b) = batches.Batch(step: 1, CPU);
@@ -105,13 +116,22 @@ public class DataTests
             }
         }
 
-        var unpaired = new StoredDataset(new DatasetHeader("t", DatasetKind.Unpaired, count, 8, 1, size, []), pixelsA, pixelsB[..(8 * plane)]);
+        var unpaired = new StoredDataset(
+            new DatasetHeader("t", DatasetKind.Unpaired, count, 8, 1, size, []),
+            pixelsA,
+            pixelsB[..(8 * plane)]
+        );
         using var domains = new DomainBatches(unpaired, seed: 3, batchSize: 4);
-        var orders = Enumerable.Range(0, 3).Select(step =>
-        {
-            var (a, b) = domains.Batch(step, CPU);
-            using (a) using (b) return (A: Items(a), B: Items(b).Select(i => i - 100).ToArray());
-        }).ToList();
+        var orders = Enumerable
+            .Range(0, 3)
+            .Select(step =>
+            {
+                var (a, b) = domains.Batch(step, CPU);
+                using (a)
+                using (b)
+                    return (A: Items(a), B: Items(b).Select(i => i - 100).ToArray());
+            })
+            .ToList();
         Assert.Contains(orders, o => !o.A.SequenceEqual(o.B)); // shuffled independently
         Assert.All(orders, o => Assert.All(o.B, i => Assert.InRange(i, 0, 7)));
         Assert.Throws<ArgumentException>(() => new DomainBatches(labelled, 0, 4));

@@ -8,7 +8,15 @@ namespace GanService.Gan.Tests;
 
 public class DcganTests
 {
-    public static TheoryData<int, int> Shapes => new() { { 28, 1 }, { 28, 3 }, { 32, 3 }, { 64, 3 }, { 64, 1 } };
+    public static TheoryData<int, int> Shapes =>
+        new()
+        {
+            { 28, 1 },
+            { 28, 3 },
+            { 32, 3 },
+            { 64, 3 },
+            { 64, 1 },
+        };
 
     [Theory]
     [MemberData(nameof(Shapes))]
@@ -71,7 +79,13 @@ public class DcganTests
     [InlineData("dcgan", 32, 3, "none", true)]
     [InlineData("dcgan", 28, 1, "spectral", false)]
     [InlineData("conditional-dcgan", 28, 1, "batch", true)]
-    public void The_discriminator_scores_as_its_stored_layers_do_in_their_order(string family, int size, int channels, string norm, bool training)
+    public void The_discriminator_scores_as_its_stored_layers_do_in_their_order(
+        string family,
+        int size,
+        int channels,
+        string norm,
+        bool training
+    )
     {
         // D flattens its features in memory order and reorders the weights that read them; a checkpoint's layers,
         // run one after another with the usual flatten, must give the same scores.
@@ -84,10 +98,18 @@ public class DcganTests
         var modules = d.named_modules().ToDictionary(m => m.name, m => m.module);
         string prefix = recipe.Conditional ? "body." : "";
         using var features = ((nn.Module<Tensor, Tensor>)modules[prefix + "features"]).call(images);
-        using var expected = ((nn.Module<Tensor, Tensor>)modules[prefix + "classifier"]).call(features).squeeze(1)
-            + (labels is null ? zeros(16) : (((nn.Module<Tensor, Tensor>)modules["projection"]).call(labels) * features).sum(1));
+        using var expected =
+            ((nn.Module<Tensor, Tensor>)modules[prefix + "classifier"]).call(features).squeeze(1)
+            + (
+                labels is null
+                    ? zeros(16)
+                    : (((nn.Module<Tensor, Tensor>)modules["projection"]).call(labels) * features).sum(1)
+            );
         using var logits = GanNetworks.Call(d, images, labels);
-        Assert.True(logits.allclose(expected, rtol: 1e-4, atol: 1e-5), $"max difference {(logits - expected).abs().max().item<float>()}");
+        Assert.True(
+            logits.allclose(expected, rtol: 1e-4, atol: 1e-5),
+            $"max difference {(logits - expected).abs().max().item<float>()}"
+        );
     }
 
     [Fact]
@@ -112,17 +134,26 @@ public class DcganTests
         string[] norm = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"];
         string[] expected =
         [
-            "project.0.weight", .. norm.Select(n => $"project.2.{n}"),
-            "upsample.0.weight", .. norm.Select(n => $"upsample.1.{n}"),
-            "upsample.3.weight", .. norm.Select(n => $"upsample.4.{n}"),
-            "output.0.weight", "output.0.bias",
+            "project.0.weight",
+            .. norm.Select(n => $"project.2.{n}"),
+            "upsample.0.weight",
+            .. norm.Select(n => $"upsample.1.{n}"),
+            "upsample.3.weight",
+            .. norm.Select(n => $"upsample.4.{n}"),
+            "output.0.weight",
+            "output.0.bias",
         ];
         Assert.Equal(expected.Order(), g.state_dict().Keys.Order());
         using var d = GanNetworks.Discriminator(new ModelRecipe(ImageSize: 28, Channels: 3));
         string[] expectedD =
         [
-            "features.0.weight", "features.0.bias", "features.2.weight", "features.2.bias", .. norm.Select(n => $"features.3.{n}"),
-            "classifier.weight", "classifier.bias",
+            "features.0.weight",
+            "features.0.bias",
+            "features.2.weight",
+            "features.2.bias",
+            .. norm.Select(n => $"features.3.{n}"),
+            "classifier.weight",
+            "classifier.bias",
         ];
         Assert.Equal(expectedD.Order(), d.state_dict().Keys.Order());
     }

@@ -43,7 +43,9 @@ internal static class GradientCheck
     {
         // Relative to the whole gradient's norm: float32 rounding through batch norm stays below about 2e-3, while
         // the broken kernel was off by up to 0.5 or NaN.
-        double error = reference.sub(actual.to(ScalarType.Float64)).norm().item<double>() / (reference.norm().item<double>() + 1e-12);
+        double error =
+            reference.sub(actual.to(ScalarType.Float64)).norm().item<double>()
+            / (reference.norm().item<double>() + 1e-12);
         Assert.False(double.IsNaN(error), $"{what}: NaN");
         Assert.True(error < 5e-3, $"{what}: relative error {error:E2}");
     }

@@ -13,16 +13,16 @@ public class ImagingTests
         using var decoded = Image.Load<L8>(Grid());
         Assert.Equal((4 * 3 + 5 * 2, 2 * 3 + 3 * 2), (decoded.Width, decoded.Height));
         Assert.Equal(ImageGrid.Size(6, 4, 3), (decoded.Width, decoded.Height));
-        Assert.Equal(128, decoded[0, 0].PackedValue);    // padding
+        Assert.Equal(128, decoded[0, 0].PackedValue); // padding
     }
 
     [Fact]
     public void A_grid_maps_minus_one_to_black_zero_to_grey_one_to_white()
     {
         using var decoded = Image.Load<L8>(Grid());
-        Assert.Equal(0, decoded[2, 2].PackedValue);      // first tile
-        Assert.Equal(255, decoded[7, 2].PackedValue);    // second tile starts at 2 + 3 + 2
-        Assert.Equal(128, decoded[2, 7].PackedValue);    // a zero image in the second row
+        Assert.Equal(0, decoded[2, 2].PackedValue); // first tile
+        Assert.Equal(255, decoded[7, 2].PackedValue); // second tile starts at 2 + 3 + 2
+        Assert.Equal(128, decoded[2, 7].PackedValue); // a zero image in the second row
     }
 
     /// <summary>Six 3x3 grey images in four columns: the first all -1, the second all +1, the rest 0.</summary>

@@ -12,17 +12,51 @@ public class ModernFamilyTests(BuiltOnce<ModernFamilyTests.BigGanRun> bigGan)
     : IClassFixture<BuiltOnce<ModernFamilyTests.BigGanRun>>
 {
     private static ModelRecipe Recipe(string family, int channels = 1, int size = 32) =>
-        new(family, ImageSize: size, Channels: channels, LatentSize: 32, Classes: family == ModelRecipe.BigGan ? SyntheticBlobs.Classes : 0) { Width = 8 };
+        new(
+            family,
+            ImageSize: size,
+            Channels: channels,
+            LatentSize: 32,
+            Classes: family == ModelRecipe.BigGan ? SyntheticBlobs.Classes : 0
+        )
+        {
+            Width = 8,
+        };
 
     /// <summary>Each family's own defaults: hinge + orthogonal + EMA (BigGAN), WGAN-GP (ProGAN), non-saturating + R1 + EMA (StyleGAN).</summary>
-    public static TrainingPlan Plan(string family, int steps, int batch = 16, long seed = 1) => family switch
-    {
-        ModelRecipe.BigGan => new TrainingPlan(Recipe(family), new OptimizerRecipe(1e-4, 4e-4, 0, 0.999), steps, batch, "hinge", seed)
-            { OrthogonalRegularization = 1e-4, EmaDecay = 0.9 },
-        ModelRecipe.ProGan => new TrainingPlan(Recipe(family), new OptimizerRecipe(5e-4, 5e-4, 0, 0.99), steps, batch, "wgan-gp", seed)
-            { GradientPenalty = 10 },
-        _ => new TrainingPlan(Recipe(family), new OptimizerRecipe(2e-3, 2e-3, 0, 0.99), steps, batch, "bce", seed) { R1 = 1, R1Every = 16, EmaDecay = 0.9 },
-    };
+    public static TrainingPlan Plan(string family, int steps, int batch = 16, long seed = 1) =>
+        family switch
+        {
+            ModelRecipe.BigGan => new TrainingPlan(
+                Recipe(family),
+                new OptimizerRecipe(1e-4, 4e-4, 0, 0.999),
+                steps,
+                batch,
+                "hinge",
+                seed
+            )
+            {
+                OrthogonalRegularization = 1e-4,
+                EmaDecay = 0.9,
+            },
+            ModelRecipe.ProGan => new TrainingPlan(
+                Recipe(family),
+                new OptimizerRecipe(5e-4, 5e-4, 0, 0.99),
+                steps,
+                batch,
+                "wgan-gp",
+                seed
+            )
+            {
+                GradientPenalty = 10,
+            },
+            _ => new TrainingPlan(Recipe(family), new OptimizerRecipe(2e-3, 2e-3, 0, 0.99), steps, batch, "bce", seed)
+            {
+                R1 = 1,
+                R1Every = 16,
+                EmaDecay = 0.9,
+            },
+        };
 
     public static TheoryData<string> Families => new() { ModelRecipe.BigGan, ModelRecipe.ProGan, ModelRecipe.StyleGan };
 
@@ -121,7 +155,9 @@ public class ModernFamilyTests(BuiltOnce<ModernFamilyTests.BigGanRun> bigGan)
         for (int i = 0; i < 5; i++)
         {
             var expected = nn.functional.conv2d(x[i].unsqueeze(0).to(float64), weights[i], padding: [1, 1]);
-            double error = y[i].unsqueeze(0).to(float64).sub(expected).abs().max().item<double>() / expected.abs().max().item<double>();
+            double error =
+                y[i].unsqueeze(0).to(float64).sub(expected).abs().max().item<double>()
+                / expected.abs().max().item<double>();
             Assert.True(error < 1e-5, $"sample {i}: relative error {error:G3}");
         }
     }
@@ -129,7 +165,11 @@ public class ModernFamilyTests(BuiltOnce<ModernFamilyTests.BigGanRun> bigGan)
     [Fact]
     public void Truncation_at_psi_0_returns_the_average_image()
     {
-        using var trainer = GanTrainer.Create(Plan(ModelRecipe.StyleGan, 3), SyntheticBlobs.Create(32, 1, seed: 2, count: 64), CPU);
+        using var trainer = GanTrainer.Create(
+            Plan(ModelRecipe.StyleGan, 3),
+            SyntheticBlobs.Create(32, 1, seed: 2, count: 64),
+            CPU
+        );
         trainer.Train(3); // the running average of w moves off zero
         using var sampler = GeneratorSampler.Load(trainer.Checkpoint(), CPU);
         var constant = new SamplingControls(Truncation: 0, Noise: NoiseMode.Constant);
@@ -171,15 +211,21 @@ public class ModernFamilyTests(BuiltOnce<ModernFamilyTests.BigGanRun> bigGan)
     {
         var state = BigGan.Trainer.GeneratorState();
         int checkedLayers = 0;
-        foreach (var (name, weight) in state.Where(kv => kv.Key.EndsWith(".weight") && state.ContainsKey(kv.Key[..^6] + "u")))
+        foreach (
+            var (name, weight) in state.Where(kv => kv.Key.EndsWith(".weight") && state.ContainsKey(kv.Key[..^6] + "u"))
+        )
         {
             // Training refines u by one power iteration per forward while the weights move; let it settle on the final ones.
             var u = state[name[..^6] + "u"];
             using (no_grad())
-                for (int i = 0; i < 100; i++) SpectralNorm.Normalize(weight, u, training: true).Dispose();
+                for (int i = 0; i < 100; i++)
+                    SpectralNorm.Normalize(weight, u, training: true).Dispose();
             using var normalized = SpectralNorm.Normalize(weight, u, training: false).flatten(1);
             double largest = linalg.matrix_norm(normalized, ord: 2).item<float>();
-            Assert.True(Math.Abs(largest - 1) < 0.01, $"{name}: largest singular value {largest:F4} after normalisation");
+            Assert.True(
+                Math.Abs(largest - 1) < 0.01,
+                $"{name}: largest singular value {largest:F4} after normalisation"
+            );
             checkedLayers++;
         }
         Assert.True(checkedLayers >= 10, $"{checkedLayers} spectrally normalised layers");
@@ -206,7 +252,9 @@ public class ModernFamilyTests(BuiltOnce<ModernFamilyTests.BigGanRun> bigGan)
         using var trainer = GanTrainer.Create(plan, data, CPU);
         var reports = new List<TrainingProgress>();
         trainer.Train(plan.Steps, new Collect(reports));
-        Assert.All(reports, r => Assert.True(double.IsFinite(r.DiscriminatorLoss) && double.IsFinite(r.GeneratorLoss), r.ToString()));
+        Assert.All(reports, r =>
+            Assert.True(double.IsFinite(r.DiscriminatorLoss) && double.IsFinite(r.GeneratorLoss), r.ToString())
+        );
         if (family == ModelRecipe.ProGan)
             Assert.Equal([4, 8, 16, 32], reports.Select(r => r.Resolution!.Value).Distinct());
         using var real = data.Batch(Enumerable.Range(0, 256).Select(i => (long)i).ToArray(), CPU);
@@ -214,8 +262,12 @@ public class ModernFamilyTests(BuiltOnce<ModernFamilyTests.BigGanRun> bigGan)
         using var trained = GeneratorSampler.Load(trainer.Checkpoint(), CPU);
         using var before = untrained.Sample(seed: 11, count: 256);
         using var after = trained.Sample(seed: 11, count: 256);
-        double distanceBefore = ImageStatistics.HistogramDistance(before, real), distanceAfter = ImageStatistics.HistogramDistance(after, real);
-        Assert.True(distanceAfter < distanceBefore * 0.65, $"{family}: histogram distance untrained {distanceBefore:F3}, trained {distanceAfter:F3}");
+        double distanceBefore = ImageStatistics.HistogramDistance(before, real),
+            distanceAfter = ImageStatistics.HistogramDistance(after, real);
+        Assert.True(
+            distanceAfter < distanceBefore * 0.65,
+            $"{family}: histogram distance untrained {distanceBefore:F3}, trained {distanceAfter:F3}"
+        );
     }
 
     [Theory]

@@ -38,10 +38,12 @@ public class Pix2PixTests(BuiltOnce<Pix2PixTests.Run> run) : IClassFixture<Built
         using var g = new UNetGenerator(new ModelRecipe(ModelRecipe.Pix2Pix, 64, 3));
         // Encoder 3-64-128-256-512-512-512 (4x4, no bias; batch norm on the four middle blocks), decoder mirrored
         // with skip connections doubling its inputs, then a 4x4 transposed convolution with bias to 3 channels.
-        long encoder = 16 * (3 * 64 + 64 * 128 + 128 * 256 + 256 * 512 + 512 * 512 + 512 * 512)
-            + 2 * (128 + 256 + 512 + 512);
-        long decoder = 16 * (512 * 512 + 1024 * 512 + 1024 * 256 + 512 * 128 + 256 * 64)
-            + 2 * (512 + 512 + 256 + 128 + 64) + (16 * 128 * 3 + 3);
+        long encoder =
+            16 * (3 * 64 + 64 * 128 + 128 * 256 + 256 * 512 + 512 * 512 + 512 * 512) + 2 * (128 + 256 + 512 + 512);
+        long decoder =
+            16 * (512 * 512 + 1024 * 512 + 1024 * 256 + 512 * 128 + 256 * 64)
+            + 2 * (512 + 512 + 256 + 128 + 64)
+            + (16 * 128 * 3 + 3);
         Assert.Equal(encoder + decoder, GanNetworks.ParameterCount(g));
     }
 
@@ -56,8 +58,15 @@ public class Pix2PixTests(BuiltOnce<Pix2PixTests.Run> run) : IClassFixture<Built
         long side = size / 8 - 2; // three stride-2 convolutions, then two 4x4 stride-1 ones
         Assert.Equal(new long[] { 2, 1, side, side }, patches.shape);
         // The 70x70 PatchGAN on 6 channels: 4x4 convolutions 6-64-128-256-512-1, batch norm on the middle three.
-        long expected = (6 * 64 * 16 + 64) + 64 * 128 * 16 + 2 * 128 + 128 * 256 * 16 + 2 * 256 + 256 * 512 * 16
-            + 2 * 512 + (512 * 16 + 1);
+        long expected =
+            (6 * 64 * 16 + 64)
+            + 64 * 128 * 16
+            + 2 * 128
+            + 128 * 256 * 16
+            + 2 * 256
+            + 256 * 512 * 16
+            + 2 * 512
+            + (512 * 16 + 1);
         Assert.Equal(expected, GanNetworks.ParameterCount(d));
     }
 
@@ -81,7 +90,8 @@ public class Pix2PixTests(BuiltOnce<Pix2PixTests.Run> run) : IClassFixture<Built
     {
         using var inputRng = new torch.Generator(11);
         var images = rand([4, 3, 64, 64], generator: inputRng).mul(2).sub(1);
-        if (!pairs) return images;
+        if (!pairs)
+            return images;
         images.Dispose();
         return rand([4, 6, 64, 64], generator: inputRng).mul(2).sub(1);
     }
@@ -123,7 +133,8 @@ public class Pix2PixTests(BuiltOnce<Pix2PixTests.Run> run) : IClassFixture<Built
         using var a = Trained.Data.Images.Batch([60, 61, 62, 63], CPU);
         using var b = Trained.Data.Targets!.Batch([60, 61, 62, 63], CPU);
         using var output = sampler.Translate(a);
-        double before = (a - b).abs().mean().item<float>(), after = (output - b).abs().mean().item<float>();
+        double before = (a - b).abs().mean().item<float>(),
+            after = (output - b).abs().mean().item<float>();
         Assert.True(after < before / 2, $"mean absolute error to the target: input {before:F3}, output {after:F3}");
     }
 

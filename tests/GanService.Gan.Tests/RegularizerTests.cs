@@ -14,7 +14,8 @@ public class RegularizerTests(BuiltOnce<SpectralConv2d> converged) : IClassFixtu
     {
         using var real = tensor(new[] { 2.0f, -1.0f });
         using var fake = tensor(new[] { 0.5f, -3.0f });
-        static double D(string name, Tensor r, Tensor f) => AdversarialLosses.Create(name).Discriminator(r, f).item<float>();
+        static double D(string name, Tensor r, Tensor f) =>
+            AdversarialLosses.Create(name).Discriminator(r, f).item<float>();
         static double G(string name, Tensor f) => AdversarialLosses.Create(name).Generator(f).item<float>();
         Assert.Equal(0.5 * ((1 + 4) / 2.0) + 0.5 * ((0.25 + 9) / 2), D("lsgan", real, fake), 4);
         Assert.Equal(0.5 * ((0.25 + 16) / 2), G("lsgan", fake), 4);
@@ -80,11 +81,13 @@ public class RegularizerTests(BuiltOnce<SpectralConv2d> converged) : IClassFixtu
     public void Lazy_R1_regularises_every_nth_update_with_n_times_the_weight()
     {
         using var data = SyntheticBlobs.Create(28, 1, seed: 5);
-        TrainingPlan Plan(double gamma, int every) => new(new ModelRecipe(), new OptimizerRecipe(), 2, 16, "bce", 7) { R1 = gamma, R1Every = every };
+        TrainingPlan Plan(double gamma, int every) =>
+            new(new ModelRecipe(), new OptimizerRecipe(), 2, 16, "bce", 7) { R1 = gamma, R1Every = every };
         using var lazy = GanTrainer.Create(Plan(1, 4), data, CPU);
         using var eager = GanTrainer.Create(Plan(4, 1), data, CPU);
         using var none = GanTrainer.Create(Plan(0, 1), data, CPU);
-        foreach (var trainer in new[] { lazy, eager, none }) trainer.Train(1);
+        foreach (var trainer in new[] { lazy, eager, none })
+            trainer.Train(1);
         // Update 0 is regularised: gamma 1 every 4th update is gamma 4 on it, bit for bit, and not the unregularised run.
         Assert.True(SameWeights(lazy, eager));
         Assert.False(SameWeights(lazy, none));
@@ -127,11 +130,13 @@ public class RegularizerTests(BuiltOnce<SpectralConv2d> converged) : IClassFixtu
         var layer = new SpectralConv2d(3, 8, 3, stride: 1, padding: 1);
         using var rng = new torch.Generator(4);
         Initialization.Apply(layer, rng);
-        using (no_grad()) layer.Weight.mul_(40); // a layer far from norm 1
+        using (no_grad())
+            layer.Weight.mul_(40); // a layer far from norm 1
         using var x = randn(2, 3, 5, 5);
         // One power-iteration step per training call, from a start vector drawn from the global generator: for this
         // layer's spectral gap 50 calls once left the estimate 0.75% short; 300 converge from any start.
-        for (int i = 0; i < 300; i++) layer.call(x).Dispose();
+        for (int i = 0; i < 300; i++)
+            layer.call(x).Dispose();
         return layer;
     }
 
@@ -143,7 +148,8 @@ public class RegularizerTests(BuiltOnce<SpectralConv2d> converged) : IClassFixtu
         var ema = new ExponentialMovingAverage(source, GanNetworks.Generator(recipe), 0.9);
         ema.Reset();
         var before = source.parameters().First().detach().clone();
-        using (no_grad()) source.parameters().First().add_(1);
+        using (no_grad())
+            source.parameters().First().add_(1);
         ema.Update();
         var averaged = ema.Shadow.parameters().First();
         Assert.True(averaged.allclose(before + 0.1, atol: 1e-6));

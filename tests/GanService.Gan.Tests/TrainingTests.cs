@@ -27,8 +27,10 @@ public class TrainingTests
         using var after = trained.Sample(seed: 11, count: 512);
         double distanceBefore = ImageStatistics.HistogramDistance(before, real);
         double distanceAfter = ImageStatistics.HistogramDistance(after, real);
-        Assert.True(distanceAfter < distanceBefore / 2,
-            $"pixel histogram distance to the data: untrained {distanceBefore:F3}, trained {distanceAfter:F3}");
+        Assert.True(
+            distanceAfter < distanceBefore / 2,
+            $"pixel histogram distance to the data: untrained {distanceBefore:F3}, trained {distanceAfter:F3}"
+        );
     }
 
     [Fact]
@@ -40,7 +42,8 @@ public class TrainingTests
         trainer.Train(5);
         var before = trainer.Checkpoint();
         using (no_grad())
-            foreach (var (_, weight) in trainer.GeneratorState().Take(1)) weight.fill_(double.NaN);
+            foreach (var (_, weight) in trainer.GeneratorState().Take(1))
+                weight.fill_(double.NaN);
 
         var reports = new List<TrainingProgress>();
         var diverged = Assert.Throws<TrainingDivergedException>(() => trainer.Train(10, new Progress(reports)));

@@ -19,15 +19,21 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
 
     public static Dictionary<string, string?> AuthOn(params (string Key, string Value)[] more)
     {
-        var settings = new Dictionary<string, string?> { ["Gan:Auth:Enabled"] = "true", ["Gan:Auth:AdminKey"] = AdminKey };
-        foreach (var (key, value) in more) settings[key] = value;
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gan:Auth:Enabled"] = "true",
+            ["Gan:Auth:AdminKey"] = AdminKey,
+        };
+        foreach (var (key, value) in more)
+            settings[key] = value;
         return settings;
     }
 
     public static HttpClient As(GanServiceFactory service, string? key)
     {
         var client = service.CreateClient();
-        if (key is not null) client.DefaultRequestHeaders.Add(ApiKeyAuthentication.Header, key);
+        if (key is not null)
+            client.DefaultRequestHeaders.Add(ApiKeyAuthentication.Header, key);
         return client;
     }
 
@@ -44,8 +50,15 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
     /// A host with authentication on, shared by the class's facts: its admin, alice, bob, a caller without a key and,
     /// on the host for the owners' facts, a job of alice's. Facts that make keys give them owners of their own.
     /// </summary>
-    public sealed record Authenticated(string Database, GanServiceFactory Service, HttpClient Admin, HttpClient Alice,
-        HttpClient Bob, HttpClient Anonymous, JobResponse? AliceJob) : IAsyncDisposable
+    public sealed record Authenticated(
+        string Database,
+        GanServiceFactory Service,
+        HttpClient Admin,
+        HttpClient Alice,
+        HttpClient Bob,
+        HttpClient Anonymous,
+        JobResponse? AliceJob
+    ) : IAsyncDisposable
     {
         /// <summary>
         /// Trains alice's job at once: Hangfire logs through the newest host in the process, so a host that first
@@ -85,12 +98,29 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
         Assert.Equal("alice", job.Owner);
         var samples = $"/api/generators/{job.Id}/samples.png?count=4&seed=3";
 
-        foreach (var path in new[] { $"/api/jobs/{job.Id}", $"/api/jobs/{job.Id}/metrics", $"/api/jobs/{job.Id}/checkpoints", samples })
+        foreach (
+            var path in new[]
+            {
+                $"/api/jobs/{job.Id}",
+                $"/api/jobs/{job.Id}/metrics",
+                $"/api/jobs/{job.Id}/checkpoints",
+                samples,
+            }
+        )
             await AssertProblemAsync(await bob.GetAsync(path), HttpStatusCode.NotFound);
         await AssertProblemAsync(await bob.PostAsync($"/api/jobs/{job.Id}/cancel", null), HttpStatusCode.NotFound);
-        Assert.Equal(0, (await bob.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!.Total);
-        Assert.Equal(1, (await alice.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!.Total);
-        Assert.Equal(1, (await admin.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!.Total);
+        Assert.Equal(
+            0,
+            (await bob.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!.Total
+        );
+        Assert.Equal(
+            1,
+            (await alice.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!.Total
+        );
+        Assert.Equal(
+            1,
+            (await admin.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!.Total
+        );
         await AssertProblemAsync(await anonymous.GetAsync(samples), HttpStatusCode.NotFound);
     }
 
@@ -122,15 +152,19 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
         // The same upload is a separate dataset per owner, invisible (and unusable) to the other.
         var host = await OwnersAsync();
         var (alice, bob) = (host.Alice, host.Bob);
-        var zip = UploadFiles.Zip(("a.png", UploadFiles.Png(8, 8, new Rgb24(255, 0, 0))),
-            ("b.png", UploadFiles.Png(8, 8, new Rgb24(0, 0, 255))));
+        var zip = UploadFiles.Zip(
+            ("a.png", UploadFiles.Png(8, 8, new Rgb24(255, 0, 0))),
+            ("b.png", UploadFiles.Png(8, 8, new Rgb24(0, 0, 255)))
+        );
         var aliceSet = await DatasetUploadTests.Upload(alice, zip, "set.zip");
         var bobSet = await DatasetUploadTests.Upload(bob, zip, "set.zip");
         Assert.NotEqual(aliceSet.Id, bobSet.Id);
         await AssertProblemAsync(await bob.GetAsync($"/api/datasets/{aliceSet.Id}"), HttpStatusCode.NotFound);
         await AssertProblemAsync(await bob.DeleteAsync($"/api/datasets/{aliceSet.Id}"), HttpStatusCode.NotFound);
-        var borrowed = await bob.PostAsJsonAsync("/api/jobs",
-            new { dataset = aliceSet.Id, model = new { family = "dcgan" } });
+        var borrowed = await bob.PostAsJsonAsync(
+            "/api/jobs",
+            new { dataset = aliceSet.Id, model = new { family = "dcgan" } }
+        );
         Assert.Contains("\"dataset\"", await AssertProblemAsync(borrowed, HttpStatusCode.BadRequest));
     }
 
@@ -169,8 +203,13 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
         Assert.Contains("\"name\"", errors);
         // The admin key's owner and the keyless owner are reserved: a key for either would share their jobs.
         foreach (var reserved in new[] { "admin", "Local" })
-            Assert.Contains("reserved", await AssertProblemAsync(
-                await admin.PostAsJsonAsync("/api/keys", new { owner = reserved, name = "x" }), HttpStatusCode.BadRequest));
+            Assert.Contains(
+                "reserved",
+                await AssertProblemAsync(
+                    await admin.PostAsJsonAsync("/api/keys", new { owner = reserved, name = "x" }),
+                    HttpStatusCode.BadRequest
+                )
+            );
     }
 
     [Fact]
@@ -187,7 +226,9 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
         await using var connection = new NpgsqlConnection(host.Database);
         await connection.OpenAsync();
         await using var dump = new NpgsqlCommand(
-            "SELECT row_to_json(k)::text FROM gan.api_keys k WHERE k.\"Owner\" = 'grace'", connection);
+            "SELECT row_to_json(k)::text FROM gan.api_keys k WHERE k.\"Owner\" = 'grace'",
+            connection
+        );
         var stored = (string)(await dump.ExecuteScalarAsync())!;
         Assert.DoesNotContain(secret, stored);
         Assert.Contains(ApiKeyStore.Hash(secret), stored);
@@ -217,8 +258,10 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
         browser.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", password);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/hangfire")).StatusCode);
         // A forged cross-site POST carries the browser's credentials but not the page's antiforgery token.
-        var forged = await browser.PostAsync("/hangfire/jobs/enqueued/delete",
-            new FormUrlEncodedContent([new KeyValuePair<string, string>("jobs[]", "1")]));
+        var forged = await browser.PostAsync(
+            "/hangfire/jobs/enqueued/delete",
+            new FormUrlEncodedContent([new KeyValuePair<string, string>("jobs[]", "1")])
+        );
         Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
         var dave = As(service, await CreateKeyAsync(admin, "dave"));
         Assert.Equal(HttpStatusCode.Forbidden, (await dave.GetAsync("/hangfire")).StatusCode);
@@ -228,7 +271,9 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
     public async Task Without_authentication_every_caller_is_the_local_admin()
     {
         await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
-        var me = (await service.CreateClient().GetFromJsonAsync<CallerResponse>("/api/keys/current", GanServiceFactory.Json))!;
+        var me = (
+            await service.CreateClient().GetFromJsonAsync<CallerResponse>("/api/keys/current", GanServiceFactory.Json)
+        )!;
         Assert.Equal(new CallerResponse(ApiKeyAuthentication.LocalOwner, true, false), me);
     }
 

@@ -21,16 +21,22 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
     private const int Interval = 20;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
-    private static object Recipe(string name) => new
-    {
-        name,
-        dataset = "synthetic",
-        model = new { family = "dcgan", imageSize = 28, channels = 1 },
-        training = new { steps = 160, batchSize = 32 },
-        checkpointEvery = Interval,
-        seed = 11,
-        device = "cpu",
-    };
+    private static object Recipe(string name) =>
+        new
+        {
+            name,
+            dataset = "synthetic",
+            model = new
+            {
+                family = "dcgan",
+                imageSize = 28,
+                channels = 1,
+            },
+            training = new { steps = 160, batchSize = 32 },
+            checkpointEvery = Interval,
+            seed = 11,
+            device = "cpu",
+        };
 
     [Fact]
     public async Task A_job_killed_mid_checkpoint_and_mid_step_with_a_damaged_checkpoint_ends_with_the_weights_of_an_uninterrupted_run()
@@ -45,7 +51,12 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
         var victim = await api.SubmitAsync(client, Recipe("victim"));
 
         // 1. Killed inside the transaction that stores the checkpoint at step 60: PostgreSQL rolls it back.
-        await using (var worker = WorkerProcess.Start(database, new Dictionary<string, string> { ["Gan:Faults:KillDuringCheckpointAtStep"] = "60" }))
+        await using (
+            var worker = WorkerProcess.Start(
+                database,
+                new Dictionary<string, string> { ["Gan:Faults:KillDuringCheckpointAtStep"] = "60" }
+            )
+        )
         {
             Assert.True(await worker.WaitForExitAsync(Patience), "the worker should have killed itself at step 60");
             Assert.Equal(137, worker.ExitCode);
@@ -69,7 +80,9 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
         {
             await connection.OpenAsync();
             await using var corrupt = new NpgsqlCommand(
-                """UPDATE gan.checkpoints SET "Bundle" = overlay("Bundle" placing '\x00ff00ff'::bytea from 200) WHERE "JobId" = @id AND "Step" = @step""", connection);
+                """UPDATE gan.checkpoints SET "Bundle" = overlay("Bundle" placing '\x00ff00ff'::bytea from 200) WHERE "JobId" = @id AND "Step" = @step""",
+                connection
+            );
             corrupt.Parameters.AddWithValue("id", victim.Id);
             corrupt.Parameters.AddWithValue("step", damaged);
             Assert.Equal(1, await corrupt.ExecuteNonQueryAsync());
@@ -95,8 +108,17 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
     /// A job whose worker got a SIGTERM at step 50 or later, and how it stood then; the worker started after it runs
     /// for the first fact that asks.
     /// </summary>
-    public sealed record GracefulStop(string Database, GanServiceFactory Api, HttpClient Client, Guid JobId,
-        int? ExitCode, string Log, JobStatus Status, AttemptResponse First, long LastCheckpoint) : IAsyncDisposable
+    public sealed record GracefulStop(
+        string Database,
+        GanServiceFactory Api,
+        HttpClient Client,
+        Guid JobId,
+        int? ExitCode,
+        string Log,
+        JobStatus Status,
+        AttemptResponse First,
+        long LastCheckpoint
+    ) : IAsyncDisposable
     {
         private Task<List<AttemptResponse>>? resumed;
 
@@ -111,8 +133,17 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
             worker.Terminate();
             int? exitCode = await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)) ? worker.ExitCode : null;
             var status = (await GanServiceFactory.GetJobAsync(client, job.Id)).Status;
-            return new GracefulStop(database, api, client, job.Id, exitCode, worker.Log, status,
-                (await AttemptsAsync(client, job.Id)).Single(), (await CheckpointsAsync(client, job.Id))[^1].Step);
+            return new GracefulStop(
+                database,
+                api,
+                client,
+                job.Id,
+                exitCode,
+                worker.Log,
+                status,
+                (await AttemptsAsync(client, job.Id)).Single(),
+                (await CheckpointsAsync(client, job.Id))[^1].Step
+            );
         }
 
         /// <summary>The job's attempts once the next worker has finished it.</summary>
@@ -175,7 +206,10 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
         // its lease gone: its run of the Hangfire job ends, and Hangfire marks the job Succeeded under the worker that
         // took it over. That worker's token fires, though it holds the lease and its host is not stopping.
         var first = await HangfireJobIdAsync(database, job.Id);
-        Assert.True(api.Services.GetRequiredService<IBackgroundJobClient>().ChangeState(first, new SucceededState(null, 0, 0), ProcessingState.StateName));
+        Assert.True(
+            api.Services.GetRequiredService<IBackgroundJobClient>()
+                .ChangeState(first, new SucceededState(null, 0, 0), ProcessingState.StateName)
+        );
 
         var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded, Patience);
         var attempts = await AttemptsAsync(client, job.Id);
@@ -192,7 +226,10 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
     {
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
-        await using var read = new NpgsqlCommand("""SELECT "HangfireJobId" FROM gan.training_jobs WHERE "Id" = @id""", connection);
+        await using var read = new NpgsqlCommand(
+            """SELECT "HangfireJobId" FROM gan.training_jobs WHERE "Id" = @id""",
+            connection
+        );
         read.Parameters.AddWithValue("id", id);
         return (string)(await read.ExecuteScalarAsync())!;
     }
@@ -206,7 +243,12 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
         var job = await api.SubmitAsync(client, Recipe("stopped-mid-checkpoint"));
 
         // Progress is flushed just before each checkpoint, so a stop that follows what a client sees lands in the save.
-        await using (var worker = WorkerProcess.Start(database, new Dictionary<string, string> { ["Gan:Faults:StopDuringCheckpointAtStep"] = "60" }))
+        await using (
+            var worker = WorkerProcess.Start(
+                database,
+                new Dictionary<string, string> { ["Gan:Faults:StopDuringCheckpointAtStep"] = "60" }
+            )
+        )
         {
             Assert.True(await worker.WaitForExitAsync(Patience), "the worker should have stopped itself at step 60");
             Assert.Equal(0, worker.ExitCode);
@@ -231,7 +273,11 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
         var client = api.CreateClient();
         var crasher = await api.SubmitAsync(client, Recipe("crasher"));
         var healthy = await api.SubmitAsync(client, TestData.SyntheticJob(steps: 40));
-        var settings = new Dictionary<string, string> { ["Gan:Faults:CrashJobsNamed"] = "crasher", ["Gan:MaxAttempts"] = "3" };
+        var settings = new Dictionary<string, string>
+        {
+            ["Gan:Faults:CrashJobsNamed"] = "crasher",
+            ["Gan:MaxAttempts"] = "3",
+        };
 
         // The test plays the supervisor (docker's restart policy, systemd): a worker that dies is started again.
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
@@ -241,12 +287,18 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
             await using var worker = WorkerProcess.Start(database, settings);
             while (!worker.HasExited && DateTime.UtcNow < deadline)
             {
-                var (c, h) = (await GanServiceFactory.GetJobAsync(client, crasher.Id), await GanServiceFactory.GetJobAsync(client, healthy.Id));
-                if (c.Status == JobStatus.Failed && h.Status == JobStatus.Succeeded) break;
+                var (c, h) = (
+                    await GanServiceFactory.GetJobAsync(client, crasher.Id),
+                    await GanServiceFactory.GetJobAsync(client, healthy.Id)
+                );
+                if (c.Status == JobStatus.Failed && h.Status == JobStatus.Succeeded)
+                    break;
                 await Task.Delay(200);
             }
-            if (worker.HasExited) crashes++;
-            else break;
+            if (worker.HasExited)
+                crashes++;
+            else
+                break;
             Assert.True(DateTime.UtcNow < deadline, $"gave up after {crashes} crashes");
         }
 
@@ -262,22 +314,39 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
         WaitWhileWorkingAsync(client, id, worker, j => j.Status == JobStatus.Succeeded);
 
     /// <summary>Polls until <paramref name="done"/>, failing at once (with the worker's log) if the job ends otherwise or the worker dies.</summary>
-    private static async Task WaitWhileWorkingAsync(HttpClient client, Guid id, WorkerProcess worker, Func<JobResponse, bool> done)
+    private static async Task WaitWhileWorkingAsync(
+        HttpClient client,
+        Guid id,
+        WorkerProcess worker,
+        Func<JobResponse, bool> done
+    )
     {
         var deadline = DateTime.UtcNow + Patience;
         while (true)
         {
             var job = await GanServiceFactory.GetJobAsync(client, id);
-            if (done(job)) return;
-            Assert.True(job.Status is JobStatus.Queued or JobStatus.Running, $"job ended {job.Status}: {job.Error}\n{worker.Log}");
-            Assert.False(worker.HasExited, $"the worker exited with {(worker.HasExited ? worker.ExitCode : 0)}:\n{worker.Log}");
+            if (done(job))
+                return;
+            Assert.True(
+                job.Status is JobStatus.Queued or JobStatus.Running,
+                $"job ended {job.Status}: {job.Error}\n{worker.Log}"
+            );
+            Assert.False(
+                worker.HasExited,
+                $"the worker exited with {(worker.HasExited ? worker.ExitCode : 0)}:\n{worker.Log}"
+            );
             Assert.True(DateTime.UtcNow < deadline, $"job still {job.Status} at step {job.Step}\n{worker.Log}");
             await Task.Delay(100);
         }
     }
 
     private static async Task<List<CheckpointResponse>> CheckpointsAsync(HttpClient client, Guid id) =>
-        (await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{id}/checkpoints", GanServiceFactory.Json))!;
+        (
+            await client.GetFromJsonAsync<List<CheckpointResponse>>(
+                $"/api/jobs/{id}/checkpoints",
+                GanServiceFactory.Json
+            )
+        )!;
 
     public static async Task<List<AttemptResponse>> AttemptsAsync(HttpClient client, Guid id) =>
         (await client.GetFromJsonAsync<List<AttemptResponse>>($"/api/jobs/{id}/attempts", GanServiceFactory.Json))!;

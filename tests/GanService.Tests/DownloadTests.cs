@@ -3,10 +3,10 @@ using System.Net;
 using GanService.Jobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GanService.Tests;
 
@@ -29,17 +29,25 @@ public sealed class DownloadTests(PostgresServer postgres, BuiltOnce<DownloadTes
             foreach (var name in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz" })
                 files[$"/mnist/{name}"] = await File.ReadAllBytesAsync(Path.Combine(folder, name));
             var mirror = await FileServer.StartAsync(files);
-            var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(),
-                settings: new Dictionary<string, string?> { ["Gan:DatasetMirrors:mnist"] = mirror.Url + "mnist/" });
+            var service = new GanServiceFactory(
+                await postgres.CreateDatabaseAsync(),
+                settings: new Dictionary<string, string?> { ["Gan:DatasetMirrors:mnist"] = mirror.Url + "mnist/" }
+            );
             using var client = service.CreateClient();
             var jobs = new List<JobResponse>();
             for (int i = 0; i < 2; i++)
             {
-                var job = await service.SubmitAsync(client, new
-                {
-                    dataset = "mnist", model = new { family = "dcgan" }, training = new { steps = 3, batchSize = 8 },
-                    checkpointEvery = 3, seed = i,
-                });
+                var job = await service.SubmitAsync(
+                    client,
+                    new
+                    {
+                        dataset = "mnist",
+                        model = new { family = "dcgan" },
+                        training = new { steps = 3, batchSize = 8 },
+                        checkpointEvery = 3,
+                        seed = i,
+                    }
+                );
                 jobs.Add(await TrainedJob.WaitForEndAsync(client, job.Id));
             }
             return new MirroredMnist(mirror, service, jobs);
@@ -72,18 +80,34 @@ public sealed class DownloadTests(PostgresServer postgres, BuiltOnce<DownloadTes
     public async Task A_download_that_fails_its_checksum_fails_the_job_and_is_not_kept()
     {
         var tampered = "these are not the MNIST digits"u8.ToArray();
-        await using var mirror = await FileServer.StartAsync(new Dictionary<string, byte[]>
-        {
-            ["/mnist/train-images-idx3-ubyte.gz"] = tampered, ["/mnist/train-labels-idx1-ubyte.gz"] = tampered,
-        });
-        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(),
-            settings: new Dictionary<string, string?> { ["Gan:DatasetMirrors:mnist"] = mirror.Url + "mnist/" });
+        await using var mirror = await FileServer.StartAsync(
+            new Dictionary<string, byte[]>
+            {
+                ["/mnist/train-images-idx3-ubyte.gz"] = tampered,
+                ["/mnist/train-labels-idx1-ubyte.gz"] = tampered,
+            }
+        );
+        await using var service = new GanServiceFactory(
+            await postgres.CreateDatabaseAsync(),
+            settings: new Dictionary<string, string?> { ["Gan:DatasetMirrors:mnist"] = mirror.Url + "mnist/" }
+        );
         using var client = service.CreateClient();
-        var job = await service.SubmitAsync(client, new { dataset = "mnist", model = new { family = "dcgan" }, training = new { steps = 3 } });
+        var job = await service.SubmitAsync(
+            client,
+            new
+            {
+                dataset = "mnist",
+                model = new { family = "dcgan" },
+                training = new { steps = 3 },
+            }
+        );
         var failed = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Failed);
         Assert.Contains("checksum", failed.Error);
-        Assert.Empty(Directory.Exists(service.DownloadDirectory)
-            ? Directory.EnumerateFiles(service.DownloadDirectory, "*", SearchOption.AllDirectories) : []);
+        Assert.Empty(
+            Directory.Exists(service.DownloadDirectory)
+                ? Directory.EnumerateFiles(service.DownloadDirectory, "*", SearchOption.AllDirectories)
+                : []
+        );
     }
 
     [Fact]
@@ -91,8 +115,14 @@ public sealed class DownloadTests(PostgresServer postgres, BuiltOnce<DownloadTes
     {
         await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), role: "api");
         using var client = service.CreateClient();
-        var response = await client.PostAsync("/api/jobs", new StringContent("""{"dataset":"cifar10","model":{"family":"dcgan"}}""",
-            System.Text.Encoding.UTF8, "application/json"));
+        var response = await client.PostAsync(
+            "/api/jobs",
+            new StringContent(
+                """{"dataset":"cifar10","model":{"family":"dcgan"}}""",
+                System.Text.Encoding.UTF8,
+                "application/json"
+            )
+        );
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
@@ -111,11 +141,16 @@ public sealed class DownloadTests(PostgresServer postgres, BuiltOnce<DownloadTes
             app.Run(async http =>
             {
                 server!.Requests.Enqueue(http.Request.Path);
-                if (files.TryGetValue(http.Request.Path, out var bytes)) await http.Response.Body.WriteAsync(bytes);
-                else http.Response.StatusCode = StatusCodes.Status404NotFound;
+                if (files.TryGetValue(http.Request.Path, out var bytes))
+                    await http.Response.Body.WriteAsync(bytes);
+                else
+                    http.Response.StatusCode = StatusCodes.Status404NotFound;
             });
             await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var address = app
+                .Services.GetRequiredService<IServer>()
+                .Features.Get<IServerAddressesFeature>()!
+                .Addresses.First();
             server = new FileServer(app, address.TrimEnd('/') + "/");
             return server;
         }

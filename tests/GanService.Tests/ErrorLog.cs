@@ -20,13 +20,21 @@ public sealed class ErrorLog : ILoggerProvider
 
     private sealed class Collector(ErrorLog log, string category) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
 
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        public void Log<TState>(
+            LogLevel logLevel,
+            EventId eventId,
+            TState state,
+            Exception? exception,
+            Func<TState, Exception?, string> formatter
+        )
         {
-            if (IsEnabled(logLevel) && log.entries.Count < 50) log.entries.Enqueue($"{logLevel} {category}: {formatter(state, exception)}\n{exception}");
+            if (IsEnabled(logLevel) && log.entries.Count < 50)
+                log.entries.Enqueue($"{logLevel} {category}: {formatter(state, exception)}\n{exception}");
         }
     }
 }

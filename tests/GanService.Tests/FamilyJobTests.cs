@@ -9,18 +9,39 @@ namespace GanService.Tests;
 public sealed class FamilyJobTests(PostgresServer postgres, BuiltOnce<TrainedJob> jobs)
     : IClassFixture<BuiltOnce<TrainedJob>>
 {
-    private Task<TrainedJob> ConditionalAsync() => jobs.GetAsync("conditional", () => TrainedJob.RunAsync(postgres, new
-    {
-        dataset = "synthetic", model = new { family = "conditional-dcgan" },
-        training = new { steps = 6, batchSize = 16, ema = 0.99 }, checkpointEvery = 6, seed = 4,
-    }));
+    private Task<TrainedJob> ConditionalAsync() => jobs.GetAsync("conditional", () => TrainedJob.RunAsync(
+                postgres,
+                new
+                {
+                    dataset = "synthetic",
+                    model = new { family = "conditional-dcgan" },
+                    training = new
+                    {
+                        steps = 6,
+                        batchSize = 16,
+                        ema = 0.99,
+                    },
+                    checkpointEvery = 6,
+                    seed = 4,
+                }
+            ));
 
-    private Task<TrainedJob> WganGpAsync() => jobs.GetAsync("wgan-gp", () => TrainedJob.RunAsync(postgres, new
-    {
-        dataset = "synthetic", model = new { family = "dcgan" },
-        training = new { steps = 4, batchSize = 16, loss = "wgan-gp", augment = "translation, color" },
-        checkpointEvery = 2,
-    }));
+    private Task<TrainedJob> WganGpAsync() => jobs.GetAsync("wgan-gp", () => TrainedJob.RunAsync(
+                postgres,
+                new
+                {
+                    dataset = "synthetic",
+                    model = new { family = "dcgan" },
+                    training = new
+                    {
+                        steps = 4,
+                        batchSize = 16,
+                        loss = "wgan-gp",
+                        augment = "translation, color",
+                    },
+                    checkpointEvery = 2,
+                }
+            ));
 
     [Fact]
     public async Task A_conditional_dcgan_job_samples_the_asked_labels()
@@ -56,8 +77,10 @@ public sealed class FamilyJobTests(PostgresServer postgres, BuiltOnce<TrainedJob
     {
         var wgan = await WganGpAsync();
         var (model, training) = (wgan.Submitted.Model, wgan.Submitted.Training);
-        Assert.Equal(("none", 5, 10.0, "translation,color"),
-            (model.Normalization, training.CriticSteps, training.GradientPenalty, training.Augment));
+        Assert.Equal(
+            ("none", 5, 10.0, "translation,color"),
+            (model.Normalization, training.CriticSteps, training.GradientPenalty, training.Augment)
+        );
         Assert.True(double.IsFinite(wgan.Done.Latest!.DiscriminatorLoss));
         Assert.Equal(HttpStatusCode.OK, (await wgan.Client.GetAsync($"{wgan.Generator}/image.png?seed=3")).StatusCode);
     }

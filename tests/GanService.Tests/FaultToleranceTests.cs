@@ -11,8 +11,10 @@ namespace GanService.Tests;
 /// <summary>Races between workers, divergence and a real PostgreSQL outage, on real Hangfire and TorchSharp.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class FaultToleranceTests(
-    PostgresServer postgres, BuiltOnce<TrainedJob> jobs, BuiltOnce<FaultToleranceTests.Outage> outages)
-    : IClassFixture<BuiltOnce<TrainedJob>>, IClassFixture<BuiltOnce<FaultToleranceTests.Outage>>
+    PostgresServer postgres,
+    BuiltOnce<TrainedJob> jobs,
+    BuiltOnce<FaultToleranceTests.Outage> outages
+) : IClassFixture<BuiltOnce<TrainedJob>>, IClassFixture<BuiltOnce<FaultToleranceTests.Outage>>
 {
     [Fact]
     public async Task When_a_second_worker_takes_a_running_job_the_first_is_fenced_off_and_writes_nothing_more()
@@ -26,7 +28,9 @@ public sealed class FaultToleranceTests(
         // Forced race: a second worker runs the same job while the first still trains it, as a worker would after
         // an invisibility timeout that expired under a live one.
         await using var second = new GanServiceFactory(database, role: "api");
-        var takeover = Task.Run(() => second.Services.GetRequiredService<TrainingRun>().Run(job.Id, CancellationToken.None));
+        var takeover = Task.Run(() =>
+            second.Services.GetRequiredService<TrainingRun>().Run(job.Id, CancellationToken.None)
+        );
         await takeover.WaitAsync(TimeSpan.FromMinutes(3));
 
         var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
@@ -35,19 +39,37 @@ public sealed class FaultToleranceTests(
         // The first worker lived, so its attempt is no crash: it marked itself Superseded when it found out.
         Assert.Equal([AttemptOutcome.Superseded, "Succeeded"], attempts.Select(a => a.Outcome));
         long takenOverAt = attempts[1].ResumedFromStep ?? 0;
-        var checkpoints = (await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json))!;
+        var checkpoints = (
+            await client.GetFromJsonAsync<List<CheckpointResponse>>(
+                $"/api/jobs/{job.Id}/checkpoints",
+                GanServiceFactory.Json
+            )
+        )!;
         Assert.Equal(Enumerable.Range(1, 20).Select(i => i * 10L), checkpoints.Select(c => c.Step));
         // Everything past the takeover point was written by the new attempt, however long the old one kept training.
         Assert.All(checkpoints.Where(c => c.Step > takenOverAt), c => Assert.Equal(2, c.Attempt));
         await Task.Delay(1000); // the fenced worker has had time to try more writes
-        Assert.All((await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints", GanServiceFactory.Json))!
-            .Where(c => c.Step > takenOverAt), c => Assert.Equal(2, c.Attempt));
+        Assert.All(
+            (
+                await client.GetFromJsonAsync<List<CheckpointResponse>>(
+                    $"/api/jobs/{job.Id}/checkpoints",
+                    GanServiceFactory.Json
+                )
+            )!.Where(c => c.Step > takenOverAt),
+            c => Assert.Equal(2, c.Attempt)
+        );
         Assert.Equal(JobStatus.Succeeded, (await GanServiceFactory.GetJobAsync(client, job.Id)).Status);
     }
 
-    private Task<TrainedJob> DivergedAsync() => jobs.GetAsync("diverged", () => TrainedJob.RunAsync(postgres,
-        TestData.SyntheticJob(steps: 60, checkpointEvery: 10),
-        new Dictionary<string, string?> { ["Gan:Faults:DivergeAtStep"] = "27" }, until: JobStatus.Failed));
+    private Task<TrainedJob> DivergedAsync() =>
+        jobs.GetAsync("diverged", () =>
+            TrainedJob.RunAsync(
+                postgres,
+                TestData.SyntheticJob(steps: 60, checkpointEvery: 10),
+                new Dictionary<string, string?> { ["Gan:Faults:DivergeAtStep"] = "27" },
+                until: JobStatus.Failed
+            )
+        );
 
     [Fact]
     public async Task A_diverged_job_fails_naming_the_step()
@@ -72,9 +94,18 @@ public sealed class FaultToleranceTests(
     /// test), a worker host started during the outage, as one on another machine might be, and a job submitted after
     /// it. The whole story runs at once, its hosts stopped at the end; what each fact checks is kept.
     /// </summary>
-    public sealed record Outage(List<HttpResponseMessage> Answers, JobResponse Done, List<long> MetricSteps,
-        List<long> CheckpointSteps, bool LateExitedDuringOutage, HttpStatusCode ReadyAfter, JobResponse Next,
-        string LateLog, long HangfireServers, bool LateExitedAtEnd) : IDisposable
+    public sealed record Outage(
+        List<HttpResponseMessage> Answers,
+        JobResponse Done,
+        List<long> MetricSteps,
+        List<long> CheckpointSteps,
+        bool LateExitedDuringOutage,
+        HttpStatusCode ReadyAfter,
+        JobResponse Next,
+        string LateLog,
+        long HangfireServers,
+        bool LateExitedAtEnd
+    ) : IDisposable
     {
         public static async Task<Outage> RunAsync()
         {
@@ -86,31 +117,49 @@ public sealed class FaultToleranceTests(
                 await using var service = new GanServiceFactory(database);
                 var client = service.CreateClient();
                 var job = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 300, checkpointEvery: 50));
-                await GanServiceFactory.WaitForAsync(client, job.Id,
-                    j => j.Status == JobStatus.Running && j.Step >= 30);
+                await GanServiceFactory.WaitForAsync(client, job.Id, j =>
+                    j.Status == JobStatus.Running && j.Step >= 30
+                );
 
                 await server.StopAsync();
                 var outageEnds = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-                List<HttpResponseMessage> answers = [await client.GetAsync($"/api/jobs/{job.Id}"),
+                List<HttpResponseMessage> answers =
+                [
+                    await client.GetAsync($"/api/jobs/{job.Id}"),
                     await client.PostAsJsonAsync("/api/jobs", TestData.SyntheticJob()),
-                    await client.GetAsync("/health/ready"), await client.GetAsync("/health/live")];
+                    await client.GetAsync("/health/ready"),
+                    await client.GetAsync("/health/live"),
+                ];
                 // Its invisibility timeout is long, as the product's is against this outage: the running job stays.
-                await using var late = WorkerProcess.Start(database,
-                    new Dictionary<string, string> { ["Gan:InvisibilityTimeout"] = "00:10:00" });
+                await using var late = WorkerProcess.Start(
+                    database,
+                    new Dictionary<string, string> { ["Gan:InvisibilityTimeout"] = "00:10:00" }
+                );
                 await Task.Delay(outageEnds - DateTime.UtcNow);
                 bool lateExitedDuringOutage = late.HasExited;
                 await server.StartAsync();
 
                 var done = await TrainedJob.WaitForEndAsync(client, job.Id, TimeSpan.FromMinutes(3));
-                var metrics = await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics",
-                    GanServiceFactory.Json);
+                var metrics = await client.GetFromJsonAsync<List<MetricResponse>>(
+                    $"/api/jobs/{job.Id}/metrics",
+                    GanServiceFactory.Json
+                );
                 var checkpoints = await CheckpointsAsync(client, job.Id);
                 var ready = (await client.GetAsync("/health/ready")).StatusCode;
                 var next = await service.SubmitAsync(client, TestData.SyntheticJob(steps: 20));
                 next = await TrainedJob.WaitForEndAsync(client, next.Id, TimeSpan.FromMinutes(1));
-                return new Outage(answers, done, metrics!.Select(m => m.Step).ToList(),
-                    checkpoints.Select(c => c.Step).ToList(), lateExitedDuringOutage, ready, next, late.Log,
-                    await HangfireServersAsync(database, expect: 2), late.HasExited);
+                return new Outage(
+                    answers,
+                    done,
+                    metrics!.Select(m => m.Step).ToList(),
+                    checkpoints.Select(c => c.Step).ToList(),
+                    lateExitedDuringOutage,
+                    ready,
+                    next,
+                    late.Log,
+                    await HangfireServersAsync(database, expect: 2),
+                    late.HasExited
+                );
             }
             finally
             {
@@ -120,7 +169,8 @@ public sealed class FaultToleranceTests(
 
         public void Dispose()
         {
-            foreach (var answer in Answers) answer.Dispose();
+            foreach (var answer in Answers)
+                answer.Dispose();
         }
     }
 
@@ -166,8 +216,12 @@ public sealed class FaultToleranceTests(
     }
 
     private static async Task<List<CheckpointResponse>> CheckpointsAsync(HttpClient client, Guid id) =>
-        (await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{id}/checkpoints",
-            GanServiceFactory.Json))!;
+        (
+            await client.GetFromJsonAsync<List<CheckpointResponse>>(
+                $"/api/jobs/{id}/checkpoints",
+                GanServiceFactory.Json
+            )
+        )!;
 
     /// <summary>The Hangfire servers registered in the database, waiting up to a minute for <paramref name="expect"/>.</summary>
     private static async Task<long> HangfireServersAsync(string database, int expect)
@@ -177,7 +231,8 @@ public sealed class FaultToleranceTests(
         await using var count = new NpgsqlCommand("SELECT count(*) FROM hangfire.server", connection);
         long servers = 0;
         for (var until = DateTime.UtcNow + TimeSpan.FromMinutes(1); DateTime.UtcNow < until; await Task.Delay(250))
-            if ((servers = (long)(await count.ExecuteScalarAsync())!) == expect) break;
+            if ((servers = (long)(await count.ExecuteScalarAsync())!) == expect)
+                break;
         return servers;
     }
 

@@ -21,17 +21,28 @@ public sealed class FuzzTests(PostgresServer postgres)
     /// Every run sends the same requests, so a failure can be replayed; <c>GAN_FUZZ_SEED</c> explores other ones and
     /// <c>GAN_FUZZ_ONLY</c> (a path prefix) and <c>GAN_FUZZ_REQUESTS</c> aim a longer run at one endpoint.
     /// </summary>
-    private static readonly int Seed = int.TryParse(Environment.GetEnvironmentVariable("GAN_FUZZ_SEED"), out var seed) ? seed : 0;
+    private static readonly int Seed = int.TryParse(Environment.GetEnvironmentVariable("GAN_FUZZ_SEED"), out var seed)
+        ? seed
+        : 0;
     private static readonly string? Only = Environment.GetEnvironmentVariable("GAN_FUZZ_ONLY");
-    private static readonly int Requests = int.TryParse(Environment.GetEnvironmentVariable("GAN_FUZZ_REQUESTS"), out var n) && n > 0 ? n : RequestsPerEndpoint;
+    private static readonly int Requests =
+        int.TryParse(Environment.GetEnvironmentVariable("GAN_FUZZ_REQUESTS"), out var n) && n > 0
+            ? n
+            : RequestsPerEndpoint;
 
     [Fact]
     public async Task Every_endpoint_survives_a_thousand_hostile_requests_with_problem_documents_and_no_5xx()
     {
         var database = await postgres.CreateDatabaseAsync();
-        var settings = AuthTests.AuthOn(("Gan:Datasets:MaxUploadBytes", "262144"), ("Gan:RateLimits:SubmissionsPerMinute", "1000000"),
-            ("Gan:RateLimits:UploadsPerMinute", "1000000"), ("Gan:RateLimits:SamplesPerSecond", "1000000"));
-        Guid jobId, datasetId, keyId;
+        var settings = AuthTests.AuthOn(
+            ("Gan:Datasets:MaxUploadBytes", "262144"),
+            ("Gan:RateLimits:SubmissionsPerMinute", "1000000"),
+            ("Gan:RateLimits:UploadsPerMinute", "1000000"),
+            ("Gan:RateLimits:SamplesPerSecond", "1000000")
+        );
+        Guid jobId,
+            datasetId,
+            keyId;
         await using (var trainer = new GanServiceFactory(database, settings: settings))
         {
             var admin = AuthTests.As(trainer, AuthTests.AdminKey);
@@ -40,17 +51,31 @@ public sealed class FuzzTests(PostgresServer postgres)
             jobId = job.Id;
             datasetId = (await DatasetUploadTests.Upload(admin, Inputs.Zip, "set.zip")).Id;
             await AuthTests.CreateKeyAsync(admin, "someone");
-            keyId = (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<List<Auth.KeyResponse>>(admin, "/api/keys", GanServiceFactory.Json))![0].Id;
+            keyId = (
+                await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<List<Auth.KeyResponse>>(
+                    admin,
+                    "/api/keys",
+                    GanServiceFactory.Json
+                )
+            )![0].Id;
         }
 
         // API role: no worker, so fuzzed jobs that happen to be valid stay queued instead of training.
         await using var service = new GanServiceFactory(database, role: "api", settings: settings);
-        var endpoints = service.Services.GetRequiredService<IApiDescriptionGroupCollectionProvider>().ApiDescriptionGroups.Items
-            .SelectMany(g => g.Items).Select(d => new Endpoint(d.HttpMethod!, "/" + d.RelativePath!.TrimEnd('/'),
+        var endpoints = service
+            .Services.GetRequiredService<IApiDescriptionGroupCollectionProvider>()
+            .ApiDescriptionGroups.Items.SelectMany(g => g.Items)
+            .Select(d => new Endpoint(
+                d.HttpMethod!,
+                "/" + d.RelativePath!.TrimEnd('/'),
                 d.ParameterDescriptions.Where(p => p.Source.Id == "Query").Select(p => p.Name).ToArray(),
-                d.ParameterDescriptions.Any(p => p.Source.Id == "Body"), d.SupportedRequestFormats.Any(f => f.MediaType.StartsWith("multipart"))))
-            .Append(new Endpoint("GET", "/health/ready", [], false, false)).Append(new Endpoint("GET", "/health/live", [], false, false))
-            .Where(e => Only is null || e.Path.StartsWith(Only, StringComparison.Ordinal)).ToList();
+                d.ParameterDescriptions.Any(p => p.Source.Id == "Body"),
+                d.SupportedRequestFormats.Any(f => f.MediaType.StartsWith("multipart"))
+            ))
+            .Append(new Endpoint("GET", "/health/ready", [], false, false))
+            .Append(new Endpoint("GET", "/health/live", [], false, false))
+            .Where(e => Only is null || e.Path.StartsWith(Only, StringComparison.Ordinal))
+            .ToList();
         Assert.True(Only is not null || endpoints.Count >= 22, $"only {endpoints.Count} endpoints found");
         var client = service.CreateClient();
         var ids = new Ids(jobId, datasetId, keyId);
@@ -64,34 +89,45 @@ public sealed class FuzzTests(PostgresServer postgres)
             {
                 using var request = Inputs.Request(endpoint, ids, random);
                 var sentBody = request.Content is null ? "" : await request.Content.ReadAsStringAsync();
-                var description = $"#{i} {request.Method} {request.RequestUri} {request.Headers} {request.Content?.Headers.ContentType}\n{Cut(sentBody)}";
+                var description =
+                    $"#{i} {request.Method} {request.RequestUri} {request.Headers} {request.Content?.Headers.ContentType}\n{Cut(sentBody)}";
                 using var response = await client.SendAsync(request);
                 sent++;
                 var body = await response.Content.ReadAsStringAsync();
                 var problem = Check(response, body);
-                if (problem is not null && failures.Count < 20) failures.Add($"{description}\n-> {(int)response.StatusCode}: {problem}\n{Cut(body)}");
+                if (problem is not null && failures.Count < 20)
+                    failures.Add($"{description}\n-> {(int)response.StatusCode}: {problem}\n{Cut(body)}");
             }
         }
-        Assert.True(failures.Count == 0, $"{failures.Count} bad answers out of {sent} (seed {Seed}):\n" + string.Join("\n\n", failures) +
-            "\n\nThe service logged:\n" + string.Join("\n", service.Errors.Entries));
+        Assert.True(
+            failures.Count == 0,
+            $"{failures.Count} bad answers out of {sent} (seed {Seed}):\n"
+                + string.Join("\n\n", failures)
+                + "\n\nThe service logged:\n"
+                + string.Join("\n", service.Errors.Entries)
+        );
         Assert.True(sent >= Requests * endpoints.Count);
     }
 
     private static int StableHash(string text)
     {
         uint hash = 2166136261;
-        foreach (char c in text) hash = (hash ^ c) * 16777619;
+        foreach (char c in text)
+            hash = (hash ^ c) * 16777619;
         return (int)hash;
     }
 
-    private static string Cut(string text) => text.Length <= 600 ? text : text[..600] + $"... ({text.Length} characters)";
+    private static string Cut(string text) =>
+        text.Length <= 600 ? text : text[..600] + $"... ({text.Length} characters)";
 
     private static string? Check(HttpResponseMessage response, string body)
     {
         int status = (int)response.StatusCode;
-        if (status >= 500) return "a 5xx";
+        if (status >= 500)
+            return "a 5xx";
         foreach (var secret in new[] { AuthTests.AdminKey, "   at ", "StackTrace", "Npgsql", "Host=" })
-            if (body.Contains(secret, StringComparison.Ordinal)) return $"the body reveals '{secret}'";
+            if (body.Contains(secret, StringComparison.Ordinal))
+                return $"the body reveals '{secret}'";
         if (status >= 400 && response.Content.Headers.ContentType?.MediaType != "application/problem+json")
             return $"an error as {response.Content.Headers.ContentType?.MediaType ?? "no content type"}";
         return null;
@@ -105,37 +141,121 @@ public sealed class FuzzTests(PostgresServer postgres)
     private static class Inputs
     {
         public static readonly byte[] Png = UploadFiles.Png(16, 16, new Rgb24(200, 10, 10));
-        public static readonly byte[] Zip = UploadFiles.Zip(("a.png", Png), ("b.png", UploadFiles.Png(16, 16, new Rgb24(10, 10, 200))));
+        public static readonly byte[] Zip = UploadFiles.Zip(
+            ("a.png", Png),
+            ("b.png", UploadFiles.Png(16, 16, new Rgb24(10, 10, 200)))
+        );
 
         private static readonly string[] Strings =
         [
-            "", " ", "0", "-1", "1", "2", "3", "16", "28", "64", "256", "257", "100000", "2147483647", "2147483648", "-2147483649",
-            "9223372036854775807", "9223372036854775808", "99999999999999999999999", "1e309", "-1e309", "1e-400", "0.5", "-0.0",
-            "NaN", "Infinity", "-Infinity", "nan", "true", "false", "null", "[]", "{}", "abc", "AtoB", "BtoA", "dcgan", "mnist",
-            "synthetic", "0,1,2", "1,,2", "-3", "Running", "Succeeded", "'; DROP TABLE gan.training_jobs; --", "../../etc/passwd",
-            "%00", "\u0000", "ü漢字💥", "\u202Ezyx", "<script>alert(1)</script>", new string('9', 400), new string('x', 5000),
-            "00000000-0000-0000-0000-000000000000", Guid.NewGuid().ToString(),
+            "",
+            " ",
+            "0",
+            "-1",
+            "1",
+            "2",
+            "3",
+            "16",
+            "28",
+            "64",
+            "256",
+            "257",
+            "100000",
+            "2147483647",
+            "2147483648",
+            "-2147483649",
+            "9223372036854775807",
+            "9223372036854775808",
+            "99999999999999999999999",
+            "1e309",
+            "-1e309",
+            "1e-400",
+            "0.5",
+            "-0.0",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "nan",
+            "true",
+            "false",
+            "null",
+            "[]",
+            "{}",
+            "abc",
+            "AtoB",
+            "BtoA",
+            "dcgan",
+            "mnist",
+            "synthetic",
+            "0,1,2",
+            "1,,2",
+            "-3",
+            "Running",
+            "Succeeded",
+            "'; DROP TABLE gan.training_jobs; --",
+            "../../etc/passwd",
+            "%00",
+            "\u0000",
+            "ü漢字💥",
+            "\u202Ezyx",
+            "<script>alert(1)</script>",
+            new string('9', 400),
+            new string('x', 5000),
+            "00000000-0000-0000-0000-000000000000",
+            Guid.NewGuid().ToString(),
             // The sampling controls' edges: BigGAN's truncation floor and ceiling, StyleGAN's psi, noise and mixing.
-            "1e-30", "0.04", "0.039", "4", "4.0001", "2.0001", "-0.5", "1e-300", "random", "const", "7", "1,2,3,4,5,6,7,8,9",
+            "1e-30",
+            "0.04",
+            "0.039",
+            "4",
+            "4.0001",
+            "2.0001",
+            "-0.5",
+            "1e-300",
+            "random",
+            "const",
+            "7",
+            "1,2,3,4,5,6,7,8,9",
         ];
 
         public static HttpRequestMessage Request(Endpoint endpoint, Ids ids, Random random)
         {
             var path = Route(endpoint.Path, ids, random);
-            var query = endpoint.Query.Concat(["unknown", "count", "seed"]).Where(_ => random.Next(3) > 0)
+            var query = endpoint
+                .Query.Concat(["unknown", "count", "seed"])
+                .Where(_ => random.Next(3) > 0)
                 .Select(name => $"{Uri.EscapeDataString(name)}={Uri.EscapeDataString(Pick(random))}");
             var request = new HttpRequestMessage(new HttpMethod(endpoint.Method), path + "?" + string.Join('&', query));
             switch (random.Next(20))
             {
-                case 0: break; // no key
-                case 1: request.Headers.TryAddWithoutValidation("X-Api-Key", "gsk_" + Pick(random).Where(c => c is > ' ' and < '~').Aggregate("", (s, c) => s + c)); break;
-                default: request.Headers.TryAddWithoutValidation("X-Api-Key", AuthTests.AdminKey); break;
+                case 0:
+                    break; // no key
+                case 1:
+                    request.Headers.TryAddWithoutValidation(
+                        "X-Api-Key",
+                        "gsk_" + Pick(random).Where(c => c is > ' ' and < '~').Aggregate("", (s, c) => s + c)
+                    );
+                    break;
+                default:
+                    request.Headers.TryAddWithoutValidation("X-Api-Key", AuthTests.AdminKey);
+                    break;
             }
-            if (random.Next(8) == 0) request.Headers.TryAddWithoutValidation("Idempotency-Key", random.Next(2) == 0 ? new string('k', 300) : $"fuzz-{random.Next(5)}");
-            if (random.Next(10) == 0) request.Headers.TryAddWithoutValidation("If-None-Match", random.Next(2) == 0 ? "*" : "\"" + Pick(random).Replace("\"", "") + "\"");
-            if (endpoint.JsonBody) request.Content = JsonBody(endpoint.Path, random);
-            else if (endpoint.Multipart) request.Content = Multipart(random);
-            else if (random.Next(10) == 0) request.Content = new StringContent(Pick(random), Encoding.UTF8, "application/json");
+            if (random.Next(8) == 0)
+                request.Headers.TryAddWithoutValidation(
+                    "Idempotency-Key",
+                    random.Next(2) == 0 ? new string('k', 300) : $"fuzz-{random.Next(5)}"
+                );
+            if (random.Next(10) == 0)
+                request.Headers.TryAddWithoutValidation(
+                    "If-None-Match",
+                    random.Next(2) == 0 ? "*" : "\"" + Pick(random).Replace("\"", "") + "\""
+                );
+            if (endpoint.JsonBody)
+                request.Content = JsonBody(endpoint.Path, random);
+            else if (endpoint.Multipart)
+                request.Content = Multipart(random);
+            else if (random.Next(10) == 0)
+                request.Content = new StringContent(Pick(random), Encoding.UTF8, "application/json");
             return request;
         }
 
@@ -145,14 +265,20 @@ public sealed class FuzzTests(PostgresServer postgres)
             foreach (var name in new[] { "{id}", "{jobId}" })
                 if (path.Contains(name))
                 {
-                    var real = path.StartsWith("/api/datasets") ? ids.Dataset : path.StartsWith("/api/keys") ? ids.Key : ids.Job;
-                    path = path.Replace(name, random.Next(10) switch
-                    {
-                        < 6 => real.ToString(),
-                        6 => Guid.NewGuid().ToString(),
-                        7 => Guid.Empty.ToString(),
-                        _ => Uri.EscapeDataString(Pick(random)),
-                    });
+                    var real =
+                        path.StartsWith("/api/datasets") ? ids.Dataset
+                        : path.StartsWith("/api/keys") ? ids.Key
+                        : ids.Job;
+                    path = path.Replace(
+                        name,
+                        random.Next(10) switch
+                        {
+                            < 6 => real.ToString(),
+                            6 => Guid.NewGuid().ToString(),
+                            7 => Guid.Empty.ToString(),
+                            _ => Uri.EscapeDataString(Pick(random)),
+                        }
+                    );
                 }
             if (path.Contains("{step}"))
                 path = path.Replace("{step}", random.Next(3) == 0 ? "10" : Uri.EscapeDataString(Pick(random)));
@@ -163,19 +289,26 @@ public sealed class FuzzTests(PostgresServer postgres)
         {
             JsonNode body = path switch
             {
-                "/api/jobs" => JsonNode.Parse("""{"name":"f","dataset":"synthetic","model":{"family":"dcgan","imageSize":28,"channels":1,"latentSize":100,"normalization":"batch"},"training":{"steps":5,"batchSize":8,"learningRate":0.0002,"beta1":0.5,"loss":"bce","criticSteps":1,"gradientPenalty":0,"r1":0,"ema":0,"augment":"","l1":100},"checkpointEvery":5,"seed":1,"device":"cpu","public":false}""")!,
+                "/api/jobs" => JsonNode.Parse(
+                    """{"name":"f","dataset":"synthetic","model":{"family":"dcgan","imageSize":28,"channels":1,"latentSize":100,"normalization":"batch"},"training":{"steps":5,"batchSize":8,"learningRate":0.0002,"beta1":0.5,"loss":"bce","criticSteps":1,"gradientPenalty":0,"r1":0,"ema":0,"augment":"","l1":100},"checkpointEvery":5,"seed":1,"device":"cpu","public":false}"""
+                )!,
                 "/api/keys" => JsonNode.Parse("""{"owner":"fuzz","name":"fuzzing"}""")!,
                 _ => JsonNode.Parse("""{"public":true}""")!,
             };
             int mutations = random.Next(1, 4);
-            for (int m = 0; m < mutations; m++) Mutate(body, random);
+            for (int m = 0; m < mutations; m++)
+                Mutate(body, random);
             var text = body.ToJsonString();
             return random.Next(12) switch
             {
                 0 => new StringContent(text[..random.Next(text.Length)], Encoding.UTF8, "application/json"), // cut short
                 1 => new StringContent(text, Encoding.UTF8, "text/plain"),
                 2 => new StringContent(new string('[', 200) + new string(']', 200), Encoding.UTF8, "application/json"),
-                3 => new StringContent("{\"name\":\"" + new string('n', 1_100_000) + "\"}", Encoding.UTF8, "application/json"),
+                3 => new StringContent(
+                    "{\"name\":\"" + new string('n', 1_100_000) + "\"}",
+                    Encoding.UTF8,
+                    "application/json"
+                ),
                 4 => new StringContent("", Encoding.UTF8, "application/json"),
                 _ => new StringContent(text, Encoding.UTF8, "application/json"),
             };
@@ -184,38 +317,72 @@ public sealed class FuzzTests(PostgresServer postgres)
         /// <summary>Replaces, removes or adds one member somewhere in the document.</summary>
         private static void Mutate(JsonNode node, Random random)
         {
-            while (node is JsonObject obj && obj.Count > 0 && random.Next(3) == 0 && obj.ElementAt(random.Next(obj.Count)).Value is JsonObject inner)
+            while (
+                node is JsonObject obj
+                && obj.Count > 0
+                && random.Next(3) == 0
+                && obj.ElementAt(random.Next(obj.Count)).Value is JsonObject inner
+            )
                 node = inner;
-            if (node is not JsonObject target) return;
+            if (node is not JsonObject target)
+                return;
             var keys = target.Select(p => p.Key).ToList();
             switch (random.Next(4))
             {
-                case 0 when keys.Count > 0: target.Remove(keys[random.Next(keys.Count)]); break;
-                case 1: target[Pick(random)] = Value(random); break;
-                default: if (keys.Count > 0) target[keys[random.Next(keys.Count)]] = Value(random); break;
+                case 0 when keys.Count > 0:
+                    target.Remove(keys[random.Next(keys.Count)]);
+                    break;
+                case 1:
+                    target[Pick(random)] = Value(random);
+                    break;
+                default:
+                    if (keys.Count > 0)
+                        target[keys[random.Next(keys.Count)]] = Value(random);
+                    break;
             }
         }
 
-        private static JsonNode? Value(Random random) => random.Next(9) switch
-        {
-            0 => null,
-            1 => JsonValue.Create(random.Next(2) == 0),
-            2 => JsonValue.Create(new[] { 0, -1, 1, int.MaxValue, int.MinValue, 3, 64, 257 }[random.Next(8)]),
-            3 => JsonValue.Create(new[] { long.MaxValue, long.MinValue, 1L << 40 }[random.Next(3)]),
-            4 => JsonValue.Create(new[] { 1e308, -1e308, 5e-324, 0.0002, 1.5, -0.0 }[random.Next(6)]),
-            5 => new JsonArray(JsonValue.Create(1), JsonValue.Create("a"), null),
-            6 => new JsonObject { ["nested"] = new JsonObject { ["deeper"] = Pick(random) } },
-            _ => JsonValue.Create(Pick(random)),
-        };
+        private static JsonNode? Value(Random random) =>
+            random.Next(9) switch
+            {
+                0 => null,
+                1 => JsonValue.Create(random.Next(2) == 0),
+                2 => JsonValue.Create(new[] { 0, -1, 1, int.MaxValue, int.MinValue, 3, 64, 257 }[random.Next(8)]),
+                3 => JsonValue.Create(new[] { long.MaxValue, long.MinValue, 1L << 40 }[random.Next(3)]),
+                4 => JsonValue.Create(new[] { 1e308, -1e308, 5e-324, 0.0002, 1.5, -0.0 }[random.Next(6)]),
+                5 => new JsonArray(JsonValue.Create(1), JsonValue.Create("a"), null),
+                6 => new JsonObject { ["nested"] = new JsonObject { ["deeper"] = Pick(random) } },
+                _ => JsonValue.Create(Pick(random)),
+            };
 
         private static HttpContent Multipart(Random random)
         {
-            if (random.Next(10) == 0) return new StringContent(Pick(random), Encoding.UTF8, random.Next(2) == 0 ? "multipart/form-data" : "application/octet-stream");
+            if (random.Next(10) == 0)
+                return new StringContent(
+                    Pick(random),
+                    Encoding.UTF8,
+                    random.Next(2) == 0 ? "multipart/form-data" : "application/octet-stream"
+                );
             var form = new MultipartFormDataContent();
             int parts = random.Next(0, 5);
             for (int p = 0; p < parts; p++)
             {
-                var name = new[] { "file", "images", "labels", "image", "format", "imageSize", "channels", "maxItems", "fit", "layout", "skipInvalid", "name", "ü💥" }[random.Next(13)];
+                var name = new[]
+                {
+                    "file",
+                    "images",
+                    "labels",
+                    "image",
+                    "format",
+                    "imageSize",
+                    "channels",
+                    "maxItems",
+                    "fit",
+                    "layout",
+                    "skipInvalid",
+                    "name",
+                    "ü💥",
+                }[random.Next(13)];
                 if (random.Next(2) == 0)
                 {
                     byte[] bytes = random.Next(6) switch
@@ -228,7 +395,8 @@ public sealed class FuzzTests(PostgresServer postgres)
                     };
                     form.Add(new ByteArrayContent(bytes), name, random.Next(3) == 0 ? Pick(random) : "upload.zip");
                 }
-                else form.Add(new StringContent(Pick(random)), name);
+                else
+                    form.Add(new StringContent(Pick(random)), name);
             }
             return form;
         }

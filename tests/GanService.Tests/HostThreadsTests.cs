@@ -12,7 +12,10 @@ public sealed class HostThreadsTests(PostgresServer postgres)
     [Fact]
     public async Task A_started_host_leaves_threads_that_never_set_their_own_count_single_threaded()
     {
-        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), settings: new Dictionary<string, string?> { ["Gan:TorchThreads"] = "2" });
+        await using var service = new GanServiceFactory(
+            await postgres.CreateDatabaseAsync(),
+            settings: new Dictionary<string, string?> { ["Gan:TorchThreads"] = "2" }
+        );
         using var client = service.CreateClient();
         Assert.Equal(1, TorchRuntime.DefaultThreads());
     }

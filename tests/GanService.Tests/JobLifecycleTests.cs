@@ -14,11 +14,18 @@ namespace GanService.Tests;
 /// <summary>The whole path on real parts: submit over HTTP, train in Hangfire, checkpoint in PostgreSQL, sample PNGs.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class JobLifecycleTests(
-    PostgresServer postgres, BuiltOnce<TrainedJob> jobs, BuiltOnce<JobLifecycleTests.Cancelled> cancellations)
-    : IClassFixture<BuiltOnce<TrainedJob>>, IClassFixture<BuiltOnce<JobLifecycleTests.Cancelled>>
+    PostgresServer postgres,
+    BuiltOnce<TrainedJob> jobs,
+    BuiltOnce<JobLifecycleTests.Cancelled> cancellations
+) : IClassFixture<BuiltOnce<TrainedJob>>, IClassFixture<BuiltOnce<JobLifecycleTests.Cancelled>>
 {
-    private Task<TrainedJob> SyntheticAsync() => jobs.GetAsync("synthetic", () => TrainedJob.RunAsync(postgres,
-        TestData.SyntheticJob(steps: 200, batchSize: 64, checkpointEvery: 100, seed: 3)));
+    private Task<TrainedJob> SyntheticAsync() =>
+        jobs.GetAsync("synthetic", () =>
+            TrainedJob.RunAsync(
+                postgres,
+                TestData.SyntheticJob(steps: 200, batchSize: 64, checkpointEvery: 100, seed: 3)
+            )
+        );
 
     [Fact]
     public async Task A_submitted_job_is_queued_at_the_address_the_answer_names()
@@ -46,8 +53,12 @@ public sealed class JobLifecycleTests(
     {
         var synthetic = await SyntheticAsync();
         var client = synthetic.Client;
-        var checkpoints = (await client.GetFromJsonAsync<List<CheckpointResponse>>(
-            $"/api/jobs/{synthetic.Done.Id}/checkpoints", GanServiceFactory.Json))!;
+        var checkpoints = (
+            await client.GetFromJsonAsync<List<CheckpointResponse>>(
+                $"/api/jobs/{synthetic.Done.Id}/checkpoints",
+                GanServiceFactory.Json
+            )
+        )!;
         Assert.Equal([100L, 200L], checkpoints.Select(c => c.Step));
         Assert.All(checkpoints, c => Assert.Matches("^[0-9a-f]{64}$", c.Sha256));
         using (var preview = TestData.DecodePng(await client.GetByteArrayAsync(checkpoints[0].Links.Preview)))
@@ -59,7 +70,9 @@ public sealed class JobLifecycleTests(
     {
         var synthetic = await SyntheticAsync();
         var metrics = await synthetic.Client.GetFromJsonAsync<List<MetricResponse>>(
-            $"/api/jobs/{synthetic.Done.Id}/metrics", GanServiceFactory.Json);
+            $"/api/jobs/{synthetic.Done.Id}/metrics",
+            GanServiceFactory.Json
+        );
         Assert.Equal(Enumerable.Range(1, 20).Select(i => i * 10L), metrics!.Select(m => m.Step));
     }
 
@@ -88,7 +101,8 @@ public sealed class JobLifecycleTests(
         using var real = data.Batch(Enumerable.Range(0, 256).Select(i => (long)i).ToArray(), CPU);
         using var untrained = GeneratorSampler.Untrained(plan, CPU);
         var big = await synthetic.Client.GetByteArrayAsync(
-            $"{synthetic.Generator}/samples.png?count=256&columns=16&seed=9");
+            $"{synthetic.Generator}/samples.png?count=256&columns=16&seed=9"
+        );
         using var untrainedTiles = Tiles(untrained.SamplePng(9, 256, 16), 256, 16);
         using var trainedTiles = Tiles(big, 256, 16);
         double before = ImageStatistics.HistogramDistance(untrainedTiles, real);
@@ -97,8 +111,13 @@ public sealed class JobLifecycleTests(
     }
 
     /// <summary>A job asked to stop while it runs: the answer to the cancel, how long it took, how it ended.</summary>
-    public sealed record Cancelled(GanServiceFactory Service, HttpClient Client, HttpStatusCode Answer, TimeSpan Took,
-        JobResponse Done) : IAsyncDisposable
+    public sealed record Cancelled(
+        GanServiceFactory Service,
+        HttpClient Client,
+        HttpStatusCode Answer,
+        TimeSpan Took,
+        JobResponse Done
+    ) : IAsyncDisposable
     {
         public static async Task<Cancelled> RunAsync(PostgresServer postgres)
         {
@@ -110,8 +129,12 @@ public sealed class JobLifecycleTests(
 
             var cancelledAt = DateTime.UtcNow;
             var cancel = await client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
-            var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Cancelled,
-                TimeSpan.FromSeconds(20));
+            var done = await GanServiceFactory.WaitForStatusAsync(
+                client,
+                job.Id,
+                JobStatus.Cancelled,
+                TimeSpan.FromSeconds(20)
+            );
             return new Cancelled(service, client, cancel.StatusCode, DateTime.UtcNow - cancelledAt, done);
         }
 
@@ -138,8 +161,10 @@ public sealed class JobLifecycleTests(
     {
         var cancelled = await CancelledAsync();
         var (client, id) = (cancelled.Client, cancelled.Done.Id);
-        var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{id}/checkpoints",
-            GanServiceFactory.Json);
+        var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>(
+            $"/api/jobs/{id}/checkpoints",
+            GanServiceFactory.Json
+        );
         Assert.Single(checkpoints!);
         Assert.True(checkpoints![0].Step >= 10);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/generators/{id}/samples.png?seed=1")).StatusCode);
@@ -170,29 +195,40 @@ public sealed class JobLifecycleTests(
         await using (var connection = new Npgsql.NpgsqlConnection(database))
         {
             await connection.OpenAsync();
-            await using var query = new Npgsql.NpgsqlCommand($"SELECT \"Status\" FROM gan.training_jobs WHERE \"Id\" = '{id}'", connection);
+            await using var query = new Npgsql.NpgsqlCommand(
+                $"SELECT \"Status\" FROM gan.training_jobs WHERE \"Id\" = '{id}'",
+                connection
+            );
             Assert.Equal("Queued", await query.ExecuteScalarAsync()); // not "Running" on a worker that is gone
         }
 
         await using var second = new GanServiceFactory(database);
         using var next = second.CreateClient();
-        var checkpointsAfterStop = (await next.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{id}/checkpoints", GanServiceFactory.Json))!;
+        var checkpointsAfterStop = (
+            await next.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{id}/checkpoints", GanServiceFactory.Json)
+        )!;
         checkpointAtStop = Assert.Single(checkpointsAfterStop).Step; // written by the graceful shutdown
         Assert.InRange(checkpointAtStop, 30, 119);
 
         var job = await GanServiceFactory.WaitForStatusAsync(next, id, JobStatus.Succeeded);
         Assert.Equal(2, job.Attempts);
         // No step up to the shutdown checkpoint was trained (and so recorded) again.
-        var metrics = (await next.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{id}/metrics", GanServiceFactory.Json))!;
-        Assert.All(metrics.Where(m => m.Step <= checkpointAtStop), m => Assert.True(m.RecordedAt < stoppedAt, $"step {m.Step} was repeated"));
+        var metrics = (
+            await next.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{id}/metrics", GanServiceFactory.Json)
+        )!;
+        Assert.All(metrics.Where(m => m.Step <= checkpointAtStop), m =>
+            Assert.True(m.RecordedAt < stoppedAt, $"step {m.Step} was repeated")
+        );
         Assert.Contains(metrics, m => m.Step == 120 && m.RecordedAt > stoppedAt);
     }
 
     [CpuOnlyFact]
     public async Task A_job_that_asks_for_cuda_on_a_worker_without_it_fails_with_a_clear_error()
     {
-        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(),
-            settings: new Dictionary<string, string?> { ["Gan:Queues:0"] = "gpu", ["Gan:Queues:1"] = "cpu" });
+        await using var service = new GanServiceFactory(
+            await postgres.CreateDatabaseAsync(),
+            settings: new Dictionary<string, string?> { ["Gan:Queues:0"] = "gpu", ["Gan:Queues:1"] = "cpu" }
+        );
         using var client = service.CreateClient();
         var job = await service.SubmitAsync(client, TestData.SyntheticJob(device: "cuda"));
         var failed = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Failed);
@@ -206,7 +242,8 @@ public sealed class JobLifecycleTests(
         var images = zeros(count, 1, 28, 28);
         for (int n = 0; n < count; n++)
         {
-            int left = 2 + n % columns * 30, top = 2 + n / columns * 30;
+            int left = 2 + n % columns * 30,
+                top = 2 + n / columns * 30;
             var pixels = new float[28 * 28];
             for (int y = 0; y < 28; y++)
             for (int x = 0; x < 28; x++)

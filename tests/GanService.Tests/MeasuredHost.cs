@@ -27,16 +27,20 @@ internal sealed class MeasuredHost : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
-    public static async Task<MeasuredHost> StartAsync(string connectionString,
-        IDictionary<string, string>? settings = null)
+    public static async Task<MeasuredHost> StartAsync(
+        string connectionString,
+        IDictionary<string, string>? settings = null
+    )
     {
         int port = FreePort();
         var all = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
         };
-        var host = new MeasuredHost(WorkerProcess.Start(connectionString, all, role: "all"),
-            new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(120) });
+        var host = new MeasuredHost(
+            WorkerProcess.Start(connectionString, all, role: "all"),
+            new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(120) }
+        );
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (true)
         {
@@ -45,7 +49,8 @@ internal sealed class MeasuredHost : IAsyncDisposable
                 using var ready = await host.Client.GetAsync("/health/ready");
                 // Warm: the first request's code is compiled before anything is measured.
                 using var listed = await host.Client.GetAsync("/api/datasets");
-                if (ready.IsSuccessStatusCode && listed.IsSuccessStatusCode) return host;
+                if (ready.IsSuccessStatusCode && listed.IsSuccessStatusCode)
+                    return host;
             }
             catch (HttpRequestException)
             {
@@ -91,7 +96,8 @@ internal sealed class MeasuredHost : IAsyncDisposable
                 var clock = Stopwatch.StartNew();
                 using var health = await Client.GetAsync("/health/live");
                 health.EnsureSuccessStatusCode();
-                if (clock.Elapsed > slowest) slowest = clock.Elapsed;
+                if (clock.Elapsed > slowest)
+                    slowest = clock.Elapsed;
                 await Task.Delay(50);
             } while (!done.IsCancellationRequested);
             return slowest;
@@ -110,7 +116,8 @@ internal sealed class MeasuredHost : IAsyncDisposable
         done.Cancel();
         if (await watchdog)
             Assert.Fail($"The host's memory rose past {killAbove >> 20} MB; it was killed. {failure?.Message}");
-        if (failure is not null) throw failure;
+        if (failure is not null)
+            throw failure;
         return new Measured<T>(result, growth, await prober);
     }
 
@@ -174,6 +181,7 @@ public sealed class MeasuredHostFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (host is not null) await host.DisposeAsync();
+        if (host is not null)
+            await host.DisposeAsync();
     }
 }

@@ -17,18 +17,35 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres, BuiltOnce<Trai
 {
     private static readonly Dictionary<string, string?> EveryStep = new() { ["Gan:MetricsEvery"] = "1" };
 
-    private Task<TrainedJob> StyleGanAsync() => jobs.GetAsync("stylegan", () => TrainedJob.RunAsync(postgres, new
-    {
-        dataset = "synthetic", model = new { family = "stylegan", width = 8 },
-        training = new { steps = 6, batchSize = 8 }, checkpointEvery = 6, seed = 2,
-    }, EveryStep));
+    private Task<TrainedJob> StyleGanAsync() => jobs.GetAsync("stylegan", () => TrainedJob.RunAsync(
+                postgres,
+                new
+                {
+                    dataset = "synthetic",
+                    model = new { family = "stylegan", width = 8 },
+                    training = new { steps = 6, batchSize = 8 },
+                    checkpointEvery = 6,
+                    seed = 2,
+                },
+                EveryStep
+            ));
 
     [Fact]
     public async Task A_stylegan_job_takes_its_familys_defaults()
     {
         var job = (await StyleGanAsync()).Submitted;
-        Assert.Equal((32, "bce", 1.0, 16, 0.99, 0.99, 0.9), (job.Model.ImageSize, job.Training.Loss, job.Training.R1,
-            job.Training.R1Every, job.Training.Ema, job.Training.Beta2, job.Model.StyleMixing));
+        Assert.Equal(
+            (32, "bce", 1.0, 16, 0.99, 0.99, 0.9),
+            (
+                job.Model.ImageSize,
+                job.Training.Loss,
+                job.Training.R1,
+                job.Training.R1Every,
+                job.Training.Ema,
+                job.Training.Beta2,
+                job.Model.StyleMixing
+            )
+        );
     }
 
     [Fact]
@@ -88,22 +105,33 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres, BuiltOnce<Trai
     }
 
     // 8 steps of 8 images, 8 images a phase: 4x4, 8 fading in, 8, 16 fading in, 16, 32 fading in, 32, 32.
-    private Task<TrainedJob> ProGanAsync() => jobs.GetAsync("progan", () => TrainedJob.RunAsync(postgres, new
-    {
-        dataset = "synthetic", model = new { family = "progan", width = 8 },
-        training = new { steps = 8, batchSize = 8 }, checkpointEvery = 2, seed = 3,
-    }, EveryStep));
+    private Task<TrainedJob> ProGanAsync() => jobs.GetAsync("progan", () => TrainedJob.RunAsync(
+                postgres,
+                new
+                {
+                    dataset = "synthetic",
+                    model = new { family = "progan", width = 8 },
+                    training = new { steps = 8, batchSize = 8 },
+                    checkpointEvery = 2,
+                    seed = 3,
+                },
+                EveryStep
+            ));
 
     [Fact]
     public async Task A_progan_job_reports_its_growth()
     {
         var progan = await ProGanAsync();
         var (client, job, done) = (progan.Client, progan.Submitted, progan.Done);
-        Assert.Equal(("wgan-gp", "none", 1, 10.0),
-            (job.Training.Loss, job.Model.Normalization, job.Training.CriticSteps, job.Training.GradientPenalty));
+        Assert.Equal(
+            ("wgan-gp", "none", 1, 10.0),
+            (job.Training.Loss, job.Model.Normalization, job.Training.CriticSteps, job.Training.GradientPenalty)
+        );
         Assert.Equal((32, 1.0), (done.Latest!.Resolution, done.Latest.Alpha));
-        var metrics = await client.GetFromJsonAsync<List<MetricResponse>>($"/api/jobs/{job.Id}/metrics",
-            GanServiceFactory.Json);
+        var metrics = await client.GetFromJsonAsync<List<MetricResponse>>(
+            $"/api/jobs/{job.Id}/metrics",
+            GanServiceFactory.Json
+        );
         Assert.Equal([4, 8, 8, 16, 16, 32, 32, 32], metrics!.OrderBy(m => m.Step).Select(m => m.Resolution!.Value));
         Assert.Equal([1, 0, 1, 0, 1, 0, 1, 1], metrics!.OrderBy(m => m.Step).Select(m => m.Alpha!.Value));
     }
@@ -114,8 +142,10 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres, BuiltOnce<Trai
         // Checkpoints from smaller stages preview at their resolution, enlarged to 32x32.
         var progan = await ProGanAsync();
         var (client, job) = (progan.Client, progan.Done);
-        var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints",
-            GanServiceFactory.Json);
+        var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>(
+            $"/api/jobs/{job.Id}/checkpoints",
+            GanServiceFactory.Json
+        );
         foreach (var checkpoint in checkpoints!)
             using (var preview = TestData.DecodePng(await client.GetByteArrayAsync(checkpoint.Links.Preview)))
                 Assert.Equal(ImageGrid.Size(16, 4, 32), (preview.Width, preview.Height));
@@ -141,18 +171,42 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres, BuiltOnce<Trai
     {
         await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
         using var client = service.CreateClient();
-        var job = await service.SubmitAsync(client, new
-        {
-            dataset = "synthetic", model = new { family = "biggan", width = 8 }, training = new { steps = 4, batchSize = 8 }, checkpointEvery = 4, seed = 4,
-        });
-        Assert.Equal((4, "spectral", "hinge", 1e-4, 4e-4, 1e-4, 16), (job.Model.Classes, job.Model.Normalization, job.Training.Loss,
-            job.Training.GeneratorLearningRate, job.Training.DiscriminatorLearningRate, job.Training.OrthogonalRegularization, job.Model.AttentionResolution));
+        var job = await service.SubmitAsync(
+            client,
+            new
+            {
+                dataset = "synthetic",
+                model = new { family = "biggan", width = 8 },
+                training = new { steps = 4, batchSize = 8 },
+                checkpointEvery = 4,
+                seed = 4,
+            }
+        );
+        Assert.Equal(
+            (4, "spectral", "hinge", 1e-4, 4e-4, 1e-4, 16),
+            (
+                job.Model.Classes,
+                job.Model.Normalization,
+                job.Training.Loss,
+                job.Training.GeneratorLearningRate,
+                job.Training.DiscriminatorLearningRate,
+                job.Training.OrthogonalRegularization,
+                job.Model.AttentionResolution
+            )
+        );
         await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
         var root = $"/api/generators/{job.Id}";
         var tight = await client.GetByteArrayAsync($"{root}/samples.png?seed=1&count=8&label=2&truncation=0.4");
-        Assert.Equal(tight, await client.GetByteArrayAsync($"{root}/samples.png?seed=1&count=8&label=2&truncation=0.4"));
+        Assert.Equal(
+            tight,
+            await client.GetByteArrayAsync($"{root}/samples.png?seed=1&count=8&label=2&truncation=0.4")
+        );
         Assert.NotEqual(tight, await client.GetByteArrayAsync($"{root}/samples.png?seed=1&count=8&label=2"));
-        using (var strip = TestData.DecodePng(await client.GetByteArrayAsync($"{root}/interpolation.png?from=1&to=9&steps=4&label=3&truncation=1")))
+        using (
+            var strip = TestData.DecodePng(
+                await client.GetByteArrayAsync($"{root}/interpolation.png?from=1&to=9&steps=4&label=3&truncation=1")
+            )
+        )
             Assert.Equal(ImageGrid.Size(4, 4, 32), (strip.Width, strip.Height));
         await AssertRefused(client, $"{root}/image.png?truncation=0", "truncation");
         // Below the floor the redraws would never end: refused before any work, however many images.
@@ -166,16 +220,38 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres, BuiltOnce<Trai
     {
         await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
         using var client = service.CreateClient();
-        foreach (var (request, field) in new (object, string)[]
-        {
-            (new { dataset = "synthetic", model = new { family = "dcgan", width = 32 } }, "model.width"),
-            (new { dataset = "synthetic", model = new { family = "stylegan", imageSize = 28 } }, "model.imageSize"),
-            (new { dataset = "synthetic", model = new { family = "biggan", normalization = "batch" } }, "model.normalization"),
-            (new { dataset = "synthetic", model = new { family = "biggan", attentionResolution = 12 } }, "model.attentionResolution"),
-            (new { dataset = "synthetic", model = new { family = "stylegan", mappingLayers = 9 } }, "model.mappingLayers"),
-            (new { dataset = "synthetic", model = new { family = "progan", styleMixing = 0.5 } }, "model.styleMixing"),
-            (new { dataset = "synthetic", model = new { family = "dcgan" }, training = new { imagesPerPhase = 100 } }, "training.imagesPerPhase"),
-        })
+        foreach (
+            var (request, field) in new (object, string)[]
+            {
+                (new { dataset = "synthetic", model = new { family = "dcgan", width = 32 } }, "model.width"),
+                (new { dataset = "synthetic", model = new { family = "stylegan", imageSize = 28 } }, "model.imageSize"),
+                (
+                    new { dataset = "synthetic", model = new { family = "biggan", normalization = "batch" } },
+                    "model.normalization"
+                ),
+                (
+                    new { dataset = "synthetic", model = new { family = "biggan", attentionResolution = 12 } },
+                    "model.attentionResolution"
+                ),
+                (
+                    new { dataset = "synthetic", model = new { family = "stylegan", mappingLayers = 9 } },
+                    "model.mappingLayers"
+                ),
+                (
+                    new { dataset = "synthetic", model = new { family = "progan", styleMixing = 0.5 } },
+                    "model.styleMixing"
+                ),
+                (
+                    new
+                    {
+                        dataset = "synthetic",
+                        model = new { family = "dcgan" },
+                        training = new { imagesPerPhase = 100 },
+                    },
+                    "training.imagesPerPhase"
+                ),
+            }
+        )
         {
             var response = await client.PostAsJsonAsync("/api/jobs", request);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -187,27 +263,62 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres, BuiltOnce<Trai
     [SharedDataFact("cifar10-subset")]
     public async Task Every_modern_family_trains_on_real_data_and_serves_its_endpoints()
     {
-        await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(),
-            settings: new Dictionary<string, string?> { ["Gan:DataDirectory"] = SharedData.Root() });
+        await using var service = new GanServiceFactory(
+            await postgres.CreateDatabaseAsync(),
+            settings: new Dictionary<string, string?> { ["Gan:DataDirectory"] = SharedData.Root() }
+        );
         using var client = service.CreateClient();
-        foreach (var (family, dataset, channels) in new[] { ("biggan", "mnist", 1), ("progan", "cifar10", 3), ("stylegan", "cifar10", 3) })
-        {
-            var job = await service.SubmitAsync(client, new
+        foreach (
+            var (family, dataset, channels) in new[]
             {
-                dataset, model = new { family, channels, width = 8 }, training = new { steps = 4, batchSize = 8 }, checkpointEvery = 4, seed = 1,
-            });
+                ("biggan", "mnist", 1),
+                ("progan", "cifar10", 3),
+                ("stylegan", "cifar10", 3),
+            }
+        )
+        {
+            var job = await service.SubmitAsync(
+                client,
+                new
+                {
+                    dataset,
+                    model = new
+                    {
+                        family,
+                        channels,
+                        width = 8,
+                    },
+                    training = new { steps = 4, batchSize = 8 },
+                    checkpointEvery = 4,
+                    seed = 1,
+                }
+            );
             await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
-            var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>($"/api/jobs/{job.Id}/checkpoints",
-            GanServiceFactory.Json);
+            var checkpoints = await client.GetFromJsonAsync<List<CheckpointResponse>>(
+                $"/api/jobs/{job.Id}/checkpoints",
+                GanServiceFactory.Json
+            );
             using (var preview = TestData.DecodePng(await client.GetByteArrayAsync(checkpoints![0].Links.Preview)))
                 Assert.Equal(ImageGrid.Size(16, 4, 32), (preview.Width, preview.Height));
             var root = $"/api/generators/{job.Id}";
-            using (var strip = TestData.DecodePng(await client.GetByteArrayAsync($"{root}/interpolation.png?from=1&to=2&steps=8")))
+            using (
+                var strip = TestData.DecodePng(
+                    await client.GetByteArrayAsync($"{root}/interpolation.png?from=1&to=2&steps=8")
+                )
+            )
                 Assert.Equal(ImageGrid.Size(8, 8, 32), (strip.Width, strip.Height));
-            using (var animation = Image.Load(await client.GetByteArrayAsync($"{root}/interpolation.gif?from=1&to=2&steps=8")))
+            using (
+                var animation = Image.Load(
+                    await client.GetByteArrayAsync($"{root}/interpolation.gif?from=1&to=2&steps=8")
+                )
+            )
                 Assert.Equal(8, animation.Frames.Count);
             if (family == "stylegan")
-                using (var table = TestData.DecodePng(await client.GetByteArrayAsync($"{root}/mixing.png?rows=1,2,3&columns=4,5,6,7")))
+                using (
+                    var table = TestData.DecodePng(
+                        await client.GetByteArrayAsync($"{root}/mixing.png?rows=1,2,3&columns=4,5,6,7")
+                    )
+                )
                     Assert.Equal(ImageGrid.Size(20, 5, 32), (table.Width, table.Height));
         }
     }

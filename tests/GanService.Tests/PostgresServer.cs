@@ -30,7 +30,8 @@ public sealed class PostgresServer : IAsyncLifetime
         Directory.CreateDirectory(directory);
         port = FreePort();
         bool root = Environment.UserName == "root";
-        if (root) await Run("chown", $"postgres:postgres {directory}");
+        if (root)
+            await Run("chown", $"postgres:postgres {directory}");
         await Run(bin + "/initdb", $"-N -D {directory}/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8", root);
         await StartAsync();
         adminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
@@ -46,7 +47,8 @@ public sealed class PostgresServer : IAsyncLifetime
             await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
             await create.ExecuteNonQueryAsync();
         }
-        lock (databases) databases.Add(name);
+        lock (databases)
+            databases.Add(name);
         // Every test database gets its own pool; closing idle connections within seconds keeps finished tests from
         // holding the cluster's connection slots until the end of the run.
         return new NpgsqlConnectionStringBuilder(adminConnectionString)
@@ -59,14 +61,19 @@ public sealed class PostgresServer : IAsyncLifetime
     }
 
     /// <summary>Starts the private cluster (again, after <see cref="StopAsync"/>) on the same port.</summary>
-    public Task StartAsync() => Run(FindBinaries() + "/pg_ctl",
-        $"-D {Private}/data -w -l {Private}/server.log -o \"-p {port} -k {Private} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300\" start",
-        Environment.UserName == "root");
+    public Task StartAsync() =>
+        Run(
+            FindBinaries() + "/pg_ctl",
+            $"-D {Private}/data -w -l {Private}/server.log -o \"-p {port} -k {Private} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300\" start",
+            Environment.UserName == "root"
+        );
 
     /// <summary>A real outage: the server shuts down and every connection to it breaks.</summary>
-    public Task StopAsync() => Run(FindBinaries() + "/pg_ctl", $"-D {Private}/data -m fast -w stop", Environment.UserName == "root");
+    public Task StopAsync() =>
+        Run(FindBinaries() + "/pg_ctl", $"-D {Private}/data -m fast -w stop", Environment.UserName == "root");
 
-    private string Private => directory ?? throw new InvalidOperationException("Only a private cluster can be stopped and started.");
+    private string Private =>
+        directory ?? throw new InvalidOperationException("Only a private cluster can be stopped and started.");
 
     public async Task DisposeAsync()
     {
@@ -89,11 +96,16 @@ public sealed class PostgresServer : IAsyncLifetime
     private static string FindBinaries()
     {
         var candidates = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql").OrderByDescending(d => int.TryParse(Path.GetFileName(d), out var v) ? v : 0)
+            ? Directory
+                .GetDirectories("/usr/lib/postgresql")
+                .OrderByDescending(d => int.TryParse(Path.GetFileName(d), out var v) ? v : 0)
             : Enumerable.Empty<string>();
-        return candidates.Select(d => Path.Combine(d, "bin")).FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")))
-               ?? throw new InvalidOperationException(
-                   $"PostgreSQL server binaries were not found under /usr/lib/postgresql: install the 'postgresql' package or set {ExternalVariable}.");
+        return candidates
+            .Select(d => Path.Combine(d, "bin"))
+            .FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")))
+            ?? throw new InvalidOperationException(
+                $"PostgreSQL server binaries were not found under /usr/lib/postgresql: install the 'postgresql' package or set {ExternalVariable}."
+            );
     }
 
     private static int FreePort()
@@ -115,7 +127,9 @@ public sealed class PostgresServer : IAsyncLifetime
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {arguments} exited {process.ExitCode}: {await output}{await error}");
+            throw new InvalidOperationException(
+                $"{file} {arguments} exited {process.ExitCode}: {await output}{await error}"
+            );
     }
 }
 

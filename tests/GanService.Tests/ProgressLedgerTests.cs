@@ -28,7 +28,8 @@ public sealed class ProgressLedgerTests(PostgresServer postgres, BuiltOnce<GanSe
     private async Task<Started> StartedTwiceAsync()
     {
         var api = await apis.GetAsync(async () =>
-            new GanServiceFactory(await postgres.CreateDatabaseAsync(), role: "api"));
+            new GanServiceFactory(await postgres.CreateDatabaseAsync(), role: "api")
+        );
         var client = api.CreateClient();
         var job = await api.SubmitAsync(client, TestData.SyntheticJob(steps: 100));
         var ledger = api.Services.GetRequiredService<JobLedger>();
@@ -61,8 +62,10 @@ public sealed class ProgressLedgerTests(PostgresServer postgres, BuiltOnce<GanSe
         Assert.Equal([1.9, 1.6, 1.4], metrics.Select(m => m.GeneratorLoss));
         Assert.Equal([null, null, null], metrics.Select(m => m.Resolution));
         var running = await GanServiceFactory.GetJobAsync(client, id);
-        Assert.Equal((JobStatus.Running, 30L, 0.4, 900.0),
-            (running.Status, running.Step, running.Latest!.DiscriminatorLoss, running.Latest.ImagesPerSecond));
+        Assert.Equal(
+            (JobStatus.Running, 30L, 0.4, 900.0),
+            (running.Status, running.Step, running.Latest!.DiscriminatorLoss, running.Latest.ImagesPerSecond)
+        );
         var attempts = await CrashRecoveryTests.AttemptsAsync(client, id);
         Assert.Equal([0L, 30L], attempts.Select(a => a.LastStep));
     }

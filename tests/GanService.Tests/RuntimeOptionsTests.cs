@@ -9,7 +9,9 @@ public class RuntimeOptionsTests
     [Fact]
     public void The_service_runs_server_GC_and_its_idle_thread_pool_workers_do_not_spin()
     {
-        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "GanService.runtimeconfig.json")))!;
+        var config = JsonNode.Parse(
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "GanService.runtimeconfig.json"))
+        )!;
         var properties = config["runtimeOptions"]!["configProperties"]!;
         Assert.Equal(0, (int)properties["System.Threading.ThreadPool.UnfairSemaphoreSpinLimit"]!);
         Assert.True((bool)properties["System.GC.Server"]!);

@@ -12,8 +12,14 @@ public sealed class SampleCachingTests(PostgresServer postgres, BuiltOnce<Sample
     /// A seeded image, then the same revalidated with its ETag; an unseeded image, then the one its X-Seed names; then,
     /// after the checkpoint is damaged in storage, a seeded image from a host with nothing cached yet.
     /// </summary>
-    public sealed record SampleAnswers(HttpResponseMessage Seeded, HttpResponseMessage Revalidated,
-        HttpResponseMessage Unseeded, byte[]? Reseeded, int DamagedRows, HttpStatusCode AfterDamage) : IDisposable
+    public sealed record SampleAnswers(
+        HttpResponseMessage Seeded,
+        HttpResponseMessage Revalidated,
+        HttpResponseMessage Unseeded,
+        byte[]? Reseeded,
+        int DamagedRows,
+        HttpStatusCode AfterDamage
+    ) : IDisposable
     {
         public static async Task<SampleAnswers> AskAsync(PostgresServer postgres)
         {
@@ -25,7 +31,8 @@ public sealed class SampleCachingTests(PostgresServer postgres, BuiltOnce<Sample
             var url = $"/api/generators/{job.Id}/image.png?seed=7&step=10";
             var seeded = await client.GetAsync(url);
             using var revalidate = new HttpRequestMessage(HttpMethod.Get, url);
-            if (seeded.Headers.ETag is { } etag) revalidate.Headers.IfNoneMatch.Add(etag);
+            if (seeded.Headers.ETag is { } etag)
+                revalidate.Headers.IfNoneMatch.Add(etag);
             var revalidated = await client.SendAsync(revalidate);
             var unseeded = await client.GetAsync($"/api/generators/{job.Id}/image.png");
             byte[]? reseeded = unseeded.Headers.TryGetValues("X-Seed", out var seed)
@@ -36,8 +43,11 @@ public sealed class SampleCachingTests(PostgresServer postgres, BuiltOnce<Sample
             await using (var connection = new Npgsql.NpgsqlConnection(service.ConnectionString))
             {
                 await connection.OpenAsync();
-                await using var damage = new Npgsql.NpgsqlCommand("UPDATE gan.checkpoints SET \"Bundle\" = overlay(" +
-                    $"\"Bundle\" placing '\\x00ff00'::bytea from 200) WHERE \"JobId\" = '{job.Id}'", connection);
+                await using var damage = new Npgsql.NpgsqlCommand(
+                    "UPDATE gan.checkpoints SET \"Bundle\" = overlay("
+                        + $"\"Bundle\" placing '\\x00ff00'::bytea from 200) WHERE \"JobId\" = '{job.Id}'",
+                    connection
+                );
                 damaged = await damage.ExecuteNonQueryAsync();
             }
             await using var fresh = new GanServiceFactory(service.ConnectionString, role: "api"); // nothing cached yet

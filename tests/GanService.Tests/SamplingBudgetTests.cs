@@ -26,9 +26,15 @@ public sealed class SamplingBudgetTests(PostgresServer postgres)
         Assert.Equal(HttpStatusCode.OK, within.StatusCode);
         Assert.True(within.Headers.CacheControl is { Private: true, Public: false }, $"{within.Headers.CacheControl}");
         using var latest = await client.GetAsync($"{root}/image.png?seed=1");
-        Assert.True(latest.Headers.CacheControl is { Private: true, Public: false, NoCache: true }, $"{latest.Headers.CacheControl}");
+        Assert.True(
+            latest.Headers.CacheControl is { Private: true, Public: false, NoCache: true },
+            $"{latest.Headers.CacheControl}"
+        );
         using var preview = await client.GetAsync($"/api/jobs/{job.Id}/checkpoints/10/preview.png");
         Assert.Equal(HttpStatusCode.OK, preview.StatusCode);
-        Assert.True(preview.Headers.CacheControl is { Private: true, Public: false }, $"{preview.Headers.CacheControl}");
+        Assert.True(
+            preview.Headers.CacheControl is { Private: true, Public: false },
+            $"{preview.Headers.CacheControl}"
+        );
     }
 }

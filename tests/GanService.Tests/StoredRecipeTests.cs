@@ -11,16 +11,34 @@ namespace GanService.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class StoredRecipeTests(PostgresServer postgres)
 {
-    private static object Request => new
-    {
-        name = "stored-flat", dataset = "synthetic", model = new { family = "dcgan", imageSize = 28, channels = 1 },
-        training = new
+    private static object Request =>
+        new
         {
-            steps = 6, batchSize = 8, generatorLearningRate = 3e-4, discriminatorLearningRate = 1e-4, beta1 = 0.4,
-            loss = "lsgan", r1 = 0.5, r1Every = 2, ema = 0.5, augment = "color",
-        },
-        checkpointEvery = 3, seed = 21, device = "cpu",
-    };
+            name = "stored-flat",
+            dataset = "synthetic",
+            model = new
+            {
+                family = "dcgan",
+                imageSize = 28,
+                channels = 1,
+            },
+            training = new
+            {
+                steps = 6,
+                batchSize = 8,
+                generatorLearningRate = 3e-4,
+                discriminatorLearningRate = 1e-4,
+                beta1 = 0.4,
+                loss = "lsgan",
+                r1 = 0.5,
+                r1Every = 2,
+                ema = 0.5,
+                augment = "color",
+            },
+            checkpointEvery = 3,
+            seed = 21,
+            device = "cpu",
+        };
 
     /// <summary><see cref="Request"/> as the earlier version stored it in <c>training_jobs.recipe</c>.</summary>
     private const string FlatRecipe = """
@@ -45,18 +63,25 @@ public sealed class StoredRecipeTests(PostgresServer postgres)
             using var client = api.CreateClient();
             id = (await api.SubmitAsync(client, Request)).Id;
             var stored = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}"))!;
-            Assert.Equal(Compact("""
-                {"steps": 6, "batchSize": 8, "generatorLearningRate": 0.0003, "discriminatorLearningRate": 0.0001,
-                 "beta1": 0.4, "beta2": 0.999, "loss": "lsgan", "criticSteps": 1, "gradientPenalty": 0, "r1": 0.5,
-                 "ema": 0.5, "augment": "color", "l1": 100, "orthogonalRegularization": 0, "imagesPerPhase": 0,
-                 "r1Every": 2}
-                """), stored["training"]!.ToJsonString());
+            Assert.Equal(
+                Compact(
+                    """
+                    {"steps": 6, "batchSize": 8, "generatorLearningRate": 0.0003, "discriminatorLearningRate": 0.0001,
+                     "beta1": 0.4, "beta2": 0.999, "loss": "lsgan", "criticSteps": 1, "gradientPenalty": 0, "r1": 0.5,
+                     "ema": 0.5, "augment": "color", "l1": 100, "orthogonalRegularization": 0, "imagesPerPhase": 0,
+                     "r1Every": 2}
+                    """
+                ),
+                stored["training"]!.ToJsonString()
+            );
 
             await using (var connection = new NpgsqlConnection(database))
             {
                 await connection.OpenAsync();
                 await using var flatten = new NpgsqlCommand(
-                    """UPDATE gan.training_jobs SET "Recipe" = @recipe::jsonb WHERE "Id" = @id""", connection);
+                    """UPDATE gan.training_jobs SET "Recipe" = @recipe::jsonb WHERE "Id" = @id""",
+                    connection
+                );
                 flatten.Parameters.AddWithValue("recipe", FlatRecipe);
                 flatten.Parameters.AddWithValue("id", id);
                 Assert.Equal(1, await flatten.ExecuteNonQueryAsync());

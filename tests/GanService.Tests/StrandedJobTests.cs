@@ -110,9 +110,12 @@ public sealed class StrandedJobTests(PostgresServer postgres)
     private static async Task SetAsync(GanServiceFactory host, Guid id, string? hangfireJobId)
     {
         await using var db = await Contexts(host).CreateDbContextAsync();
-        await db.Jobs.Where(j => j.Id == id).ExecuteUpdateAsync(s => s
-            .SetProperty(j => j.HangfireJobId, hangfireJobId)
-            .SetProperty(j => j.UpdatedAt, DateTimeOffset.UtcNow.AddHours(-1)));
+        await db
+            .Jobs.Where(j => j.Id == id)
+            .ExecuteUpdateAsync(s =>
+                s.SetProperty(j => j.HangfireJobId, hangfireJobId)
+                    .SetProperty(j => j.UpdatedAt, DateTimeOffset.UtcNow.AddHours(-1))
+            );
     }
 
     private static string? HangfireState(GanServiceFactory host, string hangfireJobId)

@@ -7,16 +7,28 @@ namespace GanService.Tests;
 internal static class TestData
 {
     /// <summary>A small, quick synthetic DCGAN job body; override fields with a <c>with</c>-style anonymous object.</summary>
-    public static object SyntheticJob(int steps = 40, int batchSize = 16, int checkpointEvery = 20, long seed = 5, string device = "cpu") => new
-    {
-        name = "test-job",
-        dataset = "synthetic",
-        model = new { family = "dcgan", imageSize = 28, channels = 1 },
-        training = new { steps, batchSize },
-        checkpointEvery,
-        seed,
-        device,
-    };
+    public static object SyntheticJob(
+        int steps = 40,
+        int batchSize = 16,
+        int checkpointEvery = 20,
+        long seed = 5,
+        string device = "cpu"
+    ) =>
+        new
+        {
+            name = "test-job",
+            dataset = "synthetic",
+            model = new
+            {
+                family = "dcgan",
+                imageSize = 28,
+                channels = 1,
+            },
+            training = new { steps, batchSize },
+            checkpointEvery,
+            seed,
+            device,
+        };
 
     public static Image<Rgb24> DecodePng(byte[] bytes)
     {
@@ -30,6 +42,7 @@ public sealed class CpuOnlyFactAttribute : FactAttribute
 {
     public CpuOnlyFactAttribute()
     {
-        if (TorchRuntime.CudaAvailable) Skip = "This machine has CUDA; the test covers hosts without it.";
+        if (TorchRuntime.CudaAvailable)
+            Skip = "This machine has CUDA; the test covers hosts without it.";
     }
 }

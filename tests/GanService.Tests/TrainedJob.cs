@@ -10,22 +10,36 @@ namespace GanService.Tests;
 /// submits after another has come and gone finds that host's loggers disposed.
 /// </summary>
 public sealed record TrainedJob(
-    GanServiceFactory Service, HttpClient Client, HttpResponseMessage Answer, JobResponse Submitted, JobResponse Done)
-    : IAsyncDisposable
+    GanServiceFactory Service,
+    HttpClient Client,
+    HttpResponseMessage Answer,
+    JobResponse Submitted,
+    JobResponse Done
+) : IAsyncDisposable
 {
     public string Generator => $"/api/generators/{Done.Id}";
 
     /// <summary>Runs <paramref name="request"/> on a service and database of its own.</summary>
-    public static async Task<TrainedJob> RunAsync(PostgresServer postgres, object request,
-        IDictionary<string, string?>? settings = null, JobStatus until = JobStatus.Succeeded, TimeSpan? timeout = null)
+    public static async Task<TrainedJob> RunAsync(
+        PostgresServer postgres,
+        object request,
+        IDictionary<string, string?>? settings = null,
+        JobStatus until = JobStatus.Succeeded,
+        TimeSpan? timeout = null
+    )
     {
         var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), settings: settings);
         return await RunAsync(service, service.CreateClient(), request, until, timeout);
     }
 
     /// <summary>Runs <paramref name="request"/> on <paramref name="service"/>, which the result then owns.</summary>
-    public static async Task<TrainedJob> RunAsync(GanServiceFactory service, HttpClient client, object request,
-        JobStatus until = JobStatus.Succeeded, TimeSpan? timeout = null)
+    public static async Task<TrainedJob> RunAsync(
+        GanServiceFactory service,
+        HttpClient client,
+        object request,
+        JobStatus until = JobStatus.Succeeded,
+        TimeSpan? timeout = null
+    )
     {
         var answer = await client.PostAsJsonAsync("/api/jobs", request);
         Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
@@ -36,7 +50,12 @@ public sealed record TrainedJob(
 
     /// <summary>Waits until the job has ended, however it ended.</summary>
     public static Task<JobResponse> WaitForEndAsync(HttpClient client, Guid id, TimeSpan? timeout = null) =>
-        GanServiceFactory.WaitForAsync(client, id, j => j.Status is not (JobStatus.Queued or JobStatus.Running), timeout);
+        GanServiceFactory.WaitForAsync(
+            client,
+            id,
+            j => j.Status is not (JobStatus.Queued or JobStatus.Running),
+            timeout
+        );
 
     public async ValueTask DisposeAsync()
     {

@@ -33,14 +33,23 @@ public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<Trans
             var client = service.CreateClient();
             using var blobs = SyntheticBlobs.Create(64, 3, seed: 12, count: 72);
             var pngs = Enumerable.Range(0, 72).Select(i => Pair(blobs, i)).ToList();
-            var zip = UploadFiles.Zip(pngs.Take(64)
-                .SelectMany((p, i) => new[] { ($"A/{i:D3}.png", p.A), ($"B/{i:D3}.png", p.B) }).ToArray());
+            var zip = UploadFiles.Zip(
+                pngs.Take(64).SelectMany((p, i) => new[] { ($"A/{i:D3}.png", p.A), ($"B/{i:D3}.png", p.B) }).ToArray()
+            );
             var dataset = await DatasetUploadTests.Upload(client, zip, "inversion.zip", ("imageSize", "64"));
-            var job = await TrainedJob.RunAsync(service, client, new
-            {
-                dataset = dataset.Id.ToString(), model = new { family = "pix2pix" },
-                training = new { steps = 40, batchSize = 8 }, checkpointEvery = 40, seed = 1,
-            }, timeout: SlowConvolutions);
+            var job = await TrainedJob.RunAsync(
+                service,
+                client,
+                new
+                {
+                    dataset = dataset.Id.ToString(),
+                    model = new { family = "pix2pix" },
+                    training = new { steps = 40, batchSize = 8 },
+                    checkpointEvery = 40,
+                    seed = 1,
+                },
+                timeout: SlowConvolutions
+            );
             return new Pix2PixRun(job, dataset, pngs);
         }
 
@@ -63,11 +72,14 @@ public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<Trans
     public async Task A_pix2pix_job_translates_uploaded_images_into_their_inversions()
     {
         var run = await Pix2PixAsync();
-        double inputError = 0, outputError = 0;
+        double inputError = 0,
+            outputError = 0;
         foreach (var (a, b) in run.HeldOut)
         {
-            var response = await run.Job.Client.PostAsync($"{run.Job.Generator}/translate",
-                UploadFiles.Form("image", a, "held-out.png"));
+            var response = await run.Job.Client.PostAsync(
+                $"{run.Job.Generator}/translate",
+                UploadFiles.Form("image", a, "held-out.png")
+            );
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             using var output = TestData.DecodePng(await response.Content.ReadAsByteArrayAsync());
             Assert.Equal((64, 64), (output.Width, output.Height));
@@ -76,8 +88,10 @@ public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<Trans
             inputError += MeanAbsoluteError(input, target);
             outputError += MeanAbsoluteError(output, target);
         }
-        Assert.True(outputError < inputError / 2,
-            $"mean absolute error to the target: input {inputError / 8:F1}, translated {outputError / 8:F1}");
+        Assert.True(
+            outputError < inputError / 2,
+            $"mean absolute error to the target: input {inputError / 8:F1}, translated {outputError / 8:F1}"
+        );
     }
 
     [Fact]
@@ -96,12 +110,16 @@ public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<Trans
         var (client, generator) = (run.Job.Client, run.Job.Generator);
         var samples = await client.GetAsync($"{generator}/samples.png?seed=1");
         Assert.Equal(HttpStatusCode.BadRequest, samples.StatusCode);
-        var notAnImage = await client.PostAsync($"{generator}/translate",
-            UploadFiles.Form("image", "not a png"u8.ToArray(), "x.png"));
+        var notAnImage = await client.PostAsync(
+            $"{generator}/translate",
+            UploadFiles.Form("image", "not a png"u8.ToArray(), "x.png")
+        );
         Assert.Equal(HttpStatusCode.BadRequest, notAnImage.StatusCode);
         Assert.Contains("image", (await notAnImage.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
-        var wrongPart = await client.PostAsync($"{generator}/translate",
-            UploadFiles.Form("file", run.Pngs[0].A, "x.png"));
+        var wrongPart = await client.PostAsync(
+            $"{generator}/translate",
+            UploadFiles.Form("file", run.Pngs[0].A, "x.png")
+        );
         Assert.Equal(HttpStatusCode.BadRequest, wrongPart.StatusCode);
     }
 
@@ -118,15 +136,26 @@ public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<Trans
         using var blobs = SyntheticBlobs.Create(64, 3, seed: 13, count: 36);
         var pngs = Enumerable.Range(0, 36).Select(i => Pair(blobs, i)).ToList();
         // Unpaired: domain A and domain B hold different images.
-        var tar = UploadFiles.TarGz(pngs.Take(16).Select((p, i) => ($"trainA/{i:D3}.png", p.A))
-            .Concat(pngs.Skip(16).Take(16).Select((p, i) => ($"trainB/{i:D3}.png", p.B))).ToArray());
+        var tar = UploadFiles.TarGz(
+            pngs.Take(16)
+                .Select((p, i) => ($"trainA/{i:D3}.png", p.A))
+                .Concat(pngs.Skip(16).Take(16).Select((p, i) => ($"trainB/{i:D3}.png", p.B)))
+                .ToArray()
+        );
         var dataset = await DatasetUploadTests.Upload(client, tar, "inversion.tar.gz", ("imageSize", "64"));
         Assert.Equal(DatasetKind.Unpaired, dataset.Kind);
 
-        var job = await service.SubmitAsync(client, new
-        {
-            dataset = dataset.Id.ToString(), model = new { family = "cyclegan" }, training = new { steps = 4 }, checkpointEvery = 4, seed = 6,
-        });
+        var job = await service.SubmitAsync(
+            client,
+            new
+            {
+                dataset = dataset.Id.ToString(),
+                model = new { family = "cyclegan" },
+                training = new { steps = 4 },
+                checkpointEvery = 4,
+                seed = 6,
+            }
+        );
         Assert.Equal(("lsgan", 4), (job.Training.Loss, job.Training.BatchSize));
         await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded, SlowConvolutions);
 
@@ -135,19 +164,34 @@ public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<Trans
         using var backward = TranslationSampler.Load(bundle, CPU, backward: true);
         foreach (var (a, _) in pngs.Skip(32))
         {
-            var response = await client.PostAsync($"/api/generators/{job.Id}/translate?direction=AtoB", UploadFiles.Form("image", a, "a.png"));
+            var response = await client.PostAsync(
+                $"/api/generators/{job.Id}/translate?direction=AtoB",
+                UploadFiles.Form("image", a, "a.png")
+            );
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var translated = await response.Content.ReadAsByteArrayAsync();
-            var back = await client.PostAsync($"/api/generators/{job.Id}/translate?direction=BtoA", UploadFiles.Form("image", translated, "ab.png"));
+            var back = await client.PostAsync(
+                $"/api/generators/{job.Id}/translate?direction=BtoA",
+                UploadFiles.Form("image", translated, "ab.png")
+            );
             Assert.Equal(HttpStatusCode.OK, back.StatusCode);
             var roundTrip = await back.Content.ReadAsByteArrayAsync();
 
             AssertSameImage(Translate(forward, a), translated);
             AssertSameImage(Translate(backward, translated), roundTrip);
-            Assert.True(PixelDifference(Translate(backward, a), translated) > 1, "both directions answered with the same generator");
+            Assert.True(
+                PixelDifference(Translate(backward, a), translated) > 1,
+                "both directions answered with the same generator"
+            );
         }
-        var badDirection = await client.PostAsync($"/api/generators/{job.Id}/translate?direction=sideways", UploadFiles.Form("image", pngs[0].A, "a.png"));
-        Assert.Contains("direction", (await badDirection.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
+        var badDirection = await client.PostAsync(
+            $"/api/generators/{job.Id}/translate?direction=sideways",
+            UploadFiles.Form("image", pngs[0].A, "a.png")
+        );
+        Assert.Contains(
+            "direction",
+            (await badDirection.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys
+        );
     }
 
     /// <summary>The library's translation of a PNG, decoded as the service decodes uploads, encoded as it encodes answers.</summary>
@@ -164,7 +208,10 @@ public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<Trans
     private static void AssertSameImage(byte[] expected, byte[] actual)
     {
         int difference = PixelDifference(expected, actual);
-        Assert.True(difference <= 1, $"largest pixel difference {difference} between the endpoint and the checkpoint's generator");
+        Assert.True(
+            difference <= 1,
+            $"largest pixel difference {difference} between the endpoint and the checkpoint's generator"
+        );
     }
 
     private static int PixelDifference(byte[] a, byte[] b)
@@ -177,7 +224,10 @@ public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<Trans
         for (int column = 0; column < x.Width; column++)
         {
             var (p, q) = (x[column, row], y[column, row]);
-            largest = Math.Max(largest, Math.Max(Math.Abs(p.R - q.R), Math.Max(Math.Abs(p.G - q.G), Math.Abs(p.B - q.B))));
+            largest = Math.Max(
+                largest,
+                Math.Max(Math.Abs(p.R - q.R), Math.Max(Math.Abs(p.G - q.G), Math.Abs(p.B - q.B)))
+            );
         }
         return largest;
     }
@@ -187,22 +237,58 @@ public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<Trans
     {
         await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), role: "api");
         using var client = service.CreateClient();
-        var builtIn = await client.PostAsJsonAsync("/api/jobs", new { dataset = "synthetic", model = new { family = "pix2pix" } });
+        var builtIn = await client.PostAsJsonAsync(
+            "/api/jobs",
+            new { dataset = "synthetic", model = new { family = "pix2pix" } }
+        );
         Assert.Contains("dataset", (await builtIn.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
-        var paired = UploadFiles.Zip(("A/1.png", UploadFiles.Png(8, 8, new Rgb24(1, 2, 3))), ("B/1.png", UploadFiles.Png(8, 8, new Rgb24(3, 2, 1))));
+        var paired = UploadFiles.Zip(
+            ("A/1.png", UploadFiles.Png(8, 8, new Rgb24(1, 2, 3))),
+            ("B/1.png", UploadFiles.Png(8, 8, new Rgb24(3, 2, 1)))
+        );
         var dataset = await DatasetUploadTests.Upload(client, paired, "p.zip", ("imageSize", "16"));
-        var size = await client.PostAsJsonAsync("/api/jobs", new { dataset = dataset.Id.ToString(), model = new { family = "pix2pix", imageSize = 28 }, training = new { batchSize = 1 } });
-        Assert.Contains("model.imageSize", (await size.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
-        var dcgan = await client.PostAsJsonAsync("/api/jobs", new { dataset = dataset.Id.ToString(), model = new { family = "dcgan" } });
+        var size = await client.PostAsJsonAsync(
+            "/api/jobs",
+            new
+            {
+                dataset = dataset.Id.ToString(),
+                model = new { family = "pix2pix", imageSize = 28 },
+                training = new { batchSize = 1 },
+            }
+        );
+        Assert.Contains(
+            "model.imageSize",
+            (await size.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys
+        );
+        var dcgan = await client.PostAsJsonAsync(
+            "/api/jobs",
+            new { dataset = dataset.Id.ToString(), model = new { family = "dcgan" } }
+        );
         Assert.Contains("dataset", (await dcgan.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
-        var cycle = await client.PostAsJsonAsync("/api/jobs", new { dataset = "synthetic", model = new { family = "cyclegan" } });
+        var cycle = await client.PostAsJsonAsync(
+            "/api/jobs",
+            new { dataset = "synthetic", model = new { family = "cyclegan" } }
+        );
         Assert.Contains("dataset", (await cycle.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
 
         // A conditional model needs labels: a flat archive has none.
-        var flat = UploadFiles.Zip(Enumerable.Range(0, 4).Select(i => ($"{i}.png", UploadFiles.Png(8, 8, new Rgb24(9, 9, 9)))).ToArray());
+        var flat = UploadFiles.Zip(
+            Enumerable.Range(0, 4).Select(i => ($"{i}.png", UploadFiles.Png(8, 8, new Rgb24(9, 9, 9)))).ToArray()
+        );
         var plain = await DatasetUploadTests.Upload(client, flat, "flat.zip", ("imageSize", "28"));
-        var conditional = await client.PostAsJsonAsync("/api/jobs", new { dataset = plain.Id.ToString(), model = new { family = "conditional-dcgan" }, training = new { batchSize = 2 } });
-        Assert.Contains("model.family", (await conditional.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
+        var conditional = await client.PostAsJsonAsync(
+            "/api/jobs",
+            new
+            {
+                dataset = plain.Id.ToString(),
+                model = new { family = "conditional-dcgan" },
+                training = new { batchSize = 2 },
+            }
+        );
+        Assert.Contains(
+            "model.family",
+            (await conditional.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys
+        );
     }
 
     /// <summary>Item i as a PNG, and its colour inversion.</summary>

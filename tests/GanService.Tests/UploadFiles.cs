@@ -35,7 +35,9 @@ internal static class UploadFiles
         using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
         using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
             foreach (var (name, content) in entries)
-                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
+                tar.WriteEntry(
+                    new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) }
+                );
         return output.ToArray();
     }
 
@@ -46,8 +48,12 @@ internal static class UploadFiles
         using (var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true))
         {
             tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "passwd.png") { LinkName = "/etc/passwd" });
-            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "real.png") { DataStream = new MemoryStream(image) });
-            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "copy.png") { DataStream = new MemoryStream(image) });
+            tar.WriteEntry(
+                new PaxTarEntry(TarEntryType.RegularFile, "real.png") { DataStream = new MemoryStream(image) }
+            );
+            tar.WriteEntry(
+                new PaxTarEntry(TarEntryType.RegularFile, "copy.png") { DataStream = new MemoryStream(image) }
+            );
         }
         return output.ToArray();
     }
@@ -68,10 +74,16 @@ internal static class UploadFiles
         return bytes.ToArray();
     }
 
-    public static MultipartFormDataContent Form(string part, byte[] content, string fileName, params (string Key, string Value)[] fields)
+    public static MultipartFormDataContent Form(
+        string part,
+        byte[] content,
+        string fileName,
+        params (string Key, string Value)[] fields
+    )
     {
         var form = new MultipartFormDataContent { { new ByteArrayContent(content), part, fileName } };
-        foreach (var (key, value) in fields) form.Add(new StringContent(value), key);
+        foreach (var (key, value) in fields)
+            form.Add(new StringContent(value), key);
         return form;
     }
 }

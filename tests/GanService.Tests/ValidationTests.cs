@@ -29,48 +29,93 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         await service.DisposeAsync();
     }
 
-    public static TheoryData<string, string> InvalidJobs => new()
-    {
-        { """{"model":{"family":"dcgan"}}""", "dataset" },
-        { """{"dataset":"imagenet","model":{"family":"dcgan"}}""", "dataset" },
-        { """{"dataset":"mnist","model":{"family":"dcgan"}}""", "dataset" }, // not installed where the tests point
-        { """{"dataset":"synthetic"}""", "model" },
-        { """{"dataset":"synthetic","model":{}}""", "model.family" },
-        { """{"dataset":"synthetic","model":{"family":"vae"}}""", "model.family" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan","imageSize":48}}""", "model.imageSize" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan","channels":2}}""", "model.channels" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan","latentSize":0}}""", "model.latentSize" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"steps":0}}""", "training.steps" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"batchSize":0}}""", "training.batchSize" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"batchSize":4097}}""", "training.batchSize" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"learningRate":-0.001}}""", "training.learningRate" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"learningRate":0}}""", "training.learningRate" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"generatorLearningRate":2}}""", "training.generatorLearningRate" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"discriminatorLearningRate":-1}}""", "training.discriminatorLearningRate" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"beta1":1}}""", "training.beta1" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"loss":"wasserstein-typo"}}""", "training.loss" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"checkpointEvery":0}""", "checkpointEvery" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"steps":10000000},"checkpointEvery":1}""",
-            "checkpointEvery" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"layer"}}""", "model.normalization" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"batch"},"training":{"loss":"wgan-gp"}}""", "model.normalization" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"criticSteps":0}}""", "training.criticSteps" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"gradientPenalty":-1}}""", "training.gradientPenalty" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"r1":5000}}""", "training.r1" },
-        { """{"dataset":"synthetic","model":{"family":"stylegan"},"training":{"r1Every":0}}""", "training.r1Every" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"ema":1}}""", "training.ema" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"augment":"color,blur"}}""", "training.augment" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"device":"tpu"}""", "device" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"learningRate":"fast"}}""", "training.learningRate" },
-        // Numbers in strings are read, named ones included: these reach the validator, which must reject them.
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"learningRate":"Infinity"}}""", "training.learningRate" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"beta1":"NaN"}}""", "training.beta1" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"l1":"-Infinity"}}""", "training.l1" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan","imageSize":"big"}}""", "model.imageSize" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"seed":1.5}""", "seed" },
-        { """{"dataset":"synthetic",""", "body" },
-        { """not json""", "body" },
-    };
+    public static TheoryData<string, string> InvalidJobs =>
+        new()
+        {
+            { """{"model":{"family":"dcgan"}}""", "dataset" },
+            { """{"dataset":"imagenet","model":{"family":"dcgan"}}""", "dataset" },
+            { """{"dataset":"mnist","model":{"family":"dcgan"}}""", "dataset" }, // not installed where the tests point
+            { """{"dataset":"synthetic"}""", "model" },
+            { """{"dataset":"synthetic","model":{}}""", "model.family" },
+            { """{"dataset":"synthetic","model":{"family":"vae"}}""", "model.family" },
+            { """{"dataset":"synthetic","model":{"family":"dcgan","imageSize":48}}""", "model.imageSize" },
+            { """{"dataset":"synthetic","model":{"family":"dcgan","channels":2}}""", "model.channels" },
+            { """{"dataset":"synthetic","model":{"family":"dcgan","latentSize":0}}""", "model.latentSize" },
+            { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"steps":0}}""", "training.steps" },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"batchSize":0}}""",
+                "training.batchSize"
+            },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"batchSize":4097}}""",
+                "training.batchSize"
+            },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"learningRate":-0.001}}""",
+                "training.learningRate"
+            },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"learningRate":0}}""",
+                "training.learningRate"
+            },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"generatorLearningRate":2}}""",
+                "training.generatorLearningRate"
+            },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"discriminatorLearningRate":-1}}""",
+                "training.discriminatorLearningRate"
+            },
+            { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"beta1":1}}""", "training.beta1" },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"loss":"wasserstein-typo"}}""",
+                "training.loss"
+            },
+            { """{"dataset":"synthetic","model":{"family":"dcgan"},"checkpointEvery":0}""", "checkpointEvery" },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"steps":10000000},"checkpointEvery":1}""",
+                "checkpointEvery"
+            },
+            { """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"layer"}}""", "model.normalization" },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"batch"},"training":{"loss":"wgan-gp"}}""",
+                "model.normalization"
+            },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"criticSteps":0}}""",
+                "training.criticSteps"
+            },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"gradientPenalty":-1}}""",
+                "training.gradientPenalty"
+            },
+            { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"r1":5000}}""", "training.r1" },
+            {
+                """{"dataset":"synthetic","model":{"family":"stylegan"},"training":{"r1Every":0}}""",
+                "training.r1Every"
+            },
+            { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"ema":1}}""", "training.ema" },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"augment":"color,blur"}}""",
+                "training.augment"
+            },
+            { """{"dataset":"synthetic","model":{"family":"dcgan"},"device":"tpu"}""", "device" },
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"learningRate":"fast"}}""",
+                "training.learningRate"
+            },
+            // Numbers in strings are read, named ones included: these reach the validator, which must reject them.
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"learningRate":"Infinity"}}""",
+                "training.learningRate"
+            },
+            { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"beta1":"NaN"}}""", "training.beta1" },
+            { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"l1":"-Infinity"}}""", "training.l1" },
+            { """{"dataset":"synthetic","model":{"family":"dcgan","imageSize":"big"}}""", "model.imageSize" },
+            { """{"dataset":"synthetic","model":{"family":"dcgan"},"seed":1.5}""", "seed" },
+            { """{"dataset":"synthetic",""", "body" },
+            { """not json""", "body" },
+        };
 
     [Theory]
     [MemberData(nameof(InvalidJobs))]
@@ -81,7 +126,10 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
         var problem = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
         Assert.Equal(400, problem.Status);
-        Assert.True(problem.Errors.ContainsKey(field), $"errors name {string.Join(", ", problem.Errors.Keys)}, not {field}");
+        Assert.True(
+            problem.Errors.ContainsKey(field),
+            $"errors name {string.Join(", ", problem.Errors.Keys)}, not {field}"
+        );
         var page = (await client.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!;
         Assert.Equal(0, page.Total);
     }
@@ -89,7 +137,10 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
     [Fact]
     public async Task A_missing_dataset_is_named_with_what_is_installed_and_no_server_path()
     {
-        var response = await client.PostAsJsonAsync("/api/jobs", new { dataset = "mnist", model = new { family = "dcgan" } });
+        var response = await client.PostAsJsonAsync(
+            "/api/jobs",
+            new { dataset = "mnist", model = new { family = "dcgan" } }
+        );
         var problem = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
         var message = problem.Errors["dataset"][0];
         Assert.Contains("Installed: synthetic", message);
@@ -99,34 +150,55 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
     [Fact]
     public async Task Too_many_checkpoints_are_refused_with_the_limit()
     {
-        var response = await client.PostAsJsonAsync("/api/jobs", new
-        {
-            dataset = "synthetic", model = new { family = "dcgan" }, training = new { steps = 10_000 }, checkpointEvery = 5,
-        });
+        var response = await client.PostAsJsonAsync(
+            "/api/jobs",
+            new
+            {
+                dataset = "synthetic",
+                model = new { family = "dcgan" },
+                training = new { steps = 10_000 },
+                checkpointEvery = 5,
+            }
+        );
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var message = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors["checkpointEvery"][0];
+        var message = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors["checkpointEvery"][
+            0
+        ];
         Assert.Contains("at most 1000", message);
         Assert.Contains("use at least 10", message);
     }
 
-    public static TheoryData<string, string> MisspeltFields => new()
-    {
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"batch_size":8}}""", "training.batch_size" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan","conditional":true}}""", "model.conditional" },
-        { """{"dataset":"synthetic","model":{"family":"dcgan"},"checkpoint_every":5}""", "checkpoint_every" },
-    };
+    public static TheoryData<string, string> MisspeltFields =>
+        new()
+        {
+            {
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"batch_size":8}}""",
+                "training.batch_size"
+            },
+            { """{"dataset":"synthetic","model":{"family":"dcgan","conditional":true}}""", "model.conditional" },
+            { """{"dataset":"synthetic","model":{"family":"dcgan"},"checkpoint_every":5}""", "checkpoint_every" },
+        };
 
     [Theory]
     [MemberData(nameof(MisspeltFields))]
-    public async Task A_field_the_api_does_not_know_is_a_400_naming_it_not_a_default_silently_used(string body, string field)
+    public async Task A_field_the_api_does_not_know_is_a_400_naming_it_not_a_default_silently_used(
+        string body,
+        string field
+    )
     {
         var response = await client.PostAsync("/api/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
-        Assert.True(problem.Errors.ContainsKey(field), $"errors name {string.Join(", ", problem.Errors.Keys)}, not {field}");
+        Assert.True(
+            problem.Errors.ContainsKey(field),
+            $"errors name {string.Join(", ", problem.Errors.Keys)}, not {field}"
+        );
         Assert.Contains("Unknown field", problem.Errors[field][0]);
         Assert.DoesNotContain("GanService.", problem.Errors[field][0] + problem.Detail); // no .NET type names
-        Assert.Equal(0, (await client.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!.Total);
+        Assert.Equal(
+            0,
+            (await client.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs", GanServiceFactory.Json))!.Total
+        );
     }
 
     [Fact]
@@ -135,8 +207,16 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         var job = await service.SubmitAsync(client, new { dataset = "synthetic", model = new { family = "dcgan" } });
         Assert.Equal(JobStatus.Queued, job.Status);
         Assert.Equal((28, 1, 100), (job.Model.ImageSize, job.Model.Channels, job.Model.LatentSize));
-        Assert.Equal((1000, 64, 2e-4, 2e-4, 0.5), (job.Training.Steps, job.Training.BatchSize, job.Training.GeneratorLearningRate,
-            job.Training.DiscriminatorLearningRate, job.Training.Beta1));
+        Assert.Equal(
+            (1000, 64, 2e-4, 2e-4, 0.5),
+            (
+                job.Training.Steps,
+                job.Training.BatchSize,
+                job.Training.GeneratorLearningRate,
+                job.Training.DiscriminatorLearningRate,
+                job.Training.Beta1
+            )
+        );
         Assert.Equal(("bce", 100, "auto"), (job.Training.Loss, job.CheckpointEvery, job.Device));
         Assert.True(job.Seed >= 0);
         Assert.Equal(job.Seed, (await GanServiceFactory.GetJobAsync(client, job.Id)).Seed);
@@ -145,12 +225,20 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
     [Fact]
     public async Task Jobs_list_pages_and_filters_by_status()
     {
-        for (int i = 0; i < 3; i++) await service.SubmitAsync(client, TestData.SyntheticJob());
-        var page = (await client.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs?status=queued&page=2&pageSize=2", GanServiceFactory.Json))!;
+        for (int i = 0; i < 3; i++)
+            await service.SubmitAsync(client, TestData.SyntheticJob());
+        var page = (
+            await client.GetFromJsonAsync<PagedList<JobResponse>>(
+                "/api/jobs?status=queued&page=2&pageSize=2",
+                GanServiceFactory.Json
+            )
+        )!;
         Assert.True(page.Total >= 3);
         Assert.Equal(2, page.Page);
         Assert.InRange(page.Items.Count, 1, 2);
-        var none = (await client.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs?status=Succeeded", GanServiceFactory.Json))!;
+        var none = (
+            await client.GetFromJsonAsync<PagedList<JobResponse>>("/api/jobs?status=Succeeded", GanServiceFactory.Json)
+        )!;
         Assert.Equal(0, none.Total);
     }
 
@@ -161,11 +249,14 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         await using (var connection = new Npgsql.NpgsqlConnection(service.ConnectionString))
         {
             await connection.OpenAsync();
-            await using var insert = new Npgsql.NpgsqlCommand("""
+            await using var insert = new Npgsql.NpgsqlCommand(
+                """
                 INSERT INTO gan.training_metrics ("JobId", "Step", "Epoch", "DiscriminatorLoss", "GeneratorLoss",
                     "RealScore", "FakeScore", "ImagesPerSecond", "RecordedAt")
                 SELECT @id, s * 10, 0, 1, 1, 0.5, 0.5, 100, now() FROM generate_series(1, 5) s
-                """, connection);
+                """,
+                connection
+            );
             insert.Parameters.AddWithValue("id", job.Id);
             Assert.Equal(5, await insert.ExecuteNonQueryAsync());
         }
@@ -177,7 +268,10 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         var second = await client.GetAsync($"/api/jobs/{job.Id}/metrics?page=2&pageSize=2");
         var rows = (await second.Content.ReadFromJsonAsync<List<MetricResponse>>(GanServiceFactory.Json))!;
         Assert.Equal([30L, 40L], rows.Select(m => m.Step));
-        Assert.Equal($"</api/jobs/{job.Id}/metrics?page=3&pageSize=2>; rel=\"next\"", second.Headers.GetValues("Link").Single());
+        Assert.Equal(
+            $"</api/jobs/{job.Id}/metrics?page=3&pageSize=2>; rel=\"next\"",
+            second.Headers.GetValues("Link").Single()
+        );
         var checkpoints = await client.GetAsync($"/api/jobs/{job.Id}/checkpoints?pageSize=10");
         Assert.Equal("0", checkpoints.Headers.GetValues("X-Total-Count").Single());
         await AssertProblem($"/api/jobs/{job.Id}/metrics?pageSize=1001", "pageSize");
@@ -210,8 +304,17 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
     public async Task Unknown_ids_are_404_and_a_generator_without_checkpoints_is_409()
     {
         var unknown = Guid.NewGuid();
-        foreach (var url in new[] { $"/api/jobs/{unknown}", $"/api/jobs/{unknown}/metrics", $"/api/jobs/{unknown}/checkpoints",
-                     $"/api/generators/{unknown}/samples.png", $"/api/generators/{unknown}/image.png?seed=1", $"/api/jobs/{unknown}/checkpoints/10/preview.png" })
+        foreach (
+            var url in new[]
+            {
+                $"/api/jobs/{unknown}",
+                $"/api/jobs/{unknown}/metrics",
+                $"/api/jobs/{unknown}/checkpoints",
+                $"/api/generators/{unknown}/samples.png",
+                $"/api/generators/{unknown}/image.png?seed=1",
+                $"/api/jobs/{unknown}/checkpoints/10/preview.png",
+            }
+        )
         {
             var response = await client.GetAsync(url);
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
@@ -223,7 +326,10 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         var conflict = await client.GetAsync($"/api/generators/{queued.Id}/samples.png?seed=1");
         Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
         Assert.Contains("checkpoint", (await conflict.Content.ReadFromJsonAsync<ProblemDetails>())!.Title);
-        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/generators/{queued.Id}/samples.png?seed=1&step=10")).StatusCode);
+        Assert.Equal(
+            HttpStatusCode.NotFound,
+            (await client.GetAsync($"/api/generators/{queued.Id}/samples.png?seed=1&step=10")).StatusCode
+        );
     }
 
     [Fact]
@@ -240,18 +346,36 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
     {
         var document = JsonNode.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"))!;
         var paths = document["paths"]!.AsObject().Select(p => p.Key).ToHashSet();
-        foreach (var path in new[] { "/api/jobs", "/api/jobs/{id}", "/api/jobs/{id}/metrics", "/api/jobs/{id}/cancel",
-                     "/api/jobs/{id}/checkpoints", "/api/jobs/{id}/checkpoints/{step}/preview.png",
-                     "/api/generators/{jobId}/samples.png", "/api/generators/{jobId}/image.png",
-                     "/api/generators/{jobId}/interpolation.png", "/api/generators/{jobId}/interpolation.gif", "/api/generators/{jobId}/mixing.png",
-                     "/api/datasets", "/api/datasets/{id}", "/api/datasets/{id}/preview.png" })
+        foreach (
+            var path in new[]
+            {
+                "/api/jobs",
+                "/api/jobs/{id}",
+                "/api/jobs/{id}/metrics",
+                "/api/jobs/{id}/cancel",
+                "/api/jobs/{id}/checkpoints",
+                "/api/jobs/{id}/checkpoints/{step}/preview.png",
+                "/api/generators/{jobId}/samples.png",
+                "/api/generators/{jobId}/image.png",
+                "/api/generators/{jobId}/interpolation.png",
+                "/api/generators/{jobId}/interpolation.gif",
+                "/api/generators/{jobId}/mixing.png",
+                "/api/datasets",
+                "/api/datasets/{id}",
+                "/api/datasets/{id}/preview.png",
+            }
+        )
             Assert.Contains(path, paths);
         var samples = document["paths"]!["/api/generators/{jobId}/samples.png"]!["get"]!;
-        Assert.Equal(["jobId", "count", "columns", "seed", "step", "label", "truncation", "noise", "mix", "mixFrom"],
-            samples["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
+        Assert.Equal(
+            ["jobId", "count", "columns", "seed", "step", "label", "truncation", "noise", "mix", "mixFrom"],
+            samples["parameters"]!.AsArray().Select(p => (string)p!["name"]!)
+        );
         var interpolation = document["paths"]!["/api/generators/{jobId}/interpolation.gif"]!["get"]!;
-        Assert.Equal(["jobId", "from", "to", "steps", "step", "label", "truncation", "noise"],
-            interpolation["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
+        Assert.Equal(
+            ["jobId", "from", "to", "steps", "step", "label", "truncation", "noise"],
+            interpolation["parameters"]!.AsArray().Select(p => (string)p!["name"]!)
+        );
         var upload = document["paths"]!["/api/datasets"]!["post"]!["requestBody"]!["content"]!["multipart/form-data"]!;
         Assert.NotNull(upload["schema"]);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/swagger/index.html")).StatusCode);
@@ -262,8 +386,15 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
     [Fact]
     public async Task The_dashboard_needs_its_configured_credentials()
     {
-        await using var guarded = new GanServiceFactory(await postgres.CreateDatabaseAsync(), role: "api",
-            settings: new Dictionary<string, string?> { ["Gan:DashboardUser"] = "ops", ["Gan:DashboardPassword"] = "s3cret" });
+        await using var guarded = new GanServiceFactory(
+            await postgres.CreateDatabaseAsync(),
+            role: "api",
+            settings: new Dictionary<string, string?>
+            {
+                ["Gan:DashboardUser"] = "ops",
+                ["Gan:DashboardPassword"] = "s3cret",
+            }
+        );
         using var anonymous = guarded.CreateClient();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/hangfire")).StatusCode);
         using var authorised = guarded.CreateClient();
@@ -276,6 +407,9 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
         var response = await client.GetAsync(url);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
-        Assert.True(problem.Errors.ContainsKey(field), $"errors name {string.Join(", ", problem.Errors.Keys)}, not {field}");
+        Assert.True(
+            problem.Errors.ContainsKey(field),
+            $"errors name {string.Join(", ", problem.Errors.Keys)}, not {field}"
+        );
     }
 }

@@ -14,7 +14,11 @@ public sealed class WorkerProcess : IAsyncDisposable
 
     private WorkerProcess(Process process) => this.process = process;
 
-    public static WorkerProcess Start(string connectionString, IDictionary<string, string>? settings = null, string role = "worker")
+    public static WorkerProcess Start(
+        string connectionString,
+        IDictionary<string, string>? settings = null,
+        string role = "worker"
+    )
     {
         var start = new ProcessStartInfo("dotnet", Path.Combine(AppContext.BaseDirectory, "GanService.dll"))
         {
@@ -34,7 +38,8 @@ public sealed class WorkerProcess : IAsyncDisposable
         env["Gan__CancellationPollInterval"] = "00:00:00.250";
         env["Gan__DataDirectory"] = Path.Combine(Path.GetTempPath(), "ganservice-no-data");
         env["Gan__ExtraDataDirectories__0"] = "";
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) env[key.Replace(":", "__")] = value;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            env[key.Replace(":", "__")] = value;
         var process = Process.Start(start)!;
         var worker = new WorkerProcess(process);
         process.OutputDataReceived += (_, e) => worker.Append(e.Data);
@@ -47,12 +52,21 @@ public sealed class WorkerProcess : IAsyncDisposable
     public int Id => process.Id;
     public bool HasExited => process.HasExited;
     public int ExitCode => process.ExitCode;
-    public string Log { get { lock (log) return log.ToString(); } }
+    public string Log
+    {
+        get
+        {
+            lock (log)
+                return log.ToString();
+        }
+    }
 
     private void Append(string? line)
     {
-        if (line is null) return;
-        lock (log) log.AppendLine(line);
+        if (line is null)
+            return;
+        lock (log)
+            log.AppendLine(line);
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>

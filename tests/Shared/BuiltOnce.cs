@@ -5,7 +5,8 @@ namespace GanService.Testing;
 /// network trained or a job run once can then answer several facts, each about one behaviour, for the time of one
 /// run. A build that fails fails every fact that shares it. What was built is disposed with the class.
 /// </summary>
-public sealed class BuiltOnce<T> : IAsyncLifetime where T : class
+public sealed class BuiltOnce<T> : IAsyncLifetime
+    where T : class
 {
     private readonly Dictionary<string, Task<T>> built = [];
 
@@ -14,7 +15,8 @@ public sealed class BuiltOnce<T> : IAsyncLifetime where T : class
     {
         lock (built)
         {
-            if (!built.TryGetValue(name, out var result)) built[name] = result = build();
+            if (!built.TryGetValue(name, out var result))
+                built[name] = result = build();
             return result;
         }
     }
@@ -41,8 +43,10 @@ public sealed class BuiltOnce<T> : IAsyncLifetime where T : class
     {
         foreach (var result in built.Values.Where(r => r.IsCompletedSuccessfully).Select(r => r.Result))
         {
-            if (result is IAsyncDisposable asyncDisposable) await asyncDisposable.DisposeAsync();
-            else if (result is IDisposable disposable) disposable.Dispose();
+            if (result is IAsyncDisposable asyncDisposable)
+                await asyncDisposable.DisposeAsync();
+            else if (result is IDisposable disposable)
+                disposable.Dispose();
         }
     }
 }

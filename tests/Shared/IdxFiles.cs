@@ -17,9 +17,11 @@ public static class IdxFiles
             raw.Write(word);
         }
         raw.Write(payload);
-        if (!gzip) return raw.ToArray();
+        if (!gzip)
+            return raw.ToArray();
         using var zipped = new MemoryStream();
-        using (var gz = new GZipStream(zipped, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(raw.ToArray());
+        using (var gz = new GZipStream(zipped, CompressionLevel.Fastest, leaveOpen: true))
+            gz.Write(raw.ToArray());
         return zipped.ToArray();
     }
 

@@ -8,7 +8,8 @@ public static class SharedData
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             var candidate = Path.Combine(dir.FullName, "..", "shared", "data");
-            if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
+            if (Directory.Exists(candidate))
+                return Path.GetFullPath(candidate);
         }
         return null;
     }
@@ -29,6 +30,7 @@ public sealed class InstalledDataFactAttribute : FactAttribute
 {
     public InstalledDataFactAttribute(string folder)
     {
-        if (!Directory.Exists(folder)) Skip = $"{folder} is not installed on this machine.";
+        if (!Directory.Exists(folder))
+            Skip = $"{folder} is not installed on this machine.";
     }
 }

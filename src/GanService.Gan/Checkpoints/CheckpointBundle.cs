@@ -6,7 +6,13 @@ using GanService.Gan.Training;
 namespace GanService.Gan.Checkpoints;
 
 /// <summary>What a bundle says about itself: enough to rebuild the networks before reading any weights.</summary>
-public sealed record CheckpointManifest(string Format, TrainingPlan Plan, long Step, long Epoch, DateTimeOffset CreatedAt)
+public sealed record CheckpointManifest(
+    string Format,
+    TrainingPlan Plan,
+    long Step,
+    long Epoch,
+    DateTimeOffset CreatedAt
+)
 {
     /// <summary>SHA-256 of every entry but the manifest, so a damaged entry is caught however it is read.</summary>
     public IReadOnlyDictionary<string, string> Entries { get; init; } = new Dictionary<string, string>();
@@ -48,17 +54,20 @@ public static class CheckpointBundle
     /// <summary>Opens a bundle, checking its SHA-256 when one is expected and its format always.</summary>
     public static CheckpointReader Open(byte[] bundle, string? expectedSha256 = null)
     {
-        if (expectedSha256 is not null && !string.Equals(Sha256(bundle), expectedSha256, StringComparison.OrdinalIgnoreCase))
+        if (
+            expectedSha256 is not null
+            && !string.Equals(Sha256(bundle), expectedSha256, StringComparison.OrdinalIgnoreCase)
+        )
             throw new CorruptCheckpointException("The checkpoint's SHA-256 does not match the recorded one.");
         try
         {
             var zip = new ZipArchive(new MemoryStream(bundle, writable: false), ZipArchiveMode.Read);
             var entry = zip.GetEntry(CheckpointEntries.Manifest)
-                        ?? throw new CorruptCheckpointException("The checkpoint has no manifest.");
+                ?? throw new CorruptCheckpointException("The checkpoint has no manifest.");
             CheckpointManifest manifest;
             using (var stream = entry.Open())
                 manifest = JsonSerializer.Deserialize<CheckpointManifest>(stream, Json)
-                           ?? throw new CorruptCheckpointException("The checkpoint manifest is empty.");
+                    ?? throw new CorruptCheckpointException("The checkpoint manifest is empty.");
             if (manifest.Format != Format)
                 throw new CorruptCheckpointException($"Unsupported checkpoint format '{manifest.Format}'.");
             return new CheckpointReader(zip, manifest);
@@ -77,18 +86,26 @@ public sealed class CheckpointReader(ZipArchive zip, CheckpointManifest manifest
     /// <summary>An entry's bytes, fully read (and so CRC-checked) into a seekable stream.</summary>
     public Stream Entry(string name)
     {
-        var entry = zip.GetEntry(name) ?? throw new CorruptCheckpointException($"The checkpoint has no '{name}' entry.");
+        var entry = zip.GetEntry(name)
+            ?? throw new CorruptCheckpointException($"The checkpoint has no '{name}' entry.");
         var copy = new MemoryStream(checked((int)entry.Length)); // sized once: a stored entry's length is known
         try
         {
-            using (var stream = entry.Open()) stream.CopyTo(copy);
+            using (var stream = entry.Open())
+                stream.CopyTo(copy);
         }
         catch (InvalidDataException e)
         {
             throw new CorruptCheckpointException($"Checkpoint entry '{name}' is damaged: {e.Message}");
         }
-        if (!Manifest.Entries.TryGetValue(name, out var expected)
-            || !string.Equals(expected, CheckpointBundle.Sha256(copy.GetBuffer().AsSpan(0, (int)copy.Length)), StringComparison.OrdinalIgnoreCase))
+        if (
+            !Manifest.Entries.TryGetValue(name, out var expected)
+            || !string.Equals(
+                expected,
+                CheckpointBundle.Sha256(copy.GetBuffer().AsSpan(0, (int)copy.Length)),
+                StringComparison.OrdinalIgnoreCase
+            )
+        )
             throw new CorruptCheckpointException($"Checkpoint entry '{name}' does not match its recorded SHA-256.");
         copy.Position = 0;
         return copy;

@@ -7,12 +7,17 @@ namespace GanService.Gan.Checkpoints;
 public static class CheckpointEntries
 {
     public const string Manifest = "manifest.json";
-    public const string Generator = "generator.bin", Ema = "generator-ema.bin", Discriminator = "discriminator.bin";
+    public const string Generator = "generator.bin",
+        Ema = "generator-ema.bin",
+        Discriminator = "discriminator.bin";
 
     /// <summary>CycleGAN's second pair; G_AB and D_A are stored as the Generator and Discriminator.</summary>
-    public const string GeneratorBa = "generator-ba.bin", DiscriminatorB = "discriminator-b.bin";
+    public const string GeneratorBa = "generator-ba.bin",
+        DiscriminatorB = "discriminator-b.bin";
 
     public const string GeneratorOptimizer = "optimizer-generator.bin";
     public const string DiscriminatorOptimizer = "optimizer-discriminator.bin";
-    public const string Rng = "rng.bin", PreviewLatents = "preview-latents.bin", ImagePools = "image-pools.bin";
+    public const string Rng = "rng.bin",
+        PreviewLatents = "preview-latents.bin",
+        ImagePools = "image-pools.bin";
 }

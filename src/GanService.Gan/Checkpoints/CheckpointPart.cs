@@ -10,7 +10,11 @@ namespace GanService.Gan.Checkpoints;
 /// from that list.
 /// </summary>
 public sealed class CheckpointPart(
-    string name, Action<BinaryWriter> save, Action<Stream> load, params IDisposable[] owned)
+    string name,
+    Action<BinaryWriter> save,
+    Action<Stream> load,
+    params IDisposable[] owned
+)
 {
     public string Name { get; } = name;
 
@@ -35,20 +39,30 @@ public sealed class CheckpointPart(
 
     /// <summary>A tensor's values: a resume copies them into the tensor already in place.</summary>
     public static CheckpointPart Values(string name, Tensor tensor) =>
-        new(name, tensor.Save, s =>
-        {
-            using var stored = Tensor.Load(s);
-            tensor.copy_(stored);
-        }, tensor);
+        new(
+            name,
+            tensor.Save,
+            s =>
+            {
+                using var stored = Tensor.Load(s);
+                tensor.copy_(stored);
+            },
+            tensor
+        );
 
     public static CheckpointPart Rng(string name, torch.Generator rng) =>
-        new(name, w =>
-        {
-            using var state = rng.get_state();
-            state.Save(w);
-        }, s =>
-        {
-            using var state = Tensor.Load(s);
-            rng.set_state(state);
-        }, rng);
+        new(
+            name,
+            w =>
+            {
+                using var state = rng.get_state();
+                state.Save(w);
+            },
+            s =>
+            {
+                using var state = Tensor.Load(s);
+                rng.set_state(state);
+            },
+            rng
+        );
 }

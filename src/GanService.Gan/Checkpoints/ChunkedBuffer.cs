@@ -30,7 +30,8 @@ internal sealed class ChunkedBuffer : WriteOnlyStream
         while (!buffer.IsEmpty)
         {
             int offset = (int)(length % ChunkSize);
-            if (offset == 0) chunks.Add(GC.AllocateUninitializedArray<byte>(ChunkSize));
+            if (offset == 0)
+                chunks.Add(GC.AllocateUninitializedArray<byte>(ChunkSize));
             int count = Math.Min(buffer.Length, ChunkSize - offset);
             buffer[..count].CopyTo(chunks[^1].AsSpan(offset));
             buffer = buffer[count..];
@@ -41,5 +42,9 @@ internal sealed class ChunkedBuffer : WriteOnlyStream
     public override void Flush() { }
 
     public override long Length => length;
-    public override long Position { get => length; set => throw new NotSupportedException(); }
+    public override long Position
+    {
+        get => length;
+        set => throw new NotSupportedException();
+    }
 }

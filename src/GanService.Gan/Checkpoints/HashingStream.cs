@@ -23,7 +23,8 @@ internal sealed class HashingStream(Stream inner) : WriteOnlyStream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) hash.Dispose();
+        if (disposing)
+            hash.Dispose();
         base.Dispose(disposing);
     }
 }

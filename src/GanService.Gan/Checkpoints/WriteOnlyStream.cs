@@ -13,8 +13,15 @@ internal abstract class WriteOnlyStream : Stream
     public sealed override bool CanSeek => false;
     public sealed override bool CanWrite => true;
     public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
     public sealed override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
     public sealed override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
     public sealed override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -23,11 +23,15 @@ public static class BatchNormLeakyReLU
     public static Tensor Apply(BatchNorm2d norm, Tensor x, double slope, int groups = 1, bool scratchInput = false)
     {
         if (groups < 1 || x.shape[0] % groups != 0)
-            throw new ArgumentException($"A batch of {x.shape[0]} does not split into {groups} equal groups.", nameof(groups));
+            throw new ArgumentException(
+                $"A batch of {x.shape[0]} does not split into {groups} equal groups.",
+                nameof(groups)
+            );
         var paths = FastPaths.Current;
         if (Fits(norm, x, groups, paths))
             return Function.apply(x, norm.weight!, norm.bias!, norm, slope, groups, scratchInput && paths.Reuse);
-        if (groups == 1) return nn.functional.leaky_relu(norm.call(x), slope);
+        if (groups == 1)
+            return nn.functional.leaky_relu(norm.call(x), slope);
         return cat(x.chunk(groups).Select(part => nn.functional.leaky_relu(norm.call(part), slope)).ToList(), 0);
     }
 
@@ -35,12 +39,23 @@ public static class BatchNormLeakyReLU
 
     // The kernels reach the tensors' memory through spans, so at most 2 GiB a tensor.
     private static bool Fits(BatchNorm2d norm, Tensor x, int groups, FastPaths paths) =>
-        paths.BatchNorm && !SecondOrder.Active && norm.training && norm.track_running_stats
-        && norm.running_mean is not null && norm.running_var is not null
-        && norm.weight is not null && norm.bias is not null && norm.momentum is not null
-        && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && norm.weight.dtype == ScalarType.Float32
-        && x.dim() == 4 && x.shape[1] == norm.num_features && BatchNormLeakyReLUKernels.Supports(x.shape[1])
-        && x.numel() * sizeof(float) <= int.MaxValue && x.shape[0] / groups * x.shape[2] * x.shape[3] > 1
+        paths.BatchNorm
+        && !SecondOrder.Active
+        && norm.training
+        && norm.track_running_stats
+        && norm.running_mean is not null
+        && norm.running_var is not null
+        && norm.weight is not null
+        && norm.bias is not null
+        && norm.momentum is not null
+        && x.device_type == DeviceType.CPU
+        && x.dtype == ScalarType.Float32
+        && norm.weight.dtype == ScalarType.Float32
+        && x.dim() == 4
+        && x.shape[1] == norm.num_features
+        && BatchNormLeakyReLUKernels.Supports(x.shape[1])
+        && x.numel() * sizeof(float) <= int.MaxValue
+        && x.shape[0] / groups * x.shape[2] * x.shape[3] > 1
         && x.permute(0, 2, 3, 1).is_contiguous();
 
     private sealed unsafe class Function : autograd.SingleTensorFunction<Function>
@@ -49,7 +64,14 @@ public static class BatchNormLeakyReLU
 
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
-            var (x, gamma, beta, norm, slope, groups) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (BatchNorm2d)vars[3], (double)vars[4], (int)vars[5]);
+            var (x, gamma, beta, norm, slope, groups) = (
+                (Tensor)vars[0],
+                (Tensor)vars[1],
+                (Tensor)vars[2],
+                (BatchNorm2d)vars[3],
+                (double)vars[4],
+                (int)vars[5]
+            );
             bool scratch = (bool)vars[6];
             long rows = x.shape[0] * x.shape[2] * x.shape[3] / groups; // per group
             int channels = (int)x.shape[1];
@@ -59,15 +81,34 @@ public static class BatchNormLeakyReLU
             var variance = new double[channels];
             using (var source = x.permute(0, 2, 3, 1))
             using (var target = y.permute(0, 2, 3, 1))
-            fixed (byte* px = source.bytes, py = target.bytes, pg = gamma.bytes, pb = beta.bytes, pm = mean.bytes, pi = invstd.bytes)
-            fixed (double* pv = variance)
-                for (int g = 0; g < groups; g++)
-                {
-                    long at = g * rows * channels;
-                    BatchNormLeakyReLUKernels.Forward((float*)px + at, (float*)py + at, rows, channels, (float*)pg, (float*)pb, norm.eps,
-                        (float)slope, Threads(), (float*)pm + g * channels, (float*)pi + g * channels, pv);
-                    UpdateRunningStatistics(norm, (float*)pm + g * channels, variance, rows);
-                }
+                fixed (
+                    byte* px = source.bytes,
+                        py = target.bytes,
+                        pg = gamma.bytes,
+                        pb = beta.bytes,
+                        pm = mean.bytes,
+                        pi = invstd.bytes
+                )
+                fixed (double* pv = variance)
+                    for (int g = 0; g < groups; g++)
+                    {
+                        long at = g * rows * channels;
+                        BatchNormLeakyReLUKernels.Forward(
+                            (float*)px + at,
+                            (float*)py + at,
+                            rows,
+                            channels,
+                            (float*)pg,
+                            (float*)pb,
+                            norm.eps,
+                            (float)slope,
+                            Threads(),
+                            (float*)pm + g * channels,
+                            (float*)pi + g * channels,
+                            pv
+                        );
+                        UpdateRunningStatistics(norm, (float*)pm + g * channels, variance, rows);
+                    }
             // Plain references, not saved variables: TorchSharp releases a custom node's saved variables only when the
             // garbage collector finalises it. x belongs to the caller's dispose scope (the trainers run forward and
             // backward in one); the scale and offset change only when the optimizer steps, after the backward pass.
@@ -93,24 +134,55 @@ public static class BatchNormLeakyReLU
             var groupBeta = stackalloc float[channels];
             using (var source = x.permute(0, 2, 3, 1))
             using (var target = dx.permute(0, 2, 3, 1))
-            fixed (byte* px = source.bytes, pd = dy.bytes, po = target.bytes, pg = gamma.bytes, pb = beta.bytes,
-                pm = mean.bytes, pi = invstd.bytes, pdg = dgamma.bytes, pdb = dbeta.bytes)
-                for (int g = 0; g < groups; g++)
-                {
-                    long at = g * rows * channels;
-                    BatchNormLeakyReLUKernels.Backward((float*)px + at, (float*)pd + at, (float*)po + at, rows, channels, (float*)pg, (float*)pb,
-                        (float*)pm + g * channels, (float*)pi + g * channels, (float)slope, Threads(), groupGamma, groupBeta);
-                    for (int c = 0; c < channels; c++)
+                fixed (
+                    byte* px = source.bytes,
+                        pd = dy.bytes,
+                        po = target.bytes,
+                        pg = gamma.bytes,
+                        pb = beta.bytes,
+                        pm = mean.bytes,
+                        pi = invstd.bytes,
+                        pdg = dgamma.bytes,
+                        pdb = dbeta.bytes
+                )
+                    for (int g = 0; g < groups; g++)
                     {
-                        ((float*)pdg)[c] += groupGamma[c];
-                        ((float*)pdb)[c] += groupBeta[c];
+                        long at = g * rows * channels;
+                        BatchNormLeakyReLUKernels.Backward(
+                            (float*)px + at,
+                            (float*)pd + at,
+                            (float*)po + at,
+                            rows,
+                            channels,
+                            (float*)pg,
+                            (float*)pb,
+                            (float*)pm + g * channels,
+                            (float*)pi + g * channels,
+                            (float)slope,
+                            Threads(),
+                            groupGamma,
+                            groupBeta
+                        );
+                        for (int c = 0; c < channels; c++)
+                        {
+                            ((float*)pdg)[c] += groupGamma[c];
+                            ((float*)pdb)[c] += groupBeta[c];
+                        }
                     }
-                }
             return [dx, dgamma, dbeta, null!, null!, null!, null!]; // nothing for the module, the slope, the groups and the flag
         }
 
-        private sealed record Saved(Tensor X, Tensor Gamma, Tensor Beta, Tensor Mean, Tensor Invstd, double Slope,
-            int Groups, bool Scratch, FastPaths Paths);
+        private sealed record Saved(
+            Tensor X,
+            Tensor Gamma,
+            Tensor Beta,
+            Tensor Mean,
+            Tensor Invstd,
+            double Slope,
+            int Groups,
+            bool Scratch,
+            FastPaths Paths
+        );
 
         /// <summary>The library's count for this thread: a training thread's share of the cores, 1 elsewhere.</summary>
         private static int Threads() => Math.Max(1, get_num_threads());
@@ -130,7 +202,8 @@ public static class BatchNormLeakyReLU
                 runningMean[c] = (float)((1 - momentum) * runningMean[c] + momentum * mean[c]);
                 runningVar[c] = (float)((1 - momentum) * runningVar[c] + momentum * variance[c] * unbiased);
             }
-            if (norm.num_batches_tracked is { } count) MemoryMarshal.Cast<byte, long>(count.bytes)[0]++;
+            if (norm.num_batches_tracked is { } count)
+                MemoryMarshal.Cast<byte, long>(count.bytes)[0]++;
         }
     }
 }

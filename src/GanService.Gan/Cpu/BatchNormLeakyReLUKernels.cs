@@ -14,14 +14,27 @@ internal static unsafe class BatchNormLeakyReLUKernels
     /// <summary>Rows summed in float before the partial sums are added into double (bounded rounding error).</summary>
     private const int Block = 256;
 
-    public static bool Supports(long channels) => Vector256.IsHardwareAccelerated && channels % Vector256<float>.Count == 0;
+    public static bool Supports(long channels) =>
+        Vector256.IsHardwareAccelerated && channels % Vector256<float>.Count == 0;
 
     /// <summary>
     /// Writes y and returns the batch mean and 1/sqrt(biased variance + eps) per channel in <paramref name="mean"/>
     /// and <paramref name="invstd"/>; <paramref name="variance"/> gets the biased batch variance (for running stats).
     /// </summary>
-    public static void Forward(float* x, float* y, long rows, int channels, float* gamma, float* beta, double eps,
-        float slope, int threads, float* mean, float* invstd, double* variance)
+    public static void Forward(
+        float* x,
+        float* y,
+        long rows,
+        int channels,
+        float* gamma,
+        float* beta,
+        double eps,
+        float slope,
+        int threads,
+        float* mean,
+        float* invstd,
+        double* variance
+    )
     {
         // Sums are taken around the first row's values: the variance comes from E[(x-k)^2] - E[x-k]^2, which loses
         // nothing to cancellation when a channel's mean is large against its spread.
@@ -31,8 +44,10 @@ internal static unsafe class BatchNormLeakyReLUKernels
         var (sum, squares) = Reduce(rows, channels, threads, (first, last, s, q) =>
         {
             fixed (float* k = shift)
-                if (wide) BatchNormLeakyReLUWide.Moments(x, first, last, channels, k, Block, s, q);
-                else Moments(x, first, last, channels, k, s, q);
+                if (wide)
+                    BatchNormLeakyReLUWide.Moments(x, first, last, channels, k, Block, s, q);
+                else
+                    Moments(x, first, last, channels, k, s, q);
         });
         var scale = new float[channels];
         var offset = new float[channels];
@@ -49,15 +64,33 @@ internal static unsafe class BatchNormLeakyReLUKernels
         }
         Parallel(rows, threads, (_, first, last) =>
         {
-            fixed (float* a = scale, b = offset)
-                if (wide) BatchNormLeakyReLUWide.Activate(x, y, first, last, channels, a, b, slope);
-                else Activate(x, y, first, last, channels, a, b, slope);
+            fixed (
+                float* a = scale,
+                    b = offset
+            )
+                if (wide)
+                    BatchNormLeakyReLUWide.Activate(x, y, first, last, channels, a, b, slope);
+                else
+                    Activate(x, y, first, last, channels, a, b, slope);
         });
     }
 
     /// <summary>Input gradient into dx, and the gradients of the batch norm's scale and offset.</summary>
-    public static void Backward(float* x, float* dy, float* dx, long rows, int channels, float* gamma, float* beta,
-        float* mean, float* invstd, float slope, int threads, float* dgamma, float* dbeta)
+    public static void Backward(
+        float* x,
+        float* dy,
+        float* dx,
+        long rows,
+        int channels,
+        float* gamma,
+        float* beta,
+        float* mean,
+        float* invstd,
+        float slope,
+        int threads,
+        float* dgamma,
+        float* dbeta
+    )
     {
         bool wide = BatchNormLeakyReLUWide.Applies(channels);
         var scale = new float[channels];
@@ -69,9 +102,27 @@ internal static unsafe class BatchNormLeakyReLUKernels
         }
         var (gradSum, gradDot) = Reduce(rows, channels, threads, (first, last, g, h) =>
         {
-            fixed (float* a = scale, b = offset)
-                if (wide) BatchNormLeakyReLUWide.GradientMoments(x, dy, first, last, channels, a, b, mean, slope, Block, g, h);
-                else GradientMoments(x, dy, first, last, channels, a, b, mean, slope, g, h);
+            fixed (
+                float* a = scale,
+                    b = offset
+            )
+                if (wide)
+                    BatchNormLeakyReLUWide.GradientMoments(
+                        x,
+                        dy,
+                        first,
+                        last,
+                        channels,
+                        a,
+                        b,
+                        mean,
+                        slope,
+                        Block,
+                        g,
+                        h
+                    );
+                else
+                    GradientMoments(x, dy, first, last, channels, a, b, mean, slope, g, h);
         });
         // dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat)), with g the gradient past the activation.
         var k1 = new float[channels];
@@ -89,9 +140,17 @@ internal static unsafe class BatchNormLeakyReLUKernels
         }
         Parallel(rows, threads, (_, first, last) =>
         {
-            fixed (float* a = scale, b = offset, p = k1, q = k2, r = k3)
-                if (wide) BatchNormLeakyReLUWide.InputGradient(x, dy, dx, first, last, channels, a, b, mean, p, q, r, slope);
-                else InputGradient(x, dy, dx, first, last, channels, a, b, mean, p, q, r, slope);
+            fixed (
+                float* a = scale,
+                    b = offset,
+                    p = k1,
+                    q = k2,
+                    r = k3
+            )
+                if (wide)
+                    BatchNormLeakyReLUWide.InputGradient(x, dy, dx, first, last, channels, a, b, mean, p, q, r, slope);
+                else
+                    InputGradient(x, dy, dx, first, last, channels, a, b, mean, p, q, r, slope);
         });
     }
 
@@ -108,21 +167,33 @@ internal static unsafe class BatchNormLeakyReLUKernels
         var b = new double[parts * channels];
         Parallel(rows, threads, (p, first, last) =>
         {
-            fixed (double* pa = a, pb = b) body(first, last, pa + p * channels, pb + p * channels);
+            fixed (
+                double* pa = a,
+                    pb = b
+            )
+                body(first, last, pa + p * channels, pb + p * channels);
         });
         for (int p = 1; p < parts; p++)
-            for (int c = 0; c < channels; c++)
-            {
-                a[c] += a[p * channels + c];
-                b[c] += b[p * channels + c];
-            }
+        for (int c = 0; c < channels; c++)
+        {
+            a[c] += a[p * channels + c];
+            b[c] += b[p * channels + c];
+        }
         return (a, b);
     }
 
     private static int Parts(long rows, int threads) => rows < 4 * Block ? 1 : Math.Max(1, threads);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Moments(float* x, long first, long last, int channels, float* shift, double* sum, double* squares)
+    private static void Moments(
+        float* x,
+        long first,
+        long last,
+        int channels,
+        float* shift,
+        double* sum,
+        double* squares
+    )
     {
         int n = Vector256<float>.Count;
         var s = stackalloc Vector256<float>[channels / n];
@@ -130,7 +201,8 @@ internal static unsafe class BatchNormLeakyReLUKernels
         for (long start = first; start < last; start += Block)
         {
             long end = Math.Min(last, start + Block);
-            for (int v = 0; v < channels / n; v++) s[v] = q[v] = Vector256<float>.Zero;
+            for (int v = 0; v < channels / n; v++)
+                s[v] = q[v] = Vector256<float>.Zero;
             for (long r = start; r < end; r++)
             {
                 float* row = x + r * channels;
@@ -147,16 +219,30 @@ internal static unsafe class BatchNormLeakyReLUKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Activate(float* x, float* y, long first, long last, int channels, float* scale, float* offset, float slope)
+    private static void Activate(
+        float* x,
+        float* y,
+        long first,
+        long last,
+        int channels,
+        float* scale,
+        float* offset,
+        float slope
+    )
     {
         int n = Vector256<float>.Count;
         var k = Vector256.Create(slope);
         for (long r = first; r < last; r++)
         {
-            float* row = x + r * channels, output = y + r * channels;
+            float* row = x + r * channels,
+                output = y + r * channels;
             for (int v = 0; v < channels; v += n)
             {
-                var z = Vector256.FusedMultiplyAdd(Vector256.Load(row + v), Vector256.Load(scale + v), Vector256.Load(offset + v));
+                var z = Vector256.FusedMultiplyAdd(
+                    Vector256.Load(row + v),
+                    Vector256.Load(scale + v),
+                    Vector256.Load(offset + v)
+                );
                 // LeakyReLU with a slope below 1 is max(z, slope * z).
                 Vector256.Max(z, z * k).Store(output + v);
             }
@@ -164,8 +250,19 @@ internal static unsafe class BatchNormLeakyReLUKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GradientMoments(float* x, float* dy, long first, long last, int channels, float* scale,
-        float* offset, float* mean, float slope, double* gradSum, double* gradDot)
+    private static void GradientMoments(
+        float* x,
+        float* dy,
+        long first,
+        long last,
+        int channels,
+        float* scale,
+        float* offset,
+        float* mean,
+        float slope,
+        double* gradSum,
+        double* gradDot
+    )
     {
         int n = Vector256<float>.Count;
         var k = Vector256.Create(slope);
@@ -174,10 +271,12 @@ internal static unsafe class BatchNormLeakyReLUKernels
         for (long start = first; start < last; start += Block)
         {
             long end = Math.Min(last, start + Block);
-            for (int v = 0; v < channels / n; v++) g[v] = h[v] = Vector256<float>.Zero;
+            for (int v = 0; v < channels / n; v++)
+                g[v] = h[v] = Vector256<float>.Zero;
             for (long r = start; r < end; r++)
             {
-                float* row = x + r * channels, grad = dy + r * channels;
+                float* row = x + r * channels,
+                    grad = dy + r * channels;
                 for (int v = 0; v < channels / n; v++)
                 {
                     var xv = Vector256.Load(row + v * n);
@@ -192,27 +291,50 @@ internal static unsafe class BatchNormLeakyReLUKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputGradient(float* x, float* dy, float* dx, long first, long last, int channels, float* scale,
-        float* offset, float* mean, float* k1, float* k2, float* k3, float slope)
+    private static void InputGradient(
+        float* x,
+        float* dy,
+        float* dx,
+        long first,
+        long last,
+        int channels,
+        float* scale,
+        float* offset,
+        float* mean,
+        float* k1,
+        float* k2,
+        float* k3,
+        float slope
+    )
     {
         int n = Vector256<float>.Count;
         var k = Vector256.Create(slope);
         for (long r = first; r < last; r++)
         {
-            float* row = x + r * channels, grad = dy + r * channels, output = dx + r * channels;
+            float* row = x + r * channels,
+                grad = dy + r * channels,
+                output = dx + r * channels;
             for (int v = 0; v < channels; v += n)
             {
                 var xv = Vector256.Load(row + v);
                 var e = PastActivation(xv, Vector256.Load(grad + v), scale + v, offset + v, k);
                 var centred = xv - Vector256.Load(mean + v);
-                (Vector256.Load(k1 + v) * e - Vector256.Load(k2 + v) - centred * Vector256.Load(k3 + v)).Store(output + v);
+                (Vector256.Load(k1 + v) * e - Vector256.Load(k2 + v) - centred * Vector256.Load(k3 + v)).Store(
+                    output + v
+                );
             }
         }
     }
 
     /// <summary>The gradient past LeakyReLU: the activation's input is recomputed exactly as the forward did.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> PastActivation(Vector256<float> x, Vector256<float> dy, float* scale, float* offset, Vector256<float> slope)
+    private static Vector256<float> PastActivation(
+        Vector256<float> x,
+        Vector256<float> dy,
+        float* scale,
+        float* offset,
+        Vector256<float> slope
+    )
     {
         var z = Vector256.FusedMultiplyAdd(x, Vector256.Load(scale), Vector256.Load(offset));
         return Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), dy, dy * slope);
@@ -222,6 +344,7 @@ internal static unsafe class BatchNormLeakyReLUKernels
     {
         int n = Vector256<float>.Count;
         for (int v = 0; v < channels / n; v++)
-            for (int i = 0; i < n; i++) total[v * n + i] += partial[v][i];
+        for (int i = 0; i < n; i++)
+            total[v * n + i] += partial[v][i];
     }
 }

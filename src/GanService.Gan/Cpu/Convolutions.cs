@@ -18,43 +18,119 @@ namespace GanService.Gan.Cpu;
 public static class Convolutions
 {
     /// <summary>A convolution's shape. For transposed ones In and Out are the layer's input and output channels.</summary>
-    public readonly record struct Geometry(bool Transposed, long In, long Out, long KernelHeight, long KernelWidth,
-        long StrideHeight, long StrideWidth, long PaddingHeight, long PaddingWidth, long OutputPaddingHeight,
-        long OutputPaddingWidth, long Groups, long Height, long Width);
+    public readonly record struct Geometry(
+        bool Transposed,
+        long In,
+        long Out,
+        long KernelHeight,
+        long KernelWidth,
+        long StrideHeight,
+        long StrideWidth,
+        long PaddingHeight,
+        long PaddingWidth,
+        long OutputPaddingHeight,
+        long OutputPaddingWidth,
+        long Groups,
+        long Height,
+        long Width
+    );
 
     private static readonly ConcurrentDictionary<Geometry, Lazy<bool>> Wrong = new();
 
     /// <summary>The geometries found wrong in this process, for logs and the benchmarks' header.</summary>
-    public static IReadOnlyList<Geometry> Routed => Wrong.Where(e => e.Value.IsValueCreated && e.Value.Value).Select(e => e.Key).ToList();
+    public static IReadOnlyList<Geometry> Routed =>
+        Wrong.Where(e => e.Value.IsValueCreated && e.Value.Value).Select(e => e.Key).ToList();
 
     public static Tensor Call(Conv2d layer, Tensor x) =>
         layer.padding_mode != PaddingModes.Zeros || layer.dilation is not [1, 1] || layer.padding is null
             ? layer.call(x)
-            : Conv2d(x, layer.weight, layer.bias, (layer.stride[0], layer.stride[1]), (layer.padding[0], layer.padding[1]), layer.groups);
+            : Conv2d(
+                x,
+                layer.weight,
+                layer.bias,
+                (layer.stride[0], layer.stride[1]),
+                (layer.padding[0], layer.padding[1]),
+                layer.groups
+            );
 
     public static Tensor Call(ConvTranspose2d layer, Tensor x) =>
         layer.padding_mode != PaddingModes.Zeros || layer.dilation is not [1, 1] || layer.padding is null
             ? layer.call(x)
-            : ConvTranspose2d(x, layer.weight, layer.bias, (layer.stride[0], layer.stride[1]), (layer.padding[0], layer.padding[1]),
-                (layer.output_padding[0], layer.output_padding[1]), layer.groups);
+            : ConvTranspose2d(
+                x,
+                layer.weight,
+                layer.bias,
+                (layer.stride[0], layer.stride[1]),
+                (layer.padding[0], layer.padding[1]),
+                (layer.output_padding[0], layer.output_padding[1]),
+                layer.groups
+            );
 
-    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, (long H, long W) stride, (long H, long W) padding, long groups = 1)
+    public static Tensor Conv2d(
+        Tensor x,
+        Tensor weight,
+        Tensor? bias,
+        (long H, long W) stride,
+        (long H, long W) padding,
+        long groups = 1
+    )
     {
-        var geometry = new Geometry(false, x.shape[1], weight.shape[0], weight.shape[2], weight.shape[3], stride.H, stride.W,
-            padding.H, padding.W, 0, 0, groups, x.shape[2], x.shape[3]);
+        var geometry = new Geometry(
+            false,
+            x.shape[1],
+            weight.shape[0],
+            weight.shape[2],
+            weight.shape[3],
+            stride.H,
+            stride.W,
+            padding.H,
+            padding.W,
+            0,
+            0,
+            groups,
+            x.shape[2],
+            x.shape[3]
+        );
         return NeedsReference(geometry, x, weight)
             ? ReferenceConvolution.Apply(geometry, x, weight, bias)
             : Libtorch(geometry, x, weight, bias);
     }
 
-    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, long stride = 1, long padding = 0, long groups = 1) =>
-        Conv2d(x, weight, bias, (stride, stride), (padding, padding), groups);
+    public static Tensor Conv2d(
+        Tensor x,
+        Tensor weight,
+        Tensor? bias,
+        long stride = 1,
+        long padding = 0,
+        long groups = 1
+    ) => Conv2d(x, weight, bias, (stride, stride), (padding, padding), groups);
 
-    public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias, (long H, long W) stride, (long H, long W) padding,
-        (long H, long W) outputPadding, long groups = 1)
+    public static Tensor ConvTranspose2d(
+        Tensor x,
+        Tensor weight,
+        Tensor? bias,
+        (long H, long W) stride,
+        (long H, long W) padding,
+        (long H, long W) outputPadding,
+        long groups = 1
+    )
     {
-        var geometry = new Geometry(true, x.shape[1], weight.shape[1] * groups, weight.shape[2], weight.shape[3], stride.H,
-            stride.W, padding.H, padding.W, outputPadding.H, outputPadding.W, groups, x.shape[2], x.shape[3]);
+        var geometry = new Geometry(
+            true,
+            x.shape[1],
+            weight.shape[1] * groups,
+            weight.shape[2],
+            weight.shape[3],
+            stride.H,
+            stride.W,
+            padding.H,
+            padding.W,
+            outputPadding.H,
+            outputPadding.W,
+            groups,
+            x.shape[2],
+            x.shape[3]
+        );
         return NeedsReference(geometry, x, weight)
             ? ReferenceConvolution.Apply(geometry, x, weight, bias)
             : Libtorch(geometry, x, weight, bias);
@@ -70,15 +146,33 @@ public static class Convolutions
     /// returned here), and a gradient penalty through geometries right in the first order still came out wrong.
     /// </summary>
     private static bool NeedsReference(Geometry geometry, Tensor x, Tensor weight) =>
-        x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32
+        x.device_type == DeviceType.CPU
+        && x.dtype == ScalarType.Float32
+        && weight.dtype == ScalarType.Float32
         && (SecondOrder.Active ? OneDnnCheck.Ensure() == OneDnnCheck.Verdict.Routed : !LibtorchRight(geometry));
 
-    internal static Tensor Libtorch(Geometry g, Tensor x, Tensor weight, Tensor? bias) => g.Transposed
-        ? nn.functional.conv_transpose2d(x, weight, bias, strides: [g.StrideHeight, g.StrideWidth], padding: [g.PaddingHeight, g.PaddingWidth],
-            output_padding: [g.OutputPaddingHeight, g.OutputPaddingWidth], groups: g.Groups)
-        : nn.functional.conv2d(x, weight, bias, strides: [g.StrideHeight, g.StrideWidth], padding: [g.PaddingHeight, g.PaddingWidth], groups: g.Groups);
+    internal static Tensor Libtorch(Geometry g, Tensor x, Tensor weight, Tensor? bias) =>
+        g.Transposed
+            ? nn.functional.conv_transpose2d(
+                x,
+                weight,
+                bias,
+                strides: [g.StrideHeight, g.StrideWidth],
+                padding: [g.PaddingHeight, g.PaddingWidth],
+                output_padding: [g.OutputPaddingHeight, g.OutputPaddingWidth],
+                groups: g.Groups
+            )
+            : nn.functional.conv2d(
+                x,
+                weight,
+                bias,
+                strides: [g.StrideHeight, g.StrideWidth],
+                padding: [g.PaddingHeight, g.PaddingWidth],
+                groups: g.Groups
+            );
 
-    private static Lazy<bool> Check(Geometry geometry) => new(() => Compare(geometry), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static Lazy<bool> Check(Geometry geometry) =>
+        new(() => Compare(geometry), LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>
     /// libtorch's output and gradients for a batch of 4 against float64 (which oneDNN never runs), on a thread of its
@@ -87,12 +181,16 @@ public static class Convolutions
     /// caller gets an exception, not a network trained on wrong gradients.
     /// </summary>
     private static bool Compare(Geometry geometry) => TorchRuntime.RunOnOwnThread("convolution-check", 1, () =>
-    {
-        if (Error(geometry, Libtorch) < Tolerance) return false;
-        double reference = Error(geometry, ReferenceConvolution.Apply);
-        return reference < Tolerance ? true : throw new InvalidOperationException(
-            $"Both oneDNN's and libtorch's reference convolution disagree with float64 for {geometry} (relative error {reference:G3}).");
-    });
+        {
+            if (Error(geometry, Libtorch) < Tolerance)
+                return false;
+            double reference = Error(geometry, ReferenceConvolution.Apply);
+            return reference < Tolerance
+                ? true
+                : throw new InvalidOperationException(
+                    $"Both oneDNN's and libtorch's reference convolution disagree with float64 for {geometry} (relative error {reference:G3})."
+                );
+        });
 
     // Right results differ from float64 by about 1e-6 of their largest value; the wrong ones by 0.06 to NaN.
     private const double Tolerance = 1e-3;
@@ -101,18 +199,30 @@ public static class Convolutions
     /// The largest relative error against float64 of a convolution's output and its input and weight gradients or,
     /// with <paramref name="secondOrder"/>, of the weight gradient of a penalty on its input gradient.
     /// </summary>
-    internal static double Error(Geometry g, Func<Geometry, Tensor, Tensor, Tensor?, Tensor> convolve, bool secondOrder = false)
+    internal static double Error(
+        Geometry g,
+        Func<Geometry, Tensor, Tensor, Tensor?, Tensor> convolve,
+        bool secondOrder = false
+    )
     {
         using var scope = NewDisposeScope();
         using var rng = new torch.Generator(20261202);
-        long[] weightShape = g.Transposed ? [g.In, g.Out / g.Groups, g.KernelHeight, g.KernelWidth] : [g.Out, g.In / g.Groups, g.KernelHeight, g.KernelWidth];
+        long[] weightShape = g.Transposed
+            ? [g.In, g.Out / g.Groups, g.KernelHeight, g.KernelWidth]
+            : [g.Out, g.In / g.Groups, g.KernelHeight, g.KernelWidth];
         var x = randn([4, g.In, g.Height, g.Width], generator: rng);
-        var w = randn(weightShape, generator: rng).mul_(1 / Math.Sqrt(g.In / g.Groups * g.KernelHeight * g.KernelWidth));
+        var w = randn(weightShape, generator: rng)
+            .mul_(1 / Math.Sqrt(g.In / g.Groups * g.KernelHeight * g.KernelWidth));
         var b = randn(g.Out, generator: rng);
-        Tensor? dy = null, dx = null;
+        Tensor? dy = null,
+            dx = null;
         Tensor[] Run(Func<Geometry, Tensor, Tensor, Tensor?, Tensor> run, ScalarType type)
         {
-            var (xt, wt, bt) = (x.detach().to(type).requires_grad_(true), w.detach().to(type).requires_grad_(true), b.detach().to(type).requires_grad_(true));
+            var (xt, wt, bt) = (
+                x.detach().to(type).requires_grad_(true),
+                w.detach().to(type).requires_grad_(true),
+                b.detach().to(type).requires_grad_(true)
+            );
             var y = run(g, xt, wt, bt);
             dy ??= randn(y.shape, generator: rng);
             if (!secondOrder)
@@ -132,7 +242,8 @@ public static class Convolutions
 
     private static double Relative(Tensor value, Tensor reference)
     {
-        double error = (value.to(float64) - reference).abs().max().item<double>() / (reference.abs().max().item<double>() + 1e-12);
+        double error =
+            (value.to(float64) - reference).abs().max().item<double>() / (reference.abs().max().item<double>() + 1e-12);
         return double.IsFinite(error) ? error : double.PositiveInfinity;
     }
 }

@@ -28,7 +28,8 @@ public sealed record FastPaths(
     bool OpenMpTeam = true,
     bool MemoryOrder = true,
     bool InPlace = true,
-    bool Grouping = true)
+    bool Grouping = true
+)
 {
     private static readonly AsyncLocal<FastPaths?> Scoped = new();
 
@@ -57,8 +58,12 @@ public sealed record FastPaths(
         };
 
     /// <summary>These paths with the named ones off (names from <see cref="Off"/>; others are an error).</summary>
-    public FastPaths Without(IEnumerable<string> names) => names.Aggregate(this, (paths, name) => Off.TryGetValue(name,
-        out var off) ? off(paths) : throw new ArgumentException($"No fast path is named '{name}'.", nameof(names)));
+    public FastPaths Without(IEnumerable<string> names) =>
+        names.Aggregate(this, (paths, name) =>
+            Off.TryGetValue(name, out var off)
+                ? off(paths)
+                : throw new ArgumentException($"No fast path is named '{name}'.", nameof(names))
+        );
 
     /// <summary>
     /// <paramref name="change"/> applied to <see cref="Current"/> until the result is disposed, on this thread and
@@ -83,7 +88,8 @@ public sealed record FastPaths(
 
         public void Dispose()
         {
-            if (disposed) return;
+            if (disposed)
+                return;
             disposed = true;
             Scoped.Value = previous;
         }

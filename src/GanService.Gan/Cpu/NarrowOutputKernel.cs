@@ -23,7 +23,9 @@ internal static unsafe class NarrowOutputKernel
     /// </summary>
     public static void ForRows(int rows, Action<int, int> body)
     {
-        OpenMpTeam.ForRanges(rows, Math.Clamp(get_num_threads(), 1, rows), (_, first, end) => body((int)first, (int)end));
+        OpenMpTeam.ForRanges(rows, Math.Clamp(get_num_threads(), 1, rows), (_, first, end) =>
+            body((int)first, (int)end)
+        );
     }
 
     /// <summary>
@@ -32,40 +34,80 @@ internal static unsafe class NarrowOutputKernel
     /// [3, 3, O, C] indexed by the transposed convolution's (kh, kw): input pixel (i, j) reaches output (i + kh - 1,
     /// j + kw - 1).
     /// </summary>
-    public static void Rows<TOutputs>(float* x, float* taps, float* bias, float* y, int height, int width, int channels,
-        int firstRow, int lastRow) where TOutputs : struct, IOutputChannels
+    public static void Rows<TOutputs>(
+        float* x,
+        float* taps,
+        float* bias,
+        float* y,
+        int height,
+        int width,
+        int channels,
+        int firstRow,
+        int lastRow
+    )
+        where TOutputs : struct, IOutputChannels
     {
         for (int row = firstRow; row < lastRow; row++)
         {
-            int image = row / height, r = row % height;
+            int image = row / height,
+                r = row % height;
             // Tap rows whose source row r + 1 - kh lies inside the image.
-            int firstTap = Math.Max(0, r + 2 - height), lastTap = Math.Min(2, r + 1);
+            int firstTap = Math.Max(0, r + 2 - height),
+                lastTap = Math.Min(2, r + 1);
             float* imageRows = x + (long)image * height * width * channels;
             float* output = y + (long)row * width * TOutputs.Count;
             var at = new Position(imageRows, taps, bias, output, r, width, channels, firstTap, lastTap);
             int column = 0;
             Pixel<TOutputs>(at, column++);
             // Interior pixels: every horizontal tap is in the image, so no bounds checks.
-            for (; column + 4 <= width - 1; column += 4) FourPixels<TOutputs>(at, column);
-            for (; column < width; column++) Pixel<TOutputs>(at, column);
+            for (; column + 4 <= width - 1; column += 4)
+                FourPixels<TOutputs>(at, column);
+            for (; column < width; column++)
+                Pixel<TOutputs>(at, column);
         }
     }
 
-    private readonly struct Position(float* image, float* taps, float* bias, float* output, int row, int width, int channels,
-        int firstTap, int lastTap)
+    private readonly struct Position(
+        float* image,
+        float* taps,
+        float* bias,
+        float* output,
+        int row,
+        int width,
+        int channels,
+        int firstTap,
+        int lastTap
+    )
     {
-        public readonly float* Image = image, Taps = taps, Bias = bias, Output = output;
-        public readonly int Row = row, Width = width, Channels = channels, FirstTap = firstTap, LastTap = lastTap;
+        public readonly float* Image = image,
+            Taps = taps,
+            Bias = bias,
+            Output = output;
+        public readonly int Row = row,
+            Width = width,
+            Channels = channels,
+            FirstTap = firstTap,
+            LastTap = lastTap;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FourPixels<TOutputs>(in Position at, int column) where TOutputs : struct, IOutputChannels
+    private static void FourPixels<TOutputs>(in Position at, int column)
+        where TOutputs : struct, IOutputChannels
     {
-        int outputs = TOutputs.Count, channels = at.Channels;
-        var a00 = Vector512<float>.Zero; var a01 = a00; var a02 = a00;
-        var a10 = a00; var a11 = a00; var a12 = a00;
-        var a20 = a00; var a21 = a00; var a22 = a00;
-        var a30 = a00; var a31 = a00; var a32 = a00;
+        int outputs = TOutputs.Count,
+            channels = at.Channels;
+        var a00 = Vector512<float>.Zero;
+        var a01 = a00;
+        var a02 = a00;
+        var a10 = a00;
+        var a11 = a00;
+        var a12 = a00;
+        var a20 = a00;
+        var a21 = a00;
+        var a22 = a00;
+        var a30 = a00;
+        var a31 = a00;
+        var a32 = a00;
         for (int kh = at.FirstTap; kh <= at.LastTap; kh++)
         {
             float* sourceRow = at.Image + (long)(at.Row + 1 - kh) * at.Width * channels;
@@ -84,7 +126,8 @@ internal static unsafe class NarrowOutputKernel
                     a10 = Vector512.FusedMultiplyAdd(x1, w0, a10);
                     a20 = Vector512.FusedMultiplyAdd(x2, w0, a20);
                     a30 = Vector512.FusedMultiplyAdd(x3, w0, a30);
-                    if (outputs == 1) continue; // a constant per instantiation: the JIT drops the dead branch
+                    if (outputs == 1)
+                        continue; // a constant per instantiation: the JIT drops the dead branch
                     var w1 = Vector512.Load(w + channels + c);
                     a01 = Vector512.FusedMultiplyAdd(x0, w1, a01);
                     a11 = Vector512.FusedMultiplyAdd(x1, w1, a11);
@@ -112,24 +155,30 @@ internal static unsafe class NarrowOutputKernel
     }
 
     /// <summary>One pixel, checking every tap against the image's edges.</summary>
-    private static void Pixel<TOutputs>(in Position at, int column) where TOutputs : struct, IOutputChannels
+    private static void Pixel<TOutputs>(in Position at, int column)
+        where TOutputs : struct, IOutputChannels
     {
-        int outputs = TOutputs.Count, channels = at.Channels;
-        var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0;
+        int outputs = TOutputs.Count,
+            channels = at.Channels;
+        var a0 = Vector512<float>.Zero;
+        var a1 = a0;
+        var a2 = a0;
         for (int kh = at.FirstTap; kh <= at.LastTap; kh++)
         {
             float* sourceRow = at.Image + (long)(at.Row + 1 - kh) * at.Width * channels;
             for (int kw = 0; kw < 3; kw++)
             {
                 int source = column + 1 - kw;
-                if (source < 0 || source >= at.Width) continue;
+                if (source < 0 || source >= at.Width)
+                    continue;
                 float* p = sourceRow + (long)source * channels;
                 float* w = at.Taps + (kh * 3 + kw) * outputs * channels;
                 for (int c = 0; c < channels; c += ChannelBlock)
                 {
                     var v = Vector512.Load(p + c);
                     a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + c), a0);
-                    if (outputs == 1) continue;
+                    if (outputs == 1)
+                        continue;
                     a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + channels + c), a1);
                     a2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 2 * channels + c), a2);
                 }
@@ -137,7 +186,8 @@ internal static unsafe class NarrowOutputKernel
         }
         float* o = at.Output + column * outputs;
         o[0] = Vector512.Sum(a0) + at.Bias[0];
-        if (outputs == 1) return;
+        if (outputs == 1)
+            return;
         o[1] = Vector512.Sum(a1) + at.Bias[1];
         o[2] = Vector512.Sum(a2) + at.Bias[2];
     }
@@ -154,7 +204,10 @@ internal static unsafe class NarrowOutputKernel
         var quarters = Avx512F.Shuffle4x128(ab, cd, 0x88) + Avx512F.Shuffle4x128(ab, cd, 0xDD);
         var low = quarters.GetLower();
         var high = quarters.GetUpper();
-        return Sse3.HorizontalAdd(Sse3.HorizontalAdd(low.GetLower(), low.GetUpper()), Sse3.HorizontalAdd(high.GetLower(), high.GetUpper()));
+        return Sse3.HorizontalAdd(
+            Sse3.HorizontalAdd(low.GetLower(), low.GetUpper()),
+            Sse3.HorizontalAdd(high.GetLower(), high.GetUpper())
+        );
     }
 }
 

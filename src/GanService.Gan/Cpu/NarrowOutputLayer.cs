@@ -17,15 +17,31 @@ public static class NarrowOutputLayer
         Fits(layer, x) ? Function.apply(x, layer.weight, layer.bias!) : Convolutions.Call(layer, x);
 
     internal static bool Fits(ConvTranspose2d layer, Tensor x) =>
-        FastPaths.Current.Output && NarrowOutputKernel.Supported && layer.bias is not null && Backward.Value is not null
-        && layer.out_channels is 1 or 3 && layer.in_channels % NarrowOutputKernel.ChannelBlock == 0 && layer.groups == 1
-        && layer.kernel_size is [3, 3] && layer.stride is [1, 1] && layer.padding is [1, 1] && layer.dilation is [1, 1]
-        && layer.output_padding is [0, 0] && layer.padding_mode == PaddingModes.Zeros
-        && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && layer.weight.dtype == ScalarType.Float32
-        && x.dim() == 4 && x.shape[1] == layer.in_channels && x.shape[2] * x.shape[3] > 0 && x.shape[0] > 0
+        FastPaths.Current.Output
+        && NarrowOutputKernel.Supported
+        && layer.bias is not null
+        && Backward.Value is not null
+        && layer.out_channels is 1 or 3
+        && layer.in_channels % NarrowOutputKernel.ChannelBlock == 0
+        && layer.groups == 1
+        && layer.kernel_size is [3, 3]
+        && layer.stride is [1, 1]
+        && layer.padding is [1, 1]
+        && layer.dilation is [1, 1]
+        && layer.output_padding is [0, 0]
+        && layer.padding_mode == PaddingModes.Zeros
+        && x.device_type == DeviceType.CPU
+        && x.dtype == ScalarType.Float32
+        && layer.weight.dtype == ScalarType.Float32
+        && x.dim() == 4
+        && x.shape[1] == layer.in_channels
+        && x.shape[2] * x.shape[3] > 0
+        && x.shape[0] > 0
         && x.permute(0, 2, 3, 1).is_contiguous()
         // The backward pass is libtorch's for this geometry: only where libtorch gets it right (Convolutions).
-        && Convolutions.LibtorchRight(new(true, layer.in_channels, layer.out_channels, 3, 3, 1, 1, 1, 1, 0, 0, 1, x.shape[2], x.shape[3]));
+        && Convolutions.LibtorchRight(
+            new(true, layer.in_channels, layer.out_channels, 3, 3, 1, 1, 1, 1, 0, 0, 1, x.shape[2], x.shape[3])
+        );
 
     /// <summary>
     /// libtorch's own backward of this transposed convolution (input, weight and bias gradients in one oneDNN call, as
@@ -37,13 +53,15 @@ public static class NarrowOutputLayer
     {
         try
         {
-            return jit.compile("""
+            return jit.compile(
+                """
                 def narrow_output_backward(grad: Tensor, x: Tensor, weight: Tensor) -> List[Tensor]:
                     dx, dw, db = torch.convolution_backward(grad, x, weight, [weight.size(1)],
                         [1, 1], [1, 1], [1, 1], True, [0, 0], 1, [True, True, True])
                     return [dx, dw, db]
 
-                """); // the script must end with a newline
+                """
+            ); // the script must end with a newline
         }
         catch (System.Runtime.InteropServices.ExternalException)
         {
@@ -58,22 +76,55 @@ public static class NarrowOutputLayer
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var (x, weight, bias) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
-            int batch = (int)x.shape[0], channels = (int)x.shape[1], height = (int)x.shape[2], width = (int)x.shape[3];
+            int batch = (int)x.shape[0],
+                channels = (int)x.shape[1],
+                height = (int)x.shape[2],
+                width = (int)x.shape[3];
             int outputs = (int)weight.shape[1];
             using var taps = weight.detach().permute(2, 3, 1, 0).contiguous(); // [kh, kw, out, in]: a tap's channels in a row
             using var offsets = bias.detach().contiguous();
             var y = ChannelsLast.Empty(batch, outputs, height, width);
             using (var source = x.permute(0, 2, 3, 1))
             using (var target = y.permute(0, 2, 3, 1))
-            fixed (byte* px = source.bytes, pt = taps.bytes, pb = offsets.bytes, py = target.bytes)
-            {
-                float* input = (float*)px, weights = (float*)pt, biases = (float*)pb, output = (float*)py;
-                NarrowOutputKernel.ForRows(batch * height, (first, last) =>
+                fixed (
+                    byte* px = source.bytes,
+                        pt = taps.bytes,
+                        pb = offsets.bytes,
+                        py = target.bytes
+                )
                 {
-                    if (outputs == 3) NarrowOutputKernel.Rows<ThreeChannels>(input, weights, biases, output, height, width, channels, first, last);
-                    else NarrowOutputKernel.Rows<OneChannel>(input, weights, biases, output, height, width, channels, first, last);
-                });
-            }
+                    float* input = (float*)px,
+                        weights = (float*)pt,
+                        biases = (float*)pb,
+                        output = (float*)py;
+                    NarrowOutputKernel.ForRows(batch * height, (first, last) =>
+                    {
+                        if (outputs == 3)
+                            NarrowOutputKernel.Rows<ThreeChannels>(
+                                input,
+                                weights,
+                                biases,
+                                output,
+                                height,
+                                width,
+                                channels,
+                                first,
+                                last
+                            );
+                        else
+                            NarrowOutputKernel.Rows<OneChannel>(
+                                input,
+                                weights,
+                                biases,
+                                output,
+                                height,
+                                width,
+                                channels,
+                                first,
+                                last
+                            );
+                    });
+                }
             // Plain references, not saved variables: TorchSharp releases a custom node's saved variables only when the
             // garbage collector finalises it. The caller's dispose scope owns x, the weights are the module's, and
             // neither changes before the backward pass (the optimizer steps after it).

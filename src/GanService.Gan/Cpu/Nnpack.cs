@@ -19,8 +19,14 @@ public static class Nnpack
     {
         get
         {
-            try { return LibtorchContext.Nnpack; }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return null; }
+            try
+            {
+                return LibtorchContext.Nnpack;
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                return null;
+            }
         }
     }
 
@@ -28,7 +34,8 @@ public static class Nnpack
     {
         try
         {
-            if (LibtorchContext.NnpackAvailable) return true; // where it cannot start, this logs the warning once
+            if (LibtorchContext.NnpackAvailable)
+                return true; // where it cannot start, this logs the warning once
             LibtorchContext.Nnpack = false;
             return false;
         }

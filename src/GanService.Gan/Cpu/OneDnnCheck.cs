@@ -21,7 +21,15 @@ public static class OneDnnCheck
     /// <see cref="Verdict.Routed"/>: the check failed; oneDNN stays on, the geometries it gets wrong are routed.
     /// <see cref="Verdict.WrongNotDisabled"/>: the check failed and neither the route nor libtorch's switch could be reached.
     /// </summary>
-    public enum Verdict { Trusted, Routed, DisabledByCheck, DisabledBySetting, NotChecked, WrongNotDisabled }
+    public enum Verdict
+    {
+        Trusted,
+        Routed,
+        DisabledByCheck,
+        DisabledBySetting,
+        NotChecked,
+        WrongNotDisabled,
+    }
 
     /// <summary>Runs the check once per process (tens of milliseconds) and applies it; later calls return the verdict.</summary>
     public static Verdict Ensure() => Result.Value;
@@ -39,12 +47,34 @@ public static class OneDnnCheck
         foreach (var (transposed, inChannels, outChannels) in new[] { (false, 8, 8), (false, 32, 3), (true, 8, 16) })
         {
             var x = randn(new long[] { 4, inChannels, 16, 16 }, generator: rng).requires_grad_(true);
-            var w = randn(transposed ? new long[] { inChannels, outChannels, 4, 4 } : new long[] { outChannels, inChannels, 3, 3 }, generator: rng).mul_(0.1).requires_grad_(true);
+            var w = randn(
+                    transposed
+                        ? new long[] { inChannels, outChannels, 4, 4 }
+                        : new long[] { outChannels, inChannels, 3, 3 },
+                    generator: rng
+                )
+                .mul_(0.1)
+                .requires_grad_(true);
             Tensor Apply(Tensor input, Tensor weight)
             {
-                var geometry = new Convolutions.Geometry(transposed, inChannels, outChannels, weight.shape[2], weight.shape[3],
-                    1, 1, 1, 1, 0, 0, 1, input.shape[2], input.shape[3]);
-                if (!routed) return Convolutions.Libtorch(geometry, input, weight, null);
+                var geometry = new Convolutions.Geometry(
+                    transposed,
+                    inChannels,
+                    outChannels,
+                    weight.shape[2],
+                    weight.shape[3],
+                    1,
+                    1,
+                    1,
+                    1,
+                    0,
+                    0,
+                    1,
+                    input.shape[2],
+                    input.shape[3]
+                );
+                if (!routed)
+                    return Convolutions.Libtorch(geometry, input, weight, null);
                 return transposed
                     ? Convolutions.ConvTranspose2d(input, weight, null, (1, 1), (1, 1), (0, 0))
                     : Convolutions.Conv2d(input, weight, null, padding: 1);
@@ -62,7 +92,8 @@ public static class OneDnnCheck
 
     private static double Relative(Tensor value, Tensor reference)
     {
-        double error = (value.to(float64) - reference).abs().max().item<double>() / (reference.abs().max().item<double>() + 1e-12);
+        double error =
+            (value.to(float64) - reference).abs().max().item<double>() / (reference.abs().max().item<double>() + 1e-12);
         return double.IsFinite(error) ? error : double.PositiveInfinity;
     }
 
@@ -71,13 +102,18 @@ public static class OneDnnCheck
         Nnpack.Ensure(); // the other half of settling libtorch's convolutions before the first network
         switch (Environment.GetEnvironmentVariable("GAN_ONEDNN")?.ToLowerInvariant())
         {
-            case "on": return Verdict.NotChecked;
-            case "off": return Disable() ? Verdict.DisabledBySetting : Verdict.NotChecked;
+            case "on":
+                return Verdict.NotChecked;
+            case "off":
+                return Disable() ? Verdict.DisabledBySetting : Verdict.NotChecked;
         }
         // On a thread of its own, single-threaded: the failure was certain there, and no caller's thread count changes.
         double worst = TorchRuntime.RunOnOwnThread("onednn-check", 1, () => WorstError(routed: false));
-        if (worst < 1e-4) return Verdict.Trusted;
-        return ReferenceConvolution.Available ? Verdict.Routed : Disable() ? Verdict.DisabledByCheck : Verdict.WrongNotDisabled;
+        if (worst < 1e-4)
+            return Verdict.Trusted;
+        return ReferenceConvolution.Available ? Verdict.Routed
+            : Disable() ? Verdict.DisabledByCheck
+            : Verdict.WrongNotDisabled;
     }
 
     private static bool Disable()

@@ -19,9 +19,11 @@ internal static unsafe class OpenMpTeam
     {
         // libtorch's own libgomp (its file name carries a hash) is reached through libtorch: a symbol lookup on a
         // library's handle searches that library's dependencies too.
-        if (NativeLibrary.TryLoad("libtorch_cpu.so", typeof(torch).Assembly, null, out var library)
+        if (
+            NativeLibrary.TryLoad("libtorch_cpu.so", typeof(torch).Assembly, null, out var library)
             && NativeLibrary.TryGetExport(library, "GOMP_parallel", out var parallel)
-            && NativeLibrary.TryGetExport(library, "omp_get_thread_num", out var threadNumber))
+            && NativeLibrary.TryGetExport(library, "omp_get_thread_num", out var threadNumber)
+        )
         {
             Parallel = (delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void>)parallel;
             ThreadNumber = (delegate* unmanaged<int>)threadNumber;

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using TorchSharp.Modules;
-using Convolution = TorchSharp.Modules.Conv2d;
 using static TorchSharp.torch;
+using Convolution = TorchSharp.Modules.Conv2d;
 
 namespace GanService.Gan.Cpu;
 
@@ -38,8 +38,13 @@ public static class Ops
                     h = NarrowOutputLayer.Apply(transposed, h);
                     break;
                 case BatchNorm2d norm when i + 1 < layers.Length && layers[i + 1] is LeakyReLU activation:
-                    h = BatchNormLeakyReLU.Apply(norm, h, activation.negative_slope, groups,
-                        scratchInput: afterConvolution);
+                    h = BatchNormLeakyReLU.Apply(
+                        norm,
+                        h,
+                        activation.negative_slope,
+                        groups,
+                        scratchInput: afterConvolution
+                    );
                     i++;
                     break;
                 // Not under a gradient penalty, whose second derivatives this path is not tested for.
@@ -53,7 +58,8 @@ public static class Ops
                 default:
                     var input = h;
                     h = ((nn.Module<Tensor, Tensor>)layers[i]).call(h);
-                    if (h.dim() == 4 && input.dim() != 4) h = ChannelsLast.Of(h);
+                    if (h.dim() == 4 && input.dim() != 4)
+                        h = ChannelsLast.Of(h);
                     break;
             }
         }
@@ -65,18 +71,25 @@ public static class Ops
     /// (<see cref="Convolutions"/>): for networks whose training no fast path has been checked against.
     /// </summary>
     public static Tensor RunUnfused(Sequential stack, Tensor x) =>
-        stack.children().Aggregate(x, (h, layer) => layer switch
-        {
-            Convolution convolution => Convolutions.Call(convolution, h),
-            ConvTranspose2d transposed => Convolutions.Call(transposed, h),
-            Sequential nested => RunUnfused(nested, h),
-            _ => ((nn.Module<Tensor, Tensor>)layer).call(h),
-        });
+        stack
+            .children()
+            .Aggregate(x, (h, layer) => layer switch
+                {
+                    Convolution convolution => Convolutions.Call(convolution, h),
+                    ConvTranspose2d transposed => Convolutions.Call(transposed, h),
+                    Sequential nested => RunUnfused(nested, h),
+                    _ => ((nn.Module<Tensor, Tensor>)layer).call(h),
+                });
 
     /// <summary>A convolution of weights a network computes itself, through <see cref="Convolutions"/>.</summary>
-    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, long stride = 1, long padding = 0,
-        long groups = 1) =>
-        Convolutions.Conv2d(x, weight, bias, stride, padding, groups);
+    public static Tensor Conv2d(
+        Tensor x,
+        Tensor weight,
+        Tensor? bias,
+        long stride = 1,
+        long padding = 0,
+        long groups = 1
+    ) => Convolutions.Conv2d(x, weight, bias, stride, padding, groups);
 
     /// <summary>
     /// A generator's images as its callers get them: in training channels-last, the layout the discriminator reads
@@ -95,7 +108,9 @@ public static class Ops
     /// <summary>Features <see cref="Run"/> flattened, back in the stored channel-height-width order.</summary>
     public static Tensor ToStoredOrder(Tensor features, long channels, long height, long width) =>
         FastPaths.Current.MemoryOrder
-            ? features.view(features.shape[0], height, width, channels).permute(0, 3, 1, 2)
+            ? features
+                .view(features.shape[0], height, width, channels)
+                .permute(0, 3, 1, 2)
                 .reshape(features.shape[0], -1)
             : features;
 

@@ -19,14 +19,16 @@ internal static class ReferenceConvolution
     {
         try
         {
-            return jit.compile("""
+            return jit.compile(
+                """
                 def with_bias(x: Tensor, w: Tensor, b: Tensor, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int) -> Tensor:
                     return torch._slow_conv2d_forward(x, w, [kh, kw], b, [sh, sw], [ph, pw])
 
                 def without_bias(x: Tensor, w: Tensor, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int) -> Tensor:
                     return torch._slow_conv2d_forward(x, w, [kh, kw], None, [sh, sw], [ph, pw])
 
-                """); // the script must end with a newline
+                """
+            ); // the script must end with a newline
         }
         catch (ExternalException)
         {
@@ -46,31 +48,64 @@ internal static class ReferenceConvolution
             var inputs = x.chunk(g.Groups, 1);
             var weights = weight.chunk(g.Groups, 0);
             var biases = bias?.chunk(g.Groups, 0);
-            return cat(Enumerable.Range(0, (int)g.Groups).Select(i => Apply(single, inputs[i], weights[i], biases?[i])).ToList(), 1);
+            return cat(
+                Enumerable
+                    .Range(0, (int)g.Groups)
+                    .Select(i => Apply(single, inputs[i], weights[i], biases?[i]))
+                    .ToList(),
+                1
+            );
         }
-        return g.Transposed ? Transposed(g, x, weight, bias) : Plain(x, weight, bias, g.KernelHeight, g.KernelWidth,
-            g.StrideHeight, g.StrideWidth, g.PaddingHeight, g.PaddingWidth);
+        return g.Transposed
+            ? Transposed(g, x, weight, bias)
+            : Plain(
+                x,
+                weight,
+                bias,
+                g.KernelHeight,
+                g.KernelWidth,
+                g.StrideHeight,
+                g.StrideWidth,
+                g.PaddingHeight,
+                g.PaddingWidth
+            );
     }
 
     private static Tensor Transposed(Convolutions.Geometry g, Tensor x, Tensor weight, Tensor? bias)
     {
-        long n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        long n = x.shape[0],
+            c = x.shape[1],
+            h = x.shape[2],
+            w = x.shape[3];
         var spread = x;
         if (g.StrideHeight > 1 || g.StrideWidth > 1)
         {
             // [N, C, H, 1, W, 1] padded to [N, C, H, sh, W, sw]: each pixel followed by zeros, then the trailing zeros cut.
-            spread = nn.functional.pad(x.reshape(n, c, h, 1, w, 1), [0, g.StrideWidth - 1, 0, 0, 0, g.StrideHeight - 1])
+            spread = nn
+                .functional.pad(x.reshape(n, c, h, 1, w, 1), [0, g.StrideWidth - 1, 0, 0, 0, g.StrideHeight - 1])
                 .reshape(n, c, h * g.StrideHeight, w * g.StrideWidth)
-                .narrow(2, 0, (h - 1) * g.StrideHeight + 1).narrow(3, 0, (w - 1) * g.StrideWidth + 1);
+                .narrow(2, 0, (h - 1) * g.StrideHeight + 1)
+                .narrow(3, 0, (w - 1) * g.StrideWidth + 1);
         }
-        long top = g.KernelHeight - 1 - g.PaddingHeight, left = g.KernelWidth - 1 - g.PaddingWidth;
+        long top = g.KernelHeight - 1 - g.PaddingHeight,
+            left = g.KernelWidth - 1 - g.PaddingWidth;
         // Negative amounts crop, which is what padding larger than the kernel means for a transposed convolution.
         spread = nn.functional.pad(spread, [left, left + g.OutputPaddingWidth, top, top + g.OutputPaddingHeight]);
         var kernel = weight.transpose(0, 1).flip(2, 3).contiguous();
         return Plain(spread, kernel, bias, g.KernelHeight, g.KernelWidth, 1, 1, 0, 0);
     }
 
-    private static Tensor Plain(Tensor x, Tensor weight, Tensor? bias, long kh, long kw, long sh, long sw, long ph, long pw)
+    private static Tensor Plain(
+        Tensor x,
+        Tensor weight,
+        Tensor? bias,
+        long kh,
+        long kw,
+        long sh,
+        long sw,
+        long ph,
+        long pw
+    )
     {
         if (SecondOrder.Active)
         {
@@ -93,9 +128,12 @@ internal static class ReferenceConvolution
     /// </summary>
     private static Tensor Taps(Tensor x, Tensor weight, long kh, long kw, long sh, long sw, long ph, long pw)
     {
-        long n = x.shape[0], c = x.shape[1], o = weight.shape[0];
+        long n = x.shape[0],
+            c = x.shape[1],
+            o = weight.shape[0];
         var padded = ph > 0 || pw > 0 ? nn.functional.pad(x, [pw, pw, ph, ph]) : x;
-        long ho = (padded.shape[2] - kh) / sh + 1, wo = (padded.shape[3] - kw) / sw + 1;
+        long ho = (padded.shape[2] - kh) / sh + 1,
+            wo = (padded.shape[3] - kw) / sw + 1;
         var channelsLast = padded.permute(0, 2, 3, 1);
         var taps = weight.permute(2, 3, 1, 0); // [kh, kw, in, out]
         Tensor? y = null;

@@ -8,7 +8,8 @@ namespace GanService.Gan.Cpu;
 /// </summary>
 public static class SecondOrder
 {
-    [ThreadStatic] private static int depth;
+    [ThreadStatic]
+    private static int depth;
 
     public static bool Active => depth > 0;
 
@@ -24,7 +25,8 @@ public static class SecondOrder
 
         public void Dispose()
         {
-            if (disposed) return;
+            if (disposed)
+                return;
             disposed = true;
             depth--;
         }

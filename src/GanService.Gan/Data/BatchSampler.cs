@@ -15,9 +15,13 @@ public sealed class BatchSampler
 
     public BatchSampler(long seed, int count, int batchSize)
     {
-        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize));
+        if (batchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(batchSize));
         if (count < batchSize)
-            throw new ArgumentException($"The dataset has {count} items, fewer than one batch of {batchSize}.", nameof(count));
+            throw new ArgumentException(
+                $"The dataset has {count} items, fewer than one batch of {batchSize}.",
+                nameof(count)
+            );
         this.seed = seed;
         this.count = count;
         this.batchSize = batchSize;
@@ -38,7 +42,8 @@ public sealed class BatchSampler
         }
         int start = (int)(step % StepsPerEpoch) * batchSize;
         var indices = new long[batchSize];
-        for (int i = 0; i < batchSize; i++) indices[i] = permutation[start + i];
+        for (int i = 0; i < batchSize; i++)
+            indices[i] = permutation[start + i];
         return indices;
     }
 

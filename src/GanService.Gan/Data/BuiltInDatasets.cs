@@ -6,23 +6,30 @@ namespace GanService.Gan.Data;
 /// </summary>
 public static class BuiltInDatasets
 {
-    public const string Mnist = "mnist", FashionMnist = "fashion-mnist", Cifar10 = "cifar10";
+    public const string Mnist = "mnist",
+        FashionMnist = "fashion-mnist",
+        Cifar10 = "cifar10";
 
     public static IReadOnlyList<string> Names { get; } = [SyntheticBlobs.Name, Mnist, FashionMnist, Cifar10];
 
     /// <summary>Where a name's files live, or null when none of the directories has them.</summary>
     public static string? Locate(string name, IEnumerable<string> dataDirectories)
     {
-        if (name == SyntheticBlobs.Name) return "";
+        if (name == SyntheticBlobs.Name)
+            return "";
         foreach (var root in dataDirectories)
         {
-            if (string.IsNullOrWhiteSpace(root)) continue;
+            if (string.IsNullOrWhiteSpace(root))
+                continue;
             var folder = Path.Combine(root, name == Cifar10 ? "cifar10-subset" : name);
-            if (name == Cifar10 && !Directory.Exists(folder)) folder = Path.Combine(root, "cifar10");
-            bool found = name == Cifar10
-                ? Directory.Exists(folder) && Directory.EnumerateFiles(folder, "data_batch_*").Any()
-                : FindIdx(folder, "train-images-idx3-ubyte") is not null;
-            if (found) return folder;
+            if (name == Cifar10 && !Directory.Exists(folder))
+                folder = Path.Combine(root, "cifar10");
+            bool found =
+                name == Cifar10
+                    ? Directory.Exists(folder) && Directory.EnumerateFiles(folder, "data_batch_*").Any()
+                    : FindIdx(folder, "train-images-idx3-ubyte") is not null;
+            if (found)
+                return folder;
         }
         return null;
     }
@@ -31,15 +38,23 @@ public static class BuiltInDatasets
     /// Loads a built-in dataset at the requested geometry; where its resized copy would pass
     /// <paramref name="maxShapedBytes"/>, it stays at its own size and each batch is resized as it is drawn.
     /// </summary>
-    public static ImageDataset Load(string name, IEnumerable<string> dataDirectories, int imageSize, int channels,
-        long seed, long maxShapedBytes = ImageDataset.DefaultMaxShapedBytes)
+    public static ImageDataset Load(
+        string name,
+        IEnumerable<string> dataDirectories,
+        int imageSize,
+        int channels,
+        long seed,
+        long maxShapedBytes = ImageDataset.DefaultMaxShapedBytes
+    )
     {
-        if (name == SyntheticBlobs.Name) return SyntheticBlobs.Create(imageSize, channels, seed);
+        if (name == SyntheticBlobs.Name)
+            return SyntheticBlobs.Create(imageSize, channels, seed);
         var folder = Locate(name, dataDirectories)
             ?? throw new FileNotFoundException($"Dataset '{name}' was not found in any data directory.");
         var native = name == Cifar10 ? LoadCifar(folder) : LoadIdx(name, folder);
         var shaped = native.Reshape(imageSize, channels, maxShapedBytes);
-        if (!ReferenceEquals(shaped, native)) native.Dispose();
+        if (!ReferenceEquals(shaped, native))
+            native.Dispose();
         return shaped;
     }
 
@@ -47,7 +62,8 @@ public static class BuiltInDatasets
     {
         using var images = File.OpenRead(FindIdx(folder, "train-images-idx3-ubyte")!);
         var (pixels, count, rows, columns) = IdxReader.ReadImages(images);
-        if (rows != columns) throw new InvalidDataException($"{name}: images are {rows}x{columns}, not square.");
+        if (rows != columns)
+            throw new InvalidDataException($"{name}: images are {rows}x{columns}, not square.");
         var labelPath = FindIdx(folder, "train-labels-idx1-ubyte");
         byte[]? labels = null;
         if (labelPath is not null)
@@ -74,7 +90,7 @@ public static class BuiltInDatasets
     }
 
     private static string? FindIdx(string folder, string stem) =>
-        new[] { stem, stem + ".gz", stem.Replace("-idx", ".idx") , stem.Replace("-idx", ".idx") + ".gz" }
+        new[] { stem, stem + ".gz", stem.Replace("-idx", ".idx"), stem.Replace("-idx", ".idx") + ".gz" }
             .Select(f => Path.Combine(folder, f))
             .FirstOrDefault(File.Exists);
 }

@@ -8,20 +8,32 @@ namespace GanService.Gan.Data;
 /// </summary>
 public sealed class DomainBatches : IDisposable
 {
-    private readonly ImageDataset a, b;
-    private readonly BatchSampler samplerA, samplerB;
+    private readonly ImageDataset a,
+        b;
+    private readonly BatchSampler samplerA,
+        samplerB;
     private readonly bool paired;
 
     private readonly bool owned;
 
     public DomainBatches(StoredDataset stored, long seed, int batchSize)
-        : this(stored.ToImageDataset("A"), stored.ToImageDatasetB("B") ?? throw new ArgumentException($"A {stored.Header.Kind} dataset has one domain, not two.", nameof(stored)),
-            stored.Header.Kind == DatasetKind.Paired, seed, batchSize) => owned = true;
+        : this(
+            stored.ToImageDataset("A"),
+            stored.ToImageDatasetB("B")
+                ?? throw new ArgumentException(
+                    $"A {stored.Header.Kind} dataset has one domain, not two.",
+                    nameof(stored)
+                ),
+            stored.Header.Kind == DatasetKind.Paired,
+            seed,
+            batchSize
+        ) => owned = true;
 
     /// <summary>Over two datasets the caller keeps owning.</summary>
     public DomainBatches(ImageDataset a, ImageDataset b, bool paired, long seed, int batchSize)
     {
-        if (paired && a.Count != b.Count) throw new ArgumentException("Paired domains must be as many.", nameof(b));
+        if (paired && a.Count != b.Count)
+            throw new ArgumentException("Paired domains must be as many.", nameof(b));
         this.a = a;
         this.b = b;
         this.paired = paired;
@@ -36,7 +48,8 @@ public sealed class DomainBatches : IDisposable
 
     public void Dispose()
     {
-        if (!owned) return;
+        if (!owned)
+            return;
         a.Dispose();
         b.Dispose();
     }

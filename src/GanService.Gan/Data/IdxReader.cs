@@ -7,8 +7,10 @@ namespace GanService.Gan.Data;
 public static class IdxReader
 {
     /// <summary>An images file (magic 0x00000803): returns the pixels row-major and the count and size.</summary>
-    public static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(Stream stream,
-        ImportLimits? limits = null)
+    public static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(
+        Stream stream,
+        ImportLimits? limits = null
+    )
     {
         using var file = IdxFile.Open(stream, rank: 3, limits ?? new ImportLimits(), "images");
         var pixels = new byte[file.Count * file.ItemBytes];
@@ -100,14 +102,21 @@ public sealed class IdxFile : IDisposable
         {
             ReadHeaderBytes(input, word);
             dims[i] = BinaryPrimitives.ReadInt32BigEndian(word);
-            if (dims[i] <= 0) throw new InvalidDataException($"IDX dimension {i} is {dims[i]}.");
+            if (dims[i] <= 0)
+                throw new InvalidDataException($"IDX dimension {i} is {dims[i]}.");
         }
         return dims;
     }
 
     private static void ReadHeaderBytes(Stream input, Span<byte> bytes)
     {
-        try { input.ReadExactly(bytes); }
-        catch (EndOfStreamException) { throw new InvalidDataException("The IDX file is shorter than its header."); }
+        try
+        {
+            input.ReadExactly(bytes);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException("The IDX file is shorter than its header.");
+        }
     }
 }

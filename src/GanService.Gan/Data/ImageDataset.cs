@@ -15,12 +15,11 @@ public sealed class ImageDataset : IDisposable
     public const long DefaultMaxShapedBytes = 1L << 30;
 
     private readonly Tensor pixels;
-    private readonly int storedChannels, storedSize;
+    private readonly int storedChannels,
+        storedSize;
 
     public ImageDataset(string name, byte[] pixels, int count, int channels, int size, byte[]? labels = null)
-        : this(name, Validated(pixels, count, channels, size), count, channels, size, labels)
-    {
-    }
+        : this(name, Validated(pixels, count, channels, size), count, channels, size, labels) { }
 
     /// <summary>Over a uint8 tensor it takes ownership of, seen at the given size and channels.</summary>
     private ImageDataset(string name, Tensor pixels, int count, int channels, int size, byte[]? labels)
@@ -57,7 +56,8 @@ public sealed class ImageDataset : IDisposable
     /// <summary>The labels at these indices as int64 on the given device, for class-conditional models.</summary>
     public Tensor LabelBatch(long[] indices, Device device)
     {
-        if (Labels is null) throw new InvalidOperationException($"Dataset '{Name}' has no labels.");
+        if (Labels is null)
+            throw new InvalidOperationException($"Dataset '{Name}' has no labels.");
         return tensor(indices.Select(i => (long)Labels[i]).ToArray(), ScalarType.Int64).to(device);
     }
 
@@ -68,8 +68,10 @@ public sealed class ImageDataset : IDisposable
     /// </summary>
     public ImageDataset Reshape(int size, int channels, long maxBytes = DefaultMaxShapedBytes)
     {
-        if (size == ImageSize && channels == Channels) return this;
-        if (ResizesPerBatch) throw new InvalidOperationException("A dataset resized per batch is not reshaped again.");
+        if (size == ImageSize && channels == Channels)
+            return this;
+        if (ResizesPerBatch)
+            throw new InvalidOperationException("A dataset resized per batch is not reshaped again.");
         long bytes = (long)Count * channels * size * size;
         if (bytes > maxBytes || bytes > Array.MaxLength)
             return new ImageDataset(Name, pixels.alias(), Count, channels, size, Labels);
@@ -81,7 +83,8 @@ public sealed class ImageDataset : IDisposable
     /// <summary>A copy of the pixels at this dataset's geometry, [N, C, H, W] row-major.</summary>
     public byte[] PixelBytes()
     {
-        if (!ResizesPerBatch) return pixels.contiguous().data<byte>().ToArray();
+        if (!ResizesPerBatch)
+            return pixels.contiguous().data<byte>().ToArray();
         var shaped = new byte[(long)Count * Channels * ImageSize * ImageSize];
         ImageResampler.Resample(pixels.bytes, shaped, Count, storedChannels, storedSize, ImageSize, Channels);
         return shaped;
@@ -92,8 +95,10 @@ public sealed class ImageDataset : IDisposable
     private static Tensor Validated(byte[] pixels, int count, int channels, int size)
     {
         if (pixels.Length != (long)count * channels * size * size)
-            throw new ArgumentException($"Expected {count}x{channels}x{size}x{size} bytes, got {pixels.Length}.",
-                nameof(pixels));
+            throw new ArgumentException(
+                $"Expected {count}x{channels}x{size}x{size} bytes, got {pixels.Length}.",
+                nameof(pixels)
+            );
         return tensor(pixels, [count, channels, size, size], ScalarType.Byte);
     }
 }

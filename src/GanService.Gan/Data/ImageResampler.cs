@@ -16,18 +16,25 @@ internal static class ImageResampler
     public static Tensor Resample(Tensor images, int size, int channels)
     {
         using var scope = NewDisposeScope();
-        int fromChannels = (int)images.shape[1], fromSize = (int)images.shape[2];
+        int fromChannels = (int)images.shape[1],
+            fromSize = (int)images.shape[2];
         var x = images.to(ScalarType.Float32);
         if (channels != fromChannels)
         {
-            x = channels == 3
-                ? x.expand(-1, 3, -1, -1)
-                // ITU-R BT.601 luma, as image libraries convert RGB to grey
-                : (x[.., 0..1] * 0.299 + x[.., 1..2] * 0.587 + x[.., 2..3] * 0.114);
+            x =
+                channels == 3
+                    ? x.expand(-1, 3, -1, -1)
+                    // ITU-R BT.601 luma, as image libraries convert RGB to grey
+                    : (x[.., 0..1] * 0.299 + x[.., 1..2] * 0.587 + x[.., 2..3] * 0.114);
         }
         if (size != fromSize)
-            x = nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false,
-                antialias: true);
+            x = nn.functional.interpolate(
+                x,
+                [size, size],
+                mode: InterpolationMode.Bilinear,
+                align_corners: false,
+                antialias: true
+            );
         return x.round().clamp(0, 255).to(ScalarType.Byte).contiguous().MoveToOuterDisposeScope();
     }
 
@@ -44,10 +51,19 @@ internal static class ImageResampler
     /// of images at a time (<paramref name="chunkItems"/>, or as many as fit the working set); the caller has
     /// allocated the target (count x channels x size^2 bytes).
     /// </summary>
-    public static void Resample(ReadOnlySpan<byte> source, Span<byte> target, int count, int fromChannels,
-        int fromSize, int size, int channels, int chunkItems = 0)
+    public static void Resample(
+        ReadOnlySpan<byte> source,
+        Span<byte> target,
+        int count,
+        int fromChannels,
+        int fromSize,
+        int size,
+        int channels,
+        int chunkItems = 0
+    )
     {
-        long fromItem = (long)fromChannels * fromSize * fromSize, toItem = (long)channels * size * size;
+        long fromItem = (long)fromChannels * fromSize * fromSize,
+            toItem = (long)channels * size * size;
         if (source.Length != count * fromItem || target.Length != count * toItem)
             throw new ArgumentException($"Expected {count} images of {fromItem} bytes in and {toItem} out.");
         int chunk = chunkItems > 0 ? chunkItems : ChunkItems(fromChannels, fromSize, size, channels);

@@ -6,10 +6,24 @@ using System.Text.Json.Serialization;
 namespace GanService.Gan.Data;
 
 [JsonConverter(typeof(JsonStringEnumConverter<DatasetKind>))]
-public enum DatasetKind { Images, Labelled, Paired, Unpaired }
+public enum DatasetKind
+{
+    Images,
+    Labelled,
+    Paired,
+    Unpaired,
+}
 
 /// <summary>What a stored dataset holds. For paired data B has the same count as A; unpaired domains differ.</summary>
-public sealed record DatasetHeader(string Format, DatasetKind Kind, int Count, int CountB, int Channels, int ImageSize, IReadOnlyList<string> Classes);
+public sealed record DatasetHeader(
+    string Format,
+    DatasetKind Kind,
+    int Count,
+    int CountB,
+    int Channels,
+    int ImageSize,
+    IReadOnlyList<string> Classes
+);
 
 /// <summary>
 /// The compact, training-ready form of an imported dataset: uint8 pixels [N, C, H, W] (and a second domain for
@@ -24,8 +38,11 @@ public sealed class StoredDataset
     public StoredDataset(DatasetHeader header, byte[] pixels, byte[]? pixelsB = null, byte[]? labels = null)
     {
         long item = (long)header.Channels * header.ImageSize * header.ImageSize;
-        if (pixels.LongLength != header.Count * item || (pixelsB?.LongLength ?? 0) != header.CountB * item
-            || (labels is not null && labels.Length != header.Count))
+        if (
+            pixels.LongLength != header.Count * item
+            || (pixelsB?.LongLength ?? 0) != header.CountB * item
+            || (labels is not null && labels.Length != header.Count)
+        )
             throw new ArgumentException("Pixel or label arrays do not match the header.");
         Header = header;
         Pixels = pixels;
@@ -42,7 +59,10 @@ public sealed class StoredDataset
     public IReadOnlyList<int> ClassCounts()
     {
         var counts = new int[Header.Classes.Count];
-        if (Labels is not null) foreach (var label in Labels) if (label < counts.Length) counts[label]++;
+        if (Labels is not null)
+            foreach (var label in Labels)
+                if (label < counts.Length)
+                    counts[label]++;
         return counts;
     }
 
@@ -50,7 +70,12 @@ public sealed class StoredDataset
     {
         var header = JsonSerializer.SerializeToUtf8Bytes(Header, Json);
         // Sized once: a dataset may be near its byte budget, and a growing stream would hold up to twice that.
-        long size = Magic.Length + 4L + header.Length + Pixels.LongLength + (PixelsB?.LongLength ?? 0)
+        long size =
+            Magic.Length
+            + 4L
+            + header.Length
+            + Pixels.LongLength
+            + (PixelsB?.LongLength ?? 0)
             + (Labels?.LongLength ?? 0);
         using var output = new MemoryStream(checked((int)size));
         output.Write(Magic);
@@ -59,8 +84,10 @@ public sealed class StoredDataset
         output.Write(length);
         output.Write(header);
         output.Write(Pixels);
-        if (PixelsB is not null) output.Write(PixelsB);
-        if (Labels is not null) output.Write(Labels);
+        if (PixelsB is not null)
+            output.Write(PixelsB);
+        if (Labels is not null)
+            output.Write(Labels);
         return output.ToArray();
     }
 
@@ -71,12 +98,13 @@ public sealed class StoredDataset
         int headerLength = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(Magic.Length));
         int at = Magic.Length + 4;
         var header = JsonSerializer.Deserialize<DatasetHeader>(Encoding.UTF8.GetString(bytes, at, headerLength), Json)
-                     ?? throw new InvalidDataException("The dataset header is empty.");
+            ?? throw new InvalidDataException("The dataset header is empty.");
         at += headerLength;
         int item = header.Channels * header.ImageSize * header.ImageSize;
         byte[] Take(long length)
         {
-            if (at + length > bytes.Length) throw new InvalidDataException("The stored dataset is truncated.");
+            if (at + length > bytes.Length)
+                throw new InvalidDataException("The stored dataset is truncated.");
             var part = bytes.AsSpan(at, (int)length).ToArray();
             at += (int)length;
             return part;
@@ -92,6 +120,6 @@ public sealed class StoredDataset
         new(name, Pixels, Header.Count, Header.Channels, Header.ImageSize, Labels);
 
     /// <summary>Domain B of paired or unpaired data, or null.</summary>
-    public ImageDataset? ToImageDatasetB(string name) => PixelsB is null ? null :
-        new(name + "/B", PixelsB, Header.CountB, Header.Channels, Header.ImageSize);
+    public ImageDataset? ToImageDatasetB(string name) =>
+        PixelsB is null ? null : new(name + "/B", PixelsB, Header.CountB, Header.Channels, Header.ImageSize);
 }

@@ -9,10 +9,19 @@ namespace GanService.Gan.Data;
 public static class SyntheticBlobs
 {
     public const string Name = "synthetic";
-    public const int DefaultCount = 4096, Classes = 4;
+    public const int DefaultCount = 4096,
+        Classes = 4;
 
     private static readonly (byte R, byte G, byte B)[] Palette =
-        [(255, 64, 64), (64, 255, 64), (64, 128, 255), (255, 255, 64), (255, 64, 255), (64, 255, 255), (255, 255, 255)];
+    [
+        (255, 64, 64),
+        (64, 255, 64),
+        (64, 128, 255),
+        (255, 255, 64),
+        (255, 64, 255),
+        (64, 255, 255),
+        (255, 255, 255),
+    ];
 
     public static ImageDataset Create(int size, int channels, long seed = 0, int count = DefaultCount)
     {
@@ -28,14 +37,16 @@ public static class SyntheticBlobs
             double radius = size * (0.08 + 0.12 * random.NextDouble());
             double cx = (quadrant % 2) * half + half * (0.3 + 0.4 * random.NextDouble());
             double cy = (quadrant / 2) * half + half * (0.3 + 0.4 * random.NextDouble());
-            var colour = channels == 1 ? (R: (byte)255, G: (byte)255, B: (byte)255) : Palette[random.Next(Palette.Length)];
+            var colour =
+                channels == 1 ? (R: (byte)255, G: (byte)255, B: (byte)255) : Palette[random.Next(Palette.Length)];
             int offset = n * channels * plane;
             for (int y = 0; y < size; y++)
             for (int x = 0; x < size; x++)
             {
                 double distance = Math.Sqrt((x + 0.5 - cx) * (x + 0.5 - cx) + (y + 0.5 - cy) * (y + 0.5 - cy));
                 double coverage = Math.Clamp(radius - distance + 0.5, 0, 1); // one-pixel antialiased edge
-                if (coverage == 0) continue;
+                if (coverage == 0)
+                    continue;
                 int at = offset + y * size + x;
                 pixels[at] = (byte)(colour.R * coverage);
                 if (channels == 3)

@@ -13,8 +13,13 @@ public sealed class BigGanFamily : ModernFamily
 {
     private static readonly FamilyDefaults BigGanDefaults = ModernDefaults with
     {
-        Loss = AdversarialLosses.Hinge, GeneratorLearningRate = 1e-4, DiscriminatorLearningRate = 4e-4, Ema = 0.99,
-        OrthogonalRegularization = 1e-4, FixedNormalization = ModelRecipe.SpectralNorm, AttentionResolution = 16,
+        Loss = AdversarialLosses.Hinge,
+        GeneratorLearningRate = 1e-4,
+        DiscriminatorLearningRate = 4e-4,
+        Ema = 0.99,
+        OrthogonalRegularization = 1e-4,
+        FixedNormalization = ModelRecipe.SpectralNorm,
+        AttentionResolution = 16,
     };
 
     public override string Name => ModelRecipe.BigGan;
@@ -30,13 +35,16 @@ public sealed class BigGanFamily : ModernFamily
     /// The smallest threshold: the BigGAN paper goes no lower, and below it nearly every latent entry would need
     /// redrawing (docs/reliability.md#budgets).
     /// </summary>
-    public const double MinTruncation = 0.04, MaxTruncation = 4;
+    public const double MinTruncation = 0.04,
+        MaxTruncation = 4;
 
     protected override string? TruncationProblem(double truncation) =>
-        truncation is >= MinTruncation and <= MaxTruncation ? null
-        : "BigGAN's truncation is the threshold beyond which latent entries are redrawn: " +
-          $"at least {MinTruncation}, at most {MaxTruncation}.";
+        truncation is >= MinTruncation and <= MaxTruncation
+            ? null
+            : "BigGAN's truncation is the threshold beyond which latent entries are redrawn: "
+                + $"at least {MinTruncation}, at most {MaxTruncation}.";
 
     protected internal override nn.Module CreateGenerator(ModelRecipe recipe) => new BigGanGenerator(recipe);
+
     protected internal override nn.Module CreateDiscriminator(ModelRecipe recipe) => new BigGanDiscriminator(recipe);
 }

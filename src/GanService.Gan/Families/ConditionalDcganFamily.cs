@@ -10,8 +10,7 @@ public sealed class ConditionalDcganFamily : DcganFamily
     public override string Name => ModelRecipe.ConditionalDcgan;
     public override bool Conditional => true;
 
-    protected internal override nn.Module CreateGenerator(ModelRecipe recipe) =>
-        new ConditionalDcganGenerator(recipe);
+    protected internal override nn.Module CreateGenerator(ModelRecipe recipe) => new ConditionalDcganGenerator(recipe);
 
     protected internal override nn.Module CreateDiscriminator(ModelRecipe recipe) =>
         new ConditionalDcganDiscriminator(recipe);

@@ -11,8 +11,10 @@ namespace GanService.Gan.Families;
 /// </summary>
 public sealed class CycleGanFamily : TranslationFamily
 {
-    private static readonly FamilyDefaults CycleGanDefaults =
-        TranslationDefaults with { Loss = AdversarialLosses.LeastSquares };
+    private static readonly FamilyDefaults CycleGanDefaults = TranslationDefaults with
+    {
+        Loss = AdversarialLosses.LeastSquares,
+    };
 
     public override string Name => ModelRecipe.CycleGan;
     public override FamilyDefaults Defaults => CycleGanDefaults;
@@ -22,8 +24,11 @@ public sealed class CycleGanFamily : TranslationFamily
     public override void CheckDataset(string dataset, DatasetKind kind, int classes, Action<string, string> fail)
     {
         if (kind is not (DatasetKind.Unpaired or DatasetKind.Paired))
-            fail("dataset", "cyclegan trains on two domains (upload trainA/ and trainB/ folders); " +
-                $"'{dataset}' is {Describe(kind)}.");
+            fail(
+                "dataset",
+                "cyclegan trains on two domains (upload trainA/ and trainB/ folders); "
+                    + $"'{dataset}' is {Describe(kind)}."
+            );
     }
 
     protected internal override nn.Module CreateGenerator(ModelRecipe recipe) => new ResnetGenerator(recipe);

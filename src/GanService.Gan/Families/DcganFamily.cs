@@ -17,5 +17,6 @@ public class DcganFamily : ModelFamily
     public override FamilyDefaults Defaults => FamilyDefaults.Dcgan;
 
     protected internal override nn.Module CreateGenerator(ModelRecipe recipe) => new DcganGenerator(recipe);
+
     protected internal override nn.Module CreateDiscriminator(ModelRecipe recipe) => new DcganDiscriminator(recipe);
 }

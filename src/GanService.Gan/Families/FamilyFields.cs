@@ -7,36 +7,54 @@ namespace GanService.Gan.Families;
 /// family reads it; a family lists the paths it reads in <see cref="ModelFamily.Fields"/> and gives their defaults in
 /// <see cref="ModelFamily.Defaults"/>.
 /// </summary>
-public sealed record FamilyFields(int? Width = null, int? AttentionResolution = null, int? MappingLayers = null,
-    double? StyleMixing = null, double? OrthogonalRegularization = null, long? ImagesPerPhase = null)
+public sealed record FamilyFields(
+    int? Width = null,
+    int? AttentionResolution = null,
+    int? MappingLayers = null,
+    double? StyleMixing = null,
+    double? OrthogonalRegularization = null,
+    long? ImagesPerPhase = null
+)
 {
-    public const string WidthField = "model.width", AttentionField = "model.attentionResolution",
-        MappingField = "model.mappingLayers", StyleMixingField = "model.styleMixing",
-        OrthogonalField = "training.orthogonalRegularization", PhaseField = "training.imagesPerPhase";
+    public const string WidthField = "model.width",
+        AttentionField = "model.attentionResolution",
+        MappingField = "model.mappingLayers",
+        StyleMixingField = "model.styleMixing",
+        OrthogonalField = "training.orthogonalRegularization",
+        PhaseField = "training.imagesPerPhase";
 
-    public const int MaxWidth = 512, MaxMappingLayers = 8;
+    public const int MaxWidth = 512,
+        MaxMappingLayers = 8;
     public const long MaxImagesPerPhase = 1_000_000_000;
 
     /// <summary>The paths of the fields the request sent.</summary>
     internal IEnumerable<string> Sent() =>
         new (object? Value, string Field)[]
         {
-            (Width, WidthField), (AttentionResolution, AttentionField), (MappingLayers, MappingField),
-            (StyleMixing, StyleMixingField), (OrthogonalRegularization, OrthogonalField), (ImagesPerPhase, PhaseField),
-        }.Where(f => f.Value is not null).Select(f => f.Field);
+            (Width, WidthField),
+            (AttentionResolution, AttentionField),
+            (MappingLayers, MappingField),
+            (StyleMixing, StyleMixingField),
+            (OrthogonalRegularization, OrthogonalField),
+            (ImagesPerPhase, PhaseField),
+        }
+            .Where(f => f.Value is not null)
+            .Select(f => f.Field);
 
     /// <summary>The plan with each field's value, or its default where left out, checked by the field's rule.</summary>
     internal TrainingPlan Apply(TrainingPlan plan, FamilyDefaults defaults, Action<string, string> fail)
     {
         int size = plan.Model.ImageSize;
         int width = Width ?? defaults.Width;
-        if (width is < 8 or > MaxWidth) fail(WidthField, $"Must be between 8 and {MaxWidth}.");
+        if (width is < 8 or > MaxWidth)
+            fail(WidthField, $"Must be between 8 and {MaxWidth}.");
         int attention = AttentionResolution
             ?? (defaults.AttentionResolution <= size ? defaults.AttentionResolution : 0);
         if (attention != 0 && (attention < 8 || attention > size || (attention & (attention - 1)) != 0))
             fail(AttentionField, $"Use 0 (no self-attention) or a power of two from 8 to the image size ({size}).");
         int mapping = MappingLayers ?? defaults.MappingLayers;
-        if (mapping is < 1 or > MaxMappingLayers) fail(MappingField, $"Must be between 1 and {MaxMappingLayers}.");
+        if (mapping is < 1 or > MaxMappingLayers)
+            fail(MappingField, $"Must be between 1 and {MaxMappingLayers}.");
         double mixing = StyleMixing ?? defaults.StyleMixing;
         if (!double.IsFinite(mixing) || mixing is < 0 or > 1)
             fail(StyleMixingField, "Must be a probability from 0 to 1.");
@@ -50,7 +68,10 @@ public sealed record FamilyFields(int? Width = null, int? AttentionResolution = 
         {
             Model = plan.Model with
             {
-                Width = width, AttentionResolution = attention, MappingLayers = mapping, StyleMixing = mixing,
+                Width = width,
+                AttentionResolution = attention,
+                MappingLayers = mapping,
+                StyleMixing = mixing,
             },
             OrthogonalRegularization = orthogonal,
             ImagesPerPhase = phase,

@@ -19,8 +19,13 @@ public abstract class ModelFamily
     /// <summary>Every family, in the order the API lists them.</summary>
     public static IReadOnlyList<ModelFamily> All { get; } =
     [
-        new DcganFamily(), new ConditionalDcganFamily(), new Pix2PixFamily(), new CycleGanFamily(),
-        new BigGanFamily(), new ProGanFamily(), new StyleGanFamily(),
+        new DcganFamily(),
+        new ConditionalDcganFamily(),
+        new Pix2PixFamily(),
+        new CycleGanFamily(),
+        new BigGanFamily(),
+        new ProGanFamily(),
+        new StyleGanFamily(),
     ];
 
     /// <summary>The family a recipe gets when it names none.</summary>
@@ -82,8 +87,10 @@ public abstract class ModelFamily
         if (kind is DatasetKind.Paired or DatasetKind.Unpaired)
             fail("dataset", $"Dataset {dataset} is {Describe(kind)}; a {Name} trains on plain or labelled images.");
         else if (Conditional && classes < 2)
-            fail("model.family",
-                $"A {Name} is class-conditional and needs a labelled dataset; '{dataset}' has no classes.");
+            fail(
+                "model.family",
+                $"A {Name} is class-conditional and needs a labelled dataset; '{dataset}' has no classes."
+            );
     }
 
     /// <summary>
@@ -120,8 +127,9 @@ public abstract class ModelFamily
         if (controls.Truncation is { } t)
         {
             if (Truncation == TruncationTrick.None)
-                problems["truncation"] = $"A {Name} generator has no truncation; " +
-                    $"it is a {Offering(f => f.Truncation != TruncationTrick.None)} control.";
+                problems["truncation"] =
+                    $"A {Name} generator has no truncation; "
+                    + $"it is a {Offering(f => f.Truncation != TruncationTrick.None)} control.";
             else if (TruncationProblem(t) is { } problem)
                 problems["truncation"] = problem;
         }
@@ -144,10 +152,11 @@ public abstract class ModelFamily
     protected virtual string? TruncationProblem(double truncation) => null;
 
     /// <summary>Where <see cref="MixesStyles"/>: the problems of the noise and mixing controls.</summary>
-    protected virtual void CheckStyles(SamplingControls controls, ModelRecipe recipe,
-        Dictionary<string, string> problems)
-    {
-    }
+    protected virtual void CheckStyles(
+        SamplingControls controls,
+        ModelRecipe recipe,
+        Dictionary<string, string> problems
+    ) { }
 
     public override string ToString() => Name;
 

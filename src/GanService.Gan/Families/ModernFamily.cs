@@ -8,8 +8,12 @@ public abstract class ModernFamily : ModelFamily
 {
     private static readonly IReadOnlyList<int> Sizes = [32, 64, 128, 256];
 
-    protected static readonly FamilyDefaults ModernDefaults =
-        FamilyDefaults.Dcgan with { Beta1 = 0, BatchSize = 32, LatentSize = 64 };
+    protected static readonly FamilyDefaults ModernDefaults = FamilyDefaults.Dcgan with
+    {
+        Beta1 = 0,
+        BatchSize = 32,
+        LatentSize = 64,
+    };
 
     public override IReadOnlyList<int> ImageSizes => Sizes;
     public override IReadOnlyCollection<string> Fields => [FamilyFields.WidthField];

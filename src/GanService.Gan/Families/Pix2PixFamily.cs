@@ -13,8 +13,11 @@ public sealed class Pix2PixFamily : TranslationFamily
     public override void CheckDataset(string dataset, DatasetKind kind, int classes, Action<string, string> fail)
     {
         if (kind != DatasetKind.Paired)
-            fail("dataset", "pix2pix trains on a paired dataset (upload A/ and B/ folders, or layout=sidebyside); " +
-                $"'{dataset}' is {Describe(kind)}.");
+            fail(
+                "dataset",
+                "pix2pix trains on a paired dataset (upload A/ and B/ folders, or layout=sidebyside); "
+                    + $"'{dataset}' is {Describe(kind)}."
+            );
     }
 
     protected internal override nn.Module CreateGenerator(ModelRecipe recipe) => new UNetGenerator(recipe);

@@ -13,8 +13,12 @@ public sealed class ProGanFamily : ModernFamily
 {
     private static readonly FamilyDefaults ProGanDefaults = ModernDefaults with
     {
-        Loss = AdversarialLosses.Wasserstein, GeneratorLearningRate = 5e-4, DiscriminatorLearningRate = 5e-4,
-        Beta2 = 0.99, WassersteinCriticSteps = 1, FixedNormalization = ModelRecipe.NoNorm,
+        Loss = AdversarialLosses.Wasserstein,
+        GeneratorLearningRate = 5e-4,
+        DiscriminatorLearningRate = 5e-4,
+        Beta2 = 0.99,
+        WassersteinCriticSteps = 1,
+        FixedNormalization = ModelRecipe.NoNorm,
     };
 
     public override string Name => ModelRecipe.ProGan;

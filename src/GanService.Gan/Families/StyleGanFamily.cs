@@ -13,8 +13,14 @@ public sealed class StyleGanFamily : ModernFamily
 {
     private static readonly FamilyDefaults StyleGanDefaults = ModernDefaults with
     {
-        GeneratorLearningRate = 2e-3, DiscriminatorLearningRate = 2e-3, Beta2 = 0.99, R1 = 1, R1Every = 16, Ema = 0.99,
-        FixedNormalization = ModelRecipe.NoNorm, StyleMixing = 0.9,
+        GeneratorLearningRate = 2e-3,
+        DiscriminatorLearningRate = 2e-3,
+        Beta2 = 0.99,
+        R1 = 1,
+        R1Every = 16,
+        Ema = 0.99,
+        FixedNormalization = ModelRecipe.NoNorm,
+        StyleMixing = 0.9,
     };
 
     public override string Name => ModelRecipe.StyleGan;
@@ -26,14 +32,20 @@ public sealed class StyleGanFamily : ModernFamily
     public override TruncationTrick Truncation => TruncationTrick.TowardAverageStyle;
     public override bool MixesStyles => true;
 
-    protected override string? TruncationProblem(double truncation) => truncation is >= 0 and <= 2 ? null
-        : "StyleGAN's truncation is psi, between 0 (the average image) and 2 (1 is no truncation).";
+    protected override string? TruncationProblem(double truncation) =>
+        truncation is >= 0 and <= 2
+            ? null
+            : "StyleGAN's truncation is psi, between 0 (the average image) and 2 (1 is no truncation).";
 
-    protected override void CheckStyles(SamplingControls controls, ModelRecipe recipe,
-        Dictionary<string, string> problems)
+    protected override void CheckStyles(
+        SamplingControls controls,
+        ModelRecipe recipe,
+        Dictionary<string, string> problems
+    )
     {
         int styles = SamplingControls.StyleCount(recipe);
-        if (controls.MixSeed < 0) problems["mix"] = "Must be zero or positive.";
+        if (controls.MixSeed < 0)
+            problems["mix"] = "Must be zero or positive.";
         if (controls.MixFrom is { } layer && (layer < 1 || layer >= styles))
             problems["mixFrom"] = $"This generator has style layers 0 to {styles - 1}; mix from 1 to {styles - 1}.";
         if (controls.MixFrom is not null && controls.MixSeed is null)

@@ -7,8 +7,11 @@ public abstract class TranslationFamily : ModelFamily
 {
     private static readonly IReadOnlyList<int> Sizes = [64, 128, 256];
 
-    protected static readonly FamilyDefaults TranslationDefaults =
-        FamilyDefaults.Dcgan with { Channels = 3, BatchSize = 4 };
+    protected static readonly FamilyDefaults TranslationDefaults = FamilyDefaults.Dcgan with
+    {
+        Channels = 3,
+        BatchSize = 4,
+    };
 
     public override IReadOnlyList<int> ImageSizes => Sizes;
     public override FamilyDefaults Defaults => TranslationDefaults;

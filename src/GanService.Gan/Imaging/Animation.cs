@@ -10,8 +10,11 @@ public static class Animation
 {
     public static byte[] EncodeGif(Tensor frames, int frameDelayMilliseconds = 120)
     {
-        if (frames.ndim != 4 || frames.shape[1] is not (1 or 3)) throw new ArgumentException("Expected frames [N, 1 or 3, H, W].", nameof(frames));
-        int count = (int)frames.shape[0], height = (int)frames.shape[2], width = (int)frames.shape[3];
+        if (frames.ndim != 4 || frames.shape[1] is not (1 or 3))
+            throw new ArgumentException("Expected frames [N, 1 or 3, H, W].", nameof(frames));
+        int count = (int)frames.shape[0],
+            height = (int)frames.shape[2],
+            width = (int)frames.shape[3];
         using var rgb = frames.shape[1] == 1 ? frames.expand(-1, 3, -1, -1) : frames.alias();
         var pixels = ImageGrid.ToBytes(rgb);
         int frameBytes = width * height * 3;

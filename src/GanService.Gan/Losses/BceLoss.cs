@@ -15,6 +15,5 @@ public sealed class NonSaturatingBceLoss : IAdversarialLoss
         binary_cross_entropy_with_logits(realLogits, ones_like(realLogits))
         + binary_cross_entropy_with_logits(fakeLogits, zeros_like(fakeLogits));
 
-    public Tensor Generator(Tensor fakeLogits) =>
-        binary_cross_entropy_with_logits(fakeLogits, ones_like(fakeLogits));
+    public Tensor Generator(Tensor fakeLogits) => binary_cross_entropy_with_logits(fakeLogits, ones_like(fakeLogits));
 }

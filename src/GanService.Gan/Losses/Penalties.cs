@@ -11,12 +11,19 @@ public static class Penalties
     /// WGAN-GP: lambda * E[(||grad D(x_hat)|| - 1)^2] at x_hat = eps * real + (1 - eps) * fake, with one eps per
     /// sample drawn uniformly from [0, 1]. The norm is taken as sqrt(sum + 1e-12) so its gradient at zero is finite.
     /// </summary>
-    public static Tensor GradientPenalty(Func<Tensor, Tensor> critic, Tensor real, Tensor fake, double lambda, torch.Generator rng)
+    public static Tensor GradientPenalty(
+        Func<Tensor, Tensor> critic,
+        Tensor real,
+        Tensor fake,
+        double lambda,
+        torch.Generator rng
+    )
     {
         var epsilon = rand([real.shape[0], 1, 1, 1], generator: rng).to(real.device);
         var mixed = (epsilon * real.detach() + (1 - epsilon) * fake.detach()).requires_grad_(true);
         Tensor scores;
-        using (SecondOrder.Gradients()) scores = critic(mixed);
+        using (SecondOrder.Gradients())
+            scores = critic(mixed);
         var gradient = autograd.grad([scores.sum()], [mixed], retain_graph: true, create_graph: true)[0];
         var norm = (gradient.flatten(1).square().sum(1) + 1e-12).sqrt();
         return lambda * (norm - 1).square().mean();
@@ -27,7 +34,8 @@ public static class Penalties
     {
         var x = real.detach().requires_grad_(true);
         Tensor scores;
-        using (SecondOrder.Gradients()) scores = discriminator(x);
+        using (SecondOrder.Gradients())
+            scores = discriminator(x);
         var gradient = autograd.grad([scores.sum()], [x], retain_graph: true, create_graph: true)[0];
         return gamma / 2 * gradient.flatten(1).square().sum(1).mean();
     }
@@ -41,7 +49,8 @@ public static class Penalties
         Tensor total = zeros(1);
         foreach (var (name, weight) in network.named_parameters())
         {
-            if (!name.EndsWith("weight") || weight.ndim < 2 || name.Contains("shared") || name.Contains("projection")) continue;
+            if (!name.EndsWith("weight") || weight.ndim < 2 || name.Contains("shared") || name.Contains("projection"))
+                continue;
             var w = weight.flatten(1);
             var gram = w.mm(w.t());
             total = total.to(w.device) + (gram * (1 - eye(gram.shape[0], device: w.device))).square().sum();

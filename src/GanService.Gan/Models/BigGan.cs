@@ -10,9 +10,11 @@ namespace GanService.Gan.Models;
 public sealed class ConditionalBatchNorm : Module<Tensor, Tensor, Tensor>
 {
     private readonly BatchNorm2d norm;
-    private readonly SpectralLinear gain, shift;
+    private readonly SpectralLinear gain,
+        shift;
 
-    public ConditionalBatchNorm(long channels, long conditionSize) : base("conditional_batch_norm")
+    public ConditionalBatchNorm(long channels, long conditionSize)
+        : base("conditional_batch_norm")
     {
         norm = BatchNorm2d(channels, affine: false);
         gain = new SpectralLinear(conditionSize, channels);
@@ -21,7 +23,8 @@ public sealed class ConditionalBatchNorm : Module<Tensor, Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor x, Tensor condition) =>
-        norm.call(x) * (1 + gain.call(condition)).unsqueeze(-1).unsqueeze(-1) + shift.call(condition).unsqueeze(-1).unsqueeze(-1);
+        norm.call(x) * (1 + gain.call(condition)).unsqueeze(-1).unsqueeze(-1)
+        + shift.call(condition).unsqueeze(-1).unsqueeze(-1);
 }
 
 /// <summary>
@@ -30,10 +33,14 @@ public sealed class ConditionalBatchNorm : Module<Tensor, Tensor, Tensor>
 /// </summary>
 public sealed class SelfAttention : Module<Tensor, Tensor>
 {
-    private readonly SpectralConv2d query, key, value, output;
+    private readonly SpectralConv2d query,
+        key,
+        value,
+        output;
     private readonly Parameter gamma;
 
-    public SelfAttention(long channels) : base("self_attention")
+    public SelfAttention(long channels)
+        : base("self_attention")
     {
         long inner = Math.Max(1, channels / 8);
         query = new SpectralConv2d(channels, inner, 1);
@@ -48,11 +55,13 @@ public sealed class SelfAttention : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        long n = x.shape[0], h = x.shape[2], w = x.shape[3];
-        var q = query.call(x).flatten(2).transpose(1, 2);              // [N, HW, C/8]
-        var k = key.call(x).flatten(2);                                // [N, C/8, HW]
-        var attention = q.bmm(k).softmax(-1);                          // [N, HW, HW]
-        var v = value.call(x).flatten(2);                              // [N, C/2, HW]
+        long n = x.shape[0],
+            h = x.shape[2],
+            w = x.shape[3];
+        var q = query.call(x).flatten(2).transpose(1, 2); // [N, HW, C/8]
+        var k = key.call(x).flatten(2); // [N, C/8, HW]
+        var attention = q.bmm(k).softmax(-1); // [N, HW, HW]
+        var v = value.call(x).flatten(2); // [N, C/2, HW]
         var attended = v.bmm(attention.transpose(1, 2)).reshape(n, -1, h, w);
         return x + gamma * output.call(attended);
     }
@@ -61,10 +70,14 @@ public sealed class SelfAttention : Module<Tensor, Tensor>
 /// <summary>BigGAN's residual up block: CBN, ReLU, 2x upsample, 3x3 conv, CBN, ReLU, 3x3 conv; shortcut upsample + 1x1 conv.</summary>
 public sealed class GeneratorBlock : Module<Tensor, Tensor, Tensor>
 {
-    private readonly ConditionalBatchNorm norm1, norm2;
-    private readonly SpectralConv2d conv1, conv2, shortcut;
+    private readonly ConditionalBatchNorm norm1,
+        norm2;
+    private readonly SpectralConv2d conv1,
+        conv2,
+        shortcut;
 
-    public GeneratorBlock(long inChannels, long outChannels, long conditionSize) : base("biggan_generator_block")
+    public GeneratorBlock(long inChannels, long outChannels, long conditionSize)
+        : base("biggan_generator_block")
     {
         norm1 = new ConditionalBatchNorm(inChannels, conditionSize);
         norm2 = new ConditionalBatchNorm(outChannels, conditionSize);
@@ -81,7 +94,8 @@ public sealed class GeneratorBlock : Module<Tensor, Tensor, Tensor>
         return h + shortcut.call(Up(x));
     }
 
-    private static Tensor Up(Tensor x) => functional.interpolate(x, scale_factor: [2, 2], mode: InterpolationMode.Nearest);
+    private static Tensor Up(Tensor x) =>
+        functional.interpolate(x, scale_factor: [2, 2], mode: InterpolationMode.Nearest);
 }
 
 /// <summary>
@@ -102,7 +116,8 @@ public sealed class BigGanGenerator : Module<Tensor, Tensor, Tensor>
     private readonly long[] chunks;
     private readonly long baseChannels;
 
-    public BigGanGenerator(ModelRecipe recipe) : base("biggan_generator")
+    public BigGanGenerator(ModelRecipe recipe)
+        : base("biggan_generator")
     {
         var resolutions = Widths.Resolutions(recipe.ImageSize);
         int blockCount = resolutions.Count - 1;
@@ -112,7 +127,8 @@ public sealed class BigGanGenerator : Module<Tensor, Tensor, Tensor>
         input = new SpectralLinear(chunks[0], baseChannels * 16);
         for (int i = 1; i < resolutions.Count; i++)
         {
-            long from = Widths.At(resolutions[i - 1], recipe.Width), to = Widths.At(resolutions[i], recipe.Width);
+            long from = Widths.At(resolutions[i - 1], recipe.Width),
+                to = Widths.At(resolutions[i], recipe.Width);
             blocks.append(new GeneratorBlock(from, to, EmbeddingSize + chunks[i]));
             attention.append(resolutions[i] == recipe.AttentionResolution ? new SelfAttention(to) : Identity());
         }
@@ -123,7 +139,8 @@ public sealed class BigGanGenerator : Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>Splits n latent entries into k chunks as evenly as possible, larger ones first.</summary>
-    public static long[] Chunks(int n, int k) => Enumerable.Range(0, k).Select(i => (long)(n / k + (i < n % k ? 1 : 0))).ToArray();
+    public static long[] Chunks(int n, int k) =>
+        Enumerable.Range(0, k).Select(i => (long)(n / k + (i < n % k ? 1 : 0))).ToArray();
 
     public override Tensor forward(Tensor z, Tensor labels)
     {
@@ -139,10 +156,13 @@ public sealed class BigGanGenerator : Module<Tensor, Tensor, Tensor>
 /// <summary>BigGAN's residual down block: (ReLU), 3x3 conv, ReLU, 3x3 conv, 2x average pool; shortcut 1x1 conv + pool.</summary>
 public sealed class DiscriminatorBlock : Module<Tensor, Tensor>
 {
-    private readonly SpectralConv2d conv1, conv2, shortcut;
+    private readonly SpectralConv2d conv1,
+        conv2,
+        shortcut;
     private readonly bool preactivate;
 
-    public DiscriminatorBlock(long inChannels, long outChannels, bool preactivate) : base("biggan_discriminator_block")
+    public DiscriminatorBlock(long inChannels, long outChannels, bool preactivate)
+        : base("biggan_discriminator_block")
     {
         conv1 = new SpectralConv2d(inChannels, outChannels, 3, padding: 1);
         conv2 = new SpectralConv2d(outChannels, outChannels, 3, padding: 1);
@@ -168,7 +188,8 @@ public sealed class BigGanDiscriminator : Module<Tensor, Tensor, Tensor>
     private readonly SpectralLinear classifier;
     private readonly Embedding projection;
 
-    public BigGanDiscriminator(ModelRecipe recipe) : base("biggan_discriminator")
+    public BigGanDiscriminator(ModelRecipe recipe)
+        : base("biggan_discriminator")
     {
         var resolutions = Widths.Resolutions(recipe.ImageSize);
         body = Sequential();
@@ -177,7 +198,8 @@ public sealed class BigGanDiscriminator : Module<Tensor, Tensor, Tensor>
         {
             long to = Widths.At(resolutions[i - 1], recipe.Width);
             body.append(new DiscriminatorBlock(channels, to, preactivate: i != resolutions.Count - 1));
-            if (resolutions[i - 1] == recipe.AttentionResolution) body.append(new SelfAttention(to));
+            if (resolutions[i - 1] == recipe.AttentionResolution)
+                body.append(new SelfAttention(to));
             channels = to;
         }
         classifier = new SpectralLinear(channels, 1);

@@ -15,7 +15,8 @@ public sealed class ConditionalDcganGenerator : Module<Tensor, Tensor, Tensor>
     private readonly DcganGenerator body;
     private readonly Embedding embedding;
 
-    public ConditionalDcganGenerator(ModelRecipe recipe) : base("conditional_dcgan_generator")
+    public ConditionalDcganGenerator(ModelRecipe recipe)
+        : base("conditional_dcgan_generator")
     {
         body = new DcganGenerator(recipe with { LatentSize = recipe.LatentSize + EmbeddingSize });
         embedding = Embedding(recipe.Classes, EmbeddingSize);
@@ -35,7 +36,8 @@ public sealed class ConditionalDcganDiscriminator : Module<Tensor, Tensor, Tenso
     private readonly DcganDiscriminator body;
     private readonly Embedding projection;
 
-    public ConditionalDcganDiscriminator(ModelRecipe recipe) : base("conditional_dcgan_discriminator")
+    public ConditionalDcganDiscriminator(ModelRecipe recipe)
+        : base("conditional_dcgan_discriminator")
     {
         body = new DcganDiscriminator(recipe);
         projection = Embedding(recipe.Classes, body.FeatureSize);
@@ -44,8 +46,12 @@ public sealed class ConditionalDcganDiscriminator : Module<Tensor, Tensor, Tenso
 
     public bool Groupable => body.Groupable;
 
-    public Tensor Call(Tensor images, Tensor? labels, int groups) => Score(images,
-        labels ?? throw new ArgumentException("The conditional discriminator needs labels.", nameof(labels)), groups);
+    public Tensor Call(Tensor images, Tensor? labels, int groups) =>
+        Score(
+            images,
+            labels ?? throw new ArgumentException("The conditional discriminator needs labels.", nameof(labels)),
+            groups
+        );
 
     public override Tensor forward(Tensor images, Tensor labels) => Score(images, labels, 1);
 

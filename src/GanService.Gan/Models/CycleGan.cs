@@ -15,15 +15,28 @@ public sealed class ResnetGenerator : Module<Tensor, Tensor>
 {
     private readonly Sequential layers;
 
-    public ResnetGenerator(ModelRecipe recipe) : base("resnet_generator")
+    public ResnetGenerator(ModelRecipe recipe)
+        : base("resnet_generator")
     {
         const int F = 64;
         int blocks = recipe.ImageSize <= 128 ? 6 : 9;
-        layers = Sequential(ReflectionPad2d(3), Conv2d(recipe.Channels, F, kernel_size: 7, bias: false), InstanceNorm2d(F), ReLU(),
-            Conv2d(F, 2 * F, kernel_size: 3, stride: 2, padding: 1, bias: false), InstanceNorm2d(2 * F), ReLU(),
-            Conv2d(2 * F, 4 * F, kernel_size: 3, stride: 2, padding: 1, bias: false), InstanceNorm2d(4 * F), ReLU());
-        for (int i = 0; i < blocks; i++) layers.append(new ResidualBlock(4 * F));
-        layers.append(ConvTranspose2d(4 * F, 2 * F, kernel_size: 3, stride: 2, padding: 1, output_padding: 1, bias: false));
+        layers = Sequential(
+            ReflectionPad2d(3),
+            Conv2d(recipe.Channels, F, kernel_size: 7, bias: false),
+            InstanceNorm2d(F),
+            ReLU(),
+            Conv2d(F, 2 * F, kernel_size: 3, stride: 2, padding: 1, bias: false),
+            InstanceNorm2d(2 * F),
+            ReLU(),
+            Conv2d(2 * F, 4 * F, kernel_size: 3, stride: 2, padding: 1, bias: false),
+            InstanceNorm2d(4 * F),
+            ReLU()
+        );
+        for (int i = 0; i < blocks; i++)
+            layers.append(new ResidualBlock(4 * F));
+        layers.append(
+            ConvTranspose2d(4 * F, 2 * F, kernel_size: 3, stride: 2, padding: 1, output_padding: 1, bias: false)
+        );
         layers.append(InstanceNorm2d(2 * F));
         layers.append(ReLU());
         layers.append(ConvTranspose2d(2 * F, F, kernel_size: 3, stride: 2, padding: 1, output_padding: 1, bias: false));
@@ -44,10 +57,18 @@ public sealed class ResnetGenerator : Module<Tensor, Tensor>
     {
         private readonly Sequential body;
 
-        public ResidualBlock(long channels) : base("residual_block")
+        public ResidualBlock(long channels)
+            : base("residual_block")
         {
-            body = Sequential(ReflectionPad2d(1), Conv2d(channels, channels, kernel_size: 3, bias: false), InstanceNorm2d(channels), ReLU(),
-                ReflectionPad2d(1), Conv2d(channels, channels, kernel_size: 3, bias: false), InstanceNorm2d(channels));
+            body = Sequential(
+                ReflectionPad2d(1),
+                Conv2d(channels, channels, kernel_size: 3, bias: false),
+                InstanceNorm2d(channels),
+                ReLU(),
+                ReflectionPad2d(1),
+                Conv2d(channels, channels, kernel_size: 3, bias: false),
+                InstanceNorm2d(channels)
+            );
             RegisterComponents();
         }
 
@@ -87,7 +108,8 @@ public sealed class ImagePool(int capacity = 50) : IDisposable
                 images[slot].Dispose();
                 images[slot] = image.DetachFromDisposeScope();
             }
-            else result.Add(image);
+            else
+                result.Add(image);
         }
         return stack(result, 0);
     }
@@ -95,16 +117,19 @@ public sealed class ImagePool(int capacity = 50) : IDisposable
     public void Save(BinaryWriter writer)
     {
         writer.Write(images.Count);
-        if (images.Count > 0) stack(images, 0).Save(writer);
+        if (images.Count > 0)
+            stack(images, 0).Save(writer);
     }
 
     public void Load(BinaryReader reader, Device device)
     {
         Clear();
         int count = reader.ReadInt32();
-        if (count == 0) return;
+        if (count == 0)
+            return;
         using var all = Tensor.Load(reader).to(device);
-        for (int i = 0; i < count; i++) images.Add(all[i].clone().DetachFromDisposeScope());
+        for (int i = 0; i < count; i++)
+            images.Add(all[i].clone().DetachFromDisposeScope());
     }
 
     private void Clear()

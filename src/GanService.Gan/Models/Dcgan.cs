@@ -19,12 +19,17 @@ public sealed class DcganGenerator : Module<Tensor, Tensor>
     private readonly Sequential upsample;
     private readonly Sequential output;
 
-    public DcganGenerator(ModelRecipe recipe, int extraChannels = 0) : base("dcgan_generator")
+    public DcganGenerator(ModelRecipe recipe, int extraChannels = 0)
+        : base("dcgan_generator")
     {
         var (baseSize, blocks) = Dcgan.Geometry(recipe.ImageSize);
         // z [B, latent] -> [B, 64, b, b]
-        project = Sequential(Linear(recipe.LatentSize, Filters * baseSize * baseSize, hasBias: false),
-            Unflatten(1, [Filters, baseSize, baseSize]), BatchNorm2d(Filters), LeakyReLU(Slope));
+        project = Sequential(
+            Linear(recipe.LatentSize, Filters * baseSize * baseSize, hasBias: false),
+            Unflatten(1, [Filters, baseSize, baseSize]),
+            BatchNorm2d(Filters),
+            LeakyReLU(Slope)
+        );
         // [B, 64 (+ extra), b, b] -> [B, 64, 2^blocks b, 2^blocks b]
         upsample = Sequential();
         for (int i = 0; i < blocks; i++)
@@ -63,7 +68,8 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>, IGroupedDiscrim
     private readonly Module<Tensor, Tensor> classifier;
     private readonly long finalSize;
 
-    public DcganDiscriminator(ModelRecipe recipe, int extraChannels = 0) : base("dcgan_discriminator")
+    public DcganDiscriminator(ModelRecipe recipe, int extraChannels = 0)
+        : base("dcgan_discriminator")
     {
         var (finalSize, blocks) = Dcgan.Geometry(recipe.ImageSize);
         bool spectral = recipe.Normalization == ModelRecipe.SpectralNorm;
@@ -72,11 +78,14 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>, IGroupedDiscrim
         for (int i = 0; i < blocks; i++)
         {
             long inChannels = i == 0 ? recipe.Channels + extraChannels : F;
-            features.append(spectral
-                ? new SpectralConv2d(inChannels, F, 3, stride: 2, padding: 1)
-                : Conv2d(inChannels, F, kernel_size: 3, stride: 2, padding: 1));
+            features.append(
+                spectral
+                    ? new SpectralConv2d(inChannels, F, 3, stride: 2, padding: 1)
+                    : Conv2d(inChannels, F, kernel_size: 3, stride: 2, padding: 1)
+            );
             // No batch norm on the input block: the DCGAN paper found it destabilises training there.
-            if (i > 0 && recipe.Normalization == ModelRecipe.BatchNorm) features.append(BatchNorm2d(F));
+            if (i > 0 && recipe.Normalization == ModelRecipe.BatchNorm)
+                features.append(BatchNorm2d(F));
             features.append(LeakyReLU(DcganGenerator.Slope));
         }
         features.append(Flatten()); // -> [B, 64 f f]
@@ -93,9 +102,12 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>, IGroupedDiscrim
     /// <remarks><paramref name="groups"/>: see <see cref="IGroupedDiscriminator"/>.</remarks>
     public Tensor Features(Tensor images, int groups = 1) => Ops.Run(features, images, groups);
 
-    public Tensor Classify(Tensor features) => (classifier is Linear linear
-        ? functional.linear(features, InFeatureOrder(linear.weight), linear.bias)
-        : classifier.call(Ops.ToStoredOrder(features, F, finalSize, finalSize))).squeeze(1);
+    public Tensor Classify(Tensor features) =>
+        (
+            classifier is Linear linear
+                ? functional.linear(features, InFeatureOrder(linear.weight), linear.bias)
+                : classifier.call(Ops.ToStoredOrder(features, F, finalSize, finalSize))
+        ).squeeze(1);
 
     /// <summary>Rows of weights over the flattened features, stored in the checkpoint's order, in that of
     /// <see cref="Features"/>.</summary>
@@ -113,11 +125,16 @@ public sealed class DcganDiscriminator : Module<Tensor, Tensor>, IGroupedDiscrim
 public static class Dcgan
 {
     /// <summary>The smallest feature map and the number of stride-2 blocks for an image size.</summary>
-    public static (int BaseSize, int Blocks) Geometry(int imageSize) => imageSize switch
-    {
-        28 => (7, 2),
-        32 => (4, 3),
-        64 => (4, 4),
-        _ => throw new ArgumentOutOfRangeException(nameof(imageSize), imageSize, "DCGAN supports 28, 32 and 64 pixel images."),
-    };
+    public static (int BaseSize, int Blocks) Geometry(int imageSize) =>
+        imageSize switch
+        {
+            28 => (7, 2),
+            32 => (4, 3),
+            64 => (4, 4),
+            _ => throw new ArgumentOutOfRangeException(
+                nameof(imageSize),
+                imageSize,
+                "DCGAN supports 28, 32 and 64 pixel images."
+            ),
+        };
 }

@@ -19,10 +19,14 @@ public interface ISelfInitializing
 /// </summary>
 public sealed class EqualizedLinear : Module<Tensor, Tensor>, ISelfInitializing
 {
-    private readonly Parameter weight, bias;
-    private readonly double scale, lrMultiplier, biasInit;
+    private readonly Parameter weight,
+        bias;
+    private readonly double scale,
+        lrMultiplier,
+        biasInit;
 
-    public EqualizedLinear(long inFeatures, long outFeatures, double lrMultiplier = 1, double biasInit = 0) : base("equalized_linear")
+    public EqualizedLinear(long inFeatures, long outFeatures, double lrMultiplier = 1, double biasInit = 0)
+        : base("equalized_linear")
     {
         weight = Parameter(randn(outFeatures, inFeatures));
         bias = Parameter(zeros(outFeatures));
@@ -44,11 +48,13 @@ public sealed class EqualizedLinear : Module<Tensor, Tensor>, ISelfInitializing
 /// <summary>A square convolution with equalized learning rate and "same" padding.</summary>
 public sealed class EqualizedConv2d : Module<Tensor, Tensor>, ISelfInitializing
 {
-    private readonly Parameter weight, bias;
+    private readonly Parameter weight,
+        bias;
     private readonly double scale;
     private readonly long padding;
 
-    public EqualizedConv2d(long inChannels, long outChannels, long kernel) : base("equalized_conv2d")
+    public EqualizedConv2d(long inChannels, long outChannels, long kernel)
+        : base("equalized_conv2d")
     {
         weight = Parameter(randn(outChannels, inChannels, kernel, kernel));
         bias = Parameter(zeros(outChannels));
@@ -82,9 +88,13 @@ public sealed class MinibatchStdDev(int groupSize = 4) : Module<Tensor, Tensor>(
 {
     public override Tensor forward(Tensor input)
     {
-        long n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3];
+        long n = input.shape[0],
+            c = input.shape[1],
+            h = input.shape[2],
+            w = input.shape[3];
         long group = Math.Min(groupSize, n);
-        while (n % group != 0) group--;
+        while (n % group != 0)
+            group--;
         var grouped = input.reshape(group, n / group, c, h, w);
         var std = (grouped.var(0, unbiased: false) + 1e-8).sqrt().mean([1, 2, 3]); // [n / group]
         var channel = std.reshape(1, n / group, 1, 1, 1).expand(group, n / group, 1, h, w).reshape(n, 1, h, w);
@@ -95,13 +105,15 @@ public sealed class MinibatchStdDev(int groupSize = 4) : Module<Tensor, Tensor>(
 /// <summary>Channel widths of the newer families: wide at low resolution, narrowing as the image grows.</summary>
 public static class Widths
 {
-    public static long At(int resolution, int width) => Math.Max(8, (long)(width * Math.Clamp(64.0 / resolution, 0.25, 4)));
+    public static long At(int resolution, int width) =>
+        Math.Max(8, (long)(width * Math.Clamp(64.0 / resolution, 0.25, 4)));
 
     /// <summary>The resolutions from 4 up to <paramref name="imageSize"/>, doubling.</summary>
     public static IReadOnlyList<int> Resolutions(int imageSize)
     {
         var list = new List<int>();
-        for (int r = 4; r <= imageSize; r *= 2) list.Add(r);
+        for (int r = 4; r <= imageSize; r *= 2)
+            list.Add(r);
         return list;
     }
 }

@@ -28,13 +28,16 @@ public static class GanNetworks
     }
 
     /// <summary>Runs a network on its input, with labels where it is conditional.</summary>
-    public static Tensor Call(nn.Module network, Tensor input, Tensor? labels) => network switch
-    {
-        nn.Module<Tensor, Tensor, Tensor> conditional => conditional.call(input, labels
-            ?? throw new ArgumentException($"{network.GetName()} is class-conditional: labels are required.")),
-        nn.Module<Tensor, Tensor> plain => plain.call(input),
-        _ => throw new ArgumentException($"{network.GetName()} is not a GAN network."),
-    };
+    public static Tensor Call(nn.Module network, Tensor input, Tensor? labels) =>
+        network switch
+        {
+            nn.Module<Tensor, Tensor, Tensor> conditional => conditional.call(
+                input,
+                labels ?? throw new ArgumentException($"{network.GetName()} is class-conditional: labels are required.")
+            ),
+            nn.Module<Tensor, Tensor> plain => plain.call(input),
+            _ => throw new ArgumentException($"{network.GetName()} is not a GAN network."),
+        };
 
     public static long ParameterCount(nn.Module module) => module.parameters().Sum(p => p.numel());
 }

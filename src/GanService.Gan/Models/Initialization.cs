@@ -17,7 +17,8 @@ public static class Initialization
         using var _ = no_grad();
         foreach (var (_, child) in module.named_modules())
         {
-            if (child is ISeededState seeded) seeded.Reset(generator);
+            if (child is ISeededState seeded)
+                seeded.Reset(generator);
             if (child is ISelfInitializing own)
             {
                 own.Initialize(generator);
@@ -26,8 +27,10 @@ public static class Initialization
             bool norm = child is BatchNorm2d;
             foreach (var (name, parameter) in child.named_parameters(recurse: false))
             {
-                if (name == "bias") parameter.zero_();
-                else if (name == "weight") parameter.normal_(norm ? 1 : 0, 0.02, generator);
+                if (name == "bias")
+                    parameter.zero_();
+                else if (name == "weight")
+                    parameter.normal_(norm ? 1 : 0, 0.02, generator);
             }
         }
     }

@@ -18,7 +18,8 @@ public interface IProgressive
 /// </summary>
 internal sealed class StageState
 {
-    private readonly Tensor resolution = tensor(4L), alpha = tensor(1.0);
+    private readonly Tensor resolution = tensor(4L),
+        alpha = tensor(1.0);
 
     public void Register(Module owner)
     {
@@ -50,7 +51,8 @@ public sealed class ProGanGenerator : Module<Tensor, Tensor>, IProgressive
     private readonly StageState stage = new();
     private readonly long baseChannels;
 
-    public ProGanGenerator(ModelRecipe recipe) : base("progan_generator")
+    public ProGanGenerator(ModelRecipe recipe)
+        : base("progan_generator")
     {
         var resolutions = Widths.Resolutions(recipe.ImageSize);
         baseChannels = Widths.At(4, recipe.Width);
@@ -59,10 +61,19 @@ public sealed class ProGanGenerator : Module<Tensor, Tensor>, IProgressive
         toRgb.append(new EqualizedConv2d(baseChannels, recipe.Channels, 1));
         for (int i = 1; i < resolutions.Count; i++)
         {
-            long from = Widths.At(resolutions[i - 1], recipe.Width), to = Widths.At(resolutions[i], recipe.Width);
-            blocks.append(Sequential(Upsample(scale_factor: [2, 2], mode: UpsampleMode.Nearest),
-                new EqualizedConv2d(from, to, 3), LeakyReLU(0.2), new PixelNorm(),
-                new EqualizedConv2d(to, to, 3), LeakyReLU(0.2), new PixelNorm()));
+            long from = Widths.At(resolutions[i - 1], recipe.Width),
+                to = Widths.At(resolutions[i], recipe.Width);
+            blocks.append(
+                Sequential(
+                    Upsample(scale_factor: [2, 2], mode: UpsampleMode.Nearest),
+                    new EqualizedConv2d(from, to, 3),
+                    LeakyReLU(0.2),
+                    new PixelNorm(),
+                    new EqualizedConv2d(to, to, 3),
+                    LeakyReLU(0.2),
+                    new PixelNorm()
+                )
+            );
             toRgb.append(new EqualizedConv2d(to, recipe.Channels, 1));
         }
         RegisterComponents();
@@ -87,8 +98,13 @@ public sealed class ProGanGenerator : Module<Tensor, Tensor>, IProgressive
             x = blocks[i].call(x);
         }
         var image = toRgb[depth].call(x);
-        if (alpha >= 1 || previous is null) return image;
-        var faded = functional.interpolate(toRgb[depth - 1].call(previous), scale_factor: [2, 2], mode: InterpolationMode.Nearest);
+        if (alpha >= 1 || previous is null)
+            return image;
+        var faded = functional.interpolate(
+            toRgb[depth - 1].call(previous),
+            scale_factor: [2, 2],
+            mode: InterpolationMode.Nearest
+        );
         return faded.lerp(image, alpha);
     }
 }
@@ -108,22 +124,39 @@ public sealed class EqualizedDiscriminator : Module<Tensor, Tensor>, IProgressiv
     private readonly StageState stage = new();
     private readonly bool residual;
 
-    public EqualizedDiscriminator(ModelRecipe recipe, bool residual) : base("equalized_discriminator")
+    public EqualizedDiscriminator(ModelRecipe recipe, bool residual)
+        : base("equalized_discriminator")
     {
         this.residual = residual;
         var resolutions = Widths.Resolutions(recipe.ImageSize);
         // Index i works at resolutions[i]: block i takes it down to resolutions[i - 1].
-        foreach (var r in resolutions) fromRgb.append(new EqualizedConv2d(recipe.Channels, Widths.At(r, recipe.Width), 1));
+        foreach (var r in resolutions)
+            fromRgb.append(new EqualizedConv2d(recipe.Channels, Widths.At(r, recipe.Width), 1));
         for (int i = 1; i < resolutions.Count; i++)
         {
-            long from = Widths.At(resolutions[i], recipe.Width), to = Widths.At(resolutions[i - 1], recipe.Width);
-            blocks.append(Sequential(new EqualizedConv2d(from, from, 3), LeakyReLU(0.2),
-                new EqualizedConv2d(from, to, 3), LeakyReLU(0.2), AvgPool2d(2)));
+            long from = Widths.At(resolutions[i], recipe.Width),
+                to = Widths.At(resolutions[i - 1], recipe.Width);
+            blocks.append(
+                Sequential(
+                    new EqualizedConv2d(from, from, 3),
+                    LeakyReLU(0.2),
+                    new EqualizedConv2d(from, to, 3),
+                    LeakyReLU(0.2),
+                    AvgPool2d(2)
+                )
+            );
             skips.append(new EqualizedConv2d(from, to, 1));
         }
         long c = Widths.At(4, recipe.Width);
-        head = Sequential(new MinibatchStdDev(), new EqualizedConv2d(c + 1, c, 3), LeakyReLU(0.2), Flatten(),
-            new EqualizedLinear(c * 16, c), LeakyReLU(0.2), new EqualizedLinear(c, 1));
+        head = Sequential(
+            new MinibatchStdDev(),
+            new EqualizedConv2d(c + 1, c, 3),
+            LeakyReLU(0.2),
+            Flatten(),
+            new EqualizedLinear(c * 16, c),
+            LeakyReLU(0.2),
+            new EqualizedLinear(c, 1)
+        );
         RegisterComponents();
         stage.Register(this);
         SetStage(recipe.ImageSize, 1);
@@ -141,9 +174,12 @@ public sealed class EqualizedDiscriminator : Module<Tensor, Tensor>, IProgressiv
         for (int i = depth; i > 0; i--)
         {
             var down = blocks[i - 1].call(x);
-            if (residual) down = (down + functional.avg_pool2d(skips[i - 1].call(x), 2)) / Math.Sqrt(2);
+            if (residual)
+                down = (down + functional.avg_pool2d(skips[i - 1].call(x), 2)) / Math.Sqrt(2);
             if (i == depth && alpha < 1)
-                down = functional.leaky_relu(fromRgb[i - 1].call(functional.avg_pool2d(images, 2)), 0.2).lerp(down, alpha);
+                down = functional
+                    .leaky_relu(fromRgb[i - 1].call(functional.avg_pool2d(images, 2)), 0.2)
+                    .lerp(down, alpha);
             x = down;
         }
         return head.call(x).squeeze(1);

@@ -61,9 +61,11 @@ public sealed class SpectralConv2d : Module<Tensor, Tensor>, ISeededState, IConv
     private readonly Parameter weight;
     private readonly Parameter bias;
     private readonly Tensor u;
-    private readonly long stride, padding;
+    private readonly long stride,
+        padding;
 
-    public SpectralConv2d(long inChannels, long outChannels, long kernel, long stride = 1, long padding = 0) : base("spectral_conv2d")
+    public SpectralConv2d(long inChannels, long outChannels, long kernel, long stride = 1, long padding = 0)
+        : base("spectral_conv2d")
     {
         weight = Parameter(randn(outChannels, inChannels, kernel, kernel) * 0.02);
         bias = Parameter(zeros(outChannels));
@@ -89,7 +91,8 @@ public sealed class SpectralLinear : Module<Tensor, Tensor>, ISeededState
     private readonly Parameter bias;
     private readonly Tensor u;
 
-    public SpectralLinear(long inFeatures, long outFeatures) : base("spectral_linear")
+    public SpectralLinear(long inFeatures, long outFeatures)
+        : base("spectral_linear")
     {
         weight = Parameter(randn(outFeatures, inFeatures) * 0.02);
         bias = Parameter(zeros(outFeatures));
@@ -99,5 +102,6 @@ public sealed class SpectralLinear : Module<Tensor, Tensor>, ISeededState
 
     public void Reset(torch.Generator rng) => SpectralNorm.Reset(u, rng);
 
-    public override Tensor forward(Tensor input) => nn.functional.linear(input, SpectralNorm.Normalize(weight, u, training), bias);
+    public override Tensor forward(Tensor input) =>
+        nn.functional.linear(input, SpectralNorm.Normalize(weight, u, training), bias);
 }

@@ -23,15 +23,23 @@ public sealed class ModulatedConv2d : Module<Tensor, Tensor, Tensor>, ISelfIniti
     private readonly Parameter weight;
     private readonly EqualizedLinear affine;
     private readonly double scale;
-    private readonly long inChannels, outChannels, kernel;
+    private readonly long inChannels,
+        outChannels,
+        kernel;
     private readonly bool demodulate;
 
-    public ModulatedConv2d(long inChannels, long outChannels, long kernel, long styleSize, bool demodulate = true) : base("modulated_conv2d")
+    public ModulatedConv2d(long inChannels, long outChannels, long kernel, long styleSize, bool demodulate = true)
+        : base("modulated_conv2d")
     {
         weight = Parameter(randn(outChannels, inChannels, kernel, kernel));
         affine = new EqualizedLinear(styleSize, inChannels, biasInit: 1);
         scale = 1 / Math.Sqrt(inChannels * kernel * kernel);
-        (this.inChannels, this.outChannels, this.kernel, this.demodulate) = (inChannels, outChannels, kernel, demodulate);
+        (this.inChannels, this.outChannels, this.kernel, this.demodulate) = (
+            inChannels,
+            outChannels,
+            kernel,
+            demodulate
+        );
         RegisterComponents();
     }
 
@@ -49,7 +57,8 @@ public sealed class ModulatedConv2d : Module<Tensor, Tensor, Tensor>, ISelfIniti
     {
         var style = affine.call(w); // [N, in]
         var y = Ops.Conv2d(x * style.reshape(-1, inChannels, 1, 1), weight * scale, null, padding: kernel / 2);
-        if (!demodulate) return y;
+        if (!demodulate)
+            return y;
         // Each sample's squared weight norm per output channel: sum over inputs of style^2 times the weight's squares.
         var squares = weight.square().sum([2, 3]) * (scale * scale); // [out, in]
         var factors = (style.square().matmul(squares.t()) + 1e-8).rsqrt(); // [N, out]
@@ -58,18 +67,24 @@ public sealed class ModulatedConv2d : Module<Tensor, Tensor, Tensor>, ISelfIniti
 }
 
 /// <summary>How a style layer draws its noise: fresh from a generator, or the fixed map stored with the network.</summary>
-public enum NoiseMode { Random, Constant }
+public enum NoiseMode
+{
+    Random,
+    Constant,
+}
 
 /// <summary>A modulated 3x3 convolution (optionally after 2x upsampling), per-pixel noise with a learned strength, bias, LeakyReLU.</summary>
 public sealed class StyleLayer : Module, ISelfInitializing
 {
     private readonly ModulatedConv2d conv;
-    private readonly Parameter noiseStrength, bias;
+    private readonly Parameter noiseStrength,
+        bias;
     private readonly Tensor noiseConst;
     private readonly bool upsample;
     private readonly int resolution;
 
-    public StyleLayer(long inChannels, long outChannels, long styleSize, int resolution, bool upsample) : base("style_layer")
+    public StyleLayer(long inChannels, long outChannels, long styleSize, int resolution, bool upsample)
+        : base("style_layer")
     {
         conv = new ModulatedConv2d(inChannels, outChannels, 3, styleSize);
         noiseStrength = Parameter(zeros(1));
@@ -88,11 +103,13 @@ public sealed class StyleLayer : Module, ISelfInitializing
 
     public Tensor Forward(Tensor x, Tensor w, NoiseMode noise, torch.Generator? rng)
     {
-        if (upsample) x = functional.interpolate(x, scale_factor: [2, 2], mode: InterpolationMode.Bilinear, align_corners: false);
+        if (upsample)
+            x = functional.interpolate(x, scale_factor: [2, 2], mode: InterpolationMode.Bilinear, align_corners: false);
         var y = conv.call(x, w);
-        var map = noise == NoiseMode.Random && rng is not null
-            ? randn([y.shape[0], 1, resolution, resolution], generator: rng).to(y.device)
-            : noiseConst;
+        var map =
+            noise == NoiseMode.Random && rng is not null
+                ? randn([y.shape[0], 1, resolution, resolution], generator: rng).to(y.device)
+                : noiseConst;
         return functional.leaky_relu(y + noiseStrength * map + bias, 0.2) * Math.Sqrt(2);
     }
 }
@@ -102,7 +119,8 @@ public sealed class ConstantInput : Module, ISelfInitializing
 {
     private readonly Parameter constant;
 
-    public ConstantInput(long channels) : base("constant_input")
+    public ConstantInput(long channels)
+        : base("constant_input")
     {
         constant = Parameter(randn(1, channels, 4, 4));
         RegisterComponents();
@@ -131,7 +149,8 @@ public sealed class StyleGenerator : Module<Tensor, Tensor>
     private readonly long styleSize;
     private readonly double mixing;
 
-    public StyleGenerator(ModelRecipe recipe) : base("style_generator")
+    public StyleGenerator(ModelRecipe recipe)
+        : base("style_generator")
     {
         styleSize = recipe.LatentSize;
         mixing = recipe.StyleMixing;
@@ -149,7 +168,8 @@ public sealed class StyleGenerator : Module<Tensor, Tensor>
         toRgb.append(new ModulatedConv2d(c4, recipe.Channels, 1, styleSize, demodulate: false));
         for (int i = 1; i < resolutions.Count; i++)
         {
-            long from = Widths.At(resolutions[i - 1], recipe.Width), to = Widths.At(resolutions[i], recipe.Width);
+            long from = Widths.At(resolutions[i - 1], recipe.Width),
+                to = Widths.At(resolutions[i], recipe.Width);
             layers.append(new StyleLayer(from, to, styleSize, resolutions[i], upsample: true));
             layers.append(new StyleLayer(to, to, styleSize, resolutions[i], upsample: false));
             toRgb.append(new ModulatedConv2d(to, recipe.Channels, 1, styleSize, demodulate: false));
@@ -178,8 +198,13 @@ public sealed class StyleGenerator : Module<Tensor, Tensor>
             int first = 2 * block - 1;
             x = layers[first].Forward(x, ws[.., first], noise, rng);
             x = layers[first + 1].Forward(x, ws[.., first + 1], noise, rng);
-            image = functional.interpolate(image, scale_factor: [2, 2], mode: InterpolationMode.Bilinear, align_corners: false)
-                + toRgb[block].call(x, ws[.., first + 2]);
+            image =
+                functional.interpolate(
+                    image,
+                    scale_factor: [2, 2],
+                    mode: InterpolationMode.Bilinear,
+                    align_corners: false
+                ) + toRgb[block].call(x, ws[.., first + 2]);
         }
         return image;
     }
@@ -190,8 +215,10 @@ public sealed class StyleGenerator : Module<Tensor, Tensor>
     public override Tensor forward(Tensor z)
     {
         var w = Map(z);
-        if (!training || Rng is null) return Synthesize(Broadcast(w), NoiseMode.Constant, null);
-        using (no_grad()) wAverage.lerp_(w.detach().mean([0]), 1 - WAverageBeta);
+        if (!training || Rng is null)
+            return Synthesize(Broadcast(w), NoiseMode.Constant, null);
+        using (no_grad())
+            wAverage.lerp_(w.detach().mean([0]), 1 - WAverageBeta);
         var ws = Broadcast(w);
         if (mixing > 0 && rand([1], generator: Rng).item<float>() < mixing)
         {

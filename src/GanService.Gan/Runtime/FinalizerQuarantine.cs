@@ -39,19 +39,43 @@ public static class FinalizerQuarantine
 #pragma warning restore CA2255
     internal static void Install()
     {
-        if (!OperatingSystem.IsLinux()) { Problem = "not Linux"; return; }
+        if (!OperatingSystem.IsLinux())
+        {
+            Problem = "not Linux";
+            return;
+        }
         // For the before/after measurement only (FinalizerQuarantineTests fail with it).
-        if (Environment.GetEnvironmentVariable("GAN_FINALIZER_QUARANTINE") == "off") { Problem = "turned off by GAN_FINALIZER_QUARANTINE=off"; return; }
+        if (Environment.GetEnvironmentVariable("GAN_FINALIZER_QUARANTINE") == "off")
+        {
+            Problem = "turned off by GAN_FINALIZER_QUARANTINE=off";
+            return;
+        }
         var path = Path.Combine(AppContext.BaseDirectory, Library);
         try
         {
-            if (!File.Exists(path)) { Problem = $"{path} is missing (built by GanService.Gan.csproj with cc)"; return; }
+            if (!File.Exists(path))
+            {
+                Problem = $"{path} is missing (built by GanService.Gan.csproj with cc)";
+                return;
+            }
             var loaded = NativeLibrary.Load(path);
-            if (!Ready(loaded)) { Problem = "libLibTorchSharp.so's freeing functions were not found"; return; }
-            NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, (name, _, _) => name == "LibTorchSharp" ? loaded : IntPtr.Zero);
+            if (!Ready(loaded))
+            {
+                Problem = "libLibTorchSharp.so's freeing functions were not found";
+                return;
+            }
+            NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, (name, _, _) =>
+                name == "LibTorchSharp" ? loaded : IntPtr.Zero
+            );
             handle = loaded;
         }
-        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException or InvalidOperationException or EntryPointNotFoundException)
+        catch (Exception e)
+            when (e
+                    is DllNotFoundException
+                        or BadImageFormatException
+                        or InvalidOperationException
+                        or EntryPointNotFoundException
+            )
         {
             // InvalidOperationException: something else set TorchSharp's resolver first.
             Problem = e.Message;
@@ -59,11 +83,18 @@ public static class FinalizerQuarantine
     }
 
     /// <summary>What went through the quarantine since the process started, and what it holds now.</summary>
-    public readonly record struct Totals(ulong Scalars, ulong ScalarsHeld, ulong Tensors, ulong TensorsHeld, ulong TensorBytesHeld);
+    public readonly record struct Totals(
+        ulong Scalars,
+        ulong ScalarsHeld,
+        ulong Tensors,
+        ulong TensorsHeld,
+        ulong TensorBytesHeld
+    );
 
     public static unsafe Totals Counts()
     {
-        if (!Installed) return default;
+        if (!Installed)
+            return default;
         ulong* counts = stackalloc ulong[5];
         ((delegate* unmanaged<ulong*, void>)NativeLibrary.GetExport(handle, "GanService_quarantine_counts"))(counts);
         return new Totals(counts[0], counts[1], counts[2], counts[3], counts[4]);

@@ -21,8 +21,12 @@ public sealed class InferenceThreads : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         this.priority = priority;
         using var started = new CountdownEvent(count);
-        threads = Enumerable.Range(0, count).Select(i => new Thread(() => Serve(started)) { IsBackground = true, Name = $"inference-{i}" }).ToArray();
-        foreach (var thread in threads) thread.Start();
+        threads = Enumerable
+            .Range(0, count)
+            .Select(i => new Thread(() => Serve(started)) { IsBackground = true, Name = $"inference-{i}" })
+            .ToArray();
+        foreach (var thread in threads)
+            thread.Start();
         started.Wait();
     }
 
@@ -38,26 +42,29 @@ public sealed class InferenceThreads : IDisposable
     public Task<T> RunAsync<T>(Func<CancellationToken, T> render, CancellationToken ct)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        work.Add(() =>
-        {
-            if (ct.IsCancellationRequested)
+        work.Add(
+            () =>
             {
-                done.TrySetCanceled(ct);
-                return;
-            }
-            try
-            {
-                done.TrySetResult(render(ct));
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                done.TrySetCanceled(ct);
-            }
-            catch (Exception e)
-            {
-                done.TrySetException(e);
-            }
-        }, CancellationToken.None);
+                if (ct.IsCancellationRequested)
+                {
+                    done.TrySetCanceled(ct);
+                    return;
+                }
+                try
+                {
+                    done.TrySetResult(render(ct));
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    done.TrySetCanceled(ct);
+                }
+                catch (Exception e)
+                {
+                    done.TrySetException(e);
+                }
+            },
+            CancellationToken.None
+        );
         return done.Task;
     }
 
@@ -66,13 +73,15 @@ public sealed class InferenceThreads : IDisposable
         TorchRuntime.LowerCurrentThreadPriority(priority);
         TorchRuntime.SetThreads(1);
         started.Signal();
-        foreach (var item in work.GetConsumingEnumerable()) item();
+        foreach (var item in work.GetConsumingEnumerable())
+            item();
     }
 
     public void Dispose()
     {
         work.CompleteAdding();
-        foreach (var thread in threads) thread.Join();
+        foreach (var thread in threads)
+            thread.Join();
         work.Dispose();
     }
 }

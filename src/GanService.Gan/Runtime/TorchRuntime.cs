@@ -6,7 +6,9 @@ namespace GanService.Gan.Runtime;
 /// <summary>Process-wide libtorch settings: allocator behaviour, thread counts and device choice.</summary>
 public static partial class TorchRuntime
 {
-    private const int MallocTrimThreshold = -1, MallocTopPad = -2, MallocMmapThreshold = -3;
+    private const int MallocTrimThreshold = -1,
+        MallocTopPad = -2,
+        MallocMmapThreshold = -3;
     private const int KeptBytes = 64 * 1024 * 1024;
     private static readonly Lazy<bool> AllocatorTuned = new(ApplyMallopt);
 
@@ -27,10 +29,12 @@ public static partial class TorchRuntime
 
     private static bool ApplyMallopt()
     {
-        if (!OperatingSystem.IsLinux()) return false;
+        if (!OperatingSystem.IsLinux())
+            return false;
         try
         {
-            return mallopt(MallocMmapThreshold, 32 * 1024 * 1024) == 1 && mallopt(MallocTrimThreshold, int.MaxValue) == 1
+            return mallopt(MallocMmapThreshold, 32 * 1024 * 1024) == 1
+                && mallopt(MallocTrimThreshold, int.MaxValue) == 1
                 && mallopt(MallocTopPad, KeptBytes) == 1;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
@@ -46,7 +50,8 @@ public static partial class TorchRuntime
     /// </summary>
     public static bool LowerCurrentThreadPriority(ThreadPriorityClass priority)
     {
-        if (!OperatingSystem.IsLinux() || priority == ThreadPriorityClass.Normal) return false;
+        if (!OperatingSystem.IsLinux() || priority == ThreadPriorityClass.Normal)
+            return false;
         try
         {
             int unused = 0;
@@ -63,21 +68,28 @@ public static partial class TorchRuntime
     public static bool CudaAvailable => torch.cuda.is_available();
 
     /// <summary>Resolves auto, cpu or cuda; asking for cuda where there is none is an error, never a silent fallback.</summary>
-    public static torch.Device ResolveDevice(string requested) => requested.ToLowerInvariant() switch
-    {
-        "auto" => CudaAvailable ? torch.CUDA : torch.CPU,
-        "cpu" => torch.CPU,
-        "cuda" => CudaAvailable
-            ? torch.CUDA
-            : throw new DeviceUnavailableException("Device 'cuda' was requested but this worker has no usable CUDA device (TorchSharp CPU build, no GPU, or no driver)."),
-        _ => throw new ArgumentException($"Unknown device '{requested}'; use auto, cpu or cuda.", nameof(requested)),
-    };
+    public static torch.Device ResolveDevice(string requested) =>
+        requested.ToLowerInvariant() switch
+        {
+            "auto" => CudaAvailable ? torch.CUDA : torch.CPU,
+            "cpu" => torch.CPU,
+            "cuda" => CudaAvailable
+                ? torch.CUDA
+                : throw new DeviceUnavailableException(
+                    "Device 'cuda' was requested but this worker has no usable CUDA device (TorchSharp CPU build, no GPU, or no driver)."
+                ),
+            _ => throw new ArgumentException(
+                $"Unknown device '{requested}'; use auto, cpu or cuda.",
+                nameof(requested)
+            ),
+        };
 
     // "libc.so.6", not "libc": the unversioned name is a linker script that dlopen cannot load.
     [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
     private static partial int mallopt(int param, int value);
 
-    private const int PrioProcess = 0, SchedIdle = 5;
+    private const int PrioProcess = 0,
+        SchedIdle = 5;
 
     [LibraryImport("libc.so.6", EntryPoint = "sched_setscheduler")]
     private static partial int sched_setscheduler(int pid, int policy, ref int param);
@@ -90,6 +102,11 @@ public static partial class TorchRuntime
 }
 
 /// <summary>How much a thread defers to others on the host: normal, low (nice 10) or idle (SCHED_IDLE).</summary>
-public enum ThreadPriorityClass { Normal, Low, Idle }
+public enum ThreadPriorityClass
+{
+    Normal,
+    Low,
+    Idle,
+}
 
 public sealed class DeviceUnavailableException(string message) : Exception(message);

@@ -27,7 +27,8 @@ public static partial class TorchRuntime
     /// </summary>
     public static string ShortenOpenMpSpin()
     {
-        if (!OperatingSystem.IsLinux()) return "";
+        if (!OperatingSystem.IsLinux())
+            return "";
         try
         {
             setenv("GOMP_SPINCOUNT", OpenMpSpinCount, 0);
@@ -60,14 +61,16 @@ public static partial class TorchRuntime
             // A thread's first parallel operation would otherwise (re)apply the default over the count set here.
             torch.get_num_threads();
             torch.set_num_threads(threads);
-            if (others != threads) OnNewThread(null, () => SetOwn(others));
+            if (others != threads)
+                OnNewThread(null, () => SetOwn(others));
         }
     }
 
     /// <summary>The count of every thread that never sets its own (a host makes it one: see the class remarks).</summary>
     public static void SetDefaultThreads(int threads)
     {
-        lock (DefaultLock) OnNewThread(null, () => SetOwn(Math.Max(1, threads)));
+        lock (DefaultLock)
+            OnNewThread(null, () => SetOwn(Math.Max(1, threads)));
     }
 
     /// <summary>The count a thread that never sets its own gets, read on such a thread.</summary>
@@ -80,16 +83,16 @@ public static partial class TorchRuntime
     /// its OpenMP team ends with it. Exceptions reach the caller with their original stack.
     /// </summary>
     public static T RunOnOwnThread<T>(string name, int threads, Func<T> work) => OnNewThread(name, () =>
-    {
-        SetThreads(threads);
-        return work();
-    });
+        {
+            SetThreads(threads);
+            return work();
+        });
 
     public static void RunOnOwnThread(string name, int threads, Action work) => RunOnOwnThread(name, threads, () =>
-    {
-        work();
-        return 0;
-    });
+        {
+            work();
+            return 0;
+        });
 
     private static int SetOwn(int threads)
     {
@@ -115,7 +118,11 @@ public static partial class TorchRuntime
             {
                 failure = ExceptionDispatchInfo.Capture(e);
             }
-        }) { Name = name, IsBackground = true };
+        })
+        {
+            Name = name,
+            IsBackground = true,
+        };
         thread.Start();
         thread.Join();
         failure?.Throw();

@@ -83,8 +83,13 @@ public sealed class GeneratorSampler : IDisposable
     /// batch is rendered <see cref="RenderChunk"/> images at a time, each chunk under its own dispose scope, and
     /// <paramref name="ct"/> is observed between chunks.
     /// </summary>
-    public Tensor Sample(long seed, int count, IReadOnlyList<int>? labels = null, SamplingControls? controls = null,
-        CancellationToken ct = default)
+    public Tensor Sample(
+        long seed,
+        int count,
+        IReadOnlyList<int>? labels = null,
+        SamplingControls? controls = null,
+        CancellationToken ct = default
+    )
     {
         controls = Checked(controls, labels);
         using var rng = new torch.Generator((ulong)seed);
@@ -103,12 +108,13 @@ public sealed class GeneratorSampler : IDisposable
             int from = controls.MixFrom ?? SamplingControls.DefaultMixFrom(Plan.Model);
             var noise = controls.Noise ?? NoiseMode.Random;
             return InChunks(count, ct, part =>
-            {
-                var ws = Styles(style, latents[part], controls.Truncation);
-                if (mixLatents is not null)
-                    ws = cat([ws[.., ..from], Styles(style, mixLatents[part], controls.Truncation)[.., from..]], 1);
-                return style.Synthesize(ws, noise, rng);
-            }).MoveToOuterDisposeScope();
+                {
+                    var ws = Styles(style, latents[part], controls.Truncation);
+                    if (mixLatents is not null)
+                        ws = cat([ws[.., ..from], Styles(style, mixLatents[part], controls.Truncation)[.., from..]], 1);
+                    return style.Synthesize(ws, noise, rng);
+                })
+                .MoveToOuterDisposeScope();
         }
         // Eval mode under no_grad only reads the weights, so concurrent renders share one generator.
         return InChunks(count, ct, part => GanNetworks.Call(generator, latents[part], classes?[part]))
@@ -116,8 +122,15 @@ public sealed class GeneratorSampler : IDisposable
     }
 
     /// <summary>A PNG grid of samples; with one image and no padding, just that image.</summary>
-    public byte[] SamplePng(long seed, int count, int columns, int padding = ImageGrid.DefaultPadding,
-        IReadOnlyList<int>? labels = null, SamplingControls? controls = null, CancellationToken ct = default)
+    public byte[] SamplePng(
+        long seed,
+        int count,
+        int columns,
+        int padding = ImageGrid.DefaultPadding,
+        IReadOnlyList<int>? labels = null,
+        SamplingControls? controls = null,
+        CancellationToken ct = default
+    )
     {
         using var images = Sample(seed, count, labels, controls, ct);
         return ImageGrid.EncodePng(images, columns, padding);
@@ -127,12 +140,19 @@ public sealed class GeneratorSampler : IDisposable
     /// <paramref name="steps"/> frames from seed <paramref name="from"/>'s first image to seed <paramref name="to"/>'s:
     /// spherical interpolation of the Gaussian z, or linear in w for StyleGAN. Every frame gets the same noise.
     /// </summary>
-    public Tensor Interpolate(long from, long to, int steps, IReadOnlyList<int>? labels = null,
-        SamplingControls? controls = null, CancellationToken ct = default)
+    public Tensor Interpolate(
+        long from,
+        long to,
+        int steps,
+        IReadOnlyList<int>? labels = null,
+        SamplingControls? controls = null,
+        CancellationToken ct = default
+    )
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
         controls = Checked(controls, labels);
-        if (controls.MixSeed is not null) throw new ArgumentException("Style mixing does not apply to an interpolation.", nameof(controls));
+        if (controls.MixSeed is not null)
+            throw new ArgumentException("Style mixing does not apply to an interpolation.", nameof(controls));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor First(long seed)
@@ -151,8 +171,11 @@ public sealed class GeneratorSampler : IDisposable
                 ct.ThrowIfCancellationRequested();
                 using var frame = NewDisposeScope();
                 using var rng = new torch.Generator((ulong)from); // the same noise in every frame
-                frames.Add(Display(style.Synthesize(wa.lerp(wb, t[i]), controls.Noise ?? NoiseMode.Random, rng))
-                    .cpu().MoveToOuterDisposeScope());
+                frames.Add(
+                    Display(style.Synthesize(wa.lerp(wb, t[i]), controls.Noise ?? NoiseMode.Random, rng))
+                        .cpu()
+                        .MoveToOuterDisposeScope()
+                );
             }
             return cat(frames, 0).MoveToOuterDisposeScope();
         }
@@ -167,11 +190,24 @@ public sealed class GeneratorSampler : IDisposable
     /// StyleGAN's mixing table: a blank corner, the column seeds' images along the top, the row seeds' images down
     /// the left, and in each cell the row seed's styles with the column seed's from layer <paramref name="mixFrom"/> on.
     /// </summary>
-    public Tensor MixingTable(IReadOnlyList<long> rowSeeds, IReadOnlyList<long> columnSeeds, int mixFrom,
-        SamplingControls? controls = null, CancellationToken ct = default)
+    public Tensor MixingTable(
+        IReadOnlyList<long> rowSeeds,
+        IReadOnlyList<long> columnSeeds,
+        int mixFrom,
+        SamplingControls? controls = null,
+        CancellationToken ct = default
+    )
     {
-        controls = Checked((controls ?? SamplingControls.None) with { MixSeed = columnSeeds.FirstOrDefault(), MixFrom = mixFrom }, null);
-        var style = generator as StyleGenerator ?? throw new ArgumentException("Only a StyleGAN generator has styles to mix.");
+        controls = Checked(
+            (controls ?? SamplingControls.None) with
+            {
+                MixSeed = columnSeeds.FirstOrDefault(),
+                MixFrom = mixFrom,
+            },
+            null
+        );
+        var style =
+            generator as StyleGenerator ?? throw new ArgumentException("Only a StyleGAN generator has styles to mix.");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor W(long seed)
@@ -184,21 +220,27 @@ public sealed class GeneratorSampler : IDisposable
         var columns = columnSeeds.Select(W).ToList();
         var cells = new List<Tensor>();
         foreach (var row in rows)
-            foreach (var column in columns)
-                cells.Add(cat([row[.., ..mixFrom], column[.., mixFrom..]], 1));
+        foreach (var column in columns)
+            cells.Add(cat([row[.., ..mixFrom], column[.., mixFrom..]], 1));
         using var noiseRng = new torch.Generator((ulong)rowSeeds.FirstOrDefault());
-        var images = Display(style.Synthesize(cat([.. columns, .. rows, .. cells], 0), controls.Noise ?? NoiseMode.Random, noiseRng));
+        var images = Display(
+            style.Synthesize(cat([.. columns, .. rows, .. cells], 0), controls.Noise ?? NoiseMode.Random, noiseRng)
+        );
         int c = columns.Count;
         var blank = zeros_like(images[..1]);
         var layout = new List<Tensor> { blank, images[..c] };
         for (int r = 0; r < rows.Count; r++)
-            layout.AddRange([images[(c + r)..(c + r + 1)], images[(c + rows.Count + r * c)..(c + rows.Count + (r + 1) * c)]]);
+            layout.AddRange([
+                images[(c + r)..(c + r + 1)],
+                images[(c + rows.Count + r * c)..(c + rows.Count + (r + 1) * c)],
+            ]);
         return cat(layout, 0).cpu().MoveToOuterDisposeScope();
     }
 
     private SamplingControls Checked(SamplingControls? controls, IReadOnlyList<int>? labels)
     {
-        if (labels is { Count: > 0 } && !Conditional) throw new ArgumentException("This generator is not class-conditional.", nameof(labels));
+        if (labels is { Count: > 0 } && !Conditional)
+            throw new ArgumentException("This generator is not class-conditional.", nameof(labels));
         controls ??= SamplingControls.None;
         if (controls.Check(Plan.Model).FirstOrDefault() is { Key: not null } problem)
             throw new ArgumentException($"{problem.Key}: {problem.Value}", nameof(controls));
@@ -218,7 +260,8 @@ public sealed class GeneratorSampler : IDisposable
             {
                 using var redraw = NewDisposeScope();
                 var outside = z.abs().gt(threshold);
-                if (!outside.any().item<bool>()) break;
+                if (!outside.any().item<bool>())
+                    break;
                 z.copy_(where(outside, randn(z.shape, generator: rng), z));
             }
             z.clamp_(-threshold, threshold);
@@ -246,27 +289,32 @@ public sealed class GeneratorSampler : IDisposable
     private static Tensor Styles(StyleGenerator style, Tensor z, double? psi)
     {
         var w = style.Map(z);
-        if (psi is { } p) w = style.AverageW.lerp(w, p);
+        if (psi is { } p)
+            w = style.AverageW.lerp(w, p);
         return style.Broadcast(w);
     }
 
     private Tensor? Classes(int count, IReadOnlyList<int>? labels) =>
         !Conditional ? null
-        : labels is { Count: > 0 } ? tensor(Enumerable.Range(0, count).Select(i => (long)labels[i % labels.Count]).ToArray()).to(device)
+        : labels is { Count: > 0 }
+            ? tensor(Enumerable.Range(0, count).Select(i => (long)labels[i % labels.Count]).ToArray()).to(device)
         : GanTrainer.PreviewLabels(count, Plan.Model.Classes).to(device);
 
     // Held, not converted per call: see ImageGrid on Scalars the GC may finalize mid-call.
-    private static readonly Scalar Low = (-1).ToScalar(), High = 1.ToScalar();
+    private static readonly Scalar Low = (-1).ToScalar(),
+        High = 1.ToScalar();
 
     /// <summary>At the target size and in [-1, 1]: ProGAN and StyleGAN have linear outputs that may overshoot.</summary>
-    private Tensor Display(Tensor images) => ProgressiveSchedule.ForDisplay(images, Plan.Model.ImageSize).clamp(Low, High);
+    private Tensor Display(Tensor images) =>
+        ProgressiveSchedule.ForDisplay(images, Plan.Model.ImageSize).clamp(Low, High);
 
     /// <summary>Spherical interpolation between a and b [1, D] at each t [T, 1]; linear where they are nearly parallel.</summary>
     public static Tensor Slerp(Tensor a, Tensor b, Tensor t)
     {
         var cosine = (a / a.norm()).mul(b / b.norm()).sum().clamp(-1, 1);
         double omega = Math.Acos(cosine.item<float>());
-        if (Math.Sin(omega) < 1e-4) return a.lerp(b, t);
+        if (Math.Sin(omega) < 1e-4)
+            return a.lerp(b, t);
         return (((1 - t) * omega).sin() * a + (t * omega).sin() * b) / Math.Sin(omega);
     }
 

@@ -10,7 +10,12 @@ namespace GanService.Gan.Sampling;
 /// StyleGAN only: <see cref="Noise"/> (fresh noise from the seed, or the network's fixed maps) and style mixing,
 /// which takes the styles of <see cref="MixSeed"/> from layer <see cref="MixFrom"/> on.
 /// </summary>
-public sealed record SamplingControls(double? Truncation = null, NoiseMode? Noise = null, long? MixSeed = null, int? MixFrom = null)
+public sealed record SamplingControls(
+    double? Truncation = null,
+    NoiseMode? Noise = null,
+    long? MixSeed = null,
+    int? MixFrom = null
+)
 {
     public static readonly SamplingControls None = new();
 

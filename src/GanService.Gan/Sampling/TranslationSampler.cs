@@ -23,13 +23,20 @@ public sealed class TranslationSampler : IDisposable
     public TrainingPlan Plan { get; }
 
     /// <summary>Loads the A-to-B generator, or for CycleGAN with <paramref name="backward"/> the B-to-A one.</summary>
-    public static TranslationSampler Load(byte[] bundle, Device device, string? expectedSha256 = null, bool backward = false)
+    public static TranslationSampler Load(
+        byte[] bundle,
+        Device device,
+        string? expectedSha256 = null,
+        bool backward = false
+    )
     {
         using var reader = CheckpointBundle.Open(bundle, expectedSha256);
         var model = reader.Manifest.Plan.Model;
         var family = ModelFamily.Of(model);
-        if (!family.Translates) throw new ArgumentException("This checkpoint is not of an image-to-image family.");
-        if (backward && !family.TranslatesBothWays) throw new ArgumentException("Only CycleGAN translates both ways.");
+        if (!family.Translates)
+            throw new ArgumentException("This checkpoint is not of an image-to-image family.");
+        if (backward && !family.TranslatesBothWays)
+            throw new ArgumentException("Only CycleGAN translates both ways.");
         var generator = GanNetworks.Generator(model);
         try
         {

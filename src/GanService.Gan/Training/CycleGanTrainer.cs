@@ -18,39 +18,52 @@ namespace GanService.Gan.Training;
 /// </summary>
 public sealed class CycleGanTrainer : Trainer
 {
-    public const double CycleWeight = 10, IdentityWeight = 5;
+    public const double CycleWeight = 10,
+        IdentityWeight = 5;
 
     private readonly DomainBatches batches;
-    private readonly ImageDataset domainA, domainB;
+    private readonly ImageDataset domainA,
+        domainB;
     private readonly Device device;
-    private readonly ResnetGenerator generatorAb, generatorBa;
-    private readonly PatchDiscriminator discriminatorA, discriminatorB;
-    private readonly Adam generatorOptimizer, discriminatorOptimizer;
+    private readonly ResnetGenerator generatorAb,
+        generatorBa;
+    private readonly PatchDiscriminator discriminatorA,
+        discriminatorB;
+    private readonly Adam generatorOptimizer,
+        discriminatorOptimizer;
     private readonly IAdversarialLoss loss;
-    private readonly ImagePool poolA = new(), poolB = new();
+    private readonly ImagePool poolA = new(),
+        poolB = new();
     private readonly torch.Generator rng;
 
     /// <summary>G_AB and D_A under the names every family's G and D use; both image pools in one entry.</summary>
     protected override IEnumerable<CheckpointPart> Parts =>
-    [
-        CheckpointPart.Network(CheckpointEntries.Generator, generatorAb),
-        CheckpointPart.Network(CheckpointEntries.GeneratorBa, generatorBa),
-        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminatorA),
-        CheckpointPart.Network(CheckpointEntries.DiscriminatorB, discriminatorB),
-        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
-        new(CheckpointEntries.ImagePools, w =>
-        {
-            poolA.Save(w);
-            poolB.Save(w);
-        }, s =>
-        {
-            using var pools = new BinaryReader(s);
-            poolA.Load(pools, device);
-            poolB.Load(pools, device);
-        }, poolA, poolB),
-    ];
+        [
+            CheckpointPart.Network(CheckpointEntries.Generator, generatorAb),
+            CheckpointPart.Network(CheckpointEntries.GeneratorBa, generatorBa),
+            CheckpointPart.Network(CheckpointEntries.Discriminator, discriminatorA),
+            CheckpointPart.Network(CheckpointEntries.DiscriminatorB, discriminatorB),
+            .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
+            new(
+                CheckpointEntries.ImagePools,
+                w =>
+                {
+                    poolA.Save(w);
+                    poolB.Save(w);
+                },
+                s =>
+                {
+                    using var pools = new BinaryReader(s);
+                    poolA.Load(pools, device);
+                    poolB.Load(pools, device);
+                },
+                poolA,
+                poolB
+            ),
+        ];
 
-    private CycleGanTrainer(TrainingPlan plan, TrainingData data, Device device) : base(plan)
+    private CycleGanTrainer(TrainingPlan plan, TrainingData data, Device device)
+        : base(plan)
     {
         domainA = data.Images;
         domainB = data.Targets ?? throw new ArgumentException("CycleGAN trains on two domains.", nameof(data));
@@ -68,17 +81,32 @@ public sealed class CycleGanTrainer : Trainer
             network.to(device);
         }
         var o = plan.Optimizer;
-        generatorOptimizer = new Fused.Adam(generatorAb.parameters().Concat(generatorBa.parameters()), o.GeneratorLearningRate, o.Beta1, o.Beta2);
-        discriminatorOptimizer = new Fused.Adam(discriminatorA.parameters().Concat(discriminatorB.parameters()), o.DiscriminatorLearningRate, o.Beta1, o.Beta2);
+        generatorOptimizer = new Fused.Adam(
+            generatorAb.parameters().Concat(generatorBa.parameters()),
+            o.GeneratorLearningRate,
+            o.Beta1,
+            o.Beta2
+        );
+        discriminatorOptimizer = new Fused.Adam(
+            discriminatorA.parameters().Concat(discriminatorB.parameters()),
+            o.DiscriminatorLearningRate,
+            o.Beta1,
+            o.Beta2
+        );
     }
 
     private IEnumerable<nn.Module> Networks => [generatorAb, generatorBa, discriminatorA, discriminatorB];
 
-    public static CycleGanTrainer Create(TrainingPlan plan, TrainingData data, Device device) => new(plan, data, device);
+    public static CycleGanTrainer Create(TrainingPlan plan, TrainingData data, Device device) =>
+        new(plan, data, device);
 
     public static CycleGanTrainer Resume(byte[] bundle, TrainingData data, Device device) =>
-        ResumeFrom(bundle, null, model => model.Family == ModelRecipe.CycleGan,
-            plan => new CycleGanTrainer(plan, data, device));
+        ResumeFrom(
+            bundle,
+            null,
+            model => model.Family == ModelRecipe.CycleGan,
+            plan => new CycleGanTrainer(plan, data, device)
+        );
 
     protected override TrainingProgress TrainStep()
     {
@@ -86,7 +114,8 @@ public sealed class CycleGanTrainer : Trainer
         using var scope = NewDisposeScope();
         var (a, b) = batches.Batch(Step, device);
 
-        foreach (var p in discriminatorA.parameters().Concat(discriminatorB.parameters())) p.requires_grad = false;
+        foreach (var p in discriminatorA.parameters().Concat(discriminatorB.parameters()))
+            p.requires_grad = false;
         generatorOptimizer.zero_grad();
         var fakeB = generatorAb.call(a);
         var fakeA = generatorBa.call(b);
@@ -96,7 +125,8 @@ public sealed class CycleGanTrainer : Trainer
         var gLoss = adversarial + CycleWeight * cycle + IdentityWeight * identity;
         gLoss.backward();
         generatorOptimizer.step();
-        foreach (var p in discriminatorA.parameters().Concat(discriminatorB.parameters())) p.requires_grad = true;
+        foreach (var p in discriminatorA.parameters().Concat(discriminatorB.parameters()))
+            p.requires_grad = true;
 
         discriminatorOptimizer.zero_grad();
         var realA = discriminatorA.call(a);
@@ -109,9 +139,16 @@ public sealed class CycleGanTrainer : Trainer
 
         long epoch = EpochAt(Step);
         Step++;
-        return new TrainingProgress(Step, Plan.Steps, epoch, dLoss.item<float>(), gLoss.item<float>(),
-            (realA.mean() + realB.mean()).item<float>() / 2, (pooledA.mean() + pooledB.mean()).item<float>() / 2,
-            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
+        return new TrainingProgress(
+            Step,
+            Plan.Steps,
+            epoch,
+            dLoss.item<float>(),
+            gLoss.item<float>(),
+            (realA.mean() + realB.mean()).item<float>() / 2,
+            (pooledA.mean() + pooledB.mean()).item<float>() / 2,
+            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)
+        );
     }
 
     protected override long EpochAt(long step) => batches.EpochOf(step);
@@ -130,7 +167,13 @@ public sealed class CycleGanTrainer : Trainer
             var b = domainB.Batch(Pick(domainB), device);
             var ab = generatorAb.call(a);
             var ba = generatorBa.call(b);
-            var rows = cat([stack([a, ab, generatorBa.call(ab)], 1).flatten(0, 1), stack([b, ba, generatorAb.call(ba)], 1).flatten(0, 1)], 0);
+            var rows = cat(
+                [
+                    stack([a, ab, generatorBa.call(ab)], 1).flatten(0, 1),
+                    stack([b, ba, generatorAb.call(ba)], 1).flatten(0, 1),
+                ],
+                0
+            );
             return ImageGrid.EncodePng(rows, 3);
         }
         finally

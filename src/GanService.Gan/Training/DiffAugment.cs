@@ -10,17 +10,26 @@ namespace GanService.Gan.Training;
 /// </summary>
 public static class DiffAugment
 {
-    public const string Color = "color", Translation = "translation", Cutout = "cutout";
+    public const string Color = "color",
+        Translation = "translation",
+        Cutout = "cutout";
     public static IReadOnlyList<string> Policies { get; } = [Color, Translation, Cutout];
 
     public static Tensor Apply(Tensor x, IReadOnlyList<string> policy, torch.Generator rng)
     {
         foreach (var p in policy)
-            x = p switch { Color => Colour(x, rng), Translation => Translate(x, rng), Cutout => CutOut(x, rng), _ => x };
+            x = p switch
+            {
+                Color => Colour(x, rng),
+                Translation => Translate(x, rng),
+                Cutout => CutOut(x, rng),
+                _ => x,
+            };
         return x;
     }
 
-    private static Tensor Rand(Tensor x, torch.Generator rng) => rand([x.shape[0], 1, 1, 1], generator: rng).to(x.device);
+    private static Tensor Rand(Tensor x, torch.Generator rng) =>
+        rand([x.shape[0], 1, 1, 1], generator: rng).to(x.device);
 
     private static Tensor Colour(Tensor x, torch.Generator rng)
     {
@@ -34,8 +43,11 @@ public static class DiffAugment
     /// <summary>Shifts each image by a whole number of pixels, filling with zeros, via one gather.</summary>
     private static Tensor Translate(Tensor x, torch.Generator rng)
     {
-        long n = x.shape[0], h = x.shape[2], w = x.shape[3];
-        long sh = Math.Max(1, h / 8), sw = Math.Max(1, w / 8);
+        long n = x.shape[0],
+            h = x.shape[2],
+            w = x.shape[3];
+        long sh = Math.Max(1, h / 8),
+            sw = Math.Max(1, w / 8);
         var dy = randint(-sh, sh + 1, [n, 1, 1], generator: rng).to(x.device);
         var dx = randint(-sw, sw + 1, [n, 1, 1], generator: rng).to(x.device);
         var rows = arange(h, device: x.device).view(1, h, 1) + dy;
@@ -49,7 +61,11 @@ public static class DiffAugment
 
     private static Tensor CutOut(Tensor x, torch.Generator rng)
     {
-        long n = x.shape[0], h = x.shape[2], w = x.shape[3], ch = h / 2, cw = w / 2;
+        long n = x.shape[0],
+            h = x.shape[2],
+            w = x.shape[3],
+            ch = h / 2,
+            cw = w / 2;
         var cy = randint(0, h + (1 - ch % 2), [n, 1, 1], generator: rng).to(x.device);
         var cx = randint(0, w + (1 - cw % 2), [n, 1, 1], generator: rng).to(x.device);
         var rows = arange(h, device: x.device).view(1, h, 1);

@@ -20,9 +20,11 @@ namespace GanService.Gan.Training;
 public sealed class GanTrainer : Trainer
 {
     private readonly Device device;
-    private readonly nn.Module generator, discriminator;
+    private readonly nn.Module generator,
+        discriminator;
     private readonly ExponentialMovingAverage? ema;
-    private readonly Adam generatorOptimizer, discriminatorOptimizer;
+    private readonly Adam generatorOptimizer,
+        discriminatorOptimizer;
     private readonly IAdversarialLoss loss;
     private readonly ImageDataset data;
     private readonly BatchSampler sampler;
@@ -32,22 +34,28 @@ public sealed class GanTrainer : Trainer
     private readonly ProgressiveSchedule? growth;
 
     protected override IEnumerable<CheckpointPart> Parts =>
-    [
-        CheckpointPart.Network(CheckpointEntries.Generator, generator),
-        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminator),
-        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
-        CheckpointPart.Values(CheckpointEntries.PreviewLatents, previewLatents),
-        .. ema is null ? [] : new[] { CheckpointPart.Network(CheckpointEntries.Ema, ema.Shadow) },
-    ];
+        [
+            CheckpointPart.Network(CheckpointEntries.Generator, generator),
+            CheckpointPart.Network(CheckpointEntries.Discriminator, discriminator),
+            .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
+            CheckpointPart.Values(CheckpointEntries.PreviewLatents, previewLatents),
+            .. ema is null ? [] : new[] { CheckpointPart.Network(CheckpointEntries.Ema, ema.Shadow) },
+        ];
 
-    private GanTrainer(TrainingPlan plan, ImageDataset data, Device device) : base(plan)
+    private GanTrainer(TrainingPlan plan, ImageDataset data, Device device)
+        : base(plan)
     {
         var model = plan.Model;
         if (data.Channels != model.Channels || data.ImageSize != model.ImageSize)
             throw new ArgumentException(
-                $"The data is {data.ImageSize}x{data.ImageSize}x{data.Channels} but the model wants {model.ImageSize}x{model.ImageSize}x{model.Channels}.", nameof(data));
+                $"The data is {data.ImageSize}x{data.ImageSize}x{data.Channels} but the model wants {model.ImageSize}x{model.ImageSize}x{model.Channels}.",
+                nameof(data)
+            );
         if (model.Conditional && (data.Labels is null || data.Labels.Max() >= model.Classes))
-            throw new ArgumentException($"A class-conditional model needs labelled data with at most {model.Classes} classes.", nameof(data));
+            throw new ArgumentException(
+                $"A class-conditional model needs labelled data with at most {model.Classes} classes.",
+                nameof(data)
+            );
         this.device = device;
         loss = AdversarialLosses.Create(plan.Loss);
         augment = plan.AugmentPolicies;
@@ -60,8 +68,10 @@ public sealed class GanTrainer : Trainer
         Initialization.Apply(discriminator, rng);
         generator.to(device);
         discriminator.to(device);
-        if (generator is StyleGenerator style) style.Rng = rng; // noise inputs and style mixing, reproducibly
-        if (model.Family == ModelRecipe.ProGan) growth = new ProgressiveSchedule(plan);
+        if (generator is StyleGenerator style)
+            style.Rng = rng; // noise inputs and style mixing, reproducibly
+        if (model.Family == ModelRecipe.ProGan)
+            growth = new ProgressiveSchedule(plan);
         if (plan.EmaDecay > 0)
         {
             ema = new ExponentialMovingAverage(generator, GanNetworks.Generator(model).to(device), plan.EmaDecay);
@@ -70,7 +80,12 @@ public sealed class GanTrainer : Trainer
         }
         var o = plan.Optimizer;
         generatorOptimizer = new Fused.Adam(generator.parameters(), o.GeneratorLearningRate, o.Beta1, o.Beta2);
-        discriminatorOptimizer = new Fused.Adam(discriminator.parameters(), o.DiscriminatorLearningRate, o.Beta1, o.Beta2);
+        discriminatorOptimizer = new Fused.Adam(
+            discriminator.parameters(),
+            o.DiscriminatorLearningRate,
+            o.Beta1,
+            o.Beta2
+        );
         using var previewRng = new torch.Generator((ulong)plan.Seed ^ 0x9E3779B97F4A7C15UL);
         previewLatents = randn([plan.PreviewCount, model.LatentSize], generator: previewRng);
     }
@@ -88,7 +103,10 @@ public sealed class GanTrainer : Trainer
     protected override TrainingProgress TrainStep()
     {
         var clock = Stopwatch.StartNew();
-        double dLoss = 0, realScore = 0, fakeScore = 0, wait = 0;
+        double dLoss = 0,
+            realScore = 0,
+            fakeScore = 0,
+            wait = 0;
         double gLoss = 0;
         var stage = Grow();
         for (int k = 0; k < Plan.CriticSteps; k++)
@@ -97,19 +115,40 @@ public sealed class GanTrainer : Trainer
             using (NewDisposeScope())
             {
                 var (real, labels) = RealBatch(Step * Plan.CriticSteps + k, ref wait);
-                if (stage is var (resolution, alpha)) real = ProgressiveSchedule.Real(real, resolution, alpha);
+                if (stage is var (resolution, alpha))
+                    real = ProgressiveSchedule.Real(real, resolution, alpha);
                 // The fakes carry the real batch's labels; shared, the graph through G lives on for the G update.
                 var fake = shared ? GanNetworks.Call(generator, Latents(), labels) : null;
-                (dLoss, realScore, fakeScore) = DiscriminatorUpdate(real, labels, fake?.detach(), Step * Plan.CriticSteps + k);
-                if (shared) gLoss = GeneratorUpdate(fake, labels);
+                (dLoss, realScore, fakeScore) = DiscriminatorUpdate(
+                    real,
+                    labels,
+                    fake?.detach(),
+                    Step * Plan.CriticSteps + k
+                );
+                if (shared)
+                    gLoss = GeneratorUpdate(fake, labels);
             }
         }
         if (!Plan.SharedFakes)
-            using (NewDisposeScope()) gLoss = GeneratorUpdate(null, null);
+            using (NewDisposeScope())
+                gLoss = GeneratorUpdate(null, null);
         long epoch = EpochAt(Step);
         Step++;
-        return new TrainingProgress(Step, Plan.Steps, epoch, dLoss, gLoss, realScore, fakeScore,
-            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), wait) { Resolution = stage?.Resolution, Alpha = stage?.Alpha };
+        return new TrainingProgress(
+            Step,
+            Plan.Steps,
+            epoch,
+            dLoss,
+            gLoss,
+            realScore,
+            fakeScore,
+            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9),
+            wait
+        )
+        {
+            Resolution = stage?.Resolution,
+            Alpha = stage?.Alpha,
+        };
     }
 
     protected override long EpochAt(long step) => sampler.EpochOf(step * Plan.CriticSteps);
@@ -132,28 +171,37 @@ public sealed class GanTrainer : Trainer
     /// <summary>Progressive growing: sets both networks to this step's resolution and fade-in alpha.</summary>
     private (int Resolution, double Alpha)? Grow()
     {
-        if (growth is null) return null;
+        if (growth is null)
+            return null;
         var (resolution, alpha) = growth.At(Step);
         ((IProgressive)generator).SetStage(resolution, alpha);
         ((IProgressive)discriminator).SetStage(resolution, alpha);
         return (resolution, alpha);
     }
 
-    private (double Loss, double RealScore, double FakeScore) DiscriminatorUpdate(Tensor real, Tensor? labels, Tensor? sharedFake, long update)
+    private (double Loss, double RealScore, double FakeScore) DiscriminatorUpdate(
+        Tensor real,
+        Tensor? labels,
+        Tensor? sharedFake,
+        long update
+    )
     {
         discriminatorOptimizer.zero_grad();
         var fake = sharedFake;
         // Without a shared batch, fakes for D carry the real batch's labels and need no graph through G.
         if (fake is null)
-            using (no_grad()) fake = GanNetworks.Call(generator, Latents(), labels);
+            using (no_grad())
+                fake = GanNetworks.Call(generator, Latents(), labels);
         var (realLogits, fakeLogits) = DiscriminateBoth(real, fake, labels);
         var total = loss.Discriminator(realLogits, fakeLogits);
         if (Plan.GradientPenalty > 0)
-            total = total + Penalties.GradientPenalty(x => Discriminate(x, labels), real, fake, Plan.GradientPenalty, rng);
+            total =
+                total + Penalties.GradientPenalty(x => Discriminate(x, labels), real, fake, Plan.GradientPenalty, rng);
         if (Plan.R1 > 0 && update % Plan.R1Every == 0)
             total = total + Penalties.R1(x => Discriminate(x, labels), real, Plan.R1 * Plan.R1Every);
         // ProGAN's drift term keeps the critic's scores near zero.
-        if (growth is not null) total = total + 0.001 * realLogits.square().mean();
+        if (growth is not null)
+            total = total + 0.001 * realLogits.square().mean();
         total.backward();
         discriminatorOptimizer.step();
         return (total.item<float>(), Score(realLogits), Score(fakeLogits));
@@ -168,11 +216,14 @@ public sealed class GanTrainer : Trainer
             generatorOptimizer.zero_grad();
             if (fake is null)
             {
-                labels = Plan.Model.Conditional ? randint(0, Plan.Model.Classes, [Plan.BatchSize], generator: rng).to(device) : null;
+                labels = Plan.Model.Conditional
+                    ? randint(0, Plan.Model.Classes, [Plan.BatchSize], generator: rng).to(device)
+                    : null;
                 fake = GanNetworks.Call(generator, Latents(), labels);
             }
             var generatorLoss = loss.Generator(Discriminate(fake, labels));
-            if (Plan.OrthogonalRegularization > 0) generatorLoss = generatorLoss + Penalties.Orthogonal(generator, Plan.OrthogonalRegularization);
+            if (Plan.OrthogonalRegularization > 0)
+                generatorLoss = generatorLoss + Penalties.Orthogonal(generator, Plan.OrthogonalRegularization);
             generatorLoss.backward();
             generatorOptimizer.step();
             ema?.Update();
@@ -184,7 +235,8 @@ public sealed class GanTrainer : Trainer
         }
     }
 
-    private Tensor Discriminate(Tensor images, Tensor? labels) => GanNetworks.Call(discriminator, Augment(images), labels);
+    private Tensor Discriminate(Tensor images, Tensor? labels) =>
+        GanNetworks.Call(discriminator, Augment(images), labels);
 
     private Tensor Augment(Tensor images) => augment.Count > 0 ? DiffAugment.Apply(images, augment, rng) : images;
 
@@ -195,22 +247,36 @@ public sealed class GanTrainer : Trainer
     private (Tensor Real, Tensor Fake) DiscriminateBoth(Tensor real, Tensor fake, Tensor? labels)
     {
         long n = real.shape[0];
-        if (!FastPaths.Current.Grouping || discriminator is not IGroupedDiscriminator { Groupable: true } grouped
-            || fake.shape[0] != n)
+        if (
+            !FastPaths.Current.Grouping
+            || discriminator is not IGroupedDiscriminator { Groupable: true } grouped
+            || fake.shape[0] != n
+        )
             return (Discriminate(real, labels), Discriminate(fake, labels));
-        var logits = grouped.Call(cat([Augment(real), Augment(fake)], 0), labels is null ? null : cat([labels, labels], 0), 2);
+        var logits = grouped.Call(
+            cat([Augment(real), Augment(fake)], 0),
+            labels is null ? null : cat([labels, labels], 0),
+            2
+        );
         return (logits.narrow(0, 0, n), logits.narrow(0, n, n));
     }
 
     /// <summary>Mean D probability for BCE-style losses; the mean raw score for the others, whose outputs are not logits.</summary>
     private double Score(Tensor logits) =>
-        (Plan.Loss is AdversarialLosses.NonSaturatingBce or AdversarialLosses.MinimaxBce ? logits.detach().sigmoid() : logits.detach()).mean().item<float>();
+        (
+            Plan.Loss is AdversarialLosses.NonSaturatingBce or AdversarialLosses.MinimaxBce
+                ? logits.detach().sigmoid()
+                : logits.detach()
+        )
+            .mean()
+            .item<float>();
 
     private Tensor Latents() => randn([Plan.BatchSize, Plan.Model.LatentSize], generator: rng).to(device);
 
     private static void Freeze(nn.Module module, bool frozen)
     {
-        foreach (var parameter in module.parameters()) parameter.requires_grad = !frozen;
+        foreach (var parameter in module.parameters())
+            parameter.requires_grad = !frozen;
     }
 
     /// <summary>The generator's (or its EMA's) images for the fixed preview latents, as a PNG grid.</summary>
@@ -223,7 +289,9 @@ public sealed class GanTrainer : Trainer
         network.eval();
         try
         {
-            var labels = Plan.Model.Conditional ? PreviewLabels(Plan.PreviewCount, Plan.Model.Classes).to(device) : null;
+            var labels = Plan.Model.Conditional
+                ? PreviewLabels(Plan.PreviewCount, Plan.Model.Classes).to(device)
+                : null;
             var images = GanNetworks.Call(network, previewLatents.to(device), labels);
             return ImageGrid.EncodePng(ProgressiveSchedule.ForDisplay(images, Plan.Model.ImageSize), columns);
         }

@@ -20,29 +20,41 @@ public sealed class Pix2PixTrainer : Trainer
 {
     private const int PreviewPairs = 4;
 
-    private readonly ImageDataset inputs, targets;
+    private readonly ImageDataset inputs,
+        targets;
     private readonly Device device;
     private readonly UNetGenerator generator;
     private readonly PatchDiscriminator discriminator;
-    private readonly Adam generatorOptimizer, discriminatorOptimizer;
+    private readonly Adam generatorOptimizer,
+        discriminatorOptimizer;
     private readonly IAdversarialLoss loss;
     private readonly BatchSampler sampler;
     private readonly torch.Generator rng;
 
     protected override IEnumerable<CheckpointPart> Parts =>
-    [
-        CheckpointPart.Network(CheckpointEntries.Generator, generator),
-        CheckpointPart.Network(CheckpointEntries.Discriminator, discriminator),
-        .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
-    ];
+        [
+            CheckpointPart.Network(CheckpointEntries.Generator, generator),
+            CheckpointPart.Network(CheckpointEntries.Discriminator, discriminator),
+            .. OptimizerAndRngParts(generatorOptimizer, discriminatorOptimizer, rng),
+        ];
 
-    private Pix2PixTrainer(TrainingPlan plan, TrainingData data, Device device) : base(plan)
+    private Pix2PixTrainer(TrainingPlan plan, TrainingData data, Device device)
+        : base(plan)
     {
         inputs = data.Images;
-        targets = data.Targets ?? throw new ArgumentException("Pix2Pix trains on paired data: inputs and their targets.", nameof(data));
-        if (inputs.Count != targets.Count || inputs.ImageSize != plan.Model.ImageSize || inputs.Channels != plan.Model.Channels
-            || targets.ImageSize != plan.Model.ImageSize || targets.Channels != plan.Model.Channels)
-            throw new ArgumentException("Inputs and targets must be as many, and of the model's size and channels.", nameof(data));
+        targets = data.Targets
+            ?? throw new ArgumentException("Pix2Pix trains on paired data: inputs and their targets.", nameof(data));
+        if (
+            inputs.Count != targets.Count
+            || inputs.ImageSize != plan.Model.ImageSize
+            || inputs.Channels != plan.Model.Channels
+            || targets.ImageSize != plan.Model.ImageSize
+            || targets.Channels != plan.Model.Channels
+        )
+            throw new ArgumentException(
+                "Inputs and targets must be as many, and of the model's size and channels.",
+                nameof(data)
+            );
         this.device = device;
         loss = AdversarialLosses.Create(plan.Loss);
         sampler = new BatchSampler(plan.Seed, inputs.Count, plan.BatchSize);
@@ -55,14 +67,23 @@ public sealed class Pix2PixTrainer : Trainer
         discriminator.to(device);
         var o = plan.Optimizer;
         generatorOptimizer = new Fused.Adam(generator.parameters(), o.GeneratorLearningRate, o.Beta1, o.Beta2);
-        discriminatorOptimizer = new Fused.Adam(discriminator.parameters(), o.DiscriminatorLearningRate, o.Beta1, o.Beta2);
+        discriminatorOptimizer = new Fused.Adam(
+            discriminator.parameters(),
+            o.DiscriminatorLearningRate,
+            o.Beta1,
+            o.Beta2
+        );
     }
 
     public static Pix2PixTrainer Create(TrainingPlan plan, TrainingData data, Device device) => new(plan, data, device);
 
     public static Pix2PixTrainer Resume(byte[] bundle, TrainingData data, Device device) =>
-        ResumeFrom(bundle, null, model => model.Family == ModelRecipe.Pix2Pix,
-            plan => new Pix2PixTrainer(plan, data, device));
+        ResumeFrom(
+            bundle,
+            null,
+            model => model.Family == ModelRecipe.Pix2Pix,
+            plan => new Pix2PixTrainer(plan, data, device)
+        );
 
     public long GeneratorParameters => GanNetworks.ParameterCount(generator);
     public long DiscriminatorParameters => GanNetworks.ParameterCount(discriminator);
@@ -77,26 +98,36 @@ public sealed class Pix2PixTrainer : Trainer
 
         discriminatorOptimizer.zero_grad();
         Tensor fake;
-        using (no_grad()) fake = generator.call(a);
+        using (no_grad())
+            fake = generator.call(a);
         var realLogits = discriminator.call(cat([a, b], 1));
         var fakeLogits = discriminator.call(cat([a, fake], 1));
         var dLoss = loss.Discriminator(realLogits, fakeLogits);
         dLoss.backward();
         discriminatorOptimizer.step();
 
-        foreach (var p in discriminator.parameters()) p.requires_grad = false;
+        foreach (var p in discriminator.parameters())
+            p.requires_grad = false;
         generatorOptimizer.zero_grad();
         var output = generator.call(a);
         var gLoss = loss.Generator(discriminator.call(cat([a, output], 1))) + Plan.L1 * (output - b).abs().mean();
         gLoss.backward();
         generatorOptimizer.step();
-        foreach (var p in discriminator.parameters()) p.requires_grad = true;
+        foreach (var p in discriminator.parameters())
+            p.requires_grad = true;
 
         long epoch = EpochAt(Step);
         Step++;
-        return new TrainingProgress(Step, Plan.Steps, epoch, dLoss.item<float>(), gLoss.item<float>(),
-            realLogits.detach().sigmoid().mean().item<float>(), fakeLogits.detach().sigmoid().mean().item<float>(),
-            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
+        return new TrainingProgress(
+            Step,
+            Plan.Steps,
+            epoch,
+            dLoss.item<float>(),
+            gLoss.item<float>(),
+            realLogits.detach().sigmoid().mean().item<float>(),
+            fakeLogits.detach().sigmoid().mean().item<float>(),
+            Plan.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)
+        );
     }
 
     protected override long EpochAt(long step) => sampler.EpochOf(step);

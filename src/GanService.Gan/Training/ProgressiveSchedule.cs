@@ -10,7 +10,9 @@ namespace GanService.Gan.Training;
 /// </summary>
 public sealed class ProgressiveSchedule
 {
-    private readonly int imageSize, batchSize, targetDepth;
+    private readonly int imageSize,
+        batchSize,
+        targetDepth;
     private readonly long imagesPerPhase;
 
     public ProgressiveSchedule(TrainingPlan plan)
@@ -19,9 +21,10 @@ public sealed class ProgressiveSchedule
         batchSize = plan.BatchSize;
         targetDepth = (int)Math.Log2(imageSize / 4);
         // By default the phases share the run, the target getting two shares (fade-in, then stable) plus its own.
-        imagesPerPhase = plan.ImagesPerPhase > 0
-            ? plan.ImagesPerPhase
-            : Math.Max(batchSize, (long)plan.Steps * plan.BatchSize / (2 * targetDepth + 2));
+        imagesPerPhase =
+            plan.ImagesPerPhase > 0
+                ? plan.ImagesPerPhase
+                : Math.Max(batchSize, (long)plan.Steps * plan.BatchSize / (2 * targetDepth + 2));
     }
 
     /// <summary>The resolution and fade-in alpha of the step that has shown step * batch images so far.</summary>
@@ -29,7 +32,8 @@ public sealed class ProgressiveSchedule
     {
         long shown = step * batchSize;
         long phase = shown / imagesPerPhase;
-        if (phase >= 2L * targetDepth) return (imageSize, 1);
+        if (phase >= 2L * targetDepth)
+            return (imageSize, 1);
         int depth = (int)((phase + 1) / 2);
         double alpha = phase % 2 == 1 ? (double)(shown - phase * imagesPerPhase) / imagesPerPhase : 1;
         return (4 << depth, alpha);
@@ -41,14 +45,23 @@ public sealed class ProgressiveSchedule
     /// </summary>
     public static Tensor Real(Tensor images, int resolution, double alpha)
     {
-        var x = images.shape[^1] == resolution ? images : nn.functional.adaptive_avg_pool2d(images, [resolution, resolution]);
-        if (alpha >= 1 || resolution == 4) return x;
-        var coarse = nn.functional.interpolate(nn.functional.avg_pool2d(x, 2), scale_factor: [2, 2], mode: InterpolationMode.Nearest);
+        var x =
+            images.shape[^1] == resolution
+                ? images
+                : nn.functional.adaptive_avg_pool2d(images, [resolution, resolution]);
+        if (alpha >= 1 || resolution == 4)
+            return x;
+        var coarse = nn.functional.interpolate(
+            nn.functional.avg_pool2d(x, 2),
+            scale_factor: [2, 2],
+            mode: InterpolationMode.Nearest
+        );
         return coarse.lerp(x, alpha);
     }
 
     /// <summary>Images shown at a smaller stage, enlarged (nearest) to the target size for display.</summary>
     public static Tensor ForDisplay(Tensor images, int imageSize) =>
-        images.shape[^1] == imageSize ? images
+        images.shape[^1] == imageSize
+            ? images
             : nn.functional.interpolate(images, size: [imageSize, imageSize], mode: InterpolationMode.Nearest);
 }

@@ -25,14 +25,21 @@ public abstract class Trainer : IDisposable
     /// Runs up to <paramref name="maxSteps"/> steps, stopping early at the plan's end or when the token fires
     /// (checked between steps, never inside one). Returns the number of steps run.
     /// </summary>
-    public int Train(int maxSteps, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public int Train(
+        int maxSteps,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default
+    )
     {
         int done = 0;
         while (done < maxSteps && !Finished && !cancellationToken.IsCancellationRequested)
         {
             var report = TrainStep();
             if (!double.IsFinite(report.DiscriminatorLoss) || !double.IsFinite(report.GeneratorLoss))
-                throw new TrainingDivergedException(report.Step, $"discriminator loss {report.DiscriminatorLoss}, generator loss {report.GeneratorLoss}");
+                throw new TrainingDivergedException(
+                    report.Step,
+                    $"discriminator loss {report.DiscriminatorLoss}, generator loss {report.GeneratorLoss}"
+                );
             done++;
             progress?.Report(report);
         }
@@ -56,8 +63,13 @@ public abstract class Trainer : IDisposable
     /// <summary>Every part in one bundle, under a manifest with the plan, the step and its epoch.</summary>
     public byte[] Checkpoint()
     {
-        var manifest = new CheckpointManifest(CheckpointBundle.Format, Plan, Step, EpochAt(Math.Max(Step - 1, 0)),
-            DateTimeOffset.UtcNow);
+        var manifest = new CheckpointManifest(
+            CheckpointBundle.Format,
+            Plan,
+            Step,
+            EpochAt(Math.Max(Step - 1, 0)),
+            DateTimeOffset.UtcNow
+        );
         return CheckpointBundle.Write(manifest, Parts.Select(part => (part.Name, (Action<Stream>)part.Write)).ToList());
     }
 
@@ -65,18 +77,26 @@ public abstract class Trainer : IDisposable
     /// A trainer's Resume: opens the bundle (its SHA-256 checked when given), refuses a family the trainer does not
     /// train, builds the trainer from the stored plan and loads every part into it, disposing it if any of that fails.
     /// </summary>
-    protected static T ResumeFrom<T>(byte[] bundle, string? expectedSha256, Func<ModelRecipe, bool> trains,
-        Func<TrainingPlan, T> create) where T : Trainer
+    protected static T ResumeFrom<T>(
+        byte[] bundle,
+        string? expectedSha256,
+        Func<ModelRecipe, bool> trains,
+        Func<TrainingPlan, T> create
+    )
+        where T : Trainer
     {
         using var reader = CheckpointBundle.Open(bundle, expectedSha256);
         var plan = reader.Manifest.Plan;
         if (!trains(plan.Model))
             throw new ArgumentException(
-                $"A {plan.Model.Family} checkpoint cannot resume in {typeof(T).Name}.", nameof(bundle));
+                $"A {plan.Model.Family} checkpoint cannot resume in {typeof(T).Name}.",
+                nameof(bundle)
+            );
         var trainer = create(plan);
         try
         {
-            foreach (var part in trainer.Parts) part.Read(reader.Entry(part.Name));
+            foreach (var part in trainer.Parts)
+                part.Read(reader.Entry(part.Name));
             trainer.Step = reader.Manifest.Step;
             return trainer;
         }
@@ -88,17 +108,21 @@ public abstract class Trainer : IDisposable
     }
 
     /// <summary>The optimizer and RNG parts every family carries.</summary>
-    protected static IEnumerable<CheckpointPart> OptimizerAndRngParts(Adam generator, Adam discriminator,
-        torch.Generator rng) =>
-    [
-        CheckpointPart.Optimizer(CheckpointEntries.GeneratorOptimizer, generator),
-        CheckpointPart.Optimizer(CheckpointEntries.DiscriminatorOptimizer, discriminator),
-        CheckpointPart.Rng(CheckpointEntries.Rng, rng),
-    ];
+    protected static IEnumerable<CheckpointPart> OptimizerAndRngParts(
+        Adam generator,
+        Adam discriminator,
+        torch.Generator rng
+    ) =>
+        [
+            CheckpointPart.Optimizer(CheckpointEntries.GeneratorOptimizer, generator),
+            CheckpointPart.Optimizer(CheckpointEntries.DiscriminatorOptimizer, discriminator),
+            CheckpointPart.Rng(CheckpointEntries.Rng, rng),
+        ];
 
     /// <summary>Disposes what every part owns: networks, optimizers, tensors, the RNG.</summary>
     public void Dispose()
     {
-        foreach (var owned in Parts.SelectMany(part => part.Owned)) owned.Dispose();
+        foreach (var owned in Parts.SelectMany(part => part.Owned))
+            owned.Dispose();
     }
 }

@@ -8,19 +8,33 @@ namespace GanService.Gan.Training;
 /// families; <paramref name="Normalization"/> of the discriminator: batch norm, none (a WGAN-GP critic) or spectral.
 /// </summary>
 public sealed record ModelRecipe(
-    string Family = ModelRecipe.Dcgan, int ImageSize = 28, int Channels = 1, int LatentSize = 100,
-    int Classes = 0, string Normalization = ModelRecipe.BatchNorm)
+    string Family = ModelRecipe.Dcgan,
+    int ImageSize = 28,
+    int Channels = 1,
+    int LatentSize = 100,
+    int Classes = 0,
+    string Normalization = ModelRecipe.BatchNorm
+)
 {
-    public const string Dcgan = "dcgan", ConditionalDcgan = "conditional-dcgan", Pix2Pix = "pix2pix", CycleGan = "cyclegan";
-    public const string BigGan = "biggan", ProGan = "progan", StyleGan = "stylegan";
-    public const string BatchNorm = "batch", NoNorm = "none", SpectralNorm = "spectral";
+    public const string Dcgan = "dcgan",
+        ConditionalDcgan = "conditional-dcgan",
+        Pix2Pix = "pix2pix",
+        CycleGan = "cyclegan";
+    public const string BigGan = "biggan",
+        ProGan = "progan",
+        StyleGan = "stylegan";
+    public const string BatchNorm = "batch",
+        NoNorm = "none",
+        SpectralNorm = "spectral";
     public static readonly IReadOnlyList<string> Normalizations = [BatchNorm, NoNorm, SpectralNorm];
 
     /// <summary>Pix2pix and CycleGAN: the family translates images (<see cref="ModelFamily.Translates"/>).</summary>
-    [JsonIgnore] public bool Translation => ModelFamily.TryFind(Family)?.Translates ?? false;
+    [JsonIgnore]
+    public bool Translation => ModelFamily.TryFind(Family)?.Translates ?? false;
 
     /// <summary>The family's networks take class labels (<see cref="ModelFamily.Conditional"/>).</summary>
-    [JsonIgnore] public bool Conditional => ModelFamily.TryFind(Family)?.Conditional ?? false;
+    [JsonIgnore]
+    public bool Conditional => ModelFamily.TryFind(Family)?.Conditional ?? false;
 
     /// <summary>Channels at the 16x16 stage of the modern families (wider below, narrower above); 16 suits a CPU.</summary>
     public int Width { get; init; } = 16;
@@ -40,7 +54,8 @@ public sealed record OptimizerRecipe(
     double GeneratorLearningRate = 2e-4,
     double DiscriminatorLearningRate = 2e-4,
     double Beta1 = 0.5,
-    double Beta2 = 0.999);
+    double Beta2 = 0.999
+);
 
 /// <summary>
 /// Everything that determines a training run: with the same plan and data, a CPU run is reproducible.
@@ -52,7 +67,8 @@ public sealed record TrainingPlan(
     int BatchSize = 64,
     string Loss = Losses.AdversarialLosses.NonSaturatingBce,
     long Seed = 0,
-    int PreviewCount = 16)
+    int PreviewCount = 16
+)
 {
     /// <summary>Discriminator (critic) updates per generator update; WGAN-GP uses 5.</summary>
     public int CriticSteps { get; init; } = 1;
@@ -90,5 +106,7 @@ public sealed record TrainingPlan(
     /// <summary>DiffAugment policies, comma-separated: color, translation, cutout; empty is off.</summary>
     public string Augment { get; init; } = "";
 
-    [JsonIgnore] public IReadOnlyList<string> AugmentPolicies => Augment.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    [JsonIgnore]
+    public IReadOnlyList<string> AugmentPolicies =>
+        Augment.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

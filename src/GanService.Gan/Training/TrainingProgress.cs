@@ -14,7 +14,8 @@ public sealed record TrainingProgress(
     double RealScore,
     double FakeScore,
     double ImagesPerSecond,
-    double DataWaitMilliseconds = 0)
+    double DataWaitMilliseconds = 0
+)
 {
     /// <summary>Progressive growing: the resolution this step trained at, and the fade-in alpha of its newest block.</summary>
     public int? Resolution { get; init; }

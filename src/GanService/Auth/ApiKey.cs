@@ -6,8 +6,10 @@ public sealed class ApiKey
     public Guid Id { get; set; }
     public required string Owner { get; set; }
     public required string Name { get; set; }
+
     /// <summary>SHA-256 (hex) of the whole key. Keys are 256 random bits, so a fast hash is enough: nothing to brute-force.</summary>
     public required string Hash { get; set; }
+
     /// <summary>The key's first characters, so an owner can tell keys apart without the secret.</summary>
     public required string Prefix { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

@@ -14,17 +14,20 @@ public static class OpenNetworkGuard
     public static void RefuseAnonymousNetwork(this WebApplication app)
     {
         var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
-        if (auth.Enabled) return;
+        if (auth.Enabled)
+            return;
         var open = NonLoopback(app.Configuration).ToList();
         bool servesApi = app.Services.GetRequiredService<IOptions<Hosting.GanOptions>>().Value.ServesApi;
         if (servesApi && open.Count > 0 && !auth.AllowAnonymousNetwork)
             throw new InvalidOperationException(
-                $"Authentication is off, and the API would listen on {string.Join(", ", open)}, beyond loopback: anyone " +
-                "who reaches it would be the admin. Set Gan:Auth:Enabled=true with Gan:Auth:AdminKey, listen on " +
-                "127.0.0.1 only, or set Gan:Auth:AllowAnonymousNetwork=true if the network in front is private.");
+                $"Authentication is off, and the API would listen on {string.Join(", ", open)}, beyond loopback: anyone "
+                    + "who reaches it would be the admin. Set Gan:Auth:Enabled=true with Gan:Auth:AdminKey, listen on "
+                    + "127.0.0.1 only, or set Gan:Auth:AllowAnonymousNetwork=true if the network in front is private."
+            );
         app.Logger.LogWarning(
             "AUTHENTICATION IS OFF: every caller is treated as the admin and owns everything. Listening on {Addresses}.",
-            open.Count > 0 ? string.Join(", ", open) : "loopback only");
+            open.Count > 0 ? string.Join(", ", open) : "loopback only"
+        );
     }
 
     /// <summary>
@@ -33,10 +36,13 @@ public static class OpenNetworkGuard
     /// </summary>
     public static IEnumerable<string> NonLoopback(IConfiguration configuration)
     {
-        var urls = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        var urls = (configuration["urls"] ?? "")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
-        var ports = new[] { "http_ports", "https_ports" }.Select(key => configuration[key])
-            .Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => $"port {p} on every interface");
+        var ports = new[] { "http_ports", "https_ports" }
+            .Select(key => configuration[key])
+            .Where(p => !string.IsNullOrWhiteSpace(p))
+            .Select(p => $"port {p} on every interface");
         // Explicit URLs take precedence over the port settings, as in Kestrel.
         var listed = urls.ToList();
         return listed.Count > 0 ? listed.Where(url => !IsLoopback(url)) : ports;
@@ -44,7 +50,13 @@ public static class OpenNetworkGuard
 
     private static bool IsLoopback(string url)
     {
-        if (!Uri.TryCreate(url.Replace("://+", "://any-host").Replace("://*", "://any-host"), UriKind.Absolute, out var uri))
+        if (
+            !Uri.TryCreate(
+                url.Replace("://+", "://any-host").Replace("://*", "://any-host"),
+                UriKind.Absolute,
+                out var uri
+            )
+        )
             return false;
         var host = uri.Host.Trim('[', ']');
         return host.Equals("localhost", StringComparison.OrdinalIgnoreCase)

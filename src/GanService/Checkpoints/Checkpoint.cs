@@ -6,6 +6,7 @@ public sealed class Checkpoint
     public long Id { get; set; }
     public Guid JobId { get; set; }
     public long Step { get; set; }
+
     /// <summary>The job attempt that wrote it, so a stale worker's write can be told apart.</summary>
     public int Attempt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

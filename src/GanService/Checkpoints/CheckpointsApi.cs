@@ -1,8 +1,8 @@
 using GanService.Auth;
 using GanService.Generators;
+using GanService.Hosting;
 using GanService.Jobs;
 using GanService.Persistence;
-using GanService.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -10,7 +10,14 @@ using Microsoft.EntityFrameworkCore;
 namespace GanService.Checkpoints;
 
 /// <summary>A stored checkpoint; <c>Attempt</c> is the job attempt that wrote it (see <c>/api/jobs/{id}/attempts</c>).</summary>
-public sealed record CheckpointResponse(long Step, int Attempt, DateTimeOffset CreatedAt, long SizeBytes, string Sha256, CheckpointLinks Links);
+public sealed record CheckpointResponse(
+    long Step,
+    int Attempt,
+    DateTimeOffset CreatedAt,
+    long SizeBytes,
+    string Sha256,
+    CheckpointLinks Links
+);
 
 public sealed record CheckpointLinks(string Preview, string Samples, string Bundle);
 
@@ -19,59 +26,136 @@ public static class CheckpointsApi
     public static RouteGroupBuilder MapCheckpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/jobs/{id:guid}/checkpoints").WithTags("Checkpoints").RequireAuthorization();
-        group.MapGet("/", ListCheckpoints).ProducesProblem(StatusCodes.Status404NotFound).WithName("ListCheckpoints")
+        group
+            .MapGet("/", ListCheckpoints)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("ListCheckpoints")
             .WithSummary("A job's checkpoints, oldest first, a page at a time (X-Total-Count, Link: next)");
-        group.MapGet("/{step:long}/preview.png", GetPreview).WithName("GetCheckpointPreview").AllowAnonymous() // public generators' previews
+        group
+            .MapGet("/{step:long}/preview.png", GetPreview)
+            .WithName("GetCheckpointPreview")
+            .AllowAnonymous() // public generators' previews
             .WithSummary("The preview grid saved with a checkpoint (the fixed preview latents)")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/{step:long}/bundle.zip", GetBundle).WithName("GetCheckpointBundle")
-            .WithSummary("The checkpoint itself: a zip of manifest.json (with each entry's SHA-256), weights, optimizer and RNG states")
-            .Produces(StatusCodes.Status200OK, contentType: "application/zip").ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces(StatusCodes.Status200OK, contentType: "image/png")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group
+            .MapGet("/{step:long}/bundle.zip", GetBundle)
+            .WithName("GetCheckpointBundle")
+            .WithSummary(
+                "The checkpoint itself: a zip of manifest.json (with each entry's SHA-256), weights, optimizer and RNG states"
+            )
+            .Produces(StatusCodes.Status200OK, contentType: "application/zip")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
     /// <summary>Checkpoints per page; the default page holds every checkpoint a job may write by default.</summary>
     public const int MaxPage = 1000;
 
-    private static async Task<Results<Ok<IReadOnlyList<CheckpointResponse>>, ValidationProblem, ProblemHttpResult>> ListCheckpoints(
-        Guid id, Caller caller, GanDbContext db, HttpContext http, CancellationToken ct,
-        [FromQuery] int page = 1, [FromQuery] int pageSize = MaxPage)
+    private static async Task<
+        Results<Ok<IReadOnlyList<CheckpointResponse>>, ValidationProblem, ProblemHttpResult>
+    > ListCheckpoints(
+        Guid id,
+        Caller caller,
+        GanDbContext db,
+        HttpContext http,
+        CancellationToken ct,
+        [FromQuery] int page = 1,
+        [FromQuery] int pageSize = MaxPage
+    )
     {
-        if (InputRules.PageProblem(page, pageSize, MaxPage) is { } badPage) return badPage;
-        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
+        if (InputRules.PageProblem(page, pageSize, MaxPage) is { } badPage)
+            return badPage;
+        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct))
+            return Problems.JobNotFound(id);
         var query = db.Checkpoints.AsNoTracking().Where(c => c.JobId == id);
         InputRules.WritePageHeaders(http, page, pageSize, await query.CountAsync(ct));
-        var rows = await query.OrderBy(c => c.Step).Skip((page - 1) * pageSize).Take(pageSize)
-            .Select(c => new { c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256 }).ToListAsync(ct);
-        return TypedResults.Ok<IReadOnlyList<CheckpointResponse>>(rows.Select(c => new CheckpointResponse(c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256,
-            new CheckpointLinks($"/api/jobs/{id}/checkpoints/{c.Step}/preview.png", $"/api/generators/{id}/samples.png?step={c.Step}",
-                $"/api/jobs/{id}/checkpoints/{c.Step}/bundle.zip"))).ToList());
+        var rows = await query
+            .OrderBy(c => c.Step)
+            .Skip((page - 1) * pageSize)
+            .Take(pageSize)
+            .Select(c => new
+            {
+                c.Step,
+                c.Attempt,
+                c.CreatedAt,
+                c.SizeBytes,
+                c.Sha256,
+            })
+            .ToListAsync(ct);
+        return TypedResults.Ok<IReadOnlyList<CheckpointResponse>>(
+            rows.Select(c => new CheckpointResponse(
+                    c.Step,
+                    c.Attempt,
+                    c.CreatedAt,
+                    c.SizeBytes,
+                    c.Sha256,
+                    new CheckpointLinks(
+                        $"/api/jobs/{id}/checkpoints/{c.Step}/preview.png",
+                        $"/api/generators/{id}/samples.png?step={c.Step}",
+                        $"/api/jobs/{id}/checkpoints/{c.Step}/bundle.zip"
+                    )
+                ))
+                .ToList()
+        );
     }
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetPreview(
-        Guid id, long step, Caller caller, GanDbContext db, HttpContext http, CancellationToken ct)
+        Guid id,
+        long step,
+        Caller caller,
+        GanDbContext db,
+        HttpContext http,
+        CancellationToken ct
+    )
     {
-        var isPublic = await db.Jobs.SampleableBy(caller).Where(j => j.Id == id).Select(j => (bool?)j.Public)
+        var isPublic = await db
+            .Jobs.SampleableBy(caller)
+            .Where(j => j.Id == id)
+            .Select(j => (bool?)j.Public)
             .SingleOrDefaultAsync(ct);
-        if (isPublic is null) return Problems.JobNotFound(id);
-        var preview = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id && c.Step == step)
-            .Select(c => new { c.PreviewPng, c.Sha256 }).SingleOrDefaultAsync(ct);
+        if (isPublic is null)
+            return Problems.JobNotFound(id);
+        var preview = await db
+            .Checkpoints.AsNoTracking()
+            .Where(c => c.JobId == id && c.Step == step)
+            .Select(c => new { c.PreviewPng, c.Sha256 })
+            .SingleOrDefaultAsync(ct);
         if (preview is null)
             return Problems.NotFound("No such checkpoint.", $"Job {id} has no checkpoint at step {step}.");
         // A checkpoint never changes once written, so its preview may be cached for good; by shared caches only
         // where anyone may see it.
-        http.Response.Headers.CacheControl = $"{SamplingPipeline.CacheScope(isPublic.Value)}, max-age=31536000, immutable";
-        return TypedResults.File(preview.PreviewPng, "image/png", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{preview.Sha256}\""));
+        http.Response.Headers.CacheControl =
+            $"{SamplingPipeline.CacheScope(isPublic.Value)}, max-age=31536000, immutable";
+        return TypedResults.File(
+            preview.PreviewPng,
+            "image/png",
+            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{preview.Sha256}\"")
+        );
     }
 
-    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetBundle(Guid id, long step, Caller caller, GanDbContext db, CancellationToken ct)
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetBundle(
+        Guid id,
+        long step,
+        Caller caller,
+        GanDbContext db,
+        CancellationToken ct
+    )
     {
-        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
-        var bundle = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == id && c.Step == step)
-            .Select(c => new { c.Bundle, c.Sha256 }).SingleOrDefaultAsync(ct);
+        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct))
+            return Problems.JobNotFound(id);
+        var bundle = await db
+            .Checkpoints.AsNoTracking()
+            .Where(c => c.JobId == id && c.Step == step)
+            .Select(c => new { c.Bundle, c.Sha256 })
+            .SingleOrDefaultAsync(ct);
         if (bundle is null)
             return Problems.NotFound("No such checkpoint.", $"Job {id} has no checkpoint at step {step}.");
-        return TypedResults.File(bundle.Bundle, "application/zip", $"job-{id}-step-{step}.zip",
-            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{bundle.Sha256}\""));
+        return TypedResults.File(
+            bundle.Bundle,
+            "application/zip",
+            $"job-{id}-step-{step}.zip",
+            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{bundle.Sha256}\"")
+        );
     }
 }

@@ -15,7 +15,14 @@ public interface ICheckpointStore
     /// Stores a bundle whole or not at all: verified against its checksum, then one transaction that also checks the
     /// lease, so a stale attempt's write is refused with <see cref="LeaseLostException"/>.
     /// </summary>
-    Task SaveAsync(JobLease lease, long step, byte[] bundle, string sha256, byte[] previewPng, CancellationToken cancellationToken);
+    Task SaveAsync(
+        JobLease lease,
+        long step,
+        byte[] bundle,
+        string sha256,
+        byte[] previewPng,
+        CancellationToken cancellationToken
+    );
 
     /// <summary>The newest checkpoint whose checksum verifies (damaged ones are skipped), or null.</summary>
     Task<StoredCheckpoint?> LatestVerifiedAsync(Guid jobId, CancellationToken cancellationToken);

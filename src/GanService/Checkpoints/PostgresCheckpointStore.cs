@@ -10,10 +10,20 @@ using Microsoft.Extensions.Options;
 namespace GanService.Checkpoints;
 
 public sealed class PostgresCheckpointStore(
-    IDbContextFactory<GanDbContext> contexts, FaultInjection faults, IOptions<QuotaOptions> quotas,
-    ILogger<PostgresCheckpointStore> logger) : ICheckpointStore
+    IDbContextFactory<GanDbContext> contexts,
+    FaultInjection faults,
+    IOptions<QuotaOptions> quotas,
+    ILogger<PostgresCheckpointStore> logger
+) : ICheckpointStore
 {
-    public async Task SaveAsync(JobLease lease, long step, byte[] bundle, string sha256, byte[] previewPng, CancellationToken cancellationToken)
+    public async Task SaveAsync(
+        JobLease lease,
+        long step,
+        byte[] bundle,
+        string sha256,
+        byte[] previewPng,
+        CancellationToken cancellationToken
+    )
     {
         if (CheckpointBundle.Sha256(bundle) != sha256)
             throw new InvalidOperationException("A checkpoint bundle changed between serialisation and storage.");
@@ -23,13 +33,27 @@ public sealed class PostgresCheckpointStore(
         await JobFence.HoldAsync(db, lease, cancellationToken);
         // A re-run after a crash may reach a step that already has a checkpoint: the newer write replaces it.
         await db.Checkpoints.Where(c => c.JobId == lease.JobId && c.Step == step).ExecuteDeleteAsync(cancellationToken);
-        await StorageQuotaExceededException.ThrowIfOverAsync(db, lease.JobId, step, bundle.LongLength, quotas.Value,
-            cancellationToken);
-        db.Checkpoints.Add(new Checkpoint
-        {
-            JobId = lease.JobId, Step = step, Attempt = lease.Attempt, CreatedAt = DateTimeOffset.UtcNow,
-            SizeBytes = bundle.LongLength, Sha256 = sha256, Bundle = bundle, PreviewPng = previewPng,
-        });
+        await StorageQuotaExceededException.ThrowIfOverAsync(
+            db,
+            lease.JobId,
+            step,
+            bundle.LongLength,
+            quotas.Value,
+            cancellationToken
+        );
+        db.Checkpoints.Add(
+            new Checkpoint
+            {
+                JobId = lease.JobId,
+                Step = step,
+                Attempt = lease.Attempt,
+                CreatedAt = DateTimeOffset.UtcNow,
+                SizeBytes = bundle.LongLength,
+                Sha256 = sha256,
+                Bundle = bundle,
+                PreviewPng = previewPng,
+            }
+        );
         await db.SaveChangesAsync(cancellationToken);
         faults.BeforeCheckpointCommit(step, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -38,13 +62,21 @@ public sealed class PostgresCheckpointStore(
     public async Task<StoredCheckpoint?> LatestVerifiedAsync(Guid jobId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var steps = await db.Checkpoints.Where(c => c.JobId == jobId).OrderByDescending(c => c.Step)
-            .Select(c => new { c.Step, c.SizeBytes }).ToListAsync(cancellationToken);
+        var steps = await db
+            .Checkpoints.Where(c => c.JobId == jobId)
+            .OrderByDescending(c => c.Step)
+            .Select(c => new { c.Step, c.SizeBytes })
+            .ToListAsync(cancellationToken);
         foreach (var (step, size) in steps.Select(s => (s.Step, s.SizeBytes)))
         {
             var stored = await GetAsync(jobId, step, CheckpointIo.CommandTimeout(size), cancellationToken);
-            if (stored is not null && CheckpointBundle.Sha256(stored.Bundle) == stored.Sha256) return stored;
-            logger.LogWarning("Checkpoint of job {JobId} at step {Step} fails its checksum; trying an older one.", jobId, step);
+            if (stored is not null && CheckpointBundle.Sha256(stored.Bundle) == stored.Sha256)
+                return stored;
+            logger.LogWarning(
+                "Checkpoint of job {JobId} at step {Step} fails its checksum; trying an older one.",
+                jobId,
+                step
+            );
         }
         return null;
     }
@@ -53,11 +85,19 @@ public sealed class PostgresCheckpointStore(
         GetAsync(jobId, step, null, cancellationToken);
 
     private async Task<StoredCheckpoint?> GetAsync(
-        Guid jobId, long step, TimeSpan? timeout, CancellationToken cancellationToken)
+        Guid jobId,
+        long step,
+        TimeSpan? timeout,
+        CancellationToken cancellationToken
+    )
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (timeout is { } t) db.Database.SetCommandTimeout(t);
-        return await db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId && c.Step == step)
-            .Select(c => new StoredCheckpoint(c.Step, c.Sha256, c.Bundle)).SingleOrDefaultAsync(cancellationToken);
+        if (timeout is { } t)
+            db.Database.SetCommandTimeout(t);
+        return await db
+            .Checkpoints.AsNoTracking()
+            .Where(c => c.JobId == jobId && c.Step == step)
+            .Select(c => new StoredCheckpoint(c.Step, c.Sha256, c.Bundle))
+            .SingleOrDefaultAsync(cancellationToken);
     }
 }

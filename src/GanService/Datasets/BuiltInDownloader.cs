@@ -13,7 +13,11 @@ namespace GanService.Datasets;
 /// verifies the published checksums, and keeps it under <c>Gan:DownloadDirectory</c> for every later job. A file
 /// whose checksum does not match is deleted and the download fails; nothing unverified is ever used.
 /// </summary>
-public sealed class BuiltInDownloader(IHttpClientFactory http, IOptions<GanOptions> options, ILogger<BuiltInDownloader> logger)
+public sealed class BuiltInDownloader(
+    IHttpClientFactory http,
+    IOptions<GanOptions> options,
+    ILogger<BuiltInDownloader> logger
+)
 {
     private const long MaxDownloadBytes = 512L << 20;
 
@@ -46,12 +50,16 @@ public sealed class BuiltInDownloader(IHttpClientFactory http, IOptions<GanOptio
     /// <summary>Downloads and verifies a built-in into <see cref="Directory"/> unless it is there already.</summary>
     public async Task EnsureAsync(string name, CancellationToken ct)
     {
-        var mirror = Mirror(name) ?? throw new FileNotFoundException($"Dataset '{name}' is not installed and no mirror is configured for it (Gan:DatasetMirrors:{name}).");
+        var mirror = Mirror(name)
+            ?? throw new FileNotFoundException(
+                $"Dataset '{name}' is not installed and no mirror is configured for it (Gan:DatasetMirrors:{name})."
+            );
         var gate = locks.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
-            if (BuiltInDatasets.Locate(name, [Directory]) is not null) return;
+            if (BuiltInDatasets.Locate(name, [Directory]) is not null)
+                return;
             var folder = Path.Combine(Directory, name);
             System.IO.Directory.CreateDirectory(folder);
             foreach (var (file, md5, ofContent) in Files[name])
@@ -65,7 +73,9 @@ public sealed class BuiltInDownloader(IHttpClientFactory http, IOptions<GanOptio
                     await DownloadAsync(url, partial, ct);
                     var actual = ofContent ? ContentMd5(partial) : FileMd5(partial);
                     if (!actual.Equals(md5, StringComparison.OrdinalIgnoreCase))
-                        throw new InvalidDataException($"The checksum of {url} does not match the published one (MD5 {actual}, expected {md5}); it was discarded.");
+                        throw new InvalidDataException(
+                            $"The checksum of {url} does not match the published one (MD5 {actual}, expected {md5}); it was discarded."
+                        );
                     File.Move(partial, target, overwrite: true);
                 }
                 finally
@@ -73,7 +83,8 @@ public sealed class BuiltInDownloader(IHttpClientFactory http, IOptions<GanOptio
                     File.Delete(partial);
                 }
             }
-            if (name == BuiltInDatasets.Cifar10) ExtractCifar(folder);
+            if (name == BuiltInDatasets.Cifar10)
+                ExtractCifar(folder);
         }
         finally
         {
@@ -81,12 +92,15 @@ public sealed class BuiltInDownloader(IHttpClientFactory http, IOptions<GanOptio
         }
     }
 
-    private string? Mirror(string name) => options.Value.DatasetMirrors.GetValueOrDefault(name) is { Length: > 0 } url ? url : null;
+    private string? Mirror(string name) =>
+        options.Value.DatasetMirrors.GetValueOrDefault(name) is { Length: > 0 } url ? url : null;
 
     private async Task DownloadAsync(Uri url, string path, CancellationToken ct)
     {
-        using var response = await http.CreateClient(nameof(BuiltInDownloader)).GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
-        if (!response.IsSuccessStatusCode) throw new HttpRequestException($"{url} answered {(int)response.StatusCode}.");
+        using var response = await http.CreateClient(nameof(BuiltInDownloader))
+            .GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (!response.IsSuccessStatusCode)
+            throw new HttpRequestException($"{url} answered {(int)response.StatusCode}.");
         await using var source = await response.Content.ReadAsStreamAsync(ct);
         await using var target = File.Create(path);
         var buffer = new byte[1 << 16];
@@ -94,7 +108,8 @@ public sealed class BuiltInDownloader(IHttpClientFactory http, IOptions<GanOptio
         int n;
         while ((n = await source.ReadAsync(buffer, ct)) > 0)
         {
-            if ((total += n) > MaxDownloadBytes) throw new InvalidDataException($"{url} is larger than {MaxDownloadBytes} bytes.");
+            if ((total += n) > MaxDownloadBytes)
+                throw new InvalidDataException($"{url} is larger than {MaxDownloadBytes} bytes.");
             await target.WriteAsync(buffer.AsMemory(0, n), ct);
         }
     }
@@ -127,8 +142,11 @@ public sealed class BuiltInDownloader(IHttpClientFactory http, IOptions<GanOptio
         while (tar.GetNextEntry() is { } entry)
         {
             var name = Path.GetFileName(entry.Name);
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)
-                || !(name.StartsWith("data_batch_") || name is "test_batch.bin" or "batches.meta.txt")) continue;
+            if (
+                entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)
+                || !(name.StartsWith("data_batch_") || name is "test_batch.bin" or "batches.meta.txt")
+            )
+                continue;
             entry.ExtractToFile(Path.Combine(folder, name), overwrite: true);
         }
         File.Delete(archive);

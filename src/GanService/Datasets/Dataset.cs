@@ -14,6 +14,7 @@ public sealed class Dataset
     public int Channels { get; set; }
     public int ItemCount { get; set; }
     public int ItemCountB { get; set; }
+
     /// <summary>Class names with their item counts, as jsonb.</summary>
     public required string Classes { get; set; }
     public required string Sha256 { get; set; }

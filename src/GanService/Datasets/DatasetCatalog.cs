@@ -14,9 +14,11 @@ namespace GanService.Datasets;
 /// cache of loaded ones so that consecutive jobs on one worker do not decode MNIST again.
 /// </summary>
 public sealed class DatasetCatalog(
-    IOptions<GanOptions> options, IOptions<DatasetLimits> limits, IDbContextFactory<GanDbContext> contexts,
-    BuiltInDownloader downloader)
-    : IDisposable
+    IOptions<GanOptions> options,
+    IOptions<DatasetLimits> limits,
+    IDbContextFactory<GanDbContext> contexts,
+    BuiltInDownloader downloader
+) : IDisposable
 {
     private readonly ConcurrentDictionary<string, string> builtInHashes = new();
     private const int CachedDatasets = 2;
@@ -29,10 +31,14 @@ public sealed class DatasetCatalog(
     public bool IsKnown(string name) => Names.Contains(name);
 
     /// <summary>On this host already, or downloadable from a configured mirror.</summary>
-    public bool IsAvailable(string name) => BuiltInDatasets.Locate(name, Directories) is not null || downloader.CanDownload(name);
+    public bool IsAvailable(string name) =>
+        BuiltInDatasets.Locate(name, Directories) is not null || downloader.CanDownload(name);
 
     /// <summary>Classes of a built-in's labels: the quadrants of the synthetic blobs, ten digits, garments or objects.</summary>
-    public int ClassCount(string name) => name == SyntheticBlobs.Name ? SyntheticBlobs.Classes : IsKnown(name) ? 10 : 0;
+    public int ClassCount(string name) =>
+        name == SyntheticBlobs.Name ? SyntheticBlobs.Classes
+        : IsKnown(name) ? 10
+        : 0;
 
     /// <summary>Items available for training, where known without loading.</summary>
     public int? ItemCount(string name) => name == SyntheticBlobs.Name ? SyntheticBlobs.DefaultCount : null;
@@ -43,7 +49,8 @@ public sealed class DatasetCatalog(
     /// </summary>
     public string? Sha256(string name)
     {
-        if (name == SyntheticBlobs.Name || BuiltInDatasets.Locate(name, Directories) is not { } folder) return null;
+        if (name == SyntheticBlobs.Name || BuiltInDatasets.Locate(name, Directories) is not { } folder)
+            return null;
         return builtInHashes.GetOrAdd(name, _ =>
         {
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -67,11 +74,13 @@ public sealed class DatasetCatalog(
         lock (gate)
         {
             var hit = cache.FindIndex(c => c.Key == key);
-            if (hit >= 0) return cache[hit].Data;
+            if (hit >= 0)
+                return cache[hit].Data;
             var data = Guid.TryParse(name, out var id)
                 ? LoadUploaded(id, imageSize, channels)
-                : new TrainingData(BuiltInDatasets.Load(name, Directories, imageSize, channels, seed,
-                    limits.Value.MaxShapedBytes));
+                : new TrainingData(
+                    BuiltInDatasets.Load(name, Directories, imageSize, channels, seed, limits.Value.MaxShapedBytes)
+                );
             cache.Add((key, data));
             if (cache.Count > CachedDatasets)
             {
@@ -87,7 +96,7 @@ public sealed class DatasetCatalog(
     {
         using var db = contexts.CreateDbContext();
         var bytes = db.Datasets.Where(d => d.Id == id).Select(d => d.Bytes).SingleOrDefault()
-                    ?? throw new FileNotFoundException($"Dataset {id} no longer exists.");
+            ?? throw new FileNotFoundException($"Dataset {id} no longer exists.");
         var stored = StoredDataset.Deserialize(bytes);
         var targets = stored.ToImageDatasetB(id.ToString()) is { } b ? Shaped(b, imageSize, channels) : null;
         return new TrainingData(Shaped(stored.ToImageDataset(id.ToString()), imageSize, channels), targets);
@@ -97,7 +106,8 @@ public sealed class DatasetCatalog(
     private ImageDataset Shaped(ImageDataset native, int imageSize, int channels)
     {
         var shaped = native.Reshape(imageSize, channels, limits.Value.MaxShapedBytes);
-        if (!ReferenceEquals(shaped, native)) native.Dispose();
+        if (!ReferenceEquals(shaped, native))
+            native.Dispose();
         return shaped;
     }
 

@@ -6,9 +6,21 @@ namespace GanService.Datasets;
 public sealed record ClassCount(string Name, int Count);
 
 public sealed record DatasetResponse(
-    Guid Id, string Name, string Format, DatasetKind Kind, int ImageSize, int Channels, int Count, int CountB,
-    IReadOnlyList<ClassCount> Classes, string Sha256, long SizeBytes, DateTimeOffset CreatedAt,
-    IReadOnlyList<string> Skipped, DatasetLinks Links);
+    Guid Id,
+    string Name,
+    string Format,
+    DatasetKind Kind,
+    int ImageSize,
+    int Channels,
+    int Count,
+    int CountB,
+    IReadOnlyList<ClassCount> Classes,
+    string Sha256,
+    long SizeBytes,
+    DateTimeOffset CreatedAt,
+    IReadOnlyList<string> Skipped,
+    DatasetLinks Links
+);
 
 public sealed record DatasetLinks(string Self, string Preview);
 
@@ -25,20 +37,45 @@ public sealed record DatasetLinks(string Self, string Preview);
 /// <param name="SkipInvalid">Skip undecodable entries instead of failing; they are listed in the answer.</param>
 /// <param name="Layout">auto (folders decide; default) or sidebyside (each image is an A|B pair).</param>
 public sealed record DatasetUploadForm(
-    IFormFile? File, IFormFile? Images, IFormFile? Labels, string? Name, string? Format, int? ImageSize, int? Channels,
-    string? Fit, int? MaxItems, bool? SkipInvalid, string? Layout);
+    IFormFile? File,
+    IFormFile? Images,
+    IFormFile? Labels,
+    string? Name,
+    string? Format,
+    int? ImageSize,
+    int? Channels,
+    string? Fit,
+    int? MaxItems,
+    bool? SkipInvalid,
+    string? Layout
+);
 
 public static class DatasetMapping
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static int ClassCount(Dataset d) =>
-        d.Kind == DatasetKind.Labelled ? (JsonSerializer.Deserialize<List<ClassCount>>(d.Classes, Json)?.Count ?? 0) : 0;
+        d.Kind == DatasetKind.Labelled
+            ? (JsonSerializer.Deserialize<List<ClassCount>>(d.Classes, Json)?.Count ?? 0)
+            : 0;
 
     public static string SerializeClasses(IReadOnlyList<ClassCount> classes) => JsonSerializer.Serialize(classes, Json);
 
-    public static DatasetResponse ToResponse(this Dataset d, IReadOnlyList<string>? skipped = null) => new(
-        d.Id, d.Name, d.Format, d.Kind, d.ImageSize, d.Channels, d.ItemCount, d.ItemCountB,
-        JsonSerializer.Deserialize<List<ClassCount>>(d.Classes, Json) ?? [], d.Sha256, d.SizeBytes, d.CreatedAt, skipped ?? [],
-        new DatasetLinks($"/api/datasets/{d.Id}", $"/api/datasets/{d.Id}/preview.png"));
+    public static DatasetResponse ToResponse(this Dataset d, IReadOnlyList<string>? skipped = null) =>
+        new(
+            d.Id,
+            d.Name,
+            d.Format,
+            d.Kind,
+            d.ImageSize,
+            d.Channels,
+            d.ItemCount,
+            d.ItemCountB,
+            JsonSerializer.Deserialize<List<ClassCount>>(d.Classes, Json) ?? [],
+            d.Sha256,
+            d.SizeBytes,
+            d.CreatedAt,
+            skipped ?? [],
+            new DatasetLinks($"/api/datasets/{d.Id}", $"/api/datasets/{d.Id}/preview.png")
+        );
 }

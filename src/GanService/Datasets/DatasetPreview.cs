@@ -24,7 +24,13 @@ public static class DatasetPreview
                 columns = 2 * Math.Max(1, (int)Math.Ceiling(Math.Sqrt(pairs.Length)));
                 break;
             case DatasetKind.Unpaired:
-                images = cat([a.Batch(Pick(random, a.Count, (count + 1) / 2), CPU), b!.Batch(Pick(random, b.Count, count / 2), CPU)], 0);
+                images = cat(
+                    [
+                        a.Batch(Pick(random, a.Count, (count + 1) / 2), CPU),
+                        b!.Batch(Pick(random, b.Count, count / 2), CPU),
+                    ],
+                    0
+                );
                 columns = (int)Math.Ceiling(Math.Sqrt(images.shape[0]));
                 break;
             default:

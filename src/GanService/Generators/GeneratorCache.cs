@@ -15,14 +15,22 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
     private readonly LinkedList<Entry> recent = new();
     private readonly Dictionary<(Guid, long, string), LinkedListNode<Entry>> entries = new();
 
-    public int Count { get { lock (gate) return entries.Count; } }
+    public int Count
+    {
+        get
+        {
+            lock (gate)
+                return entries.Count;
+        }
+    }
 
     /// <summary>A cached generator; <c>variant</c> names the network where a checkpoint holds several (a CycleGAN's two directions).</summary>
     public Lease? TryGet(Guid jobId, long step, string variant = "")
     {
         lock (gate)
         {
-            if (!entries.TryGetValue((jobId, step, variant), out var node)) return null;
+            if (!entries.TryGetValue((jobId, step, variant), out var node))
+                return null;
             recent.Remove(node);
             recent.AddFirst(node);
             return node.Value.Acquire();
@@ -33,12 +41,20 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
     /// The generator of a checkpoint, loaded from the store on a miss; null when the checkpoint is gone or fails
     /// verification.
     /// </summary>
-    public async Task<Lease?> GetOrLoadAsync(ICheckpointStore store, Guid jobId, long step, Func<byte[], string, IDisposable> load,
-        CancellationToken ct, string variant = "")
+    public async Task<Lease?> GetOrLoadAsync(
+        ICheckpointStore store,
+        Guid jobId,
+        long step,
+        Func<byte[], string, IDisposable> load,
+        CancellationToken ct,
+        string variant = ""
+    )
     {
-        if (TryGet(jobId, step, variant) is { } hit) return hit;
+        if (TryGet(jobId, step, variant) is { } hit)
+            return hit;
         var stored = await store.GetAsync(jobId, step, ct);
-        if (stored is null) return null;
+        if (stored is null)
+            return null;
         try
         {
             return Add(jobId, step, load(stored.Bundle, stored.Sha256), variant);
@@ -76,7 +92,8 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
     {
         lock (gate)
         {
-            foreach (var entry in recent) entry.Evict();
+            foreach (var entry in recent)
+                entry.Evict();
             recent.Clear();
             entries.Clear();
         }
@@ -99,7 +116,8 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
             lock (this)
             {
                 evicted = true;
-                if (leases == 0) sampler.Dispose();
+                if (leases == 0)
+                    sampler.Dispose();
             }
         }
 
@@ -107,7 +125,8 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
         {
             lock (this)
             {
-                if (Interlocked.Decrement(ref leases) == 0 && evicted) sampler.Dispose();
+                if (Interlocked.Decrement(ref leases) == 0 && evicted)
+                    sampler.Dispose();
             }
         }
     }
@@ -117,12 +136,17 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
         private int released;
 
         /// <summary>The loaded generator: a GeneratorSampler, or a TranslationSampler for image-to-image jobs.</summary>
-        public T As<T>() where T : class => sampler as T
-            ?? throw new InvalidOperationException($"The cached generator is a {sampler.GetType().Name}, not a {typeof(T).Name}.");
+        public T As<T>()
+            where T : class =>
+            sampler as T
+            ?? throw new InvalidOperationException(
+                $"The cached generator is a {sampler.GetType().Name}, not a {typeof(T).Name}."
+            );
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref released, 1) == 0) release();
+            if (Interlocked.Exchange(ref released, 1) == 0)
+                release();
         }
     }
 }

@@ -19,7 +19,8 @@ public sealed class PngCache(IOptions<GanOptions> options)
     {
         lock (gate)
         {
-            if (!entries.TryGetValue(key, out var node)) return null;
+            if (!entries.TryGetValue(key, out var node))
+                return null;
             recent.Remove(node);
             recent.AddFirst(node);
             return node.Value.Png;
@@ -29,10 +30,12 @@ public sealed class PngCache(IOptions<GanOptions> options)
     public void Add(string key, byte[] png)
     {
         long limit = options.Value.PngCacheBytes;
-        if (png.Length > limit / 4) return; // one huge grid must not flush everything else
+        if (png.Length > limit / 4)
+            return; // one huge grid must not flush everything else
         lock (gate)
         {
-            if (entries.ContainsKey(key)) return;
+            if (entries.ContainsKey(key))
+                return;
             entries[key] = recent.AddFirst((key, png));
             bytes += png.Length;
             while (bytes > limit && recent.Last is { } oldest)

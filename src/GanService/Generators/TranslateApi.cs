@@ -27,41 +27,82 @@ public static class TranslateApi
     private static readonly string[] Parts = ["image"];
 
     public static RouteHandlerBuilder MapTranslate(this IEndpointRouteBuilder routes) =>
-        routes.MapPost("/api/generators/{jobId:guid}/translate", Translate).WithTags("Generators").WithName("Translate")
-            .AllowAnonymous().LimitedAsSampling()
+        routes
+            .MapPost("/api/generators/{jobId:guid}/translate", Translate)
+            .WithTags("Generators")
+            .WithName("Translate")
+            .AllowAnonymous()
+            .LimitedAsSampling()
             .WithSummary("Translate an image with an image-to-image generator (pix2pix, cyclegan)")
-            .WithDescription("multipart/form-data with the image in part `image`; it gets the same limits as dataset uploads. Answers the translated PNG, from the newest checkpoint or the one at `step`; a CycleGAN takes `direction=AtoB` (default) or `BtoA`.")
+            .WithDescription(
+                "multipart/form-data with the image in part `image`; it gets the same limits as dataset uploads. Answers the translated PNG, from the newest checkpoint or the one at `step`; a CycleGAN takes `direction=AtoB` (default) or `BtoA`."
+            )
             .Accepts<TranslateForm>("multipart/form-data")
             .Produces(StatusCodes.Status200OK, contentType: "image/png")
-            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).DisableAntiforgery();
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .DisableAntiforgery();
 
     private static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> Translate(
-        Guid jobId, HttpRequest request, Caller caller, GanDbContext db, ICheckpointStore store, GeneratorCache cache, InferenceThreads renderer,
-        IOptions<DatasetLimits> limits, IOptions<ImportLimits> importLimits, CancellationToken ct, [FromQuery] long? step = null,
-        [FromQuery] string? direction = null)
+        Guid jobId,
+        HttpRequest request,
+        Caller caller,
+        GanDbContext db,
+        ICheckpointStore store,
+        GeneratorCache cache,
+        InferenceThreads renderer,
+        IOptions<DatasetLimits> limits,
+        IOptions<ImportLimits> importLimits,
+        CancellationToken ct,
+        [FromQuery] long? step = null,
+        [FromQuery] string? direction = null
+    )
     {
         var job = await db.Jobs.AsNoTracking().SampleableBy(caller).SingleOrDefaultAsync(j => j.Id == jobId, ct);
-        if (job is null) return Problems.JobNotFound(jobId);
+        if (job is null)
+            return Problems.JobNotFound(jobId);
         var model = job.Spec().Plan.Model;
         var family = ModelFamily.Of(model);
         if (!family.Translates)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["jobId"] = [$"Job {jobId} trains a {model.Family}, which generates from noise: use samples.png or image.png."],
-            });
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]>
+                {
+                    ["jobId"] =
+                    [
+                        $"Job {jobId} trains a {model.Family}, which generates from noise: use samples.png or image.png.",
+                    ],
+                }
+            );
         var way = direction?.Trim() ?? "AtoB";
-        if (!way.Equals("AtoB", StringComparison.OrdinalIgnoreCase) && !way.Equals("BtoA", StringComparison.OrdinalIgnoreCase))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["direction"] = ["Use AtoB or BtoA."] });
+        if (
+            !way.Equals("AtoB", StringComparison.OrdinalIgnoreCase)
+            && !way.Equals("BtoA", StringComparison.OrdinalIgnoreCase)
+        )
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["direction"] = ["Use AtoB or BtoA."] }
+            );
         bool backward = way.Equals("BtoA", StringComparison.OrdinalIgnoreCase);
         if (backward && !family.TranslatesBothWays)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["direction"] = [$"A {model.Family} generator translates A to B only."] });
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]>
+                {
+                    ["direction"] = [$"A {model.Family} generator translates A to B only."],
+                }
+            );
         var checkpoints = db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId);
-        var chosen = await (step is null ? checkpoints.OrderByDescending(c => c.Step) : checkpoints.Where(c => c.Step == step))
-            .Select(c => new { c.Step, c.Sha256 }).FirstOrDefaultAsync(ct);
+        var chosen = await (
+            step is null ? checkpoints.OrderByDescending(c => c.Step) : checkpoints.Where(c => c.Step == step)
+        )
+            .Select(c => new { c.Step, c.Sha256 })
+            .FirstOrDefaultAsync(ct);
         if (chosen is null)
             return step is null
-                ? Problems.Conflict("The generator has no checkpoint yet.", $"Job {jobId} has not written a checkpoint yet.")
+                ? Problems.Conflict(
+                    "The generator has no checkpoint yet.",
+                    $"Job {jobId} has not written a checkpoint yet."
+                )
                 : Problems.NotFound("No such checkpoint.", $"Job {jobId} has no checkpoint at step {step}.");
 
         byte[] pixels;
@@ -70,32 +111,56 @@ public static class TranslateApi
             await using var upload = await DatasetUpload.ReadAsync(request, limits.Value.MaxUploadBytes, Parts, ct);
             var streams = upload.OpenAll("image");
             if (streams.Count != 1)
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["image"] = ["Send exactly one image in the part 'image'."] });
+                return TypedResults.ValidationProblem(
+                    new Dictionary<string, string[]> { ["image"] = ["Send exactly one image in the part 'image'."] }
+                );
             await using var stream = streams[0];
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, ct);
-            pixels = new ImageDecoder(importLimits.Value).Decode(buffer.ToArray(), upload.FileName ?? "image", model.ImageSize, model.Channels, FitMode.Crop);
+            pixels = new ImageDecoder(importLimits.Value).Decode(
+                buffer.ToArray(),
+                upload.FileName ?? "image",
+                model.ImageSize,
+                model.Channels,
+                FitMode.Crop
+            );
         }
         catch (DatasetImportException e)
         {
             var field = e.Field == "file" ? "image" : e.Field;
             return e.TooLarge
-                ? TypedResults.Problem(title: "The image is too large.", detail: e.Message, statusCode: StatusCodes.Status413PayloadTooLarge)
+                ? TypedResults.Problem(
+                    title: "The image is too large.",
+                    detail: e.Message,
+                    statusCode: StatusCodes.Status413PayloadTooLarge
+                )
                 : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [e.Message] });
         }
 
-        using var lease = await cache.GetOrLoadAsync(store, jobId, chosen.Step,
-            (bundle, sha) => TranslationSampler.Load(bundle, torch.CPU, sha, backward), ct, backward ? "BtoA" : "AtoB");
+        using var lease = await cache.GetOrLoadAsync(
+            store,
+            jobId,
+            chosen.Step,
+            (bundle, sha) => TranslationSampler.Load(bundle, torch.CPU, sha, backward),
+            ct,
+            backward ? "BtoA" : "AtoB"
+        );
         if (lease is null)
-            return Problems.Conflict("The checkpoint is damaged.", $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum.");
+            return Problems.Conflict(
+                "The checkpoint is damaged.",
+                $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum."
+            );
         var sampler = lease.As<TranslationSampler>();
-        var png = await renderer.RunAsync(() =>
-        {
-            using var input = new ImageDataset("input", pixels, 1, model.Channels, model.ImageSize);
-            using var batch = input.Batch([0], torch.CPU);
-            using var output = sampler.Translate(batch);
-            return ImageGrid.EncodePng(output, 1, padding: 0);
-        }, ct);
+        var png = await renderer.RunAsync(
+            () =>
+            {
+                using var input = new ImageDataset("input", pixels, 1, model.Channels, model.ImageSize);
+                using var batch = input.Batch([0], torch.CPU);
+                using var output = sampler.Translate(batch);
+                return ImageGrid.EncodePng(output, 1, padding: 0);
+            },
+            ct
+        );
         return TypedResults.File(png, "image/png");
     }
 }

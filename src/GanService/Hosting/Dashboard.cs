@@ -27,12 +27,19 @@ public static class Dashboard
     {
         var gan = app.Services.GetRequiredService<IOptions<GanOptions>>().Value;
         var auth = app.Services.GetRequiredService<IOptions<Auth.AuthOptions>>().Value;
-        IDashboardAuthorizationFilter filter = auth.Enabled
-            ? new BasicAuthFilter((_, password) => Auth.ApiKeyAuthentication.IsAdminKey(auth, password), "GanService dashboard (password: the admin key)")
+        IDashboardAuthorizationFilter filter =
+            auth.Enabled
+                ? new BasicAuthFilter(
+                    (_, password) => Auth.ApiKeyAuthentication.IsAdminKey(auth, password),
+                    "GanService dashboard (password: the admin key)"
+                )
             : string.IsNullOrEmpty(gan.DashboardUser) || string.IsNullOrEmpty(gan.DashboardPassword)
-            ? new LocalRequestsOnlyAuthorizationFilter()
+                ? new LocalRequestsOnlyAuthorizationFilter()
             : new BasicAuthFilter(Matches($"{gan.DashboardUser}:{gan.DashboardPassword}"), "GanService dashboard");
-        app.UseHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [filter], DashboardTitle = "GanService jobs" });
+        app.UseHangfireDashboard(
+            "/hangfire",
+            new DashboardOptions { Authorization = [filter], DashboardTitle = "GanService jobs" }
+        );
         return app;
     }
 
@@ -40,27 +47,37 @@ public static class Dashboard
     private static Func<string, string, bool> Matches(string expected)
     {
         var bytes = Encoding.UTF8.GetBytes(expected);
-        return (user, password) => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes($"{user}:{password}"), bytes);
+        return (user, password) =>
+            CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes($"{user}:{password}"), bytes);
     }
 
     /// <summary>
     /// Basic auth for browsers, with <paramref name="accepts"/> judging the user and password sent. A caller already
     /// authenticated as an admin (the admin key as X-Api-Key) passes too.
     /// </summary>
-    private sealed class BasicAuthFilter(Func<string, string, bool> accepts, string realm) : IDashboardAuthorizationFilter
+    private sealed class BasicAuthFilter(Func<string, string, bool> accepts, string realm)
+        : IDashboardAuthorizationFilter
     {
         public bool Authorize(DashboardContext context)
         {
             var http = context.GetHttpContext();
-            if (Auth.Caller.From(http.User).IsAdmin || Credentials(http) is { } sent && accepts(sent.User, sent.Password)) return true;
+            if (
+                Auth.Caller.From(http.User).IsAdmin
+                || Credentials(http) is { } sent && accepts(sent.User, sent.Password)
+            )
+                return true;
             http.Response.Headers.WWWAuthenticate = $"Basic realm=\"{realm}\"";
             return false;
         }
 
         private static (string User, string Password)? Credentials(HttpContext http)
         {
-            if (!AuthenticationHeaderValue.TryParse(http.Request.Headers.Authorization, out var header)
-                || !header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase) || header.Parameter is null) return null;
+            if (
+                !AuthenticationHeaderValue.TryParse(http.Request.Headers.Authorization, out var header)
+                || !header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase)
+                || header.Parameter is null
+            )
+                return null;
             try
             {
                 var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));

@@ -38,13 +38,19 @@ public sealed class FaultInjection(IOptions<FaultOptions> options, IHostApplicat
 
     public void OnStep(long step)
     {
-        if (step == faults.KillAtStep) KillSelf();
-        if (step == faults.DivergeAtStep) throw new Gan.Training.TrainingDivergedException(step, "discriminator loss NaN (injected by Gan:Faults:DivergeAtStep)");
+        if (step == faults.KillAtStep)
+            KillSelf();
+        if (step == faults.DivergeAtStep)
+            throw new Gan.Training.TrainingDivergedException(
+                step,
+                "discriminator loss NaN (injected by Gan:Faults:DivergeAtStep)"
+            );
     }
 
     public void BeforeCheckpointCommit(long step, CancellationToken job)
     {
-        if (step == faults.KillDuringCheckpointAtStep) KillSelf();
+        if (step == faults.KillDuringCheckpointAtStep)
+            KillSelf();
         // Once: the save that the stopping job makes afterwards, without a token, must go through.
         if (step == faults.StopDuringCheckpointAtStep && Interlocked.Exchange(ref stopRequested, 1) == 0)
         {

@@ -23,7 +23,14 @@ public sealed class GanOptions
 
     /// <summary>Where downloaded built-ins are kept (searched after the data directories).</summary>
     public string DownloadDirectory { get; set; } =
-        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "ganservice", "datasets");
+        Path.Combine(
+            Environment.GetFolderPath(
+                Environment.SpecialFolder.LocalApplicationData,
+                Environment.SpecialFolderOption.Create
+            ),
+            "ganservice",
+            "datasets"
+        );
 
     /// <summary>The device this worker trains on: auto (CUDA when available), cpu or cuda.</summary>
     [RegularExpression("^(auto|cpu|cuda)$")]
@@ -41,7 +48,9 @@ public sealed class GanOptions
     public int TorchThreads { get; set; }
 
     public int EffectiveTorchThreads =>
-        TorchThreads > 0 ? TorchThreads : Math.Max(1, Environment.ProcessorCount - (Environment.ProcessorCount > 2 ? 1 : 0));
+        TorchThreads > 0
+            ? TorchThreads
+            : Math.Max(1, Environment.ProcessorCount - (Environment.ProcessorCount > 2 ? 1 : 0));
 
     /// <summary>
     /// Scheduling class of the threads that render samples and translations: Idle (SCHED_IDLE, the default) lets
@@ -123,5 +132,8 @@ public sealed class GanOptions
     public bool RunsWorker => Role is "worker" or "all";
 
     public IEnumerable<string> DataDirectories =>
-        new[] { DataDirectory }.Concat(ExtraDataDirectories).Append(DownloadDirectory).Where(d => !string.IsNullOrWhiteSpace(d));
+        new[] { DataDirectory }
+            .Concat(ExtraDataDirectories)
+            .Append(DownloadDirectory)
+            .Where(d => !string.IsNullOrWhiteSpace(d));
 }

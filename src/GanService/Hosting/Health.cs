@@ -11,7 +11,8 @@ public static class Health
 {
     public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
     {
-        builder.Services.AddHealthChecks()
+        builder
+            .Services.AddHealthChecks()
             .AddCheck<DatabaseCheck>("postgres", tags: ["ready"])
             .AddCheck<QueueCheck>("hangfire", tags: ["ready"]);
         return builder;
@@ -20,7 +21,8 @@ public static class Health
     public static WebApplication MapHealth(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithTags("Health");
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithTags("Health");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") })
+            .WithTags("Health");
         return app;
     }
 
@@ -29,7 +31,9 @@ public static class Health
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct)
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.Database.CanConnectAsync(ct) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("PostgreSQL does not answer.");
+            return await db.Database.CanConnectAsync(ct)
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("PostgreSQL does not answer.");
         }
     }
 

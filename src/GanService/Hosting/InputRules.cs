@@ -3,7 +3,8 @@ namespace GanService.Hosting;
 /// <summary>Checks shared by every endpoint that takes free text or pages.</summary>
 public static class InputRules
 {
-    public const int MaxPageSize = 100, MaxPage = 1_000_000;
+    public const int MaxPageSize = 100,
+        MaxPage = 1_000_000;
 
     /// <summary>
     /// Text PostgreSQL can store and a log or terminal shows safely: no control characters (a NUL is refused by
@@ -13,9 +14,12 @@ public static class InputRules
     {
         for (int i = 0; i < text.Length; i++)
         {
-            if (char.IsControl(text[i])) return false;
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
-            else if (char.IsSurrogate(text[i])) return false;
+            if (char.IsControl(text[i]))
+                return false;
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                i++;
+            else if (char.IsSurrogate(text[i]))
+                return false;
         }
         return true;
     }
@@ -23,16 +27,25 @@ public static class InputRules
     public const string PlainTextRule = "Control characters and unpaired surrogates are not allowed.";
 
     /// <summary>Page numbers and sizes; the product (rows to skip) stays far inside an int.</summary>
-    public static void CheckPage(int page, int pageSize, IDictionary<string, string[]> errors,
-        int maxPageSize = MaxPageSize)
+    public static void CheckPage(
+        int page,
+        int pageSize,
+        IDictionary<string, string[]> errors,
+        int maxPageSize = MaxPageSize
+    )
     {
-        if (page is < 1 or > MaxPage) errors["page"] = [$"Must be between 1 and {MaxPage}."];
-        if (pageSize < 1 || pageSize > maxPageSize) errors["pageSize"] = [$"Must be between 1 and {maxPageSize}."];
+        if (page is < 1 or > MaxPage)
+            errors["page"] = [$"Must be between 1 and {MaxPage}."];
+        if (pageSize < 1 || pageSize > maxPageSize)
+            errors["pageSize"] = [$"Must be between 1 and {maxPageSize}."];
     }
 
     /// <summary>The 400 for a bad page or page size, or null.</summary>
-    public static Microsoft.AspNetCore.Http.HttpResults.ValidationProblem? PageProblem(int page, int pageSize,
-        int maxPageSize)
+    public static Microsoft.AspNetCore.Http.HttpResults.ValidationProblem? PageProblem(
+        int page,
+        int pageSize,
+        int maxPageSize
+    )
     {
         var errors = new Dictionary<string, string[]>();
         CheckPage(page, pageSize, errors, maxPageSize);

@@ -9,17 +9,28 @@ namespace GanService.Hosting;
 /// Every error is an RFC 9457 problem document. A body that is not valid JSON, or a field of the wrong type, is a
 /// 400 naming the field (from the JSON path); anything unexpected is a 500 and logged as the bug it is.
 /// </summary>
-public sealed partial class ProblemHandling(IProblemDetailsService problems, ILogger<ProblemHandling> logger) : IExceptionHandler
+public sealed partial class ProblemHandling(IProblemDetailsService problems, ILogger<ProblemHandling> logger)
+    : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
-        if (Persistence.DatabaseOutage.IsOutage(exception)) return await Unavailable(http, exception);
-        if (exception is not BadHttpRequestException bad) return false;
-        var problem = new ValidationProblemDetails { Status = bad.StatusCode, Title = "The request could not be read." };
-        if (bad.InnerException is JsonException json && UnmappedMember().Match(json.Message) is { Success: true } unknown)
+        if (Persistence.DatabaseOutage.IsOutage(exception))
+            return await Unavailable(http, exception);
+        if (exception is not BadHttpRequestException bad)
+            return false;
+        var problem = new ValidationProblemDetails
+        {
+            Status = bad.StatusCode,
+            Title = "The request could not be read.",
+        };
+        if (
+            bad.InnerException is JsonException json
+            && UnmappedMember().Match(json.Message) is { Success: true } unknown
+        )
         {
             var name = unknown.Groups[1].Value;
-            var field = Field(json.Path) is var at && at.EndsWith(name) ? at : $"{Field(json.Path)}.{name}".TrimStart('.');
+            var field =
+                Field(json.Path) is var at && at.EndsWith(name) ? at : $"{Field(json.Path)}.{name}".TrimStart('.');
             problem.Errors[field] = [$"Unknown field '{name}'. Fields are camelCase (e.g. batchSize); see the schema."];
             problem.Detail = $"The JSON body has a field the API does not read: '{field}'.";
         }
@@ -34,10 +45,18 @@ public sealed partial class ProblemHandling(IProblemDetailsService problems, ILo
             problem.Errors[match.Groups[1].Value] = [bad.Message];
             problem.Detail = bad.Message;
         }
-        else problem.Detail = bad.Message;
+        else
+            problem.Detail = bad.Message;
         logger.LogDebug(exception, "Rejected a malformed request.");
         http.Response.StatusCode = bad.StatusCode;
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+        return await problems.TryWriteAsync(
+            new ProblemDetailsContext
+            {
+                HttpContext = http,
+                ProblemDetails = problem,
+                Exception = exception,
+            }
+        );
     }
 
     /// <summary>PostgreSQL is down or restarting: a 503 the caller can retry, not a 500, and nothing was written.</summary>
@@ -48,19 +67,26 @@ public sealed partial class ProblemHandling(IProblemDetailsService problems, ILo
         Npgsql.NpgsqlConnection.ClearAllPools();
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         http.Response.Headers.RetryAfter = "5";
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails = new ProblemDetails
+        return await problems.TryWriteAsync(
+            new ProblemDetailsContext
             {
-                Status = StatusCodes.Status503ServiceUnavailable, Title = "The database is unavailable.",
-                Detail = "PostgreSQL does not answer right now. Nothing was changed; retry after the Retry-After delay.",
-            },
-        });
+                HttpContext = http,
+                ProblemDetails = new ProblemDetails
+                {
+                    Status = StatusCodes.Status503ServiceUnavailable,
+                    Title = "The database is unavailable.",
+                    Detail =
+                        "PostgreSQL does not answer right now. Nothing was changed; retry after the Retry-After delay.",
+                },
+            }
+        );
     }
 
     /// <summary><c>$.model.imageSize</c> becomes <c>model.imageSize</c>; an unreadable document is <c>body</c>.</summary>
-    private static string Field(string? path) => path is null or "$" ? "body" : path.StartsWith("$.") ? path[2..] : path.TrimStart('$');
+    private static string Field(string? path) =>
+        path is null or "$" ? "body"
+        : path.StartsWith("$.") ? path[2..]
+        : path.TrimStart('$');
 
     /// <summary>Query and route binding failures read <c>Failed to bind parameter "int count" from "abc".</c></summary>
     [GeneratedRegex("""parameter "[^"]*?(\w+)" from""")]

@@ -13,55 +13,90 @@ public sealed class RateLimitOptions
 {
     public const string Section = "Gan:RateLimits";
 
-    [Range(1, 1_000_000)] public int SubmissionsPerMinute { get; set; } = 60;
-    [Range(1, 1_000_000)] public int UploadsPerMinute { get; set; } = 10;
-    [Range(1, 1_000_000)] public int SamplesPerSecond { get; set; } = 1000;
+    [Range(1, 1_000_000)]
+    public int SubmissionsPerMinute { get; set; } = 60;
+
+    [Range(1, 1_000_000)]
+    public int UploadsPerMinute { get; set; } = 10;
+
+    [Range(1, 1_000_000)]
+    public int SamplesPerSecond { get; set; } = 1000;
 
     /// <summary>
     /// Samples and translations rendering at once on this host, each on one low-priority libtorch thread (0: one per
     /// core). Twice as many requests are admitted, so that the next one's lookups overlap a render.
     /// </summary>
-    [Range(0, 1024)] public int SamplingConcurrency { get; set; }
+    [Range(0, 1024)]
+    public int SamplingConcurrency { get; set; }
 
     /// <summary>Sampling requests waiting for a slot before further ones get 429.</summary>
-    [Range(0, 100_000)] public int SamplingQueue { get; set; } = 256;
+    [Range(0, 100_000)]
+    public int SamplingQueue { get; set; } = 256;
 
-    public int EffectiveSamplingConcurrency => SamplingConcurrency > 0 ? SamplingConcurrency : Environment.ProcessorCount;
+    public int EffectiveSamplingConcurrency =>
+        SamplingConcurrency > 0 ? SamplingConcurrency : Environment.ProcessorCount;
 }
 
 /// <summary>ASP.NET Core's rate limiter: token buckets per caller for submissions, uploads and sampling, plus one
 /// concurrency limit for all sampling on the host. A refusal is a 429 problem document with Retry-After.</summary>
 public static class RateLimits
 {
-    public const string Submissions = "submissions", Uploads = "uploads", Sampling = "sampling";
+    public const string Submissions = "submissions",
+        Uploads = "uploads",
+        Sampling = "sampling";
 
     public static WebApplicationBuilder AddRateLimits(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder
+            .Services.AddOptions<RateLimitOptions>()
+            .BindConfiguration(RateLimitOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddRateLimiter(_ => { });
-        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((limiter, configured) =>
-        {
-            var limits = configured.Value;
-            limiter.AddPolicy(Submissions, http => PerCaller(http, limits.SubmissionsPerMinute, TimeSpan.FromMinutes(1)));
-            limiter.AddPolicy(Uploads, http => PerCaller(http, limits.UploadsPerMinute, TimeSpan.FromMinutes(1)));
-            limiter.AddPolicy(Sampling, http => PerCaller(http, limits.SamplesPerSecond, TimeSpan.FromSeconds(1)));
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-                http.GetEndpoint()?.Metadata.GetMetadata<SamplingWork>() is null
-                    ? RateLimitPartition.GetNoLimiter("")
-                    : RateLimitPartition.GetConcurrencyLimiter(Sampling, _ => new ConcurrencyLimiterOptions
-                    {
-                        PermitLimit = 2 * limits.EffectiveSamplingConcurrency, QueueLimit = limits.SamplingQueue,
-                        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                    }));
-            limiter.OnRejected = Reject;
-        });
+        builder
+            .Services.AddOptions<RateLimiterOptions>()
+            .Configure<IOptions<RateLimitOptions>>(
+                (limiter, configured) =>
+                {
+                    var limits = configured.Value;
+                    limiter.AddPolicy(Submissions, http =>
+                        PerCaller(http, limits.SubmissionsPerMinute, TimeSpan.FromMinutes(1))
+                    );
+                    limiter.AddPolicy(Uploads, http =>
+                        PerCaller(http, limits.UploadsPerMinute, TimeSpan.FromMinutes(1))
+                    );
+                    limiter.AddPolicy(Sampling, http =>
+                        PerCaller(http, limits.SamplesPerSecond, TimeSpan.FromSeconds(1))
+                    );
+                    limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+                        http.GetEndpoint()?.Metadata.GetMetadata<SamplingWork>() is null
+                            ? RateLimitPartition.GetNoLimiter("")
+                            : RateLimitPartition.GetConcurrencyLimiter(Sampling, _ => new ConcurrencyLimiterOptions
+                            {
+                                PermitLimit = 2 * limits.EffectiveSamplingConcurrency,
+                                QueueLimit = limits.SamplingQueue,
+                                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                            })
+                    );
+                    limiter.OnRejected = Reject;
+                }
+            );
         return builder;
     }
 
     /// <summary>Marks an endpoint as sampling: per-caller rate plus the host's sampling concurrency limit.</summary>
-    public static TBuilder LimitedAsSampling<TBuilder>(this TBuilder endpoint) where TBuilder : IEndpointConventionBuilder =>
-        endpoint.RequireRateLimiting(Sampling).WithMetadata(new SamplingWork())
-            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status429TooManyRequests, typeof(ProblemDetails), ["application/problem+json"]));
+    public static TBuilder LimitedAsSampling<TBuilder>(this TBuilder endpoint)
+        where TBuilder : IEndpointConventionBuilder =>
+        endpoint
+            .RequireRateLimiting(Sampling)
+            .WithMetadata(new SamplingWork())
+            .WithMetadata(
+                new ProducesResponseTypeMetadata(
+                    StatusCodes.Status429TooManyRequests,
+                    typeof(ProblemDetails),
+                    ["application/problem+json"]
+                )
+            );
 
     /// <summary>A bucket of <paramref name="permits"/> per caller, refilled evenly over <paramref name="period"/>.</summary>
     private static RateLimitPartition<string> PerCaller(HttpContext http, int permits, TimeSpan period) =>
@@ -77,18 +112,26 @@ public static class RateLimits
     private static async ValueTask Reject(OnRejectedContext context, CancellationToken ct)
     {
         var http = context.HttpContext;
-        var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+        var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
+            ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
+            : 1;
         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests.",
-                Detail = $"This caller's limit for this kind of request is used up; retry after {retryAfter} s (Retry-After).",
-            },
-        });
+        await http
+            .RequestServices.GetRequiredService<IProblemDetailsService>()
+            .WriteAsync(
+                new ProblemDetailsContext
+                {
+                    HttpContext = http,
+                    ProblemDetails = new ProblemDetails
+                    {
+                        Status = StatusCodes.Status429TooManyRequests,
+                        Title = "Too many requests.",
+                        Detail =
+                            $"This caller's limit for this kind of request is used up; retry after {retryAfter} s (Retry-After).",
+                    },
+                }
+            );
     }
 
     private sealed class SamplingWork;

@@ -26,19 +26,27 @@ public sealed class IdempotencyRecord
 /// </summary>
 public static class IdempotencyKeys
 {
-    public const string Header = "Idempotency-Key", ReplayedHeader = "Idempotent-Replayed";
+    public const string Header = "Idempotency-Key",
+        ReplayedHeader = "Idempotent-Replayed";
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 
     /// <summary>The header's value; null without one; an error for an empty, overlong or non-ASCII one.</summary>
     public static (string? Key, ValidationProblem? Error) Read(HttpRequest request)
     {
-        if (!request.Headers.TryGetValue(Header, out var values)) return (null, null);
+        if (!request.Headers.TryGetValue(Header, out var values))
+            return (null, null);
         var key = values.Count == 1 ? values[0]?.Trim() : null;
         if (key is null or { Length: 0 or > 200 } || key.Any(c => c is < ' ' or > '~'))
-            return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                [Header] = ["Send one key of 1 to 200 printable ASCII characters (a UUID is a good choice)."],
-            }, title: "The Idempotency-Key header is invalid."));
+            return (
+                null,
+                TypedResults.ValidationProblem(
+                    new Dictionary<string, string[]>
+                    {
+                        [Header] = ["Send one key of 1 to 200 printable ASCII characters (a UUID is a good choice)."],
+                    },
+                    title: "The Idempotency-Key header is invalid."
+                )
+            );
         return (key, null);
     }
 
@@ -46,34 +54,67 @@ public static class IdempotencyKeys
     /// The fingerprint of a bound request. The web's JSON options read "NaN" and "Infinity" in numeric fields (the
     /// validator then rejects them with a 400), so the fingerprint must be able to write them too.
     /// </summary>
-    public static string Hash<T>(T request) => Gan.Checkpoints.CheckpointBundle.Sha256(JsonSerializer.SerializeToUtf8Bytes(request, Fingerprint));
+    public static string Hash<T>(T request) =>
+        Gan.Checkpoints.CheckpointBundle.Sha256(JsonSerializer.SerializeToUtf8Bytes(request, Fingerprint));
 
-    private static readonly JsonSerializerOptions Fingerprint = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    private static readonly JsonSerializerOptions Fingerprint = new()
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>The record a key left within the retention period, or null (an expired one is removed).</summary>
-    public static async Task<IdempotencyRecord?> FindAsync(GanDbContext db, string owner, string operation, string key, CancellationToken ct)
+    public static async Task<IdempotencyRecord?> FindAsync(
+        GanDbContext db,
+        string owner,
+        string operation,
+        string key,
+        CancellationToken ct
+    )
     {
-        var record = await db.IdempotencyKeys.SingleOrDefaultAsync(r => r.Owner == owner && r.Operation == operation && r.Key == key, ct);
-        if (record is null || record.CreatedAt > DateTimeOffset.UtcNow - Retention) return record;
+        var record = await db.IdempotencyKeys.SingleOrDefaultAsync(
+            r => r.Owner == owner && r.Operation == operation && r.Key == key,
+            ct
+        );
+        if (record is null || record.CreatedAt > DateTimeOffset.UtcNow - Retention)
+            return record;
         db.IdempotencyKeys.Remove(record);
         await db.SaveChangesAsync(ct);
         return null;
     }
 
-    public static IdempotencyRecord Record(string owner, string operation, string key, string hash, Guid resourceId, int status) => new()
-    {
-        Owner = owner, Operation = operation, Key = key, RequestHash = hash, ResourceId = resourceId, StatusCode = status,
-        CreatedAt = DateTimeOffset.UtcNow,
-    };
+    public static IdempotencyRecord Record(
+        string owner,
+        string operation,
+        string key,
+        string hash,
+        Guid resourceId,
+        int status
+    ) =>
+        new()
+        {
+            Owner = owner,
+            Operation = operation,
+            Key = key,
+            RequestHash = hash,
+            ResourceId = resourceId,
+            StatusCode = status,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
 
-    public static ProblemHttpResult Mismatch(string key) => TypedResults.Problem(
-        title: "The Idempotency-Key was used with a different request.",
-        detail: $"Key '{key}' already created a resource from another request body; use a new key for a new request.",
-        statusCode: StatusCodes.Status409Conflict,
-        extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [Header] = ["Already used with a different body."] } });
+    public static ProblemHttpResult Mismatch(string key) =>
+        TypedResults.Problem(
+            title: "The Idempotency-Key was used with a different request.",
+            detail: $"Key '{key}' already created a resource from another request body; use a new key for a new request.",
+            statusCode: StatusCodes.Status409Conflict,
+            extensions: new Dictionary<string, object?>
+            {
+                ["errors"] = new Dictionary<string, string[]> { [Header] = ["Already used with a different body."] },
+            }
+        );
 
     /// <summary>A concurrent request with the same key won the insert.</summary>
-    public static bool IsDuplicate(DbUpdateException e) => e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+    public static bool IsDuplicate(DbUpdateException e) =>
+        e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
     public static void MarkReplayed(HttpResponse response) => response.Headers[ReplayedHeader] = "true";
 }

@@ -11,11 +11,14 @@ public sealed class JobAttempt
     public int Number { get; set; }
     public required string Worker { get; set; }
     public DateTimeOffset StartedAt { get; set; }
+
     /// <summary>The checkpoint step this attempt resumed from; null when it started from scratch.</summary>
     public long? ResumedFromStep { get; set; }
+
     /// <summary>The newest step this attempt reported (progress is written every few steps, so it may lag).</summary>
     public long LastStep { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
+
     /// <summary>How it ended (Succeeded, Failed, Cancelled, Requeued, Superseded); null while running or after a crash.</summary>
     public string? Outcome { get; set; }
 }

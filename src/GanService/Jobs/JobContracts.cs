@@ -11,7 +11,8 @@ public sealed record CreateJobRequest(
     int? CheckpointEvery,
     long? Seed,
     string? Device,
-    bool? Public = null);
+    bool? Public = null
+);
 
 /// <param name="Public">True: anyone, even a browser without a key, may fetch this generator's samples.</param>
 public sealed record VisibilityRequest(bool? Public);
@@ -26,8 +27,17 @@ public sealed record VisibilityRequest(bool? Public);
 /// <param name="AttentionResolution">biggan: resolution followed by self-attention, 0 (none) or 8 up to the image size (default 16).</param>
 /// <param name="MappingLayers">stylegan: dense layers of the mapping network from z to w, 1 to 8 (default 4).</param>
 /// <param name="StyleMixing">stylegan: probability a training batch mixes two latents' styles, 0 to 1 (default 0.9).</param>
-public sealed record ModelRequest(string? Family, int? ImageSize, int? Channels, int? LatentSize, string? Normalization = null,
-    int? Width = null, int? AttentionResolution = null, int? MappingLayers = null, double? StyleMixing = null);
+public sealed record ModelRequest(
+    string? Family,
+    int? ImageSize,
+    int? Channels,
+    int? LatentSize,
+    string? Normalization = null,
+    int? Width = null,
+    int? AttentionResolution = null,
+    int? MappingLayers = null,
+    double? StyleMixing = null
+);
 
 /// <param name="Steps">Training steps, each one D update and one G update (default 1000).</param>
 /// <param name="BatchSize">Images per batch (default 64).</param>
@@ -47,10 +57,24 @@ public sealed record ModelRequest(string? Family, int? ImageSize, int? Channels,
 /// <param name="ImagesPerPhase">progan: real images per fade-in or stable phase (default 0: the run shared evenly between phases).</param>
 /// <param name="R1Every">Lazy R1: the penalty on every this-many-th D update, weighted by it, 1 to 64 (default 1; 16 for stylegan).</param>
 public sealed record TrainingRequest(
-    int? Steps, int? BatchSize, double? LearningRate, double? GeneratorLearningRate,
-    double? DiscriminatorLearningRate, double? Beta1, string? Loss,
-    int? CriticSteps = null, double? GradientPenalty = null, double? R1 = null, double? Ema = null, string? Augment = null,
-    double? L1 = null, double? Beta2 = null, double? OrthogonalRegularization = null, long? ImagesPerPhase = null, int? R1Every = null);
+    int? Steps,
+    int? BatchSize,
+    double? LearningRate,
+    double? GeneratorLearningRate,
+    double? DiscriminatorLearningRate,
+    double? Beta1,
+    string? Loss,
+    int? CriticSteps = null,
+    double? GradientPenalty = null,
+    double? R1 = null,
+    double? Ema = null,
+    string? Augment = null,
+    double? L1 = null,
+    double? Beta2 = null,
+    double? OrthogonalRegularization = null,
+    long? ImagesPerPhase = null,
+    int? R1Every = null
+);
 
 /// <summary>
 /// A job's recipe with every default filled in, as stored in <c>training_jobs.recipe</c>: the library's plan whole,
@@ -82,29 +106,61 @@ public sealed record JobResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    JobLinks Links);
+    JobLinks Links
+);
 
 /// <summary>The training half of a job's plan, under the names its request uses.</summary>
-public sealed record JobTrainingResponse(int Steps, int BatchSize, double GeneratorLearningRate,
-    double DiscriminatorLearningRate, double Beta1, double Beta2, string Loss,
-    int CriticSteps, double GradientPenalty, double R1, double Ema, string Augment, double L1)
+public sealed record JobTrainingResponse(
+    int Steps,
+    int BatchSize,
+    double GeneratorLearningRate,
+    double DiscriminatorLearningRate,
+    double Beta1,
+    double Beta2,
+    string Loss,
+    int CriticSteps,
+    double GradientPenalty,
+    double R1,
+    double Ema,
+    string Augment,
+    double L1
+)
 {
     public double OrthogonalRegularization { get; init; }
     public long ImagesPerPhase { get; init; }
     public int R1Every { get; init; } = 1;
 
-    public static JobTrainingResponse From(TrainingPlan plan) => new(plan.Steps, plan.BatchSize,
-        plan.Optimizer.GeneratorLearningRate, plan.Optimizer.DiscriminatorLearningRate, plan.Optimizer.Beta1,
-        plan.Optimizer.Beta2, plan.Loss, plan.CriticSteps, plan.GradientPenalty, plan.R1, plan.EmaDecay, plan.Augment,
-        plan.L1)
-    {
-        OrthogonalRegularization = plan.OrthogonalRegularization, ImagesPerPhase = plan.ImagesPerPhase,
-        R1Every = plan.R1Every,
-    };
+    public static JobTrainingResponse From(TrainingPlan plan) =>
+        new(
+            plan.Steps,
+            plan.BatchSize,
+            plan.Optimizer.GeneratorLearningRate,
+            plan.Optimizer.DiscriminatorLearningRate,
+            plan.Optimizer.Beta1,
+            plan.Optimizer.Beta2,
+            plan.Loss,
+            plan.CriticSteps,
+            plan.GradientPenalty,
+            plan.R1,
+            plan.EmaDecay,
+            plan.Augment,
+            plan.L1
+        )
+        {
+            OrthogonalRegularization = plan.OrthogonalRegularization,
+            ImagesPerPhase = plan.ImagesPerPhase,
+            R1Every = plan.R1Every,
+        };
 }
 
 /// <summary>The last reported step; for progan also the resolution it trained at and the fade-in alpha of its newest block.</summary>
-public sealed record LatestMetrics(double DiscriminatorLoss, double GeneratorLoss, double RealScore, double FakeScore, double ImagesPerSecond)
+public sealed record LatestMetrics(
+    double DiscriminatorLoss,
+    double GeneratorLoss,
+    double RealScore,
+    double FakeScore,
+    double ImagesPerSecond
+)
 {
     public int? Resolution { get; init; }
     public double? Alpha { get; init; }
@@ -112,8 +168,16 @@ public sealed record LatestMetrics(double DiscriminatorLoss, double GeneratorLos
 
 public sealed record JobLinks(string Self, string Metrics, string Checkpoints, string Samples, string Cancel);
 
-public sealed record MetricResponse(long Step, long Epoch, double DiscriminatorLoss, double GeneratorLoss,
-    double RealScore, double FakeScore, double ImagesPerSecond, DateTimeOffset RecordedAt)
+public sealed record MetricResponse(
+    long Step,
+    long Epoch,
+    double DiscriminatorLoss,
+    double GeneratorLoss,
+    double RealScore,
+    double FakeScore,
+    double ImagesPerSecond,
+    DateTimeOffset RecordedAt
+)
 {
     public int? Resolution { get; init; }
     public double? Alpha { get; init; }
@@ -125,7 +189,15 @@ public sealed record MetricResponse(long Step, long Epoch, double DiscriminatorL
 /// <c>Gan:ProgressWriteInterval</c> and always before a checkpoint, so after a crash between checkpoints it may be low
 /// by the steps of that interval plus <c>Gan:MetricsEvery</c>). <c>Outcome</c> is Lost for an attempt whose worker died or was superseded.
 /// </summary>
-public sealed record AttemptResponse(int Number, string Worker, DateTimeOffset StartedAt, DateTimeOffset? EndedAt,
-    string? Outcome, long? ResumedFromStep, long LastStep, long StepsRepeated);
+public sealed record AttemptResponse(
+    int Number,
+    string Worker,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    string? Outcome,
+    long? ResumedFromStep,
+    long LastStep,
+    long StepsRepeated
+);
 
 public sealed record PagedList<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);

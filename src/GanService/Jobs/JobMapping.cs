@@ -29,26 +29,72 @@ public static class JobMapping
         var spec = job.Spec();
         var plan = spec.Plan;
         var generator = ModelFamily.Of(plan.Model).Translates ? "translate" : "samples.png";
-        var links = new JobLinks($"/api/jobs/{job.Id}", $"/api/jobs/{job.Id}/metrics", $"/api/jobs/{job.Id}/checkpoints",
-            $"/api/generators/{job.Id}/{generator}", $"/api/jobs/{job.Id}/cancel");
-        LatestMetrics? latest = job.DiscriminatorLoss is null ? null
-            : new(job.DiscriminatorLoss.Value, job.GeneratorLoss ?? 0, job.RealScore ?? 0, job.FakeScore ?? 0, job.ImagesPerSecond ?? 0)
+        var links = new JobLinks(
+            $"/api/jobs/{job.Id}",
+            $"/api/jobs/{job.Id}/metrics",
+            $"/api/jobs/{job.Id}/checkpoints",
+            $"/api/generators/{job.Id}/{generator}",
+            $"/api/jobs/{job.Id}/cancel"
+        );
+        LatestMetrics? latest = job.DiscriminatorLoss is null
+            ? null
+            : new(
+                job.DiscriminatorLoss.Value,
+                job.GeneratorLoss ?? 0,
+                job.RealScore ?? 0,
+                job.FakeScore ?? 0,
+                job.ImagesPerSecond ?? 0
+            )
             {
-                Resolution = job.Resolution, Alpha = job.Alpha,
+                Resolution = job.Resolution,
+                Alpha = job.Alpha,
             };
-        double? eta = job.Status == JobStatus.Running && job.ImagesPerSecond > 0
-            ? (job.TotalSteps - job.Step) * plan.BatchSize / job.ImagesPerSecond.Value
-            : job.IsFinished ? 0 : null;
-        return new JobResponse(job.Id, job.Name, job.Status, job.Dataset, job.DatasetSha256, plan.Model,
+        double? eta =
+            job.Status == JobStatus.Running && job.ImagesPerSecond > 0
+                ? (job.TotalSteps - job.Step) * plan.BatchSize / job.ImagesPerSecond.Value
+            : job.IsFinished ? 0
+            : null;
+        return new JobResponse(
+            job.Id,
+            job.Name,
+            job.Status,
+            job.Dataset,
+            job.DatasetSha256,
+            plan.Model,
             JobTrainingResponse.From(plan),
-            spec.CheckpointEvery, job.Seed, job.Device, job.Step, job.TotalSteps,
-            job.TotalSteps == 0 ? 0 : Math.Round(100.0 * job.Step / job.TotalSteps, 2), eta, latest, job.Error,
-            job.Attempts, job.Worker, job.Owner, job.Public, job.CreatedAt, job.StartedAt, job.FinishedAt, links);
+            spec.CheckpointEvery,
+            job.Seed,
+            job.Device,
+            job.Step,
+            job.TotalSteps,
+            job.TotalSteps == 0 ? 0 : Math.Round(100.0 * job.Step / job.TotalSteps, 2),
+            eta,
+            latest,
+            job.Error,
+            job.Attempts,
+            job.Worker,
+            job.Owner,
+            job.Public,
+            job.CreatedAt,
+            job.StartedAt,
+            job.FinishedAt,
+            links
+        );
     }
 
     public static MetricResponse ToResponse(this TrainingMetric m) =>
-        new(m.Step, m.Epoch, m.DiscriminatorLoss, m.GeneratorLoss, m.RealScore, m.FakeScore, m.ImagesPerSecond, m.RecordedAt)
+        new(
+            m.Step,
+            m.Epoch,
+            m.DiscriminatorLoss,
+            m.GeneratorLoss,
+            m.RealScore,
+            m.FakeScore,
+            m.ImagesPerSecond,
+            m.RecordedAt
+        )
         {
-            Resolution = m.Resolution, Alpha = m.Alpha,
+            Resolution = m.Resolution,
+            Alpha = m.Alpha,
         };
 }

@@ -12,7 +12,8 @@ namespace GanService.Jobs;
 /// </summary>
 public static class JobQueues
 {
-    public const string Gpu = "gpu", Cpu = "cpu";
+    public const string Gpu = "gpu",
+        Cpu = "cpu";
 
     public static string For(string device) => device == "cuda" ? Gpu : Cpu;
 
@@ -21,26 +22,31 @@ public static class JobQueues
         var connectionString = builder.Configuration.PostgresConnectionString();
         var gan = builder.Configuration.GetSection(GanOptions.Section).Get<GanOptions>() ?? new GanOptions();
         builder.Services.AddScoped<JobRequestValidator>();
-        builder.Services.AddHangfire(config => config
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
-            {
-                SchemaName = "hangfire",
-                PrepareSchemaIfNecessary = true,
-                // LISTEN/NOTIFY wakes an idle worker within tens of milliseconds instead of the 15 s default poll.
-                EnableLongPolling = true,
-                QueuePollInterval = gan.QueuePollInterval,
-                // A crashed worker's job becomes visible again after this timeout; a live one keeps sliding it, so a
-                // long training job is not picked up twice, and the lease fences off the rare case that is.
-                InvisibilityTimeout = gan.InvisibilityTimeout,
-                UseSlidingInvisibilityTimeout = true,
-                // A worker killed inside a Hangfire state change leaves that job's state lock behind; the default
-                // 10 min expiry stalled such a job for 10 min in the soak run (docs/reliability.md). Locks are held
-                // for milliseconds here (no DisableConcurrentExecution, no recurring jobs), so 30 s is ample.
-                DistributedLockTimeout = TimeSpan.FromSeconds(30),
-            }));
+        builder.Services.AddHangfire(config =>
+            config
+                .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings()
+                .UsePostgreSqlStorage(
+                    o => o.UseNpgsqlConnection(connectionString),
+                    new PostgreSqlStorageOptions
+                    {
+                        SchemaName = "hangfire",
+                        PrepareSchemaIfNecessary = true,
+                        // LISTEN/NOTIFY wakes an idle worker within tens of milliseconds instead of the 15 s default poll.
+                        EnableLongPolling = true,
+                        QueuePollInterval = gan.QueuePollInterval,
+                        // A crashed worker's job becomes visible again after this timeout; a live one keeps sliding it, so a
+                        // long training job is not picked up twice, and the lease fences off the rare case that is.
+                        InvisibilityTimeout = gan.InvisibilityTimeout,
+                        UseSlidingInvisibilityTimeout = true,
+                        // A worker killed inside a Hangfire state change leaves that job's state lock behind; the default
+                        // 10 min expiry stalled such a job for 10 min in the soak run (docs/reliability.md). Locks are held
+                        // for milliseconds here (no DisableConcurrentExecution, no recurring jobs), so 30 s is ample.
+                        DistributedLockTimeout = TimeSpan.FromSeconds(30),
+                    }
+                )
+        );
         builder.AddTrainingWorker(gan);
         return builder;
     }

@@ -17,54 +17,119 @@ public static class JobsApi
     public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/jobs").WithTags("Jobs").RequireAuthorization();
-        group.MapPost("/", CreateJob).WithName("CreateJob").RequireRateLimiting(RateLimits.Submissions)
+        group
+            .MapPost("/", CreateJob)
+            .WithName("CreateJob")
+            .RequireRateLimiting(RateLimits.Submissions)
             .WithSummary("Submit a training job")
-            .WithDescription("Validates the recipe, stores the job as Queued and enqueues it for a worker. Returns 202 with a Location header. " +
-                             "With an Idempotency-Key header a retried request returns the job the first one created.")
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .WithDescription(
+                "Validates the recipe, stores the job as Queued and enqueues it for a worker. Returns 202 with a Location header. "
+                    + "With an Idempotency-Key header a retried request returns the job the first one created."
+            )
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status403Forbidden);
-        group.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List your jobs, newest first, optionally by status");
-        group.MapGet("/{id:guid}", GetJob).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJob").WithSummary("A job's status, progress, ETA and latest losses");
-        group.MapGet("/{id:guid}/metrics", GetMetrics).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobMetrics")
+        group
+            .MapGet("/", ListJobs)
+            .WithName("ListJobs")
+            .WithSummary("List your jobs, newest first, optionally by status");
+        group
+            .MapGet("/{id:guid}", GetJob)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetJob")
+            .WithSummary("A job's status, progress, ETA and latest losses");
+        group
+            .MapGet("/{id:guid}/metrics", GetMetrics)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetJobMetrics")
             .WithSummary("The loss history of a job, oldest first, a page at a time (X-Total-Count, Link: next)");
-        group.MapGet("/{id:guid}/attempts", GetAttempts).ProducesProblem(StatusCodes.Status404NotFound).WithName("GetJobAttempts")
+        group
+            .MapGet("/{id:guid}/attempts", GetAttempts)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetJobAttempts")
             .WithSummary("Each start of the job on a worker: where it resumed, how far it got, how it ended");
-        group.MapPut("/{id:guid}/visibility", SetVisibility).ProducesProblem(StatusCodes.Status404NotFound).WithName("SetJobVisibility")
+        group
+            .MapPut("/{id:guid}/visibility", SetVisibility)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("SetJobVisibility")
             .WithSummary("Make the job's generator public (samples fetchable without a key) or private again");
-        group.MapPost("/{id:guid}/cancel", CancelJob).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithName("CancelJob")
+        group
+            .MapPost("/{id:guid}/cancel", CancelJob)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("CancelJob")
             .WithSummary("Cancel a job")
-            .WithDescription("A queued job is cancelled at once; a running one stops within a step and a second, keeping a final checkpoint.");
+            .WithDescription(
+                "A queued job is cancelled at once; a running one stops within a step and a second, keeping a final checkpoint."
+            );
         return group;
     }
 
     private static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> CreateJob(
-        CreateJobRequest request, Caller caller, HttpContext http, JobRequestValidator validator, DatasetCatalog catalog, GanDbContext db,
-        IBackgroundJobClient hangfire, IOptions<QuotaOptions> quotas, CancellationToken ct)
+        CreateJobRequest request,
+        Caller caller,
+        HttpContext http,
+        JobRequestValidator validator,
+        DatasetCatalog catalog,
+        GanDbContext db,
+        IBackgroundJobClient hangfire,
+        IOptions<QuotaOptions> quotas,
+        CancellationToken ct
+    )
     {
-        if (await StorageQuota.CheckSubmitAsync(db, caller.Owner, quotas.Value, ct) is { } overQuota) return overQuota;
+        if (await StorageQuota.CheckSubmitAsync(db, caller.Owner, quotas.Value, ct) is { } overQuota)
+            return overQuota;
         var (key, keyError) = IdempotencyKeys.Read(http.Request);
-        if (keyError is not null) return keyError;
+        if (keyError is not null)
+            return keyError;
         var hash = IdempotencyKeys.Hash(request);
         if (key is not null && await IdempotencyKeys.FindAsync(db, caller.Owner, "jobs", key, ct) is { } prior)
             return await Replay(prior, hash, key, db, http, ct);
 
         var uploaded = Guid.TryParse(request.Dataset?.Trim(), out var datasetId)
-            ? await db.Datasets.AsNoTracking().OwnedBy(caller).Where(d => d.Id == datasetId)
-                .Select(d => new Dataset { Id = d.Id, Name = d.Name, Format = d.Format, Kind = d.Kind, ItemCount = d.ItemCount, Sha256 = d.Sha256, Classes = d.Classes, Bytes = Array.Empty<byte>() })
+            ? await db
+                .Datasets.AsNoTracking()
+                .OwnedBy(caller)
+                .Where(d => d.Id == datasetId)
+                .Select(d => new Dataset
+                {
+                    Id = d.Id,
+                    Name = d.Name,
+                    Format = d.Format,
+                    Kind = d.Kind,
+                    ItemCount = d.ItemCount,
+                    Sha256 = d.Sha256,
+                    Classes = d.Classes,
+                    Bytes = Array.Empty<byte>(),
+                })
                 .SingleOrDefaultAsync(ct)
             : null;
         var (spec, errors) = validator.Validate(request, uploaded);
-        if (spec is null) return TypedResults.ValidationProblem(errors, title: "The job request is invalid.");
+        if (spec is null)
+            return TypedResults.ValidationProblem(errors, title: "The job request is invalid.");
         var now = DateTimeOffset.UtcNow;
         var job = new TrainingJob
         {
-            Id = Guid.CreateVersion7(), Name = spec.Name, Owner = caller.Owner, Public = request.Public ?? false, Status = JobStatus.Queued,
-            Recipe = JobMapping.Serialize(spec), Dataset = spec.Dataset, DatasetSha256 = uploaded?.Sha256 ?? catalog.Sha256(spec.Dataset),
-            Seed = spec.Plan.Seed, TotalSteps = spec.Plan.Steps, Device = spec.Device,
-            Queue = JobQueues.For(spec.Device), CreatedAt = now, UpdatedAt = now,
+            Id = Guid.CreateVersion7(),
+            Name = spec.Name,
+            Owner = caller.Owner,
+            Public = request.Public ?? false,
+            Status = JobStatus.Queued,
+            Recipe = JobMapping.Serialize(spec),
+            Dataset = spec.Dataset,
+            DatasetSha256 = uploaded?.Sha256 ?? catalog.Sha256(spec.Dataset),
+            Seed = spec.Plan.Seed,
+            TotalSteps = spec.Plan.Steps,
+            Device = spec.Device,
+            Queue = JobQueues.For(spec.Device),
+            CreatedAt = now,
+            UpdatedAt = now,
         };
         db.Jobs.Add(job);
-        if (key is not null) db.IdempotencyKeys.Add(IdempotencyKeys.Record(caller.Owner, "jobs", key, hash, job.Id, StatusCodes.Status202Accepted));
+        if (key is not null)
+            db.IdempotencyKeys.Add(
+                IdempotencyKeys.Record(caller.Owner, "jobs", key, hash, job.Id, StatusCodes.Status202Accepted)
+            );
         try
         {
             await db.SaveChangesAsync(ct);
@@ -73,7 +138,14 @@ public static class JobsApi
         {
             // A concurrent request with the same key won: answer what it created.
             db.ChangeTracker.Clear();
-            return await Replay((await IdempotencyKeys.FindAsync(db, caller.Owner, "jobs", key, ct))!, hash, key, db, http, ct);
+            return await Replay(
+                (await IdempotencyKeys.FindAsync(db, caller.Owner, "jobs", key, ct))!,
+                hash,
+                key,
+                db,
+                http,
+                ct
+            );
         }
         try
         {
@@ -83,7 +155,10 @@ public static class JobsApi
         {
             // Nothing half written: a job no worker will ever see is removed again, with its idempotency record.
             db.Jobs.Remove(job);
-            if (key is not null) await db.IdempotencyKeys.Where(r => r.Owner == caller.Owner && r.Operation == "jobs" && r.Key == key).ExecuteDeleteAsync(CancellationToken.None);
+            if (key is not null)
+                await db
+                    .IdempotencyKeys.Where(r => r.Owner == caller.Owner && r.Operation == "jobs" && r.Key == key)
+                    .ExecuteDeleteAsync(CancellationToken.None);
             await db.SaveChangesAsync(CancellationToken.None);
             throw;
         }
@@ -92,33 +167,62 @@ public static class JobsApi
     }
 
     private static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> Replay(
-        IdempotencyRecord prior, string hash, string key, GanDbContext db, HttpContext http, CancellationToken ct)
+        IdempotencyRecord prior,
+        string hash,
+        string key,
+        GanDbContext db,
+        HttpContext http,
+        CancellationToken ct
+    )
     {
-        if (prior.RequestHash != hash) return IdempotencyKeys.Mismatch(key);
+        if (prior.RequestHash != hash)
+            return IdempotencyKeys.Mismatch(key);
         var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == prior.ResourceId, ct);
         IdempotencyKeys.MarkReplayed(http.Response);
         return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToResponse());
     }
 
     private static async Task<Results<Ok<PagedList<JobResponse>>, ValidationProblem>> ListJobs(
-        Caller caller, GanDbContext db, CancellationToken ct, [FromQuery] string? status = null, [FromQuery] int page = 1, [FromQuery] int pageSize = 20)
+        Caller caller,
+        GanDbContext db,
+        CancellationToken ct,
+        [FromQuery] string? status = null,
+        [FromQuery] int page = 1,
+        [FromQuery] int pageSize = 20
+    )
     {
         var errors = new Dictionary<string, string[]>();
         JobStatus parsed = default;
         if (status is not null && (int.TryParse(status, out _) || !Enum.TryParse(status, ignoreCase: true, out parsed)))
-            errors["status"] = [$"Unknown status '{status}'. Use one of {string.Join(", ", Enum.GetNames<JobStatus>())}."];
+            errors["status"] =
+            [
+                $"Unknown status '{status}'. Use one of {string.Join(", ", Enum.GetNames<JobStatus>())}.",
+            ];
         InputRules.CheckPage(page, pageSize, errors);
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
 
         var query = db.Jobs.AsNoTracking().OwnedBy(caller);
-        if (status is not null) query = query.Where(j => j.Status == parsed);
+        if (status is not null)
+            query = query.Where(j => j.Status == parsed);
         int total = await query.CountAsync(ct);
-        var jobs = await query.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id)
-            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
-        return TypedResults.Ok(new PagedList<JobResponse>(jobs.Select(j => j.ToResponse()).ToList(), page, pageSize, total));
+        var jobs = await query
+            .OrderByDescending(j => j.CreatedAt)
+            .ThenByDescending(j => j.Id)
+            .Skip((page - 1) * pageSize)
+            .Take(pageSize)
+            .ToListAsync(ct);
+        return TypedResults.Ok(
+            new PagedList<JobResponse>(jobs.Select(j => j.ToResponse()).ToList(), page, pageSize, total)
+        );
     }
 
-    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJob(Guid id, Caller caller, GanDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJob(
+        Guid id,
+        Caller caller,
+        GanDbContext db,
+        CancellationToken ct
+    )
     {
         var job = await db.Jobs.AsNoTracking().OwnedBy(caller).SingleOrDefaultAsync(j => j.Id == id, ct);
         return job is null ? Problems.JobNotFound(id) : TypedResults.Ok(job.ToResponse());
@@ -127,12 +231,22 @@ public static class JobsApi
     /// <summary>Metric rows per page: a long run has a million of them, so they are never read all at once.</summary>
     public const int MaxMetricsPage = 1000;
 
-    private static async Task<Results<Ok<IReadOnlyList<MetricResponse>>, ValidationProblem, ProblemHttpResult>> GetMetrics(
-        Guid id, Caller caller, GanDbContext db, HttpContext http, CancellationToken ct,
-        [FromQuery] int page = 1, [FromQuery] int pageSize = MaxMetricsPage)
+    private static async Task<
+        Results<Ok<IReadOnlyList<MetricResponse>>, ValidationProblem, ProblemHttpResult>
+    > GetMetrics(
+        Guid id,
+        Caller caller,
+        GanDbContext db,
+        HttpContext http,
+        CancellationToken ct,
+        [FromQuery] int page = 1,
+        [FromQuery] int pageSize = MaxMetricsPage
+    )
     {
-        if (InputRules.PageProblem(page, pageSize, MaxMetricsPage) is { } badPage) return badPage;
-        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
+        if (InputRules.PageProblem(page, pageSize, MaxMetricsPage) is { } badPage)
+            return badPage;
+        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct))
+            return Problems.JobNotFound(id);
         var rows = db.Metrics.AsNoTracking().Where(m => m.JobId == id);
         InputRules.WritePageHeaders(http, page, pageSize, await rows.CountAsync(ct));
         var metrics = await rows.OrderBy(m => m.Step).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
@@ -140,22 +254,53 @@ public static class JobsApi
     }
 
     private static async Task<Results<Ok<IReadOnlyList<AttemptResponse>>, ProblemHttpResult>> GetAttempts(
-        Guid id, Caller caller, GanDbContext db, CancellationToken ct)
+        Guid id,
+        Caller caller,
+        GanDbContext db,
+        CancellationToken ct
+    )
     {
-        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct)) return Problems.JobNotFound(id);
-        var attempts = await db.Attempts.AsNoTracking().Where(a => a.JobId == id).OrderBy(a => a.Number).ToListAsync(ct);
-        return TypedResults.Ok<IReadOnlyList<AttemptResponse>>(attempts.Select((a, i) => new AttemptResponse(
-            a.Number, a.Worker, a.StartedAt, a.EndedAt, a.Outcome, a.ResumedFromStep, a.LastStep,
-            i > 0 && a.ResumedFromStep is { } from ? Math.Max(0, attempts[i - 1].LastStep - from) : 0)).ToList());
+        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct))
+            return Problems.JobNotFound(id);
+        var attempts = await db
+            .Attempts.AsNoTracking()
+            .Where(a => a.JobId == id)
+            .OrderBy(a => a.Number)
+            .ToListAsync(ct);
+        return TypedResults.Ok<IReadOnlyList<AttemptResponse>>(
+            attempts
+                .Select(
+                    (a, i) =>
+                        new AttemptResponse(
+                            a.Number,
+                            a.Worker,
+                            a.StartedAt,
+                            a.EndedAt,
+                            a.Outcome,
+                            a.ResumedFromStep,
+                            a.LastStep,
+                            i > 0 && a.ResumedFromStep is { } from ? Math.Max(0, attempts[i - 1].LastStep - from) : 0
+                        )
+                )
+                .ToList()
+        );
     }
 
     private static async Task<Results<Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> SetVisibility(
-        Guid id, VisibilityRequest request, Caller caller, GanDbContext db, CancellationToken ct)
+        Guid id,
+        VisibilityRequest request,
+        Caller caller,
+        GanDbContext db,
+        CancellationToken ct
+    )
     {
         if (request.Public is not { } visible)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["public"] = ["Required: true or false."] });
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["public"] = ["Required: true or false."] }
+            );
         var job = await db.Jobs.OwnedBy(caller).SingleOrDefaultAsync(j => j.Id == id, ct);
-        if (job is null) return Problems.JobNotFound(id);
+        if (job is null)
+            return Problems.JobNotFound(id);
         job.Public = visible;
         job.UpdatedAt = DateTimeOffset.UtcNow;
         await db.SaveChangesAsync(ct);
@@ -163,12 +308,21 @@ public static class JobsApi
     }
 
     private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> CancelJob(
-        Guid id, Caller caller, GanDbContext db, IBackgroundJobClient hangfire, CancellationToken ct)
+        Guid id,
+        Caller caller,
+        GanDbContext db,
+        IBackgroundJobClient hangfire,
+        CancellationToken ct
+    )
     {
         var job = await db.Jobs.OwnedBy(caller).SingleOrDefaultAsync(j => j.Id == id, ct);
-        if (job is null) return Problems.JobNotFound(id);
+        if (job is null)
+            return Problems.JobNotFound(id);
         if (job.IsFinished)
-            return Problems.Conflict("The job has already finished.", $"Job {id} is {job.Status}; only queued or running jobs can be cancelled.");
+            return Problems.Conflict(
+                "The job has already finished.",
+                $"Job {id} is {job.Status}; only queued or running jobs can be cancelled."
+            );
         job.CancelRequested = true;
         job.UpdatedAt = DateTimeOffset.UtcNow;
         bool queued = job.Status == JobStatus.Queued;
@@ -180,7 +334,8 @@ public static class JobsApi
         await db.SaveChangesAsync(ct);
         // The row first: a crash in between leaves a Hangfire job whose run finds the job finished and does nothing,
         // where the other order left a job Queued with nothing to run it.
-        if (queued && job.HangfireJobId is not null) hangfire.Delete(job.HangfireJobId);
+        if (queued && job.HangfireJobId is not null)
+            hangfire.Delete(job.HangfireJobId);
         return TypedResults.Ok(job.ToResponse());
     }
 }

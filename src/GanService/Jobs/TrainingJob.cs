@@ -1,6 +1,13 @@
 namespace GanService.Jobs;
 
-public enum JobStatus { Queued, Running, Succeeded, Failed, Cancelled }
+public enum JobStatus
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
 
 /// <summary>A row of <c>gan.training_jobs</c>: the recipe, where training stands and how it ended.</summary>
 public sealed class TrainingJob
@@ -8,12 +15,15 @@ public sealed class TrainingJob
     public Guid Id { get; set; }
     public required string Name { get; set; }
     public string? Owner { get; set; }
+
     /// <summary>Anyone, even without a key, may sample a public job's generator (for browsers' img tags).</summary>
     public bool Public { get; set; }
     public JobStatus Status { get; set; }
+
     /// <summary>The normalised <see cref="JobSpec"/> as jsonb.</summary>
     public required string Recipe { get; set; }
     public required string Dataset { get; set; }
+
     /// <summary>SHA-256 of the exact data trained on (stored form, or source files of a built-in); null for synthetic.</summary>
     public string? DatasetSha256 { get; set; }
     public long Seed { get; set; }
@@ -35,6 +45,7 @@ public sealed class TrainingJob
     public double? RealScore { get; set; }
     public double? FakeScore { get; set; }
     public double? ImagesPerSecond { get; set; }
+
     /// <summary>Progressive growing: the resolution and fade-in alpha of the last reported step.</summary>
     public int? Resolution { get; set; }
     public double? Alpha { get; set; }

@@ -11,9 +11,11 @@ public static class DatabaseOutage
     {
         for (; e is not null; e = e.InnerException)
         {
-            if (e is NpgsqlException { IsTransient: true } or SocketException or TimeoutException) return true;
+            if (e is NpgsqlException { IsTransient: true } or SocketException or TimeoutException)
+                return true;
             // Npgsql reports a connection broken mid-command as a plain NpgsqlException with an IO error inside.
-            if (e is NpgsqlException && e.InnerException is IOException or EndOfStreamException) return true;
+            if (e is NpgsqlException && e.InnerException is IOException or EndOfStreamException)
+                return true;
         }
         return false;
     }
@@ -22,7 +24,13 @@ public static class DatabaseOutage
     /// Runs <paramref name="action"/>, retrying outages with backoff (0.25 s doubling to 5 s) for up to
     /// <paramref name="tolerance"/>; anything else, or an outage longer than that, is thrown.
     /// </summary>
-    public static async Task<T> RetryAsync<T>(Func<Task<T>> action, TimeSpan tolerance, ILogger logger, string what, CancellationToken ct)
+    public static async Task<T> RetryAsync<T>(
+        Func<Task<T>> action,
+        TimeSpan tolerance,
+        ILogger logger,
+        string what,
+        CancellationToken ct
+    )
     {
         var giveUpAt = DateTime.UtcNow + tolerance;
         var delay = TimeSpan.FromMilliseconds(250);
@@ -31,12 +39,23 @@ public static class DatabaseOutage
             try
             {
                 var result = await action();
-                if (failures > 0) logger.LogInformation("PostgreSQL answers again; {What} succeeded after {Failures} failed tries.", what, failures);
+                if (failures > 0)
+                    logger.LogInformation(
+                        "PostgreSQL answers again; {What} succeeded after {Failures} failed tries.",
+                        what,
+                        failures
+                    );
                 return result;
             }
             catch (Exception e) when (IsOutage(e) && DateTime.UtcNow + delay < giveUpAt && !ct.IsCancellationRequested)
             {
-                if (failures == 0) logger.LogWarning("PostgreSQL is unavailable ({Error}); retrying {What} for up to {Tolerance}.", e.Message, what, tolerance);
+                if (failures == 0)
+                    logger.LogWarning(
+                        "PostgreSQL is unavailable ({Error}); retrying {What} for up to {Tolerance}.",
+                        e.Message,
+                        what,
+                        tolerance
+                    );
                 // Connections in the pool died with the server; fresh ones are needed once it is back.
                 NpgsqlConnection.ClearAllPools();
                 await Task.Delay(delay, ct);
@@ -45,6 +64,22 @@ public static class DatabaseOutage
         }
     }
 
-    public static Task RetryAsync(Func<Task> action, TimeSpan tolerance, ILogger logger, string what, CancellationToken ct) =>
-        RetryAsync(async () => { await action(); return true; }, tolerance, logger, what, ct);
+    public static Task RetryAsync(
+        Func<Task> action,
+        TimeSpan tolerance,
+        ILogger logger,
+        string what,
+        CancellationToken ct
+    ) =>
+        RetryAsync(
+            async () =>
+            {
+                await action();
+                return true;
+            },
+            tolerance,
+            logger,
+            what,
+            ct
+        );
 }

@@ -66,7 +66,12 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
         model.Entity<IdempotencyRecord>(record =>
         {
             record.ToTable("idempotency_keys");
-            record.HasKey(r => new { r.Owner, r.Operation, r.Key });
+            record.HasKey(r => new
+            {
+                r.Owner,
+                r.Operation,
+                r.Key,
+            });
             record.Property(r => r.Owner).HasMaxLength(100);
             record.Property(r => r.Operation).HasMaxLength(32);
             record.Property(r => r.Key).HasMaxLength(200);

@@ -15,8 +15,11 @@ public static class PersistenceExtensions
     public static WebApplicationBuilder AddPersistence(this WebApplicationBuilder builder)
     {
         var connectionString = WithPreparedStatements(builder.Configuration.PostgresConnectionString());
-        builder.Services.AddDbContextFactory<GanDbContext>(options => options.UseNpgsql(connectionString,
-            npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", GanDbContext.Schema)));
+        builder.Services.AddDbContextFactory<GanDbContext>(options =>
+            options.UseNpgsql(connectionString, npgsql =>
+                npgsql.MigrationsHistoryTable("__ef_migrations_history", GanDbContext.Schema)
+            )
+        );
         builder.Services.AddSingleton<ICheckpointStore, PostgresCheckpointStore>();
         return builder;
     }
@@ -29,7 +32,10 @@ public static class PersistenceExtensions
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         // The keys as written (Npgsql's builder reports every keyword it knows, set or not), spaces being optional.
-        var written = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>();
+        var written = new System.Data.Common.DbConnectionStringBuilder
+        {
+            ConnectionString = connectionString,
+        }.Keys.Cast<string>();
         if (!written.Any(key => key.Replace(" ", "").Contains("autoprepare", StringComparison.OrdinalIgnoreCase)))
         {
             builder.MaxAutoPrepare = 64;
@@ -48,12 +54,19 @@ public static class PersistenceExtensions
         var gan = app.Services.GetRequiredService<IOptions<GanOptions>>().Value;
         var contexts = app.Services.GetRequiredService<IDbContextFactory<GanDbContext>>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GanService.Startup");
-        await DatabaseOutage.RetryAsync(async () =>
-        {
-            await using var db = await contexts.CreateDbContextAsync(app.Lifetime.ApplicationStopping);
-            if (gan.MigrateOnStartup) await db.Database.MigrateAsync(app.Lifetime.ApplicationStopping);
-            else await db.Database.ExecuteSqlRawAsync("SELECT 1", app.Lifetime.ApplicationStopping);
-        }, gan.OutageTolerance, logger, gan.MigrateOnStartup ? "migrating the database at startup" : "connecting at startup",
-            app.Lifetime.ApplicationStopping);
+        await DatabaseOutage.RetryAsync(
+            async () =>
+            {
+                await using var db = await contexts.CreateDbContextAsync(app.Lifetime.ApplicationStopping);
+                if (gan.MigrateOnStartup)
+                    await db.Database.MigrateAsync(app.Lifetime.ApplicationStopping);
+                else
+                    await db.Database.ExecuteSqlRawAsync("SELECT 1", app.Lifetime.ApplicationStopping);
+            },
+            gan.OutageTolerance,
+            logger,
+            gan.MigrateOnStartup ? "migrating the database at startup" : "connecting at startup",
+            app.Lifetime.ApplicationStopping
+        );
     }
 }

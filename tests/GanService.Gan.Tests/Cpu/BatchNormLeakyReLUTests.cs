@@ -21,10 +21,16 @@ public class BatchNormLeakyReLUTests
     [InlineData(3, 33, 2, true)]
     [InlineData(64, 28, 2, false)]
     [InlineData(5, 7, 1, false)]
-    public void The_fused_block_gives_the_librarys_activations_gradients_and_running_statistics(int batch, int size, int threads, bool wide)
+    public void The_fused_block_gives_the_librarys_activations_gradients_and_running_statistics(
+        int batch,
+        int size,
+        int threads,
+        bool wide
+    )
     {
         // Where the CPU has no AVX-512 both cases take the 256-bit kernels.
-        using (FastPaths.Override(p => p with { Wide = wide })) Check(batch, size, threads);
+        using (FastPaths.Override(p => p with { Wide = wide }))
+            Check(batch, size, threads);
     }
 
     private static void Check(int batch, int size, int threads) =>
@@ -70,7 +76,10 @@ public class BatchNormLeakyReLUTests
         using var _ = no_grad();
         using var expected = nn.functional.leaky_relu(norm.call(nchw), 0.2);
         using var actual = BatchNormLeakyReLU.Apply(norm, ChannelsLast.Of(nchw), 0.2);
-        Assert.True(expected.allclose(actual, rtol: 1e-5, atol: 1e-6), "evaluation mode gives the library's activations");
+        Assert.True(
+            expected.allclose(actual, rtol: 1e-5, atol: 1e-6),
+            "evaluation mode gives the library's activations"
+        );
     }
 
     [Fact]
@@ -83,7 +92,8 @@ public class BatchNormLeakyReLUTests
             using var paths = FastPaths.Override(p => p with { BatchNorm = fusedAllowed });
             // Weights from a generator of the test's own: tests beside it draw from the global one.
             using var discriminator = new DcganDiscriminator(new GanService.Gan.Training.ModelRecipe(Channels: 3));
-            using (var weightsRng = new torch.Generator(3)) Initialization.Apply(discriminator, weightsRng);
+            using (var weightsRng = new torch.Generator(3))
+                Initialization.Apply(discriminator, weightsRng);
             using var rng = new torch.Generator(4);
             using var real = randn(8, 3, 28, 28, generator: rng);
             discriminator.zero_grad();
@@ -96,7 +106,10 @@ public class BatchNormLeakyReLUTests
         var ours = PenaltyGradients(fusedAllowed: true);
         Assert.Equal(library.Length, ours.Length);
         for (int i = 0; i < library.Length; i++)
-            Assert.True(library[i].allclose(ours[i], rtol: 1e-4, atol: 1e-6), $"parameter {i}: the penalty's gradient differs");
+            Assert.True(
+                library[i].allclose(ours[i], rtol: 1e-4, atol: 1e-6),
+                $"parameter {i}: the penalty's gradient differs"
+            );
     }
 
     [Fact]
@@ -107,8 +120,11 @@ public class BatchNormLeakyReLUTests
             var ran = new int[4];
             OpenMpTeam.For(4, part => Interlocked.Increment(ref ran[part]));
             Assert.Equal([1, 1, 1, 1], ran);
-            var failure = Assert.Throws<InvalidOperationException>(() =>
-                OpenMpTeam.For(2, part => { if (part == 1) throw new InvalidOperationException("part 1 failed"); }));
+            var failure = Assert.Throws<InvalidOperationException>(() => OpenMpTeam.For(2, part =>
+                {
+                    if (part == 1)
+                        throw new InvalidOperationException("part 1 failed");
+                }));
             Assert.Equal("part 1 failed", failure.Message);
             return 0;
         });
@@ -140,8 +156,13 @@ public class BatchNormLeakyReLUTests
     private static void AssertAsClose(Tensor library, Tensor actual, Tensor truth, string what)
     {
         Assert.Equal(truth.shape, actual.shape);
-        double Error(Tensor t) => t.to(ScalarType.Float64).sub(truth).norm().item<double>() / (truth.norm().item<double>() + 1e-12);
-        double ours = Error(actual), theirs = Error(library);
-        Assert.True(ours <= Math.Max(2 * theirs, 1e-5), $"{what}: relative error {ours:E2} against the library's {theirs:E2}");
+        double Error(Tensor t) =>
+            t.to(ScalarType.Float64).sub(truth).norm().item<double>() / (truth.norm().item<double>() + 1e-12);
+        double ours = Error(actual),
+            theirs = Error(library);
+        Assert.True(
+            ours <= Math.Max(2 * theirs, 1e-5),
+            $"{what}: relative error {ours:E2} against the library's {theirs:E2}"
+        );
     }
 }

@@ -45,14 +45,17 @@ public class BufferReuseTests
             Initialization.Apply(discriminator, weightsRng);
             using var rng = new torch.Generator(8);
             var latent = randn([16, recipe.LatentSize], generator: rng);
-            var real = ChannelsLast.Of(rand([16, recipe.Channels, recipe.ImageSize, recipe.ImageSize], generator: rng)
-                .mul(2).sub(1));
+            var real = ChannelsLast.Of(
+                rand([16, recipe.Channels, recipe.ImageSize, recipe.ImageSize], generator: rng).mul(2).sub(1)
+            );
             var weights = linspace(-1, 2, 16);
             // G's update: through D into G. D's pass on the real batch: D's gradients from a second graph.
             var fake = GanNetworks.Call(generator, latent, null);
             (GanNetworks.Call(discriminator, fake, null).flatten() * weights).sum().backward();
             (GanNetworks.Call(discriminator, real, null).flatten() * weights).sum().backward();
-            return generator.named_parameters().Select(p => ($"G {p.name}", p.parameter))
+            return generator
+                .named_parameters()
+                .Select(p => ($"G {p.name}", p.parameter))
                 .Concat(discriminator.named_parameters().Select(p => ($"D {p.name}", p.parameter)))
                 .ToDictionary(p => p.Item1, p => p.parameter.grad!.detach().clone().MoveToOuterDisposeScope());
         });

@@ -11,22 +11,23 @@ public class ConvolutionsTests
 {
     // Shapes oneDNN got wrong on a Zen 5 CPU, DCGAN's shapes, and every path of the reference convolution: strides,
     // output padding, padding beyond the kernel (a crop), groups, no bias.
-    public static TheoryData<Convolutions.Geometry> Geometries() => new()
-    {
-        Plain(24, 24, 3, stride: 1, padding: 1),
-        Plain(64, 3, 3, stride: 1, padding: 1),
-        Plain(65, 64, 4, stride: 2, padding: 1),
-        Plain(3, 64, 3, stride: 2, padding: 1),
-        Plain(64, 64, 3, stride: 2, padding: 1),
-        Plain(512, 1, 4, stride: 1, padding: 1),
-        Plain(16, 16, 3, stride: 1, padding: 1, groups: 4),
-        Transposed(74, 64, 4, stride: 2, padding: 1),
-        Transposed(8, 8, 3, stride: 1, padding: 1),
-        Transposed(64, 3, 3, stride: 1, padding: 1),
-        Transposed(32, 16, 3, stride: 2, padding: 1, outputPadding: 1),
-        Transposed(24, 3, 7, stride: 1, padding: 6),
-        Transposed(16, 8, 4, stride: 2, padding: 1, groups: 2),
-    };
+    public static TheoryData<Convolutions.Geometry> Geometries() =>
+        new()
+        {
+            Plain(24, 24, 3, stride: 1, padding: 1),
+            Plain(64, 3, 3, stride: 1, padding: 1),
+            Plain(65, 64, 4, stride: 2, padding: 1),
+            Plain(3, 64, 3, stride: 2, padding: 1),
+            Plain(64, 64, 3, stride: 2, padding: 1),
+            Plain(512, 1, 4, stride: 1, padding: 1),
+            Plain(16, 16, 3, stride: 1, padding: 1, groups: 4),
+            Transposed(74, 64, 4, stride: 2, padding: 1),
+            Transposed(8, 8, 3, stride: 1, padding: 1),
+            Transposed(64, 3, 3, stride: 1, padding: 1),
+            Transposed(32, 16, 3, stride: 2, padding: 1, outputPadding: 1),
+            Transposed(24, 3, 7, stride: 1, padding: 6),
+            Transposed(16, 8, 4, stride: 2, padding: 1, groups: 2),
+        };
 
     [Theory]
     [MemberData(nameof(Geometries))]
@@ -70,15 +71,58 @@ public class ConvolutionsTests
         Assert.True(expected.allclose(actual, rtol: 1e-9, atol: 1e-9));
     }
 
-    private static Tensor Library(Convolutions.Geometry g, Tensor x, Tensor w, Tensor? b) => g.Transposed
-        ? Convolutions.ConvTranspose2d(x, w, b, (g.StrideHeight, g.StrideWidth), (g.PaddingHeight, g.PaddingWidth),
-            (g.OutputPaddingHeight, g.OutputPaddingWidth), g.Groups)
-        : Convolutions.Conv2d(x, w, b, (g.StrideHeight, g.StrideWidth), (g.PaddingHeight, g.PaddingWidth), g.Groups);
+    private static Tensor Library(Convolutions.Geometry g, Tensor x, Tensor w, Tensor? b) =>
+        g.Transposed
+            ? Convolutions.ConvTranspose2d(
+                x,
+                w,
+                b,
+                (g.StrideHeight, g.StrideWidth),
+                (g.PaddingHeight, g.PaddingWidth),
+                (g.OutputPaddingHeight, g.OutputPaddingWidth),
+                g.Groups
+            )
+            : Convolutions.Conv2d(
+                x,
+                w,
+                b,
+                (g.StrideHeight, g.StrideWidth),
+                (g.PaddingHeight, g.PaddingWidth),
+                g.Groups
+            );
 
-    private static Convolutions.Geometry Plain(long inChannels, long outChannels, long kernel, long stride, long padding, long groups = 1) =>
-        new(false, inChannels, outChannels, kernel, kernel, stride, stride, padding, padding, 0, 0, groups, 12, 12);
+    private static Convolutions.Geometry Plain(
+        long inChannels,
+        long outChannels,
+        long kernel,
+        long stride,
+        long padding,
+        long groups = 1
+    ) => new(false, inChannels, outChannels, kernel, kernel, stride, stride, padding, padding, 0, 0, groups, 12, 12);
 
-    private static Convolutions.Geometry Transposed(long inChannels, long outChannels, long kernel, long stride, long padding,
-        long outputPadding = 0, long groups = 1) =>
-        new(true, inChannels, outChannels, kernel, kernel, stride, stride, padding, padding, outputPadding, outputPadding, groups, 12, 12);
+    private static Convolutions.Geometry Transposed(
+        long inChannels,
+        long outChannels,
+        long kernel,
+        long stride,
+        long padding,
+        long outputPadding = 0,
+        long groups = 1
+    ) =>
+        new(
+            true,
+            inChannels,
+            outChannels,
+            kernel,
+            kernel,
+            stride,
+            stride,
+            padding,
+            padding,
+            outputPadding,
+            outputPadding,
+            groups,
+            12,
+            12
+        );
 }

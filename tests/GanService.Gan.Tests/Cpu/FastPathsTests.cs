@@ -52,17 +52,18 @@ public class FastPathsTests
     {
         // The wide passes and the 256-bit ones sum in another order: the gradients tell which ran.
         Tensor Gradient(bool wideForward, bool wideBackward) => TorchRuntime.RunOnOwnThread("paths-test", 1, () =>
-        {
-            using var scope = NewDisposeScope();
-            using var rng = new torch.Generator(3);
-            using var norm = nn.BatchNorm2d(64);
-            var x = ChannelsLast.Of(randn(16, 64, 14, 14, generator: rng) * 3 + 7).requires_grad_(true);
-            Tensor y;
-            using (FastPaths.Override(p => p with { Wide = wideForward })) y = BatchNormLeakyReLU.Apply(norm, x, 0.2);
-            using (FastPaths.Override(p => p with { Wide = wideBackward }))
-                (y * linspace(-1, 2, y.numel()).reshape(y.shape)).sum().backward();
-            return x.grad!.detach().clone().MoveToOuterDisposeScope();
-        });
+            {
+                using var scope = NewDisposeScope();
+                using var rng = new torch.Generator(3);
+                using var norm = nn.BatchNorm2d(64);
+                var x = ChannelsLast.Of(randn(16, 64, 14, 14, generator: rng) * 3 + 7).requires_grad_(true);
+                Tensor y;
+                using (FastPaths.Override(p => p with { Wide = wideForward }))
+                    y = BatchNormLeakyReLU.Apply(norm, x, 0.2);
+                using (FastPaths.Override(p => p with { Wide = wideBackward }))
+                    (y * linspace(-1, 2, y.numel()).reshape(y.shape)).sum().backward();
+                return x.grad!.detach().clone().MoveToOuterDisposeScope();
+            });
 
         Assert.True(Gradient(wideForward: false, wideBackward: true).equal(Gradient(false, false)).all().item<bool>());
         Assert.True(Gradient(wideForward: true, wideBackward: false).equal(Gradient(true, true)).all().item<bool>());

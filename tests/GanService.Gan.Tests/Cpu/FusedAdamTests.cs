@@ -27,7 +27,10 @@ public class FusedAdamTests
         }
         foreach (var ((name, a), (_, b)) in fused.named_parameters().Zip(reference.named_parameters()))
         {
-            double moved = (b - Network().named_parameters().First(p => p.name == name).parameter).abs().max().item<float>();
+            double moved = (b - Network().named_parameters().First(p => p.name == name).parameter)
+                .abs()
+                .max()
+                .item<float>();
             double error = (a - b).abs().max().item<float>();
             Assert.True(error < 1e-6, $"{name}: differs by {error:E2} from the library's Adam");
             Assert.True(moved > 1e-4, $"{name} did not move"); // the comparison means something only if they moved
@@ -47,13 +50,15 @@ public class FusedAdamTests
         Step(network, first, input);
         Step(network, first, input);
         using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) first.save_state_dict(writer);
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+            first.save_state_dict(writer);
         stream.Position = 0;
         // One more step of each must agree, which needs the step count and both moment estimates to have carried over.
         var copy = Network();
         copy.load_state_dict(network.state_dict());
         var second = Adam(!fusedFirst, copy);
-        using (var reader = new BinaryReader(stream)) second.load_state_dict(reader);
+        using (var reader = new BinaryReader(stream))
+            second.load_state_dict(reader);
         Step(network, first, input);
         Step(copy, second, input);
         foreach (var (a, b) in network.parameters().Zip(copy.parameters()))
@@ -61,14 +66,17 @@ public class FusedAdamTests
     }
 
     private static TorchSharp.Modules.Adam Adam(bool fused, nn.Module network) =>
-        fused ? new Fused.Adam(network.parameters(), 1e-3, 0.5, 0.999) : optim.Adam(network.parameters(), 1e-3, 0.5, 0.999);
+        fused
+            ? new Fused.Adam(network.parameters(), 1e-3, 0.5, 0.999)
+            : optim.Adam(network.parameters(), 1e-3, 0.5, 0.999);
 
     private static nn.Module<Tensor, Tensor> Network()
     {
         var network = nn.Sequential(nn.Linear(37, 19), nn.Tanh(), nn.Linear(19, 3, hasBias: false));
         using var _ = no_grad();
         var seed = new torch.Generator(3);
-        foreach (var p in network.parameters()) p.normal_(0, 0.5, seed);
+        foreach (var p in network.parameters())
+            p.normal_(0, 0.5, seed);
         return network;
     }
 

@@ -23,7 +23,10 @@ public class NarrowLayerTests
         using var layer = nn.ConvTranspose2d(64, channels, 3, stride: 1, padding: 1);
         using var rng = new torch.Generator(11);
         using var input = ChannelsLast.Of(randn(batch, 64, size, size, generator: rng));
-        Assert.True(NarrowOutputLayer.Fits(layer, input), "the DCGAN's output layer on channels-last input takes the kernel");
+        Assert.True(
+            NarrowOutputLayer.Fits(layer, input),
+            "the DCGAN's output layer on channels-last input takes the kernel"
+        );
 
         var reference = Gradients(layer, input, layer.call);
         var fast = Gradients(layer, input, x => NarrowOutputLayer.Apply(layer, x));
@@ -56,12 +59,17 @@ public class NarrowLayerTests
     [InlineData(3, 7, 3)]
     [InlineData(2, 9, 1)]
     [InlineData(1, 1, 3)]
-    public void The_frozen_discriminators_first_layer_gives_the_librarys_scores_and_image_gradients(int batch, int size, int channels)
+    public void The_frozen_discriminators_first_layer_gives_the_librarys_scores_and_image_gradients(
+        int batch,
+        int size,
+        int channels
+    )
     {
         using var layer = nn.Conv2d(channels, 64, 3, stride: 2, padding: 1);
         using var rng = new torch.Generator(13);
         using var images = ChannelsLast.Of(randn(batch, channels, size, size, generator: rng));
-        foreach (var p in layer.parameters()) p.requires_grad = false; // the G update freezes D
+        foreach (var p in layer.parameters())
+            p.requires_grad = false; // the G update freezes D
         var x = images.detach().clone().requires_grad_(true);
         Assert.True(NarrowInputLayer.Fits(layer, x));
 
@@ -79,9 +87,11 @@ public class NarrowLayerTests
         using var images = randn(2, 3, 28, 28).requires_grad_(true);
         Assert.False(NarrowInputLayer.Fits(layer, images));
         using var real = randn(2, 3, 28, 28);
-        foreach (var p in layer.parameters()) p.requires_grad = false;
+        foreach (var p in layer.parameters())
+            p.requires_grad = false;
         Assert.False(NarrowInputLayer.Fits(layer, real)); // nothing wants a gradient at all
-        using (no_grad()) Assert.False(NarrowInputLayer.Fits(layer, images));
+        using (no_grad())
+            Assert.False(NarrowInputLayer.Fits(layer, images));
     }
 
     private static (Tensor Output, Tensor Gradient) InputGradient(Func<Tensor, Tensor> forward, Tensor x)
@@ -96,7 +106,11 @@ public class NarrowLayerTests
 
     private sealed record Result(Tensor Output, Tensor Input, Tensor Weight, Tensor Bias);
 
-    private static Result Gradients(TorchSharp.Modules.ConvTranspose2d layer, Tensor input, Func<Tensor, Tensor> forward)
+    private static Result Gradients(
+        TorchSharp.Modules.ConvTranspose2d layer,
+        Tensor input,
+        Func<Tensor, Tensor> forward
+    )
     {
         layer.zero_grad();
         var x = input.detach().clone().requires_grad_(true);
@@ -121,6 +135,7 @@ public sealed class Avx512TheoryAttribute : TheoryAttribute
 {
     public Avx512TheoryAttribute()
     {
-        if (!NarrowOutputKernel.Supported) Skip = "This CPU has no AVX-512; the output layer runs in libtorch.";
+        if (!NarrowOutputKernel.Supported)
+            Skip = "This CPU has no AVX-512; the output layer runs in libtorch.";
     }
 }

@@ -62,8 +62,9 @@ public class BoundedImportTests
         var pixels = Enumerable.Range(0, 4 * 16).Select(i => (byte)i).ToArray();
         var images = IdxFiles.Create(pixels, [4, 4, 4], gzip: true);
         var labels = IdxFiles.Create([0, 1, 2, 9], [4], gzip: true);
-        var result = new DatasetImporter(new ImportLimits()).Import("idx", [new MemoryStream(images)],
-            [new MemoryStream(labels)], new ImportOptions(MaxItems: 2)).Dataset;
+        var result = new DatasetImporter(new ImportLimits())
+            .Import("idx", [new MemoryStream(images)], [new MemoryStream(labels)], new ImportOptions(MaxItems: 2))
+            .Dataset;
         Assert.Equal((2, 10), (result.Header.Count, result.Header.Classes.Count));
         Assert.Equal(new byte[] { 0, 1 }, result.Labels);
         Assert.Equal(pixels[..32], result.Pixels);
@@ -77,8 +78,12 @@ public class BoundedImportTests
         Assert.Contains("65536", read.Message);
         var (stored, _) = Refused(() => Import("cifar10", new ImportLimits { MaxStoredBytes = 100_000 }, batch));
         Assert.Equal("imageSize", stored.Field);
-        var ten = Import("cifar10", new ImportLimits { MaxStoredBytes = 100_000 }, new ImportOptions(MaxItems: 10),
-            batch);
+        var ten = Import(
+            "cifar10",
+            new ImportLimits { MaxStoredBytes = 100_000 },
+            new ImportOptions(MaxItems: 10),
+            batch
+        );
         Assert.Equal(10, ten.Dataset.Header.Count);
     }
 
@@ -86,8 +91,10 @@ public class BoundedImportTests
     public void An_archive_that_would_pass_the_stored_budget_is_refused_before_any_image_is_decoded()
     {
         var dot = Png(1, 1);
-        var zip = ArchiveFiles.Zip(CompressionLevel.Optimal, Enumerable.Range(0, 300).Select(i => ($"{i}.png", dot))
-            .ToArray());
+        var zip = ArchiveFiles.Zip(
+            CompressionLevel.Optimal,
+            Enumerable.Range(0, 300).Select(i => ($"{i}.png", dot)).ToArray()
+        );
         var limits = new ImportLimits { MaxStoredBytes = 10 << 20 }; // 300 x 256 x 256 x 3 is 59 MB
         var (error, allocated) = Refused(() => Import("archive", limits, new ImportOptions(ImageSize: 256), zip));
         Assert.Equal("imageSize", error.Field);
@@ -101,8 +108,12 @@ public class BoundedImportTests
         using var output = new MemoryStream();
         using (var gzip = new GZipStream(output, CompressionLevel.SmallestSize, leaveOpen: true))
         using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
-            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "zeros.png")
-                { DataStream = new MemoryStream(new byte[4 << 20]) });
+            tar.WriteEntry(
+                new PaxTarEntry(TarEntryType.RegularFile, "zeros.png")
+                {
+                    DataStream = new MemoryStream(new byte[4 << 20]),
+                }
+            );
         output.Position = 0;
         var error = Assert.Throws<DatasetImportException>(() => ArchiveReader.Open(output, new ImportLimits()));
         Assert.True(error.TooLarge);
@@ -130,8 +141,7 @@ public class BoundedImportTests
         {
             var error = Assert.Throws<DatasetImportException>(() => input.CopyTo(Stream.Null));
             Assert.Contains("fold", error.Message);
-            Assert.True(input.BytesRead < 100 * (zeros.Length + (128 << 10)),
-                $"{input.BytesRead} bytes were inflated");
+            Assert.True(input.BytesRead < 100 * (zeros.Length + (128 << 10)), $"{input.BytesRead} bytes were inflated");
         }
         var noise = new MemoryStream(Gzip(Noise(1 << 20, 1)));
         using (var input = BoundedStream.Open(noise, "noise", "file", 256 << 10, limits))
@@ -147,8 +157,12 @@ public class BoundedImportTests
     [InlineData(32, 3, 8, 1)]
     [InlineData(28, 1, 256, 1)]
     [InlineData(64, 3, 28, 3)]
-    public void Resizing_a_few_images_at_a_time_gives_the_bytes_of_resizing_all_at_once(int fromSize, int fromChannels,
-        int size, int channels)
+    public void Resizing_a_few_images_at_a_time_gives_the_bytes_of_resizing_all_at_once(
+        int fromSize,
+        int fromChannels,
+        int size,
+        int channels
+    )
     {
         const int count = 50;
         var pixels = Noise(count * fromChannels * fromSize * fromSize, size);
@@ -192,10 +206,18 @@ public class BoundedImportTests
     private static ImportResult Import(string format, ImportLimits limits, params byte[][] files) =>
         Import(format, limits, new ImportOptions(), files);
 
-    private static ImportResult Import(string format, ImportLimits limits, ImportOptions options,
-        params byte[][] files) =>
-        new DatasetImporter(limits).Import(format, files.Select(f => (Stream)new MemoryStream(f)).ToList(), [],
-            options);
+    private static ImportResult Import(
+        string format,
+        ImportLimits limits,
+        ImportOptions options,
+        params byte[][] files
+    ) =>
+        new DatasetImporter(limits).Import(
+            format,
+            files.Select(f => (Stream)new MemoryStream(f)).ToList(),
+            [],
+            options
+        );
 
     /// <summary>The refusal (a size limit: 413) and the bytes this thread allocated on the way to it.</summary>
     private static (DatasetImportException Error, long Allocated) Refused(Func<ImportResult> import)
@@ -217,7 +239,8 @@ public class BoundedImportTests
     private static byte[] Gzip(byte[] content)
     {
         using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.SmallestSize, leaveOpen: true)) gzip.Write(content);
+        using (var gzip = new GZipStream(output, CompressionLevel.SmallestSize, leaveOpen: true))
+            gzip.Write(content);
         return output.ToArray();
     }
 

@@ -30,11 +30,14 @@ public class FinalizerQuarantineTests
         {
             using var slope = nn.functional.leaky_relu(negative, 0.2);
             using var sum = negative + one; // alpha = 1, a temporary Scalar inside TorchSharp
-            if (call % 50 != 0) return null; // the check costs more than the calls: a sample of them
+            if (call % 50 != 0)
+                return null; // the check costs more than the calls: a sample of them
             using var scope = NewDisposeScope();
-            double slopeTotal = slope.sum().item<float>(), sumTotal = sum.abs().sum().item<float>();
+            double slopeTotal = slope.sum().item<float>(),
+                sumTotal = sum.abs().sum().item<float>();
             return Math.Abs(slopeTotal + 0.2 * elements) > 1e-3 * elements || sumTotal != 0
-                ? $"leaky_relu sum {slopeTotal}, |x + 1| sum {sumTotal}" : null;
+                ? $"leaky_relu sum {slopeTotal}, |x + 1| sum {sumTotal}"
+                : null;
         });
         Assert.True(wrong.Count == 0, $"{wrong.Count} of {calls} calls went wrong, first: {wrong.FirstOrDefault()}");
         Assert.True(FinalizerQuarantine.Counts().Scalars > before.Scalars, "no Scalar went through the quarantine");
@@ -51,13 +54,17 @@ public class FinalizerQuarantineTests
         var (calls, wrong) = UnderCollectionStorm(TimeSpan.FromSeconds(6), _ =>
         {
             // Neither temporary is disposed: their tensors are freed by the finalizer, perhaps mid-call.
-            float total = minusOne.abs().sum().item<float>(), sum = x.add(minusOne.neg()).sum().item<float>();
+            float total = minusOne.abs().sum().item<float>(),
+                sum = x.add(minusOne.neg()).sum().item<float>();
             return total != x.numel() || sum != 2 * x.numel() ? $"sums {total}, {sum}" : null;
         });
         Assert.True(wrong.Count == 0, $"{wrong.Count} of {calls} calls went wrong, first: {wrong.FirstOrDefault()}");
         var after = FinalizerQuarantine.Counts();
         Assert.True(after.Tensors > before.Tensors, "no tensor went through the quarantine");
-        Assert.True(after.TensorBytesHeld <= 256UL << 20, $"{after.TensorBytesHeld} bytes of tensors held, over the 256 MiB limit");
+        Assert.True(
+            after.TensorBytesHeld <= 256UL << 20,
+            $"{after.TensorBytesHeld} bytes of tensors held, over the 256 MiB limit"
+        );
     }
 
     /// <summary>Runs <paramref name="call"/> in a loop while another thread collects garbage and runs finalizers.</summary>
@@ -81,7 +88,8 @@ public class FinalizerQuarantineTests
             {
                 try
                 {
-                    if (call(calls) is { } problem) wrong.Add($"call {calls}: {problem}");
+                    if (call(calls) is { } problem)
+                        wrong.Add($"call {calls}: {problem}");
                 }
                 catch (ExternalException e)
                 {

@@ -8,15 +8,20 @@ public class RuntimeTests
     [Fact]
     public void The_allocator_settings_take_effect_on_glibc_linux()
     {
-        if (!OperatingSystem.IsLinux()) return;
-        Assert.True(TorchRuntime.TuneAllocator(), "mallopt was not applied: DCGAN steps ran 1.6x slower without it here");
+        if (!OperatingSystem.IsLinux())
+            return;
+        Assert.True(
+            TorchRuntime.TuneAllocator(),
+            "mallopt was not applied: DCGAN steps ran 1.6x slower without it here"
+        );
         Assert.True(TorchRuntime.TuneAllocator()); // idempotent
     }
 
     [Fact]
     public void A_thread_of_its_own_reuses_the_memory_of_large_buffers_it_freed()
     {
-        if (!OperatingSystem.IsLinux()) return;
+        if (!OperatingSystem.IsLinux())
+            return;
         Assert.True(TorchRuntime.TuneAllocator());
         const int size = 64 * 64 * 28 * 28 * sizeof(float); // one activation of the DCGAN's 28x28 block
         long faults = 0;
@@ -28,14 +33,18 @@ public class RuntimeTests
             void Cycle() => Marshal.FreeHGlobal(Written(Marshal.AllocHGlobal(size), size));
             Cycle();
             long before = MinorFaults();
-            for (int i = 0; i < 5; i++) Cycle();
+            for (int i = 0; i < 5; i++)
+                Cycle();
             faults = MinorFaults() - before;
             held.ForEach(Marshal.FreeHGlobal);
         });
         thread.Start();
         thread.Join();
         // Without the top pad glibc unmapped the emptied heap every time: each cycle faulted in all 3,136 pages again.
-        Assert.True(faults < 3136, $"{faults} page faults in 5 cycles of a {size}-byte buffer: freed memory went back to the kernel");
+        Assert.True(
+            faults < 3136,
+            $"{faults} page faults in 5 cycles of a {size}-byte buffer: freed memory went back to the kernel"
+        );
     }
 
     /// <summary>Writes every page (malloc's memory costs a page fault at its first write, not at allocation).</summary>
@@ -51,12 +60,17 @@ public class RuntimeTests
 
     /// <summary>The calling thread's minor page faults: field 10 of /proc/thread-self/stat.</summary>
     private static long MinorFaults() =>
-        long.Parse(File.ReadAllText("/proc/thread-self/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[7]);
+        long.Parse(
+            File.ReadAllText("/proc/thread-self/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[
+                7
+            ]
+        );
 
     [Fact]
     public void OpenMP_threads_spin_briefly_unless_the_environment_says_otherwise()
     {
-        if (!OperatingSystem.IsLinux()) return;
+        if (!OperatingSystem.IsLinux())
+            return;
         // .NET's copy of the environment is the one the process started with: what an operator may have set.
         string expected = Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") ?? TorchRuntime.OpenMpSpinCount;
         Assert.Equal(expected, TorchRuntime.ShortenOpenMpSpin());
@@ -67,9 +81,15 @@ public class RuntimeTests
     public void Devices_resolve_and_cuda_without_a_gpu_is_a_clear_error()
     {
         Assert.Equal(TorchSharp.DeviceType.CPU, TorchRuntime.ResolveDevice("cpu").type);
-        Assert.Equal(TorchRuntime.CudaAvailable ? TorchSharp.DeviceType.CUDA : TorchSharp.DeviceType.CPU, TorchRuntime.ResolveDevice("auto").type);
+        Assert.Equal(
+            TorchRuntime.CudaAvailable ? TorchSharp.DeviceType.CUDA : TorchSharp.DeviceType.CPU,
+            TorchRuntime.ResolveDevice("auto").type
+        );
         if (!TorchRuntime.CudaAvailable)
-            Assert.Contains("cuda", Assert.Throws<DeviceUnavailableException>(() => TorchRuntime.ResolveDevice("cuda")).Message);
+            Assert.Contains(
+                "cuda",
+                Assert.Throws<DeviceUnavailableException>(() => TorchRuntime.ResolveDevice("cuda")).Message
+            );
         Assert.Throws<ArgumentException>(() => TorchRuntime.ResolveDevice("tpu"));
     }
 
@@ -79,13 +99,31 @@ public class RuntimeTests
         int before = TorchSharp.torch.get_num_threads();
         using var threads = new InferenceThreads(2, ThreadPriorityClass.Idle);
         Assert.Equal(before, TorchSharp.torch.get_num_threads());
-        Assert.Equal(before, await Task.Factory.StartNew(() => TorchSharp.torch.get_num_threads(), TaskCreationOptions.LongRunning)); // a new thread's default is untouched
-        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => threads.RunAsync(() => (Policy: SchedulingPolicy(), Torch: TorchSharp.torch.get_num_threads(), Environment.CurrentManagedThreadId))));
+        Assert.Equal(
+            before,
+            await Task.Factory.StartNew(() => TorchSharp.torch.get_num_threads(), TaskCreationOptions.LongRunning)
+        ); // a new thread's default is untouched
+        var results = await Task.WhenAll(
+            Enumerable
+                .Range(0, 6)
+                .Select(_ =>
+                    threads.RunAsync(() =>
+                        (
+                            Policy: SchedulingPolicy(),
+                            Torch: TorchSharp.torch.get_num_threads(),
+                            Environment.CurrentManagedThreadId
+                        )
+                    )
+                )
+        );
         Assert.All(results, r => Assert.Equal(1, r.Torch));
-        if (OperatingSystem.IsLinux()) Assert.All(results, r => Assert.Equal(SchedIdle, r.Policy));
+        if (OperatingSystem.IsLinux())
+            Assert.All(results, r => Assert.Equal(SchedIdle, r.Policy));
         Assert.True(results.Select(r => r.CurrentManagedThreadId).Distinct().Count() <= 2);
         Assert.Equal(0, SchedulingPolicy()); // the caller's thread keeps the normal class
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => threads.RunAsync<int>(() => throw new InvalidOperationException("render failed")));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            threads.RunAsync<int>(() => throw new InvalidOperationException("render failed"))
+        );
         Assert.Equal("render failed", error.Message);
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
@@ -97,14 +135,21 @@ public class RuntimeTests
     {
         int caller = TorchSharp.torch.get_num_threads();
         int others = TorchRuntime.DefaultThreads();
-        var (count, name, id) = TorchRuntime.RunOnOwnThread("training", 2, () => (TorchSharp.torch.get_num_threads(), Thread.CurrentThread.Name, Environment.CurrentManagedThreadId));
+        var (count, name, id) = TorchRuntime.RunOnOwnThread("training", 2, () =>
+            (TorchSharp.torch.get_num_threads(), Thread.CurrentThread.Name, Environment.CurrentManagedThreadId)
+        );
         Assert.Equal((2, "training"), (count, name));
         Assert.NotEqual(Environment.CurrentManagedThreadId, id);
         Assert.Equal(caller, TorchSharp.torch.get_num_threads());
         Assert.Equal(others, TorchRuntime.DefaultThreads());
-        var error = Assert.Throws<InvalidOperationException>(() => TorchRuntime.RunOnOwnThread("training", 1, () => throw new InvalidOperationException("step failed")));
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            TorchRuntime.RunOnOwnThread("training", 1, () => throw new InvalidOperationException("step failed"))
+        );
         Assert.Equal("step failed", error.Message);
-        Assert.Contains(nameof(Work_on_its_own_thread_gets_its_thread_count_changes_no_other_thread_and_passes_errors_back), error.StackTrace);
+        Assert.Contains(
+            nameof(Work_on_its_own_thread_gets_its_thread_count_changes_no_other_thread_and_passes_errors_back),
+            error.StackTrace
+        );
     }
 
     [Fact]
@@ -130,5 +175,11 @@ public class RuntimeTests
 
     /// <summary>The calling thread's scheduling policy: field 41 of /proc/thread-self/stat (0 is SCHED_OTHER).</summary>
     private static int SchedulingPolicy() =>
-        OperatingSystem.IsLinux() ? int.Parse(File.ReadAllText("/proc/thread-self/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[38]) : 0;
+        OperatingSystem.IsLinux()
+            ? int.Parse(
+                File.ReadAllText("/proc/thread-self/stat")
+                    .Split(')')[^1]
+                    .Split(' ', StringSplitOptions.RemoveEmptyEntries)[38]
+            )
+            : 0;
 }

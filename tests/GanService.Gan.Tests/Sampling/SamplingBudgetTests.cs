@@ -12,8 +12,14 @@ namespace GanService.Gan.Tests;
 public class SamplingBudgetTests
 {
     private static GeneratorSampler Untrained(string family, int size = 32) =>
-        GeneratorSampler.Untrained(new TrainingPlan(
-            new ModelRecipe(family, size, Classes: family == ModelRecipe.BigGan ? 10 : 0), new OptimizerRecipe(), 1), CPU);
+        GeneratorSampler.Untrained(
+            new TrainingPlan(
+                new ModelRecipe(family, size, Classes: family == ModelRecipe.BigGan ? 10 : 0),
+                new OptimizerRecipe(),
+                1
+            ),
+            CPU
+        );
 
     [Theory]
     [InlineData(1e-30)]
@@ -48,10 +54,16 @@ public class SamplingBudgetTests
     {
         using var sampler = Untrained(family);
         int count = GeneratorSampler.RenderChunk + 3;
-        using var all = sampler.Sample(9, count, controls: family == ModelRecipe.StyleGan
-            ? new SamplingControls(Noise: NoiseMode.Constant) : null);
-        using var first = sampler.Sample(9, GeneratorSampler.RenderChunk, controls: family == ModelRecipe.StyleGan
-            ? new SamplingControls(Noise: NoiseMode.Constant) : null);
+        using var all = sampler.Sample(
+            9,
+            count,
+            controls: family == ModelRecipe.StyleGan ? new SamplingControls(Noise: NoiseMode.Constant) : null
+        );
+        using var first = sampler.Sample(
+            9,
+            GeneratorSampler.RenderChunk,
+            controls: family == ModelRecipe.StyleGan ? new SamplingControls(Noise: NoiseMode.Constant) : null
+        );
         Assert.Equal(count, all.shape[0]);
         Assert.True(all[..GeneratorSampler.RenderChunk].eq(first).all().item<bool>());
     }
@@ -64,12 +76,15 @@ public class SamplingBudgetTests
         using var cancel = new CancellationTokenSource();
         var watch = System.Diagnostics.Stopwatch.StartNew();
         // Far more images than render in the time allowed: only stopping between chunks ends it early.
-        var render = threads.RunAsync(ct =>
-        {
-            cancel.CancelAfter(TimeSpan.FromMilliseconds(100));
-            using var images = sampler.Sample(1, 1000 * GeneratorSampler.RenderChunk, ct: ct);
-            return images.shape[0];
-        }, cancel.Token);
+        var render = threads.RunAsync(
+            ct =>
+            {
+                cancel.CancelAfter(TimeSpan.FromMilliseconds(100));
+                using var images = sampler.Sample(1, 1000 * GeneratorSampler.RenderChunk, ct: ct);
+                return images.shape[0];
+            },
+            cancel.Token
+        );
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => render);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the render ran {watch.Elapsed} after cancellation");
         Assert.Equal(4, await threads.RunAsync(() => 4));

@@ -11,7 +11,8 @@ public sealed class ArchiveContents : IDisposable
     private readonly ImportLimits limits;
     private readonly List<IDisposable> owned = [];
     private readonly List<Func<ArchiveEntry, byte[]>> readers = [];
-    private long statedTotal, readTotal;
+    private long statedTotal,
+        readTotal;
 
     internal ArchiveContents(ImportLimits limits) => this.limits = limits;
 
@@ -30,11 +31,13 @@ public sealed class ArchiveContents : IDisposable
         {
             throw new DatasetImportException($"The archive is damaged or truncated: {e.Message}");
         }
-        if ((readTotal += bytes.Length) > limits.MaxDecompressedBytes) throw TooLarge();
+        if ((readTotal += bytes.Length) > limits.MaxDecompressedBytes)
+            throw TooLarge();
         return bytes;
     }
 
-    internal T Own<T>(T resource) where T : IDisposable
+    internal T Own<T>(T resource)
+        where T : IDisposable
     {
         owned.Add(resource);
         return resource;
@@ -48,12 +51,20 @@ public sealed class ArchiveContents : IDisposable
         {
             double ratio = entry.Length / (double)Math.Max(1, compressed);
             throw new DatasetImportException(
-                $"'{name}' expands {ratio:F0}-fold; the limit is {limits.MaxCompressionRatio:F0}.", tooLarge: true);
+                $"'{name}' expands {ratio:F0}-fold; the limit is {limits.MaxCompressionRatio:F0}.",
+                tooLarge: true
+            );
         }
         readers.Add(e =>
         {
-            using var stream = new BoundedStream(entry.Open(), $"'{e.Name}'", "file", limits.MaxEntryBytes,
-                limits.MaxCompressionRatio, () => compressed);
+            using var stream = new BoundedStream(
+                entry.Open(),
+                $"'{e.Name}'",
+                "file",
+                limits.MaxEntryBytes,
+                limits.MaxCompressionRatio,
+                () => compressed
+            );
             using var buffer = new MemoryStream((int)Math.Min(e.Length, limits.MaxEntryBytes));
             stream.CopyTo(buffer);
             return buffer.ToArray();
@@ -78,9 +89,12 @@ public sealed class ArchiveContents : IDisposable
         if (Entries.Count >= limits.MaxEntries)
             throw new DatasetImportException($"The archive has more than {limits.MaxEntries} files.", tooLarge: true);
         if (length > limits.MaxEntryBytes)
-            throw new DatasetImportException($"'{name}' decompresses to more than {limits.MaxEntryBytes} bytes.",
-                tooLarge: true);
-        if ((statedTotal += length) > limits.MaxDecompressedBytes) throw TooLarge();
+            throw new DatasetImportException(
+                $"'{name}' decompresses to more than {limits.MaxEntryBytes} bytes.",
+                tooLarge: true
+            );
+        if ((statedTotal += length) > limits.MaxDecompressedBytes)
+            throw TooLarge();
         Entries.Add(new ArchiveEntry(name, length, Entries.Count));
     }
 
@@ -89,6 +103,7 @@ public sealed class ArchiveContents : IDisposable
 
     public void Dispose()
     {
-        for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+        for (int i = owned.Count - 1; i >= 0; i--)
+            owned[i].Dispose();
     }
 }

@@ -17,7 +17,8 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
         using var opened = ArchiveReader.Open(upload, limits);
         contents = opened;
         var entries = StripCommonRoot(opened.Entries);
-        int size = options.ImageSize ?? ImportOptions.DefaultArchiveSize, channels = options.Channels ?? 3;
+        int size = options.ImageSize ?? ImportOptions.DefaultArchiveSize,
+            channels = options.Channels ?? 3;
         var folders = entries.Select(e => e.Name.Contains('/') ? e.Name[..e.Name.IndexOf('/')] : "").ToHashSet();
         StoredDataset dataset;
         if (options.Layout == ImportOptions.SideBySide)
@@ -25,7 +26,12 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
         else if (folders.SetEquals(["A", "B"]))
             dataset = Paired(entries, size, channels, options);
         else if (folders.Contains("trainA") && folders.Contains("trainB"))
-            dataset = Unpaired(entries.Where(e => e.Name.StartsWith("trainA/") || e.Name.StartsWith("trainB/")).ToList(), size, channels, options);
+            dataset = Unpaired(
+                entries.Where(e => e.Name.StartsWith("trainA/") || e.Name.StartsWith("trainB/")).ToList(),
+                size,
+                channels,
+                options
+            );
         else if (!folders.Contains("") && entries.All(e => e.Name.Count(c => c == '/') == 1))
             dataset = Labelled(entries, folders.Order(StringComparer.Ordinal).ToList(), size, channels, options);
         else
@@ -40,14 +46,26 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
         return Build(DatasetKind.Images, pixels, null, null, [], size, channels);
     }
 
-    private StoredDataset Labelled(List<ArchiveEntry> entries, List<string> classes, int size, int channels, ImportOptions options)
+    private StoredDataset Labelled(
+        List<ArchiveEntry> entries,
+        List<string> classes,
+        int size,
+        int channels,
+        ImportOptions options
+    )
     {
-        if (classes.Count > 256) throw new DatasetImportException($"The archive has {classes.Count} class folders; at most 256 are supported.");
+        if (classes.Count > 256)
+            throw new DatasetImportException(
+                $"The archive has {classes.Count} class folders; at most 256 are supported."
+            );
         Expect(Math.Min(entries.Count, options.MaxItems ?? int.MaxValue), size, channels, labelled: true, options);
         var (names, pixels) = DecodeAll(entries, size, channels, options);
         var labels = names.Select(n => (byte)classes.IndexOf(n[..n.IndexOf('/')])).ToArray();
         var present = classes.Where((_, index) => labels.Contains((byte)index)).Count();
-        if (present < 2) throw new DatasetImportException("Class folders were found but only one class has images; a labelled dataset needs two or more.");
+        if (present < 2)
+            throw new DatasetImportException(
+                "Class folders were found but only one class has images; a labelled dataset needs two or more."
+            );
         return Build(DatasetKind.Labelled, pixels, null, labels, classes, size, channels);
     }
 
@@ -57,7 +75,9 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
         var b = entries.Where(e => e.Name.StartsWith("B/")).ToDictionary(e => e.Name[2..]);
         var unmatched = a.Keys.Except(b.Keys).Concat(b.Keys.Except(a.Keys)).Order(StringComparer.Ordinal).ToList();
         if (unmatched.Count > 0)
-            throw new DatasetImportException($"Paired folders A/ and B/ must hold the same names; unmatched: {string.Join(", ", unmatched.Take(5))}.");
+            throw new DatasetImportException(
+                $"Paired folders A/ and B/ must hold the same names; unmatched: {string.Join(", ", unmatched.Take(5))}."
+            );
         var names = a.Keys.Order(StringComparer.Ordinal).Take(options.MaxItems ?? int.MaxValue).ToList();
         Expect(2L * names.Count, size, channels, labelled: false, options);
         var imagesA = new List<byte[]>();
@@ -66,7 +86,8 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
         {
             var left = TryDecode(a[name], size, channels, options);
             var right = TryDecode(b[name], size, channels, options);
-            if (left is null || right is null) continue;
+            if (left is null || right is null)
+                continue;
             imagesA.Add(left);
             imagesB.Add(right);
         }
@@ -112,15 +133,21 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
     }
 
     /// <summary>The decoded images and their entries' names, apart, so that the pixels are held by one list.</summary>
-    private (List<string> Names, List<byte[]> Pixels) DecodeAll(List<ArchiveEntry> entries, int size, int channels,
-        ImportOptions options)
+    private (List<string> Names, List<byte[]> Pixels) DecodeAll(
+        List<ArchiveEntry> entries,
+        int size,
+        int channels,
+        ImportOptions options
+    )
     {
         var names = new List<string>();
         var images = new List<byte[]>();
         foreach (var entry in entries)
         {
-            if (images.Count >= (options.MaxItems ?? int.MaxValue)) break;
-            if (TryDecode(entry, size, channels, options) is not { } pixels) continue;
+            if (images.Count >= (options.MaxItems ?? int.MaxValue))
+                break;
+            if (TryDecode(entry, size, channels, options) is not { } pixels)
+                continue;
             names.Add(entry.Name);
             images.Add(pixels);
         }
@@ -149,18 +176,29 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
     /// </summary>
     private void Expect(long items, int size, int channels, bool labelled, ImportOptions options)
     {
-        if (!options.SkipInvalid) limits.CheckOutput(items, size, channels, labelled);
+        if (!options.SkipInvalid)
+            limits.CheckOutput(items, size, channels, labelled);
     }
 
     private void Counted(int items, int size, int channels, bool labelled, ImportOptions options)
     {
         decoded += items;
-        if (options.SkipInvalid) limits.CheckOutput(decoded, size, channels, labelled, exact: false);
+        if (options.SkipInvalid)
+            limits.CheckOutput(decoded, size, channels, labelled, exact: false);
     }
 
-    private StoredDataset Build(DatasetKind kind, List<byte[]> a, List<byte[]>? b, byte[]? labels, IReadOnlyList<string> classes, int size, int channels)
+    private StoredDataset Build(
+        DatasetKind kind,
+        List<byte[]> a,
+        List<byte[]>? b,
+        byte[]? labels,
+        IReadOnlyList<string> classes,
+        int size,
+        int channels
+    )
     {
-        if (a.Count == 0) throw new DatasetImportException("The archive holds no usable images.");
+        if (a.Count == 0)
+            throw new DatasetImportException("The archive holds no usable images.");
         limits.CheckOutput(a.Count + (b?.Count ?? 0), size, channels, labels is not null);
         var header = new DatasetHeader(UploadFormats.Archive, kind, a.Count, b?.Count ?? 0, channels, size, classes);
         return new StoredDataset(header, Flattened(a), b is null ? null : Flattened(b), labels);
@@ -185,7 +223,8 @@ internal sealed class ArchiveImporter(ImportLimits limits, ImageDecoder decoder)
         while (entries.All(e => e.Name.Contains('/')))
         {
             var root = entries[0].Name[..(entries[0].Name.IndexOf('/') + 1)];
-            if (!entries.All(e => e.Name.StartsWith(root)) || root is "A/" or "B/" or "trainA/" or "trainB/") break;
+            if (!entries.All(e => e.Name.StartsWith(root)) || root is "A/" or "B/" or "trainA/" or "trainB/")
+                break;
             entries = entries.Select(e => e with { Name = e.Name[root.Length..] }).ToList();
         }
         return entries;

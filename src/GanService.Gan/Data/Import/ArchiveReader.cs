@@ -25,7 +25,8 @@ public static class ArchiveReader
         var head = new byte[4];
         int read = upload.ReadAtLeast(head, 4, throwOnEndOfStream: false);
         upload.Position = 0;
-        if (read == 0) throw new DatasetImportException("The upload is empty.");
+        if (read == 0)
+            throw new DatasetImportException("The upload is empty.");
         var contents = new ArchiveContents(limits);
         try
         {
@@ -60,10 +61,14 @@ public static class ArchiveReader
         var zip = contents.Own(new ZipArchive(upload, ZipArchiveMode.Read, leaveOpen: true));
         foreach (var entry in zip.Entries)
         {
-            if (entry.FullName.EndsWith('/')) continue;
-            const int UnixFileTypeMask = 0xF000 << 16, UnixSymlink = 0xA000 << 16;
-            if ((entry.ExternalAttributes & UnixFileTypeMask) == UnixSymlink) continue;
-            if (Named(entry.FullName) is { } name) contents.AddZip(name, entry);
+            if (entry.FullName.EndsWith('/'))
+                continue;
+            const int UnixFileTypeMask = 0xF000 << 16,
+                UnixSymlink = 0xA000 << 16;
+            if ((entry.ExternalAttributes & UnixFileTypeMask) == UnixSymlink)
+                continue;
+            if (Named(entry.FullName) is { } name)
+                contents.AddZip(name, entry);
         }
     }
 
@@ -72,10 +77,12 @@ public static class ArchiveReader
         using var tar = new TarReader(stream, leaveOpen: true);
         while (tar.GetNextEntry(copyData: false) is { } entry)
         {
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
+            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+                continue;
             if (entry.DataOffset < 0 || entry.DataOffset + entry.Length > stream.Length)
                 throw new InvalidDataException($"'{entry.Name}' ends past the end of the archive.");
-            if (Named(entry.Name) is { } name) contents.AddTar(name, stream, entry.DataOffset, entry.Length);
+            if (Named(entry.Name) is { } name)
+                contents.AddTar(name, stream, entry.DataOffset, entry.Length);
         }
     }
 
@@ -86,8 +93,16 @@ public static class ArchiveReader
     private static Stream Spooled(Stream upload, ImportLimits limits, ArchiveContents contents)
     {
         var path = Path.Combine(Path.GetTempPath(), $"ganservice-spool-{Guid.NewGuid():N}");
-        var spool = contents.Own(new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920,
-            FileOptions.DeleteOnClose));
+        var spool = contents.Own(
+            new FileStream(
+                path,
+                FileMode.CreateNew,
+                FileAccess.ReadWrite,
+                FileShare.None,
+                81920,
+                FileOptions.DeleteOnClose
+            )
+        );
         long maxBytes = limits.MaxDecompressedBytes + limits.MaxEntries * TarOverheadPerEntry;
         using (var tar = BoundedStream.Open(upload, "The archive", "file", maxBytes, limits))
             tar.CopyTo(spool);
@@ -98,8 +113,7 @@ public static class ArchiveReader
     private static string? Named(string name)
     {
         var safe = SafeName(name);
-        bool nested = safe is not null
-            && NestedArchives.Any(e => safe.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+        bool nested = safe is not null && NestedArchives.Any(e => safe.EndsWith(e, StringComparison.OrdinalIgnoreCase));
         return nested ? null : safe;
     }
 
@@ -107,12 +121,13 @@ public static class ArchiveReader
     public static string? SafeName(string name)
     {
         var normal = name.Replace('\\', '/');
-        if (normal.StartsWith('/') || normal.Contains(':') || normal.Split('/').Any(part => part is ".." ))
+        if (normal.StartsWith('/') || normal.Contains(':') || normal.Split('/').Any(part => part is ".."))
             throw new DatasetImportException($"'{name}' points outside the archive; such names are refused.");
         normal = normal.TrimStart('.', '/');
         var parts = normal.Split('/', StringSplitOptions.RemoveEmptyEntries);
         // macOS resource forks and hidden files are not data.
-        if (parts.Length == 0 || parts.Any(p => p.StartsWith('.')) || parts[0] == "__MACOSX") return null;
+        if (parts.Length == 0 || parts.Any(p => p.StartsWith('.')) || parts[0] == "__MACOSX")
+            return null;
         return string.Join('/', parts);
     }
 }

@@ -17,14 +17,21 @@ internal sealed class BoundedStream : ForwardStream
     private readonly Func<long>? compressed;
     private readonly long maxBytes;
     private readonly double maxRatio;
-    private readonly string name, field;
+    private readonly string name,
+        field;
 
     /// <summary>
     /// Over <paramref name="inner"/>; <paramref name="compressed"/> counts the compressed bytes consumed so far
     /// (null: not compressed).
     /// </summary>
-    public BoundedStream(Stream inner, string name, string field, long maxBytes, double maxRatio,
-        Func<long>? compressed)
+    public BoundedStream(
+        Stream inner,
+        string name,
+        string field,
+        long maxBytes,
+        double maxRatio,
+        Func<long>? compressed
+    )
     {
         this.inner = inner;
         this.name = name;
@@ -43,18 +50,24 @@ internal sealed class BoundedStream : ForwardStream
     /// </summary>
     public static BoundedStream Open(Stream file, string name, string field, long maxBytes, ImportLimits limits)
     {
-        if (!file.CanSeek) throw new InvalidDataException($"{name} must be seekable.");
+        if (!file.CanSeek)
+            throw new InvalidDataException($"{name} must be seekable.");
         Span<byte> head = stackalloc byte[2];
         long start = file.Position;
         int read = file.ReadAtLeast(head, 2, throwOnEndOfStream: false);
         file.Position = start;
         if (read < 2 || head[0] != 0x1f || head[1] != 0x8b)
             return new BoundedStream(file, name, field, maxBytes, limits.MaxCompressionRatio, null)
-                { StoredBytes = file.Length - start };
+            {
+                StoredBytes = file.Length - start,
+            };
         var counting = new CountingStream(file);
         var gzip = new GZipStream(counting, CompressionMode.Decompress);
         return new BoundedStream(gzip, name, field, maxBytes, limits.MaxCompressionRatio, () => counting.Count)
-            { StoredBytes = file.Length - start, Compressed = true };
+        {
+            StoredBytes = file.Length - start,
+            Compressed = true,
+        };
     }
 
     /// <summary>The length of the input as sent (compressed or not).</summary>
@@ -69,8 +82,11 @@ internal sealed class BoundedStream : ForwardStream
     public void CheckClaim(long claimed)
     {
         if (claimed > maxBytes)
-            throw new DatasetImportException($"{name} holds {claimed} bytes; the limit is {maxBytes}.", field,
-                tooLarge: true);
+            throw new DatasetImportException(
+                $"{name} holds {claimed} bytes; the limit is {maxBytes}.",
+                field,
+                tooLarge: true
+            );
         if (!Compressed && claimed > StoredBytes - BytesRead)
             throw new InvalidDataException($"{name} is shorter than its header says.");
         if (Compressed && claimed > RatioFloor && claimed > StoredBytes * maxRatio)
@@ -83,8 +99,11 @@ internal sealed class BoundedStream : ForwardStream
         int n = inner.Read(room < buffer.Length ? buffer[..(int)(room + 1)] : buffer);
         Consumed += n;
         if (BytesRead > maxBytes)
-            throw new DatasetImportException($"{name} decompresses to more than {maxBytes} bytes.", field,
-                tooLarge: true);
+            throw new DatasetImportException(
+                $"{name} decompresses to more than {maxBytes} bytes.",
+                field,
+                tooLarge: true
+            );
         if (compressed is not null && BytesRead > RatioFloor && BytesRead > compressed() * maxRatio)
             throw RatioExceeded(BytesRead / (double)Math.Max(1, compressed()));
         return n;
@@ -96,7 +115,8 @@ internal sealed class BoundedStream : ForwardStream
     protected override void Dispose(bool disposing)
     {
         // The gzip layer this stream made; never the caller's file.
-        if (disposing && compressed is not null) inner.Dispose();
+        if (disposing && compressed is not null)
+            inner.Dispose();
         base.Dispose(disposing);
     }
 
@@ -121,14 +141,24 @@ internal abstract class ForwardStream : Stream
     protected long Consumed { get; set; }
 
     public abstract override int Read(Span<byte> buffer);
+
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => false;
     public override long Length => throw new NotSupportedException();
-    public override long Position { get => Consumed; set => throw new NotSupportedException(); }
+    public override long Position
+    {
+        get => Consumed;
+        set => throw new NotSupportedException();
+    }
+
     public override void Flush() { }
+
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
     public override void SetLength(long value) => throw new NotSupportedException();
+
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

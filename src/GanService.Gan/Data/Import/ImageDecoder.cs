@@ -21,10 +21,12 @@ public sealed class ImageDecoder
         this.limits = limits;
         configuration = new Configuration(new PngConfigurationModule(), new JpegConfigurationModule())
         {
-            MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
-            {
-                AllocationLimitMegabytes = (int)Math.Max(16, limits.MaxImagePixels * 4 / (1 << 20) + 16),
-            }),
+            MemoryAllocator = MemoryAllocator.Create(
+                new MemoryAllocatorOptions
+                {
+                    AllocationLimitMegabytes = (int)Math.Max(16, limits.MaxImagePixels * 4 / (1 << 20) + 16),
+                }
+            ),
         };
     }
 
@@ -39,7 +41,8 @@ public sealed class ImageDecoder
     public (byte[] A, byte[] B) DecodePair(byte[] encoded, string entry, int size, int channels, FitMode fit)
     {
         using var image = LoadChecked(encoded, entry);
-        if (image.Width < 2) throw new DatasetImportException($"'{entry}' is too narrow to hold an A|B pair.");
+        if (image.Width < 2)
+            throw new DatasetImportException($"'{entry}' is too narrow to hold an A|B pair.");
         int half = image.Width / 2;
         using var a = image.Clone(x => x.Crop(new Rectangle(0, 0, half, image.Height)));
         using var b = image.Clone(x => x.Crop(new Rectangle(half, 0, half, image.Height)));
@@ -49,9 +52,15 @@ public sealed class ImageDecoder
     private Image<Rgb24> LoadChecked(byte[] encoded, string entry)
     {
         var info = Identify(encoded, entry);
-        if (info.Width > limits.MaxImageSide || info.Height > limits.MaxImageSide || (long)info.Width * info.Height > limits.MaxImagePixels)
+        if (
+            info.Width > limits.MaxImageSide
+            || info.Height > limits.MaxImageSide
+            || (long)info.Width * info.Height > limits.MaxImagePixels
+        )
             throw new DatasetImportException(
-                $"'{entry}' is {info.Width}x{info.Height} pixels; the limit is {limits.MaxImageSide} a side and {limits.MaxImagePixels} in all.", tooLarge: true);
+                $"'{entry}' is {info.Width}x{info.Height} pixels; the limit is {limits.MaxImageSide} a side and {limits.MaxImagePixels} in all.",
+                tooLarge: true
+            );
         return Load(encoded, entry);
     }
 
@@ -60,9 +69,11 @@ public sealed class ImageDecoder
         try
         {
             using var stream = new MemoryStream(encoded, writable: false);
-            return Image.Identify(configuration, stream) ?? throw new DatasetImportException($"'{entry}' is not a PNG or JPEG image.");
+            return Image.Identify(configuration, stream)
+                ?? throw new DatasetImportException($"'{entry}' is not a PNG or JPEG image.");
         }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
+        catch (Exception e)
+            when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
         {
             throw new DatasetImportException($"'{entry}' is not a PNG or JPEG image ({e.Message}).");
         }
@@ -74,7 +85,13 @@ public sealed class ImageDecoder
         {
             return Image.Load<Rgb24>(configuration, encoded);
         }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or InvalidMemoryOperationException or NotSupportedException)
+        catch (Exception e)
+            when (e
+                    is UnknownImageFormatException
+                        or InvalidImageContentException
+                        or InvalidMemoryOperationException
+                        or NotSupportedException
+            )
         {
             throw new DatasetImportException($"'{entry}' cannot be decoded: {e.Message}");
         }
@@ -82,11 +99,17 @@ public sealed class ImageDecoder
 
     private static byte[] Fitted(Image<Rgb24> image, int size, int channels, FitMode fit)
     {
-        image.Mutate(x => x.Resize(new ResizeOptions
-        {
-            Size = new Size(size, size), Mode = fit == FitMode.Crop ? ResizeMode.Crop : ResizeMode.Pad,
-            PadColor = Color.Black, Sampler = KnownResamplers.Bicubic,
-        }));
+        image.Mutate(x =>
+            x.Resize(
+                new ResizeOptions
+                {
+                    Size = new Size(size, size),
+                    Mode = fit == FitMode.Crop ? ResizeMode.Crop : ResizeMode.Pad,
+                    PadColor = Color.Black,
+                    Sampler = KnownResamplers.Bicubic,
+                }
+            )
+        );
         return Planar(image, channels);
     }
 

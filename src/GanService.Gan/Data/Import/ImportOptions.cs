@@ -1,7 +1,11 @@
 namespace GanService.Gan.Data.Import;
 
 /// <summary>How an image is fitted to the target square: scaled to cover it and centre-cropped, or to fit and padded.</summary>
-public enum FitMode { Crop, Pad }
+public enum FitMode
+{
+    Crop,
+    Pad,
+}
 
 /// <summary>What the caller asks of an import.</summary>
 /// <param name="ImageSize">Target side in pixels; null keeps IDX/CIFAR's native size and means 64 for archives.</param>
@@ -11,11 +15,19 @@ public enum FitMode { Crop, Pad }
 /// <param name="SkipInvalid">Skip entries that are not decodable PNG/JPEG images instead of failing, reporting them.</param>
 /// <param name="Layout">For archives: <c>auto</c> (folders decide), <c>sidebyside</c> (each image is A|B).</param>
 public sealed record ImportOptions(
-    int? ImageSize = null, int? Channels = null, FitMode Fit = FitMode.Crop, int? MaxItems = null,
-    bool SkipInvalid = false, string Layout = ImportOptions.AutoLayout)
+    int? ImageSize = null,
+    int? Channels = null,
+    FitMode Fit = FitMode.Crop,
+    int? MaxItems = null,
+    bool SkipInvalid = false,
+    string Layout = ImportOptions.AutoLayout
+)
 {
-    public const string AutoLayout = "auto", SideBySide = "sidebyside";
-    public const int MinSize = 8, MaxSize = 256, DefaultArchiveSize = 64;
+    public const string AutoLayout = "auto",
+        SideBySide = "sidebyside";
+    public const int MinSize = 8,
+        MaxSize = 256,
+        DefaultArchiveSize = 64;
 }
 
 /// <summary>Limits that hold against hostile files; every one of them is counted on what is actually read.</summary>
@@ -48,19 +60,23 @@ public sealed record ImportLimits
         if (items > MaxItems)
             throw new DatasetImportException(
                 $"The dataset {has} {(exact ? items : MaxItems)} items; "
-                + $"the limit is {MaxItems} (set maxItems to import fewer).",
-                tooLarge: true);
+                    + $"the limit is {MaxItems} (set maxItems to import fewer).",
+                tooLarge: true
+            );
         long bytes = items * ((long)size * size * channels + (labelled ? 1 : 0));
         if (bytes > MaxStoredBytes)
             throw new DatasetImportException(
                 $"{items} items at {size}x{size}x{channels} make {bytes} bytes; the limit is {MaxStoredBytes} "
-                + "(lower imageSize or set maxItems).",
-                "imageSize", tooLarge: true);
+                    + "(lower imageSize or set maxItems).",
+                "imageSize",
+                tooLarge: true
+            );
     }
 }
 
 /// <summary>An upload that cannot be imported; the message names the entry or field at fault.</summary>
-public sealed class DatasetImportException(string message, string field = "file", bool tooLarge = false) : Exception(message)
+public sealed class DatasetImportException(string message, string field = "file", bool tooLarge = false)
+    : Exception(message)
 {
     /// <summary>The form field the problem belongs to.</summary>
     public string Field { get; } = field;

@@ -18,7 +18,12 @@ public sealed class CancellationWatcher : IDisposable
     private readonly TimeSpan interval;
     private long lastRead = Environment.TickCount64;
 
-    public CancellationWatcher(IDbContextFactory<GanDbContext> contexts, Guid jobId, TimeSpan interval, CancellationTokenSource target)
+    public CancellationWatcher(
+        IDbContextFactory<GanDbContext> contexts,
+        Guid jobId,
+        TimeSpan interval,
+        CancellationTokenSource target
+    )
     {
         this.contexts = contexts;
         this.jobId = jobId;
@@ -33,7 +38,8 @@ public sealed class CancellationWatcher : IDisposable
     public void Observe(bool cancelRequested)
     {
         Volatile.Write(ref lastRead, Environment.TickCount64);
-        if (cancelRequested) Cancel();
+        if (cancelRequested)
+            Cancel();
     }
 
     private void Cancel()
@@ -66,7 +72,8 @@ public sealed class CancellationWatcher : IDisposable
         try
         {
             using var db = contexts.CreateDbContext();
-            if (db.Jobs.Where(j => j.Id == jobId).Select(j => j.CancelRequested).SingleOrDefault()) Cancel();
+            if (db.Jobs.Where(j => j.Id == jobId).Select(j => j.CancelRequested).SingleOrDefault())
+                Cancel();
             Volatile.Write(ref lastRead, Environment.TickCount64);
         }
         catch (Exception)

@@ -13,11 +13,16 @@ public static class JobFence
     /// </summary>
     public static async Task HoldAsync(GanDbContext db, JobLease lease, CancellationToken ct)
     {
-        var held = await db.Database.SqlQuery<int>($"""
-            SELECT 1 AS "Value" FROM gan.training_jobs
-            WHERE "Id" = {lease.JobId} AND "Attempts" = {lease.Attempt} AND "Status" = 'Running'
-            FOR UPDATE
-            """).ToListAsync(ct);
-        if (held.Count == 0) throw new LeaseLostException(lease);
+        var held = await db
+            .Database.SqlQuery<int>(
+                $"""
+                SELECT 1 AS "Value" FROM gan.training_jobs
+                WHERE "Id" = {lease.JobId} AND "Attempts" = {lease.Attempt} AND "Status" = 'Running'
+                FOR UPDATE
+                """
+            )
+            .ToListAsync(ct);
+        if (held.Count == 0)
+            throw new LeaseLostException(lease);
     }
 }

@@ -24,20 +24,28 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var job = await db.Jobs.FromSql($"""SELECT * FROM gan.training_jobs WHERE "Id" = {jobId} FOR UPDATE""").SingleOrDefaultAsync(ct);
-        if (job is null || job.IsFinished) return null;
+        var job = await db
+            .Jobs.FromSql($"""SELECT * FROM gan.training_jobs WHERE "Id" = {jobId} FOR UPDATE""")
+            .SingleOrDefaultAsync(ct);
+        if (job is null || job.IsFinished)
+            return null;
         var now = DateTimeOffset.UtcNow;
         var open = await db.Attempts.Where(a => a.JobId == jobId && a.EndedAt == null).ToListAsync(ct);
         MarkLost(open, now);
-        int crashed = open.Count
-            + await db.Attempts.CountAsync(a => a.JobId == jobId && a.Outcome == AttemptOutcome.Lost, ct);
-        if (job.CancelRequested) Close(job, JobStatus.Cancelled, null, now);
+        int crashed =
+            open.Count + await db.Attempts.CountAsync(a => a.JobId == jobId && a.Outcome == AttemptOutcome.Lost, ct);
+        if (job.CancelRequested)
+            Close(job, JobStatus.Cancelled, null, now);
         else if (crashed >= maxAttempts)
         {
             var last = open.OrderByDescending(a => a.Number).FirstOrDefault();
-            Close(job, JobStatus.Failed,
-                $"Gave up after {crashed} attempts: each one's worker stopped before finishing" +
-                (last is null ? "." : $" (the last, on {last.Worker}, at step {last.LastStep})."), now);
+            Close(
+                job,
+                JobStatus.Failed,
+                $"Gave up after {crashed} attempts: each one's worker stopped before finishing"
+                    + (last is null ? "." : $" (the last, on {last.Worker}, at step {last.LastStep})."),
+                now
+            );
         }
         else
         {
@@ -45,7 +53,16 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
             job.Status = JobStatus.Running;
             job.StartedAt ??= now;
             job.Worker = worker;
-            db.Attempts.Add(new JobAttempt { JobId = jobId, Number = job.Attempts, Worker = worker, StartedAt = now, LastStep = job.Step });
+            db.Attempts.Add(
+                new JobAttempt
+                {
+                    JobId = jobId,
+                    Number = job.Attempts,
+                    Worker = worker,
+                    StartedAt = now,
+                    LastStep = job.Step,
+                }
+            );
         }
         job.UpdatedAt = now;
         await db.SaveChangesAsync(ct);
@@ -60,8 +77,10 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
     public async Task SupersededAsync(JobLease lease, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        await db.Attempts
-            .Where(a => a.JobId == lease.JobId && a.Number == lease.Attempt && a.Outcome == AttemptOutcome.Lost)
+        await db
+            .Attempts.Where(a =>
+                a.JobId == lease.JobId && a.Number == lease.Attempt && a.Outcome == AttemptOutcome.Lost
+            )
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.Outcome, AttemptOutcome.Superseded), ct);
     }
 
@@ -72,13 +91,20 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
     /// with no word); the next start fails the job when that exhausts its attempts. Returns whether it requeued.
     /// </summary>
     public async Task<bool> ReclaimAsync(
-        Guid jobId, string? hangfireJobId, DateTimeOffset quietSince, Func<string> enqueue, CancellationToken ct)
+        Guid jobId,
+        string? hangfireJobId,
+        DateTimeOffset quietSince,
+        Func<string> enqueue,
+        CancellationToken ct
+    )
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var job = await db.Jobs.FromSql($"SELECT * FROM gan.training_jobs WHERE \"Id\" = {jobId} FOR UPDATE SKIP LOCKED")
+        var job = await db
+            .Jobs.FromSql($"SELECT * FROM gan.training_jobs WHERE \"Id\" = {jobId} FOR UPDATE SKIP LOCKED")
             .SingleOrDefaultAsync(ct);
-        if (job is null || job.IsFinished || job.UpdatedAt >= quietSince || job.HangfireJobId != hangfireJobId) return false;
+        if (job is null || job.IsFinished || job.UpdatedAt >= quietSince || job.HangfireJobId != hangfireJobId)
+            return false;
         var now = DateTimeOffset.UtcNow;
         MarkLost(await db.Attempts.Where(a => a.JobId == jobId && a.EndedAt == null).ToListAsync(ct), now);
         job.Status = JobStatus.Queued;
@@ -105,7 +131,8 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
         await using var db = await contexts.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await JobFence.HoldAsync(db, lease, ct);
-        await db.Attempts.Where(a => a.JobId == lease.JobId && a.Number == lease.Attempt)
+        await db
+            .Attempts.Where(a => a.JobId == lease.JobId && a.Number == lease.Attempt)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.ResumedFromStep, step), ct);
         await transaction.CommitAsync(ct);
     }
@@ -118,33 +145,44 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
     /// </summary>
     public async Task<bool> RecordAsync(JobLease lease, IReadOnlyList<TrainingProgress> reports, CancellationToken ct)
     {
-        if (reports.Count == 0) throw new ArgumentException("Nothing to record.", nameof(reports));
+        if (reports.Count == 0)
+            throw new ArgumentException("Nothing to record.", nameof(reports));
         var rows = reports.GroupBy(r => r.Step).Select(g => g.Last()).ToList();
         var p = reports[^1];
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var read = await db.Database.SqlQueryRaw<bool>(RecordSql,
-            new NpgsqlParameter<Guid>("job", lease.JobId),
-            new NpgsqlParameter<int>("attempt", lease.Attempt),
-            new NpgsqlParameter<DateTimeOffset>("now", DateTimeOffset.UtcNow),
-            new NpgsqlParameter<long>("step", p.Step),
-            new NpgsqlParameter<double>("d", p.DiscriminatorLoss),
-            new NpgsqlParameter<double>("g", p.GeneratorLoss),
-            new NpgsqlParameter<double>("real", p.RealScore),
-            new NpgsqlParameter<double>("fake", p.FakeScore),
-            new NpgsqlParameter<double>("ips", p.ImagesPerSecond),
-            new NpgsqlParameter<int?>("resolution", p.Resolution) { NpgsqlDbType = NpgsqlDbType.Integer },
-            new NpgsqlParameter<double?>("alpha", p.Alpha) { NpgsqlDbType = NpgsqlDbType.Double },
-            new NpgsqlParameter<long[]>("steps", [.. rows.Select(r => r.Step)]),
-            new NpgsqlParameter<long[]>("epochs", [.. rows.Select(r => r.Epoch)]),
-            new NpgsqlParameter<double[]>("ds", [.. rows.Select(r => r.DiscriminatorLoss)]),
-            new NpgsqlParameter<double[]>("gs", [.. rows.Select(r => r.GeneratorLoss)]),
-            new NpgsqlParameter<double[]>("reals", [.. rows.Select(r => r.RealScore)]),
-            new NpgsqlParameter<double[]>("fakes", [.. rows.Select(r => r.FakeScore)]),
-            new NpgsqlParameter<double[]>("ipss", [.. rows.Select(r => r.ImagesPerSecond)]),
-            new NpgsqlParameter<int?[]>("resolutions", [.. rows.Select(r => r.Resolution)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer },
-            new NpgsqlParameter<double?[]>("alphas", [.. rows.Select(r => r.Alpha)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double })
+        var read = await db
+            .Database.SqlQueryRaw<bool>(
+                RecordSql,
+                new NpgsqlParameter<Guid>("job", lease.JobId),
+                new NpgsqlParameter<int>("attempt", lease.Attempt),
+                new NpgsqlParameter<DateTimeOffset>("now", DateTimeOffset.UtcNow),
+                new NpgsqlParameter<long>("step", p.Step),
+                new NpgsqlParameter<double>("d", p.DiscriminatorLoss),
+                new NpgsqlParameter<double>("g", p.GeneratorLoss),
+                new NpgsqlParameter<double>("real", p.RealScore),
+                new NpgsqlParameter<double>("fake", p.FakeScore),
+                new NpgsqlParameter<double>("ips", p.ImagesPerSecond),
+                new NpgsqlParameter<int?>("resolution", p.Resolution) { NpgsqlDbType = NpgsqlDbType.Integer },
+                new NpgsqlParameter<double?>("alpha", p.Alpha) { NpgsqlDbType = NpgsqlDbType.Double },
+                new NpgsqlParameter<long[]>("steps", [.. rows.Select(r => r.Step)]),
+                new NpgsqlParameter<long[]>("epochs", [.. rows.Select(r => r.Epoch)]),
+                new NpgsqlParameter<double[]>("ds", [.. rows.Select(r => r.DiscriminatorLoss)]),
+                new NpgsqlParameter<double[]>("gs", [.. rows.Select(r => r.GeneratorLoss)]),
+                new NpgsqlParameter<double[]>("reals", [.. rows.Select(r => r.RealScore)]),
+                new NpgsqlParameter<double[]>("fakes", [.. rows.Select(r => r.FakeScore)]),
+                new NpgsqlParameter<double[]>("ipss", [.. rows.Select(r => r.ImagesPerSecond)]),
+                new NpgsqlParameter<int?[]>("resolutions", [.. rows.Select(r => r.Resolution)])
+                {
+                    NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer,
+                },
+                new NpgsqlParameter<double?[]>("alphas", [.. rows.Select(r => r.Alpha)])
+                {
+                    NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double,
+                }
+            )
             .ToListAsync(ct);
-        if (read.Count == 0) throw new LeaseLostException(lease);
+        if (read.Count == 0)
+            throw new LeaseLostException(lease);
         return read[0];
     }
 
@@ -177,7 +215,13 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
     /// next worker instead of showing as running on one that is gone. <paramref name="enqueue"/>, when given, puts a
     /// new Hangfire job in the queue (and returns its id) once the fence holds, for a requeue that Hangfire does not do.
     /// </summary>
-    public async Task EndAsync(JobLease lease, JobStatus status, string? error, CancellationToken ct, Func<string>? enqueue = null)
+    public async Task EndAsync(
+        JobLease lease,
+        JobStatus status,
+        string? error,
+        CancellationToken ct,
+        Func<string>? enqueue = null
+    )
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -190,12 +234,22 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
             job.Worker = null;
             job.UpdatedAt = now;
             // Before the commit: a new job that starts at once waits on this row's lock, then finds the attempt ended.
-            if (enqueue is not null) job.HangfireJobId = enqueue();
+            if (enqueue is not null)
+                job.HangfireJobId = enqueue();
         }
-        else Close(job, status, error, now);
-        await db.Attempts.Where(a => a.JobId == lease.JobId && a.Number == lease.Attempt).ExecuteUpdateAsync(s => s
-            .SetProperty(a => a.EndedAt, now)
-            .SetProperty(a => a.Outcome, status == JobStatus.Queued ? AttemptOutcome.Requeued : status.ToString()), ct);
+        else
+            Close(job, status, error, now);
+        await db
+            .Attempts.Where(a => a.JobId == lease.JobId && a.Number == lease.Attempt)
+            .ExecuteUpdateAsync(
+                s =>
+                    s.SetProperty(a => a.EndedAt, now)
+                        .SetProperty(
+                            a => a.Outcome,
+                            status == JobStatus.Queued ? AttemptOutcome.Requeued : status.ToString()
+                        ),
+                ct
+            );
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
     }
@@ -211,5 +265,7 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
 
 public static class AttemptOutcome
 {
-    public const string Requeued = "Requeued", Lost = "Lost", Superseded = "Superseded";
+    public const string Requeued = "Requeued",
+        Lost = "Lost",
+        Superseded = "Superseded";
 }

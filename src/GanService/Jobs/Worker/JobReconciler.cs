@@ -19,10 +19,16 @@ public sealed class JobReconciler(
     JobStorage storage,
     IBackgroundJobClient hangfire,
     IOptions<GanOptions> options,
-    ILogger<JobReconciler> logger) : BackgroundService
+    ILogger<JobReconciler> logger
+) : BackgroundService
 {
     private static readonly HashSet<string> Live =
-        [EnqueuedState.StateName, ProcessingState.StateName, ScheduledState.StateName, AwaitingState.StateName];
+    [
+        EnqueuedState.StateName,
+        ProcessingState.StateName,
+        ScheduledState.StateName,
+        AwaitingState.StateName,
+    ];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,7 +42,11 @@ public sealed class JobReconciler(
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 // A database outage or a Hangfire hiccup: the next pass tries again.
-                logger.LogWarning(e, "Looking for stranded jobs failed; trying again in {Interval}.", options.Value.ReconcileInterval);
+                logger.LogWarning(
+                    e,
+                    "Looking for stranded jobs failed; trying again in {Interval}.",
+                    options.Value.ReconcileInterval
+                );
             }
         }
     }
@@ -48,20 +58,36 @@ public sealed class JobReconciler(
         List<(Guid Id, string? HangfireJobId, string? Queue)> candidates;
         await using (var db = await contexts.CreateDbContextAsync(ct))
         {
-            candidates = (await db.Jobs.AsNoTracking()
-                .Where(j => (j.Status == JobStatus.Queued || j.Status == JobStatus.Running) && j.UpdatedAt < quietSince)
-                .Select(j => new { j.Id, j.HangfireJobId, j.Queue }).ToListAsync(ct))
-                .Select(j => (j.Id, j.HangfireJobId, j.Queue)).ToList();
+            candidates = (
+                await db
+                    .Jobs.AsNoTracking()
+                    .Where(j =>
+                        (j.Status == JobStatus.Queued || j.Status == JobStatus.Running) && j.UpdatedAt < quietSince
+                    )
+                    .Select(j => new
+                    {
+                        j.Id,
+                        j.HangfireJobId,
+                        j.Queue,
+                    })
+                    .ToListAsync(ct)
+            ).Select(j => (j.Id, j.HangfireJobId, j.Queue)).ToList();
         }
         int requeued = 0;
         foreach (var (id, hangfireJobId, queue) in candidates)
         {
-            if (IsAlive(hangfireJobId)) continue;
-            if (!await ledger.ReclaimAsync(id, hangfireJobId, quietSince,
-                    () => hangfire.EnqueueTraining(id, queue), ct))
+            if (IsAlive(hangfireJobId))
                 continue;
-            logger.LogWarning("Job {JobId} had no live Hangfire job (was {HangfireJobId}); it is back in queue {Queue}.",
-                id, hangfireJobId ?? "none", queue);
+            if (
+                !await ledger.ReclaimAsync(id, hangfireJobId, quietSince, () => hangfire.EnqueueTraining(id, queue), ct)
+            )
+                continue;
+            logger.LogWarning(
+                "Job {JobId} had no live Hangfire job (was {HangfireJobId}); it is back in queue {Queue}.",
+                id,
+                hangfireJobId ?? "none",
+                queue
+            );
             requeued++;
         }
         return requeued;
@@ -69,7 +95,8 @@ public sealed class JobReconciler(
 
     private bool IsAlive(string? hangfireJobId)
     {
-        if (hangfireJobId is null) return false;
+        if (hangfireJobId is null)
+            return false;
         using var connection = storage.GetConnection();
         return connection.GetJobData(hangfireJobId)?.State is { } state && Live.Contains(state);
     }

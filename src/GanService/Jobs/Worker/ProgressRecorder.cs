@@ -20,7 +20,8 @@ public sealed class ProgressRecorder : IDisposable
     private readonly JobLease lease;
     private readonly ILogger logger;
     private readonly Queue<TrainingProgress> pending = new();
-    private readonly SemaphoreSlim signal = new(0), hurry = new(0);
+    private readonly SemaphoreSlim signal = new(0),
+        hurry = new(0);
     private readonly TimeSpan minInterval;
     private readonly Action<bool> cancelFlagRead;
     private readonly CancellationTokenSource stop = new();
@@ -29,7 +30,13 @@ public sealed class ProgressRecorder : IDisposable
     private int inFlight;
     private long dropped;
 
-    public ProgressRecorder(JobLedger ledger, JobLease lease, ILogger logger, TimeSpan minInterval, Action<bool> cancelFlagRead)
+    public ProgressRecorder(
+        JobLedger ledger,
+        JobLease lease,
+        ILogger logger,
+        TimeSpan minInterval,
+        Action<bool> cancelFlagRead
+    )
     {
         this.cancelFlagRead = cancelFlagRead;
         this.ledger = ledger;
@@ -64,7 +71,8 @@ public sealed class ProgressRecorder : IDisposable
         while (DateTime.UtcNow < deadline && !leaseLost.IsCancellationRequested && !writer.IsCompleted)
         {
             lock (pending)
-                if (pending.Count == 0 && Volatile.Read(ref inFlight) == 0) return true;
+                if (pending.Count == 0 && Volatile.Read(ref inFlight) == 0)
+                    return true;
             Thread.Sleep(10);
         }
         return false;
@@ -79,7 +87,8 @@ public sealed class ProgressRecorder : IDisposable
             {
                 await signal.WaitAsync(stop.Token);
                 var wait = lastWrite + minInterval - DateTime.UtcNow;
-                if (wait > TimeSpan.Zero) await hurry.WaitAsync(wait, stop.Token);
+                if (wait > TimeSpan.Zero)
+                    await hurry.WaitAsync(wait, stop.Token);
                 lastWrite = DateTime.UtcNow;
             }
             catch (OperationCanceledException)
@@ -93,16 +102,26 @@ public sealed class ProgressRecorder : IDisposable
                 pending.Clear();
                 Volatile.Write(ref inFlight, batch.Count);
             }
-            if (batch.Count == 0) continue; // an earlier write took this signal's report
+            if (batch.Count == 0)
+                continue; // an earlier write took this signal's report
             try
             {
                 // An outage of any length is waited out here; Capacity bounds what piles up meanwhile.
-                var cancelRequested = await DatabaseOutage.RetryAsync(() => ledger.RecordAsync(lease, batch, stop.Token),
-                    TimeSpan.FromDays(365), logger, "writing progress", stop.Token);
+                var cancelRequested = await DatabaseOutage.RetryAsync(
+                    () => ledger.RecordAsync(lease, batch, stop.Token),
+                    TimeSpan.FromDays(365),
+                    logger,
+                    "writing progress",
+                    stop.Token
+                );
                 cancelFlagRead(cancelRequested);
                 if (Interlocked.Exchange(ref dropped, 0) is > 0 and var lost)
-                    logger.LogWarning("Job {JobId}: {Count} progress reports were dropped while the database was unavailable (buffer of {Capacity}).",
-                        lease.JobId, lost, Capacity);
+                    logger.LogWarning(
+                        "Job {JobId}: {Count} progress reports were dropped while the database was unavailable (buffer of {Capacity}).",
+                        lease.JobId,
+                        lost,
+                        Capacity
+                    );
             }
             catch (LeaseLostException)
             {
@@ -115,7 +134,12 @@ public sealed class ProgressRecorder : IDisposable
             }
             catch (Exception e)
             {
-                logger.LogError(e, "Progress of job {JobId} up to step {Step} could not be written.", lease.JobId, batch[^1].Step);
+                logger.LogError(
+                    e,
+                    "Progress of job {JobId} up to step {Step} could not be written.",
+                    lease.JobId,
+                    batch[^1].Step
+                );
             }
             finally
             {
@@ -131,9 +155,7 @@ public sealed class ProgressRecorder : IDisposable
         {
             writer.Wait(TimeSpan.FromSeconds(5));
         }
-        catch (AggregateException)
-        {
-        }
+        catch (AggregateException) { }
         stop.Dispose();
         leaseLost.Dispose();
         signal.Dispose();

@@ -26,7 +26,8 @@ public sealed class TrainingRun(
     IOptions<GanOptions> options,
     IHostApplicationLifetime lifetime,
     IBackgroundJobClient hangfire,
-    ILogger<TrainingRun> logger)
+    ILogger<TrainingRun> logger
+)
 {
     private GanOptions Options => options.Value;
 
@@ -34,11 +35,18 @@ public sealed class TrainingRun(
     [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public void Run(Guid jobId, CancellationToken shutdown)
     {
-        var started = Wait(ct => ledger.StartAsync(jobId, $"{Environment.MachineName}:{Environment.ProcessId}", Options.MaxAttempts, ct),
-            "starting the job", shutdown);
-        if (started is null) return;
+        var started = Wait(
+            ct =>
+                ledger.StartAsync(jobId, $"{Environment.MachineName}:{Environment.ProcessId}", Options.MaxAttempts, ct),
+            "starting the job",
+            shutdown
+        );
+        if (started is null)
+            return;
         // On a thread of its own that ends with the attempt, so its OpenMP team does not outlive it (TorchRuntime's remarks).
-        TorchRuntime.RunOnOwnThread("training", Options.EffectiveTorchThreads, () => Attempt(started.Job, started.Lease, shutdown));
+        TorchRuntime.RunOnOwnThread("training", Options.EffectiveTorchThreads, () =>
+            Attempt(started.Job, started.Lease, shutdown)
+        );
     }
 
     private void Attempt(TrainingJob job, JobLease lease, CancellationToken shutdown)
@@ -48,67 +56,116 @@ public sealed class TrainingRun(
         var spec = job.Spec();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         using var watcher = new CancellationWatcher(contexts, jobId, Options.CancellationPollInterval, cancel);
-        using var recorder = new ProgressRecorder(ledger, lease, logger, Options.ProgressWriteInterval, watcher.Observe);
+        using var recorder = new ProgressRecorder(
+            ledger,
+            lease,
+            logger,
+            Options.ProgressWriteInterval,
+            watcher.Observe
+        );
         using var leaseLost = recorder.LeaseLost.Register(cancel.Cancel);
         bool requeued = false;
         try
         {
             var device = TorchRuntime.ResolveDevice(spec.Device);
             var data = datasets.Load(spec.Dataset, spec.Plan.Model.ImageSize, spec.Plan.Model.Channels, spec.Plan.Seed);
-            var resumeFrom = Wait(ct => checkpoints.LatestVerifiedAsync(jobId, ct), "loading the newest checkpoint", shutdown);
+            var resumeFrom = Wait(
+                ct => checkpoints.LatestVerifiedAsync(jobId, ct),
+                "loading the newest checkpoint",
+                shutdown
+            );
             using var trainer = resumeFrom is null
                 ? Trainers.Create(spec.Plan, data, device)
                 : Trainers.Resume(resumeFrom.Bundle, data, device, resumeFrom.Sha256);
             if (resumeFrom is not null)
             {
-                logger.LogInformation("Job {JobId} attempt {Attempt} resumes from its checkpoint at step {Step}.", jobId, lease.Attempt, resumeFrom.Step);
+                logger.LogInformation(
+                    "Job {JobId} attempt {Attempt} resumes from its checkpoint at step {Step}.",
+                    jobId,
+                    lease.Attempt,
+                    resumeFrom.Step
+                );
                 Wait(ct => ledger.ResumedAsync(lease, resumeFrom.Step, ct), "recording the resume", shutdown);
             }
             Train(lease, spec, trainer, recorder, resumeFrom?.Step ?? -1, cancel.Token);
             recorder.Flush(TimeSpan.FromSeconds(30));
-            if (recorder.LeaseLost.IsCancellationRequested) throw new LeaseLostException(lease);
-            if (watcher.CancelRequested) End(lease, JobStatus.Cancelled, null);
+            if (recorder.LeaseLost.IsCancellationRequested)
+                throw new LeaseLostException(lease);
+            if (watcher.CancelRequested)
+                End(lease, JobStatus.Cancelled, null);
             else if (shutdown.IsCancellationRequested)
             {
-                logger.LogInformation("Job {JobId} stopped for shutdown at step {Step}; it will resume there.", jobId, trainer.Step);
+                logger.LogInformation(
+                    "Job {JobId} stopped for shutdown at step {Step}; it will resume there.",
+                    jobId,
+                    trainer.Step
+                );
                 Requeue(job, lease);
                 requeued = true;
             }
-            else End(lease, JobStatus.Succeeded, null);
+            else
+                End(lease, JobStatus.Succeeded, null);
         }
-        catch (OperationCanceledException) when (shutdown.IsCancellationRequested && !recorder.LeaseLost.IsCancellationRequested)
+        catch (OperationCanceledException)
+            when (shutdown.IsCancellationRequested && !recorder.LeaseLost.IsCancellationRequested)
         {
             // Stopped before training began (loading data, the checkpoint, recording the resume): requeued all the
             // same, or the job would show as running on a worker that is gone until another one picked it up.
-            logger.LogInformation("Job {JobId} stopped for shutdown before training; it will resume from its newest checkpoint.", jobId);
+            logger.LogInformation(
+                "Job {JobId} stopped for shutdown before training; it will resume from its newest checkpoint.",
+                jobId
+            );
             Requeue(job, lease);
             requeued = true;
         }
         catch (LeaseLostException)
         {
-            logger.LogWarning("Job {JobId} attempt {Attempt} stopped: a newer attempt owns the job, so this worker writes nothing more.",
-                jobId, lease.Attempt);
+            logger.LogWarning(
+                "Job {JobId} attempt {Attempt} stopped: a newer attempt owns the job, so this worker writes nothing more.",
+                jobId,
+                lease.Attempt
+            );
             Wait(ct => ledger.SupersededAsync(lease, ct), "recording the take-over", CancellationToken.None);
         }
         catch (Exception e) when (DatabaseOutage.IsOutage(e))
         {
             // The outage outlasted Gan:OutageTolerance, so nothing can be written now: the attempt ends, Hangfire marks
             // its run failed once PostgreSQL is back, and the reconciler requeues the job (docs/reliability.md).
-            logger.LogError(e, "Job {JobId} attempt {Attempt} gave up waiting for PostgreSQL; the reconciler will requeue it.",
-                jobId, lease.Attempt);
+            logger.LogError(
+                e,
+                "Job {JobId} attempt {Attempt} gave up waiting for PostgreSQL; the reconciler will requeue it.",
+                jobId,
+                lease.Attempt
+            );
             throw;
         }
         catch (Exception e) when (e is not OperationCanceledException && !DatabaseOutage.IsOutage(e))
         {
             logger.LogError(e, "Job {JobId} failed.", jobId);
-            End(lease, JobStatus.Failed, e is TrainingDivergedException or DeviceUnavailableException or CorruptCheckpointException
-                or Quotas.StorageQuotaExceededException
-                ? e.Message : $"{e.GetType().Name}: {e.Message}");
+            End(
+                lease,
+                JobStatus.Failed,
+                e
+                    is TrainingDivergedException
+                        or DeviceUnavailableException
+                        or CorruptCheckpointException
+                        or Quotas.StorageQuotaExceededException
+                    ? e.Message
+                    : $"{e.GetType().Name}: {e.Message}"
+            );
         }
-        if (requeued) shutdown.ThrowIfCancellationRequested(); // Hangfire puts the job back in its queue
+        if (requeued)
+            shutdown.ThrowIfCancellationRequested(); // Hangfire puts the job back in its queue
     }
 
-    private void Train(JobLease lease, JobSpec spec, Trainer trainer, ProgressRecorder recorder, long lastCheckpoint, CancellationToken token)
+    private void Train(
+        JobLease lease,
+        JobSpec spec,
+        Trainer trainer,
+        ProgressRecorder recorder,
+        long lastCheckpoint,
+        CancellationToken token
+    )
     {
         var progress = new StepProgress(faults);
         int metricsEvery = Options.MetricsEvery;
@@ -136,7 +193,8 @@ public sealed class TrainingRun(
             }
         }
         // Cancelled or shutting down: keep the work done since the last checkpoint (not when the lease is gone).
-        if (trainer.Step != lastCheckpoint && !recorder.LeaseLost.IsCancellationRequested) Save(lease, trainer, CancellationToken.None);
+        if (trainer.Step != lastCheckpoint && !recorder.LeaseLost.IsCancellationRequested)
+            Save(lease, trainer, CancellationToken.None);
     }
 
     /// <summary>
@@ -148,8 +206,11 @@ public sealed class TrainingRun(
         var bundle = trainer.Checkpoint();
         var sha256 = CheckpointBundle.Sha256(bundle);
         var preview = trainer.PreviewPng();
-        Wait(ct => checkpoints.SaveAsync(lease, trainer.Step, bundle, sha256, preview, ct), $"saving the checkpoint at step {trainer.Step}",
-            token.IsCancellationRequested ? CancellationToken.None : token);
+        Wait(
+            ct => checkpoints.SaveAsync(lease, trainer.Step, bundle, sha256, preview, ct),
+            $"saving the checkpoint at step {trainer.Step}",
+            token.IsCancellationRequested ? CancellationToken.None : token
+        );
         return trainer.Step;
     }
 
@@ -163,10 +224,23 @@ public sealed class TrainingRun(
     private void Requeue(TrainingJob job, JobLease lease)
     {
         bool stopping = lifetime.ApplicationStopping.IsCancellationRequested;
-        if (!stopping) logger.LogWarning("Job {JobId}: its Hangfire job was aborted while this worker keeps running; it goes back in the queue.", lease.JobId);
-        Wait(ct => ledger.EndAsync(lease, JobStatus.Queued, null, ct,
-                stopping ? null : () => hangfire.EnqueueTraining(job)),
-            "requeueing the job", CancellationToken.None);
+        if (!stopping)
+            logger.LogWarning(
+                "Job {JobId}: its Hangfire job was aborted while this worker keeps running; it goes back in the queue.",
+                lease.JobId
+            );
+        Wait(
+            ct =>
+                ledger.EndAsync(
+                    lease,
+                    JobStatus.Queued,
+                    null,
+                    ct,
+                    stopping ? null : () => hangfire.EnqueueTraining(job)
+                ),
+            "requeueing the job",
+            CancellationToken.None
+        );
     }
 
     private void End(JobLease lease, JobStatus status, string? error) =>

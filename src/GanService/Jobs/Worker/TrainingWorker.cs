@@ -9,7 +9,8 @@ public static class TrainingWorker
 {
     public static string[] ForWorker(GanOptions options) =>
         options.Queues is { Length: > 0 } configured ? configured
-        : options.Device != "cpu" && TorchRuntime.CudaAvailable ? [JobQueues.Gpu, JobQueues.Cpu] : [JobQueues.Cpu];
+        : options.Device != "cpu" && TorchRuntime.CudaAvailable ? [JobQueues.Gpu, JobQueues.Cpu]
+        : [JobQueues.Cpu];
 
     public static WebApplicationBuilder AddTrainingWorker(this WebApplicationBuilder builder, GanOptions gan)
     {

@@ -12,8 +12,7 @@ namespace GanService.Persistence.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.EnsureSchema(
-                name: "gan");
+            migrationBuilder.EnsureSchema(name: "gan");
 
             migrationBuilder.CreateTable(
                 name: "training_jobs",
@@ -44,20 +43,25 @@ namespace GanService.Persistence.Migrations
                     GeneratorLoss = table.Column<double>(type: "double precision", nullable: true),
                     RealScore = table.Column<double>(type: "double precision", nullable: true),
                     FakeScore = table.Column<double>(type: "double precision", nullable: true),
-                    ImagesPerSecond = table.Column<double>(type: "double precision", nullable: true)
+                    ImagesPerSecond = table.Column<double>(type: "double precision", nullable: true),
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_training_jobs", x => x.Id);
-                });
+                }
+            );
 
             migrationBuilder.CreateTable(
                 name: "checkpoints",
                 schema: "gan",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Id = table
+                        .Column<long>(type: "bigint", nullable: false)
+                        .Annotation(
+                            "Npgsql:ValueGenerationStrategy",
+                            NpgsqlValueGenerationStrategy.IdentityByDefaultColumn
+                        ),
                     JobId = table.Column<Guid>(type: "uuid", nullable: false),
                     Step = table.Column<long>(type: "bigint", nullable: false),
                     Attempt = table.Column<int>(type: "integer", nullable: false),
@@ -65,7 +69,7 @@ namespace GanService.Persistence.Migrations
                     SizeBytes = table.Column<long>(type: "bigint", nullable: false),
                     Sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     Bundle = table.Column<byte[]>(type: "bytea", nullable: false),
-                    PreviewPng = table.Column<byte[]>(type: "bytea", nullable: false)
+                    PreviewPng = table.Column<byte[]>(type: "bytea", nullable: false),
                 },
                 constraints: table =>
                 {
@@ -76,8 +80,10 @@ namespace GanService.Persistence.Migrations
                         principalSchema: "gan",
                         principalTable: "training_jobs",
                         principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                });
+                        onDelete: ReferentialAction.Cascade
+                    );
+                }
+            );
 
             migrationBuilder.CreateTable(
                 name: "training_metrics",
@@ -92,7 +98,7 @@ namespace GanService.Persistence.Migrations
                     RealScore = table.Column<double>(type: "double precision", nullable: false),
                     FakeScore = table.Column<double>(type: "double precision", nullable: false),
                     ImagesPerSecond = table.Column<double>(type: "double precision", nullable: false),
-                    RecordedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    RecordedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                 },
                 constraints: table =>
                 {
@@ -103,43 +109,42 @@ namespace GanService.Persistence.Migrations
                         principalSchema: "gan",
                         principalTable: "training_jobs",
                         principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                });
+                        onDelete: ReferentialAction.Cascade
+                    );
+                }
+            );
 
             migrationBuilder.CreateIndex(
                 name: "IX_checkpoints_JobId_Step",
                 schema: "gan",
                 table: "checkpoints",
                 columns: new[] { "JobId", "Step" },
-                unique: true);
+                unique: true
+            );
 
             migrationBuilder.CreateIndex(
                 name: "IX_training_jobs_CreatedAt",
                 schema: "gan",
                 table: "training_jobs",
-                column: "CreatedAt");
+                column: "CreatedAt"
+            );
 
             migrationBuilder.CreateIndex(
                 name: "IX_training_jobs_Status_CreatedAt",
                 schema: "gan",
                 table: "training_jobs",
-                columns: new[] { "Status", "CreatedAt" });
+                columns: new[] { "Status", "CreatedAt" }
+            );
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropTable(
-                name: "checkpoints",
-                schema: "gan");
+            migrationBuilder.DropTable(name: "checkpoints", schema: "gan");
 
-            migrationBuilder.DropTable(
-                name: "training_metrics",
-                schema: "gan");
+            migrationBuilder.DropTable(name: "training_metrics", schema: "gan");
 
-            migrationBuilder.DropTable(
-                name: "training_jobs",
-                schema: "gan");
+            migrationBuilder.DropTable(name: "training_jobs", schema: "gan");
         }
     }
 }

@@ -16,7 +16,8 @@ namespace GanService.Persistence.Migrations
                 schema: "gan",
                 table: "training_jobs",
                 type: "text",
-                nullable: true);
+                nullable: true
+            );
 
             migrationBuilder.CreateTable(
                 name: "datasets",
@@ -35,38 +36,36 @@ namespace GanService.Persistence.Migrations
                     Sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     SizeBytes = table.Column<long>(type: "bigint", nullable: false),
                     Bytes = table.Column<byte[]>(type: "bytea", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_datasets", x => x.Id);
-                });
+                }
+            );
 
             migrationBuilder.CreateIndex(
                 name: "IX_datasets_CreatedAt",
                 schema: "gan",
                 table: "datasets",
-                column: "CreatedAt");
+                column: "CreatedAt"
+            );
 
             migrationBuilder.CreateIndex(
                 name: "IX_datasets_Sha256",
                 schema: "gan",
                 table: "datasets",
                 column: "Sha256",
-                unique: true);
+                unique: true
+            );
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropTable(
-                name: "datasets",
-                schema: "gan");
+            migrationBuilder.DropTable(name: "datasets", schema: "gan");
 
-            migrationBuilder.DropColumn(
-                name: "DatasetSha256",
-                schema: "gan",
-                table: "training_jobs");
+            migrationBuilder.DropColumn(name: "DatasetSha256", schema: "gan", table: "training_jobs");
         }
     }
 }

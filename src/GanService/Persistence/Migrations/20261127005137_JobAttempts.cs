@@ -23,7 +23,7 @@ namespace GanService.Persistence.Migrations
                     ResumedFromStep = table.Column<long>(type: "bigint", nullable: true),
                     LastStep = table.Column<long>(type: "bigint", nullable: false),
                     EndedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    Outcome = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true)
+                    Outcome = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
                 },
                 constraints: table =>
                 {
@@ -34,16 +34,16 @@ namespace GanService.Persistence.Migrations
                         principalSchema: "gan",
                         principalTable: "training_jobs",
                         principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                });
+                        onDelete: ReferentialAction.Cascade
+                    );
+                }
+            );
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropTable(
-                name: "job_attempts",
-                schema: "gan");
+            migrationBuilder.DropTable(name: "job_attempts", schema: "gan");
         }
     }
 }

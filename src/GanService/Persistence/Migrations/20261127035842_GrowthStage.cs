@@ -15,52 +15,44 @@ namespace GanService.Persistence.Migrations
                 schema: "gan",
                 table: "training_metrics",
                 type: "double precision",
-                nullable: true);
+                nullable: true
+            );
 
             migrationBuilder.AddColumn<int>(
                 name: "Resolution",
                 schema: "gan",
                 table: "training_metrics",
                 type: "integer",
-                nullable: true);
+                nullable: true
+            );
 
             migrationBuilder.AddColumn<double>(
                 name: "Alpha",
                 schema: "gan",
                 table: "training_jobs",
                 type: "double precision",
-                nullable: true);
+                nullable: true
+            );
 
             migrationBuilder.AddColumn<int>(
                 name: "Resolution",
                 schema: "gan",
                 table: "training_jobs",
                 type: "integer",
-                nullable: true);
+                nullable: true
+            );
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropColumn(
-                name: "Alpha",
-                schema: "gan",
-                table: "training_metrics");
+            migrationBuilder.DropColumn(name: "Alpha", schema: "gan", table: "training_metrics");
 
-            migrationBuilder.DropColumn(
-                name: "Resolution",
-                schema: "gan",
-                table: "training_metrics");
+            migrationBuilder.DropColumn(name: "Resolution", schema: "gan", table: "training_metrics");
 
-            migrationBuilder.DropColumn(
-                name: "Alpha",
-                schema: "gan",
-                table: "training_jobs");
+            migrationBuilder.DropColumn(name: "Alpha", schema: "gan", table: "training_jobs");
 
-            migrationBuilder.DropColumn(
-                name: "Resolution",
-                schema: "gan",
-                table: "training_jobs");
+            migrationBuilder.DropColumn(name: "Resolution", schema: "gan", table: "training_jobs");
         }
     }
 }
