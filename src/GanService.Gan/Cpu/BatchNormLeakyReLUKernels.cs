@@ -156,7 +156,9 @@ internal static unsafe class BatchNormLeakyReLUKernels
 
     private delegate void RowReduction(long first, long last, double* a, double* b);
 
-    /// <summary>Row ranges on the calling thread's OpenMP team, one part per thread (see <see cref="OpenMpTeam"/>).</summary>
+    /// <summary>
+    /// Row ranges on the calling thread's OpenMP team, one part per thread (see <see cref="OpenMpTeam"/>).
+    /// </summary>
     private static void Parallel(long rows, int threads, Action<int, long, long> body) =>
         OpenMpTeam.ForRanges(rows, Parts(rows, threads), body);
 

@@ -61,7 +61,9 @@ public sealed class GeneratorSampler : IDisposable
         }
     }
 
-    /// <summary>An untrained generator for a recipe, initialised from a seed: the baseline to compare against.</summary>
+    /// <summary>
+    /// An untrained generator for a recipe, initialised from a seed: the baseline to compare against.
+    /// </summary>
     public static GeneratorSampler Untrained(TrainingPlan plan, Device device)
     {
         var generator = GanNetworks.Generator(plan.Model);
@@ -188,7 +190,8 @@ public sealed class GeneratorSampler : IDisposable
 
     /// <summary>
     /// StyleGAN's mixing table: a blank corner, the column seeds' images along the top, the row seeds' images down
-    /// the left, and in each cell the row seed's styles with the column seed's from layer <paramref name="mixFrom"/> on.
+    /// the left, and in each cell the row seed's styles with the column seed's from layer
+    /// <paramref name="mixFrom"/> on.
     /// </summary>
     public Tensor MixingTable(
         IReadOnlyList<long> rowSeeds,
@@ -304,11 +307,15 @@ public sealed class GeneratorSampler : IDisposable
     private static readonly Scalar Low = (-1).ToScalar(),
         High = 1.ToScalar();
 
-    /// <summary>At the target size and in [-1, 1]: ProGAN and StyleGAN have linear outputs that may overshoot.</summary>
+    /// <summary>
+    /// At the target size and in [-1, 1]: ProGAN and StyleGAN have linear outputs that may overshoot.
+    /// </summary>
     private Tensor Display(Tensor images) =>
         ProgressiveSchedule.ForDisplay(images, Plan.Model.ImageSize).clamp(Low, High);
 
-    /// <summary>Spherical interpolation between a and b [1, D] at each t [T, 1]; linear where they are nearly parallel.</summary>
+    /// <summary>
+    /// Spherical interpolation between a and b [1, D] at each t [T, 1]; linear where they are nearly parallel.
+    /// </summary>
     public static Tensor Slerp(Tensor a, Tensor b, Tensor t)
     {
         var cosine = (a / a.norm()).mul(b / b.norm()).sum().clamp(-1, 1);
