@@ -39,7 +39,7 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
         };
 
     [Fact]
-    public async Task A_job_killed_mid_checkpoint_and_mid_step_with_a_damaged_checkpoint_ends_with_the_weights_of_an_uninterrupted_run()
+    public async Task A_job_killed_mid_checkpoint_and_mid_step_with_a_damaged_checkpoint_ends_as_an_uninterrupted_run()
     {
         var database = await postgres.CreateDatabaseAsync();
         await using var api = new GanServiceFactory(database, role: "api");
@@ -80,7 +80,8 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
         {
             await connection.OpenAsync();
             await using var corrupt = new NpgsqlCommand(
-                """UPDATE gan.checkpoints SET "Bundle" = overlay("Bundle" placing '\x00ff00ff'::bytea from 200) WHERE "JobId" = @id AND "Step" = @step""",
+                """UPDATE gan.checkpoints SET "Bundle" = overlay("Bundle" placing '\x00ff00ff'::bytea from 200) """
+                    + """WHERE "JobId" = @id AND "Step" = @step""",
                 connection
             );
             corrupt.Parameters.AddWithValue("id", victim.Id);
@@ -313,7 +314,10 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
     private static Task WaitSucceededAsync(HttpClient client, Guid id, WorkerProcess worker) =>
         WaitWhileWorkingAsync(client, id, worker, j => j.Status == JobStatus.Succeeded);
 
-    /// <summary>Polls until <paramref name="done"/>, failing at once (with the worker's log) if the job ends otherwise or the worker dies.</summary>
+    /// <summary>
+    /// Polls until <paramref name="done"/>, failing at once (with the worker's log)
+    /// if the job ends otherwise or the worker dies.
+    /// </summary>
     private static async Task WaitWhileWorkingAsync(
         HttpClient client,
         Guid id,
@@ -351,7 +355,9 @@ public sealed class CrashRecoveryTests(PostgresServer postgres, BuiltOnce<CrashR
     public static async Task<List<AttemptResponse>> AttemptsAsync(HttpClient client, Guid id) =>
         (await client.GetFromJsonAsync<List<AttemptResponse>>($"/api/jobs/{id}/attempts", GanServiceFactory.Json))!;
 
-    /// <summary>The SHA-256 of every entry of the job's final checkpoint, read from the downloaded bundle's manifest.</summary>
+    /// <summary>
+    /// The SHA-256 of every entry of the job's final checkpoint, read from the downloaded bundle's manifest.
+    /// </summary>
     private static async Task<IReadOnlyDictionary<string, string>> FinalEntriesAsync(HttpClient client, Guid id)
     {
         var last = (await CheckpointsAsync(client, id))[^1];

@@ -223,7 +223,9 @@ public sealed class FaultToleranceTests(
             )
         )!;
 
-    /// <summary>The Hangfire servers registered in the database, waiting up to a minute for <paramref name="expect"/>.</summary>
+    /// <summary>
+    /// The Hangfire servers registered in the database, waiting up to a minute for <paramref name="expect"/>.
+    /// </summary>
     private static async Task<long> HangfireServersAsync(string database, int expect)
     {
         await using var connection = new NpgsqlConnection(database);

@@ -90,7 +90,8 @@ public sealed class FuzzTests(PostgresServer postgres)
                 using var request = Inputs.Request(endpoint, ids, random);
                 var sentBody = request.Content is null ? "" : await request.Content.ReadAsStringAsync();
                 var description =
-                    $"#{i} {request.Method} {request.RequestUri} {request.Headers} {request.Content?.Headers.ContentType}\n{Cut(sentBody)}";
+                    $"#{i} {request.Method} {request.RequestUri} {request.Headers} "
+                    + $"{request.Content?.Headers.ContentType}\n{Cut(sentBody)}";
                 using var response = await client.SendAsync(request);
                 sent++;
                 var body = await response.Content.ReadAsStringAsync();
@@ -290,7 +291,12 @@ public sealed class FuzzTests(PostgresServer postgres)
             JsonNode body = path switch
             {
                 "/api/jobs" => JsonNode.Parse(
-                    """{"name":"f","dataset":"synthetic","model":{"family":"dcgan","imageSize":28,"channels":1,"latentSize":100,"normalization":"batch"},"training":{"steps":5,"batchSize":8,"learningRate":0.0002,"beta1":0.5,"loss":"bce","criticSteps":1,"gradientPenalty":0,"r1":0,"ema":0,"augment":"","l1":100},"checkpointEvery":5,"seed":1,"device":"cpu","public":false}"""
+                    """{"name":"f","dataset":"synthetic","model":"""
+                        + """{"family":"dcgan","imageSize":28,"channels":1,"latentSize":"""
+                        + """100,"normalization":"batch"},"training":"""
+                        + """{"steps":5,"batchSize":8,"learningRate":0.0002,"beta1":0.5,"loss":"bce","criticSteps":"""
+                        + """1,"gradientPenalty":0,"r1":0,"ema":0,"augment":"","l1":100},"checkpointEvery":"""
+                        + """5,"seed":1,"device":"cpu","public":false}"""
                 )!,
                 "/api/keys" => JsonNode.Parse("""{"owner":"fuzz","name":"fuzzing"}""")!,
                 _ => JsonNode.Parse("""{"public":true}""")!,
@@ -301,7 +307,8 @@ public sealed class FuzzTests(PostgresServer postgres)
             var text = body.ToJsonString();
             return random.Next(12) switch
             {
-                0 => new StringContent(text[..random.Next(text.Length)], Encoding.UTF8, "application/json"), // cut short
+                // cut short
+                0 => new StringContent(text[..random.Next(text.Length)], Encoding.UTF8, "application/json"),
                 1 => new StringContent(text, Encoding.UTF8, "text/plain"),
                 2 => new StringContent(new string('[', 200) + new string(']', 200), Encoding.UTF8, "application/json"),
                 3 => new StringContent(

@@ -10,7 +10,9 @@ using SixLabors.ImageSharp.Formats.Gif;
 
 namespace GanService.Tests;
 
-/// <summary>BigGAN, ProGAN and StyleGAN through the API: family defaults, growth in the progress, their sampling controls.</summary>
+/// <summary>
+/// BigGAN, ProGAN and StyleGAN through the API: family defaults, growth in the progress, their sampling controls.
+/// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class ModernFamilyJobTests(PostgresServer postgres, BuiltOnce<TrainedJob> jobs)
     : IClassFixture<BuiltOnce<TrainedJob>>
@@ -259,7 +261,10 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres, BuiltOnce<Trai
         }
     }
 
-    /// <summary>Each family on real images, where ../shared/data has them: BigGAN on MNIST's labels, ProGAN and StyleGAN on CIFAR-10 colour.</summary>
+    /// <summary>
+    /// Each family on real images, where ../shared/data has them:
+    /// BigGAN on MNIST's labels, ProGAN and StyleGAN on CIFAR-10 colour.
+    /// </summary>
     [SharedDataFact("cifar10-subset")]
     public async Task Every_modern_family_trains_on_real_data_and_serves_its_endpoints()
     {

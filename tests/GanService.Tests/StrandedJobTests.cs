@@ -106,7 +106,9 @@ public sealed class StrandedJobTests(PostgresServer postgres)
         return (await db.Jobs.SingleAsync(j => j.Id == id)).HangfireJobId!;
     }
 
-    /// <summary>Sets the row's Hangfire job and makes it look untouched for an hour (over <c>Gan:StrandedAfter</c>).</summary>
+    /// <summary>
+    /// Sets the row's Hangfire job and makes it look untouched for an hour (over <c>Gan:StrandedAfter</c>).
+    /// </summary>
     private static async Task SetAsync(GanServiceFactory host, Guid id, string? hangfireJobId)
     {
         await using var db = await Contexts(host).CreateDbContextAsync();

@@ -12,7 +12,9 @@ using static TorchSharp.torch;
 
 namespace GanService.Tests;
 
-/// <summary>Pix2Pix through the API: a paired upload, a job, and translate answering closer to the target than the input.</summary>
+/// <summary>
+/// Pix2Pix through the API: a paired upload, a job, and translate answering closer to the target than the input.
+/// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<TranslationJobTests.Pix2PixRun> pix2pix)
     : IClassFixture<BuiltOnce<TranslationJobTests.Pix2PixRun>>
@@ -194,7 +196,9 @@ public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<Trans
         );
     }
 
-    /// <summary>The library's translation of a PNG, decoded as the service decodes uploads, encoded as it encodes answers.</summary>
+    /// <summary>
+    /// The library's translation of a PNG, decoded as the service decodes uploads, encoded as it encodes answers.
+    /// </summary>
     private static byte[] Translate(TranslationSampler sampler, byte[] png)
     {
         var pixels = new ImageDecoder(new ImportLimits()).Decode(png, "image.png", 64, 3, FitMode.Crop);

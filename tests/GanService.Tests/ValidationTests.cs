@@ -73,12 +73,14 @@ public sealed class ValidationTests(PostgresServer postgres) : IAsyncLifetime
             },
             { """{"dataset":"synthetic","model":{"family":"dcgan"},"checkpointEvery":0}""", "checkpointEvery" },
             {
-                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":{"steps":10000000},"checkpointEvery":1}""",
+                """{"dataset":"synthetic","model":{"family":"dcgan"},"training":"""
+                    + """{"steps":10000000},"checkpointEvery":1}""",
                 "checkpointEvery"
             },
             { """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"layer"}}""", "model.normalization" },
             {
-                """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"batch"},"training":{"loss":"wgan-gp"}}""",
+                """{"dataset":"synthetic","model":{"family":"dcgan","normalization":"batch"},"training":"""
+                    + """{"loss":"wgan-gp"}}""",
                 "model.normalization"
             },
             {
