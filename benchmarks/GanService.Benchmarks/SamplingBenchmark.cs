@@ -17,7 +17,9 @@ namespace GanService.Benchmarks;
 /// </summary>
 internal static class SamplingBenchmark
 {
-    /// <summary>A rate against the baseline as a whole percentage; a change that rounds to nothing reads 0%, not -+0%.</summary>
+    /// <summary>
+    /// A rate against the baseline as a whole percentage; a change that rounds to nothing reads 0%, not -+0%.
+    /// </summary>
     private static string Change(double rate, double baseline) =>
         Math.Round((rate / baseline - 1) * 100) is var change && change == 0 ? "0%" : $"{change:+0;-0}%";
 
@@ -64,7 +66,8 @@ internal static class SamplingBenchmark
         (await client.GetAsync($"{root}/image.png?seed=0")).EnsureSuccessStatusCode();
         Console.WriteLine();
         Console.WriteLine(
-            $"Sampling over HTTP on loopback, DCGAN 28x28x1; cold first image (loads the generator): {cold.Elapsed.TotalMilliseconds:F0} ms; {duration.TotalSeconds:F0} s per row."
+            "Sampling over HTTP on loopback, DCGAN 28x28x1; cold first image (loads the generator): "
+                + $"{cold.Elapsed.TotalMilliseconds:F0} ms; {duration.TotalSeconds:F0} s per row."
         );
         Console.WriteLine();
         Console.WriteLine("| request | clients | requests/s | p50 ms | p99 ms |");
@@ -102,7 +105,9 @@ internal static class SamplingBenchmark
         Console.WriteLine();
         Console.WriteLine(
             FinalizerQuarantine.Installed
-                ? $"Finalizer quarantine over the whole run: {quarantine.Scalars:N0} Scalars and {quarantine.Tensors:N0} tensors went through it; it held {quarantine.ScalarsHeld:N0} and {quarantine.TensorsHeld:N0} ({quarantine.TensorBytesHeld / 1024.0:F0} KiB) at the end."
+                ? $"Finalizer quarantine over the whole run: {quarantine.Scalars:N0} Scalars and "
+                    + $"{quarantine.Tensors:N0} tensors went through it; it held {quarantine.ScalarsHeld:N0} and "
+                    + $"{quarantine.TensorsHeld:N0} ({quarantine.TensorBytesHeld / 1024.0:F0} KiB) at the end."
                 : $"Finalizer quarantine off: {FinalizerQuarantine.Problem}"
         );
     }
@@ -193,22 +198,27 @@ internal static class SamplingBenchmark
         double baseline = (alone.Rate + after.Rate) / 2;
         Console.WriteLine();
         Console.WriteLine(
-            $"Training next to sampling on one host (DCGAN 28x28x1, batch 64; 32 clients fetching fresh-seed images; {window.TotalSeconds:F0} s windows;"
+            "Training next to sampling on one host (DCGAN 28x28x1, batch 64; 32 clients fetching fresh-seed images; "
+                + $"{window.TotalSeconds:F0} s windows;"
         );
         Console.WriteLine(
-            "change against the mean of the two windows alone; CPU in ms per second of window, by this process's threads and PostgreSQL)."
+            "change against the mean of the two windows alone; CPU in ms per second of window, by this process's "
+                + "threads and PostgreSQL)."
         );
         Console.WriteLine();
         Console.WriteLine(
-            "| training | steps/s | change | oldest Hangfire heartbeat seen | images served | training / render / thread pool / JIT / PostgreSQL / rest |"
+            "| training | steps/s | change | oldest Hangfire heartbeat seen | images served | training / render / "
+                + "thread pool / JIT / PostgreSQL / rest |"
         );
         Console.WriteLine("|---|---:|---:|---:|---:|---|");
         Console.WriteLine($"| alone (before) | {alone.Rate:F2} | | {alone.Heartbeat:F0} s | 0 | {alone.Cpu} |");
         Console.WriteLine(
-            $"| with 32 sampling clients in this process | {loaded.Rate:F2} | {Change(loaded.Rate, baseline)} | {loaded.Heartbeat:F0} s | {served} | {loaded.Cpu} |"
+            $"| with 32 sampling clients in this process | {loaded.Rate:F2} | {Change(loaded.Rate, baseline)} | "
+                + $"{loaded.Heartbeat:F0} s | {served} | {loaded.Cpu} |"
         );
         Console.WriteLine(
-            $"| with 32 clients in another process at nice 19 | {niced.Rate:F2} | {Change(niced.Rate, baseline)} | {niced.Heartbeat:F0} s | {remoteImages} | {niced.Cpu} |"
+            $"| with 32 clients in another process at nice 19 | {niced.Rate:F2} | {Change(niced.Rate, baseline)} | "
+                + $"{niced.Heartbeat:F0} s | {remoteImages} | {niced.Cpu} |"
         );
         Console.WriteLine($"| alone (after) | {after.Rate:F2} | | {after.Heartbeat:F0} s | 0 | {after.Cpu} |");
     }
@@ -309,7 +319,9 @@ internal static class SamplingBenchmark
         return id;
     }
 
-    /// <summary>The benchmark measures the service, not the per-caller limits: the host-wide concurrency limit stays.</summary>
+    /// <summary>
+    /// The benchmark measures the service, not the per-caller limits: the host-wide concurrency limit stays.
+    /// </summary>
     private static BenchmarkHost Host(string connectionString) =>
         new(
             connectionString,
@@ -327,7 +339,10 @@ internal static class SamplingBenchmark
         return request;
     }
 
-    /// <summary><paramref name="clients"/> loops sending back to back for <paramref name="duration"/>; every answer must be 200 or 304.</summary>
+    /// <summary>
+    /// <paramref name="clients"/> loops sending back to back for <paramref name="duration"/>;
+    /// every answer must be 200 or 304.
+    /// </summary>
     private static async Task<(double Rate, double P50, double P99)> Load(
         HttpClient client,
         Func<HttpRequestMessage> next,
