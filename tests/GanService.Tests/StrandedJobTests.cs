@@ -91,7 +91,7 @@ public sealed class StrandedJobTests(PostgresServer postgres)
         Assert.Equal(1, await api.Services.GetRequiredService<JobReconciler>().ReconcileAsync(CancellationToken.None));
         var requeued = await GanServiceFactory.GetJobAsync(client, job.Id);
         Assert.Equal(JobStatus.Queued, requeued.Status);
-        var attempt = (await CrashRecoveryTests.AttemptsAsync(client, job.Id)).Single();
+        var attempt = (await WorkerRuns.AttemptsAsync(client, job.Id)).Single();
         Assert.Equal(AttemptOutcome.Lost, attempt.Outcome);
         var next = await HangfireJobIdAsync(api, job.Id);
         Assert.NotEqual(hangfireJobId, next);
