@@ -26,7 +26,11 @@ namespace GanService.Benchmarks
             //     (one of GanService's kernels against libtorch's path, see AbBenchmark)
             if (args is ["load", var url, var clients, var seconds])
             {
-                await SamplingBenchmark.LoadProcess(url, int.Parse(clients), TimeSpan.FromSeconds(int.Parse(seconds)));
+                await ContentionBenchmark.LoadProcess(
+                    url,
+                    int.Parse(clients),
+                    TimeSpan.FromSeconds(int.Parse(seconds))
+                );
                 return;
             }
             var (tuned, spin) = TorchProcess.Configure(); // as the host does
@@ -184,57 +188,13 @@ namespace GanService.Benchmarks
             if (args.Contains("peer"))
                 PeerBenchmark.Run(28, 3, steps);
             if (args.Contains("contention") && connection is not null)
-                await SamplingBenchmark.Contention(connection, TimeSpan.FromSeconds(15));
+                await ContentionBenchmark.Contention(connection, TimeSpan.FromSeconds(15));
             if (args.Contains("queue") && connection is not null)
                 await QueueBenchmark.Run(connection, 100);
             if (args.Contains("sampling") && connection is not null)
                 await SamplingBenchmark.Run(connection, TimeSpan.FromSeconds(5));
             if (args.Contains("families"))
-            {
-                Console.WriteLine();
-                Console.WriteLine(
-                    "| family (library loop) | ms/step (median) | images/s | G parameters | D parameters |"
-                );
-                Console.WriteLine("|---|---:|---:|---:|---:|");
-                foreach (var (name, _) in TrainingBenchmark.Families)
-                {
-                    var r = TrainingBenchmark.Bare(28, 1, steps, name);
-                    Console.WriteLine(
-                        $"| {r.Model} | {r.MedianMs:F1} | {64 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | "
-                            + $"{r.DiscriminatorParameters} |"
-                    );
-                }
-                // StyleGAN with R1 on every update (before lazy regularisation) beside its default, every 16th.
-                foreach (
-                    var (family, r1Every) in new (string, int?)[]
-                    {
-                        ("biggan", null),
-                        ("progan", null),
-                        ("stylegan", 1),
-                        ("stylegan", null),
-                    }
-                )
-                {
-                    var r = TrainingBenchmark.Modern(family, steps, r1Every);
-                    Console.WriteLine(
-                        $"| {r.Model} | {r.MedianMs:F1} | {32 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | "
-                            + $"{r.DiscriminatorParameters} |"
-                    );
-                }
-                foreach (var family in new[] { "pix2pix", "cyclegan" })
-                {
-                    var r = TrainingBenchmark.Translation(family, Math.Max(3, steps / 3));
-                    var recipe = new GanService.Gan.Training.ModelRecipe(family, 64, 3);
-                    using var g = GanService.Gan.Models.GanNetworks.Generator(recipe);
-                    using var d = GanService.Gan.Models.GanNetworks.Discriminator(recipe);
-                    int networks = family == "cyclegan" ? 2 : 1; // CycleGAN trains two of each
-                    Console.WriteLine(
-                        $"| {r.Model} | {r.MedianMs:F1} | {4 * 1000 / r.MedianMs:F0} | {networks} x "
-                            + $"{GanService.Gan.Models.GanNetworks.ParameterCount(g)} | {networks} x "
-                            + $"{GanService.Gan.Models.GanNetworks.ParameterCount(d)} |"
-                    );
-                }
-            }
+                FamiliesBenchmark.Run(steps);
             // A freshly started host's first job shares the cores with the host's start (its JIT above all): what
             // else the cores did during each service row, and the early steps against the late ones.
             static void ServiceRows(List<(string Run, Result Result)> rows)
@@ -275,69 +235,6 @@ namespace GanService.Benchmarks
                 Torch.OnOwnThread(() => DataBenchmark.Run(SharedData()));
             if (report is not null && jsonPath is not null)
                 report.Save(jsonPath);
-        }
-    }
-
-    internal static class Machine
-    {
-        public static string Cpu() =>
-            File.Exists("/proc/cpuinfo")
-                ? File.ReadLines("/proc/cpuinfo")
-                    .FirstOrDefault(l => l.StartsWith("model name"))
-                    ?.Split(':', 2)[1]
-                    .Trim()
-                    ?? "unknown CPU"
-                : "unknown CPU";
-
-        public static double MemoryGiB() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
-    }
-
-    internal sealed record Result(string Model, double MedianMs, double WallSeconds, int BatchSize)
-    {
-        public long GeneratorParameters { get; init; }
-        public long DiscriminatorParameters { get; init; }
-        public double Flops { get; init; }
-
-        /// <summary>
-        /// CPU seconds by thread name (and PostgreSQL's) of the host that ran a service job, largest first.
-        /// </summary>
-        public IReadOnlyList<(string Name, double Seconds)> Cpu { get; init; } = [];
-
-        /// <summary>
-        /// The same for the API process beside a worker process that trained (empty where one process did both).
-        /// </summary>
-        public IReadOnlyList<(string Name, double Seconds)> NeighbourCpu { get; init; } = [];
-
-        /// <summary>The seconds over which <see cref="Cpu"/> was taken: submission to the last poll.</summary>
-        public double CpuSeconds { get; init; }
-
-        /// <summary>
-        /// Median step of the first and of the last quarter of the timed steps: a young host's early steps.
-        /// </summary>
-        public double FirstQuarterMs { get; init; }
-        public double LastQuarterMs { get; init; }
-
-        public string Row(string run, string overhead, double peak)
-        {
-            double gflops = Flops / (MedianMs / 1000) / 1e9;
-            return $"| {run} | {Model} | {MedianMs:F1} | {BatchSize * 1000 / MedianMs:F0} | {Flops / 1e9:F2} | "
-                + $"{gflops:F0} | {peak:F0} | {gflops / peak:P0} | {WallSeconds:F1} | {overhead} |";
-        }
-    }
-
-    internal static class Stopwatches
-    {
-        public static double Median(IEnumerable<double> values)
-        {
-            var sorted = values.Order().ToArray();
-            return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
-        }
-
-        public static double Seconds(Action action)
-        {
-            var clock = Stopwatch.StartNew();
-            action();
-            return clock.Elapsed.TotalSeconds;
         }
     }
 }
