@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using GanService.Gan.Runtime;
 using GanService.Jobs;
 using GanService.Jobs.Worker;
 using Microsoft.AspNetCore.Hosting.Server;

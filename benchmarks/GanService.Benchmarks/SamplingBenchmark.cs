@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using GanService.Gan.Runtime;
 using GanService.Jobs;
-using GanService.Jobs.Worker;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
