@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using GanService.Jobs;
 using GanService.Jobs.Worker;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GanService.Benchmarks;
@@ -27,16 +25,7 @@ internal static class ContentionBenchmark
     public static async Task Contention(string connectionString, TimeSpan window)
     {
         await using var host = SamplingBenchmark.Host(connectionString);
-        host.UseKestrel(0);
-        host.StartServer();
-        var address = host
-            .Services.GetRequiredService<IServer>()
-            .Features.Get<IServerAddressesFeature>()!
-            .Addresses.First();
-        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
-        {
-            BaseAddress = new Uri(address),
-        };
+        using var client = SamplingBenchmark.Serve(host, out var address);
         var generator = await Finish(client, await Submit(client, 20, 20));
         var training = await Submit(client, 100_000, 10_000);
         while ((await Job(client, training)).Step < 20)

@@ -19,16 +19,7 @@ internal static class SamplingBenchmark
     public static async Task Run(string connectionString, TimeSpan duration)
     {
         await using var host = Host(connectionString);
-        host.UseKestrel(0);
-        host.StartServer();
-        var address = host
-            .Services.GetRequiredService<IServer>()
-            .Features.Get<IServerAddressesFeature>()!
-            .Addresses.First();
-        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
-        {
-            BaseAddress = new Uri(address),
-        };
+        using var client = Serve(host, out _);
 
         var submitted = await client.PostAsJsonAsync(
             "/api/jobs",
@@ -115,6 +106,21 @@ internal static class SamplingBenchmark
             ("Gan:RateLimits:SamplesPerSecond", "1000000"),
             ("Gan:RateLimits:SamplingQueue", "10000")
         );
+
+    /// <summary>The host on Kestrel at a free loopback port, and a client for it.</summary>
+    internal static HttpClient Serve(BenchmarkHost host, out string address)
+    {
+        host.UseKestrel(0);
+        host.StartServer();
+        address = host
+            .Services.GetRequiredService<IServer>()
+            .Features.Get<IServerAddressesFeature>()!
+            .Addresses.First();
+        return new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
+        {
+            BaseAddress = new Uri(address),
+        };
+    }
 
     private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, path);
 
