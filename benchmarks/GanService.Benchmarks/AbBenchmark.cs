@@ -48,7 +48,8 @@ internal static class AbBenchmark
     {
         Func<FastPaths, FastPaths> off = name == None ? paths => paths : FastPaths.Off[name];
         Console.WriteLine(
-            $"A/B of '{name}' (A: GanService's path, B: libtorch's), DCGAN {size}x{size}x{channels}, batch 64, {rounds} rounds of {steps} steps, median step per side"
+            $"A/B of '{name}' (A: GanService's path, B: libtorch's), DCGAN {size}x{size}x{channels}, batch 64, "
+                + $"{rounds} rounds of {steps} steps, median step per side"
         );
         var (a, b) = Torch.OnOwnThread(() =>
         {
@@ -78,16 +79,19 @@ internal static class AbBenchmark
             Console.WriteLine($"round {r + 1}: A {a[r]:F2} ms, B {b[r]:F2} ms, A - B {a[r] - b[r]:+0.00;-0.00} ms");
         var differences = a.Zip(b, (x, y) => x - y).ToList();
         Console.WriteLine(
-            $"median A {Stopwatches.Median(a):F2} ms, median B {Stopwatches.Median(b):F2} ms, median of paired A - B {Stopwatches.Median(differences):+0.00;-0.00} ms, A faster in {differences.Count(d => d < 0)} of {rounds}"
+            $"median A {Stopwatches.Median(a):F2} ms, median B {Stopwatches.Median(b):F2} ms, "
+                + $"median of paired A - B {Stopwatches.Median(differences):+0.00;-0.00} ms, "
+                + $"A faster in {differences.Count(d => d < 0)} of {rounds}"
         );
-        // A step now and then stalls for tens of ms (the machine, not the switch): the mean leaves out a tenth at each end.
+        // A step now and then stalls (the machine, not the switch): the mean leaves out a tenth at each end.
         var kept = differences.Order().Skip(rounds / 10).Take(rounds - 2 * (rounds / 10)).ToList();
         if (kept.Count > 2)
         {
             double mean = kept.Average(),
                 spread = Math.Sqrt(kept.Sum(d => (d - mean) * (d - mean)) / (kept.Count - 1));
             Console.WriteLine(
-                $"trimmed mean of paired A - B {mean:+0.00;-0.00} ms +- {spread / Math.Sqrt(kept.Count):F2} (standard error)"
+                $"trimmed mean of paired A - B {mean:+0.00;-0.00} ms "
+                    + $"+- {spread / Math.Sqrt(kept.Count):F2} (standard error)"
             );
         }
     }

@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.TestHost;
 
 namespace GanService.Benchmarks;
 
-/// <summary>The real service in this process, on the benchmark's database, quiet, with the given role and settings.</summary>
+/// <summary>
+/// The real service in this process, on the benchmark's database, quiet, with the given role and settings.
+/// </summary>
 internal sealed class BenchmarkHost(string connectionString, string role, params (string Key, string Value)[] settings)
     : WebApplicationFactory<Program>
 {

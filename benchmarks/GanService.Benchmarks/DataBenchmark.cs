@@ -47,7 +47,8 @@ internal static class DataBenchmark
             watch.Elapsed.TotalSeconds
         );
 
-        // The loader's share of a step: MNIST-sized data (60,000 items), batch 64, each batch built on the training thread.
+        // The loader's share of a step: MNIST-sized data (60,000 items), batch 64,
+        // each batch built on the training thread.
         var pixels = new byte[60_000 * 28 * 28];
         new Random(1).NextBytes(pixels);
         using var data = new ImageDataset("noise", pixels, 60_000, 1, 28);

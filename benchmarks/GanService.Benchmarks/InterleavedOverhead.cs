@@ -46,12 +46,19 @@ internal static class InterleavedOverhead
         var build = Environment.GetEnvironmentVariable("GANSERVICE_BENCH_WORKER") is { Length: > 0 }
             ? "published ReadyToRun"
             : "this build";
+        var libraryAlso =
+            LibraryEnvironment.Length > 0 ? $", the library side also with {string.Join(" ", LibraryEnvironment)}" : "";
         Console.WriteLine(
-            $"Overhead, interleaved: a job on a worker process ({build}, a metric row every {metricsEvery} steps) and the library loop in a process of its own take turns of {Slice.TotalSeconds:F0} s (the other stopped), both with docker-compose's worker environment{(LibraryEnvironment.Length > 0 ? $", the library side also with {string.Join(" ", LibraryEnvironment)}" : "")}."
+            $"Overhead, interleaved: a job on a worker process ({build}, a metric row every {metricsEvery} steps) "
+                + $"and the library loop in a process of its own take turns of {Slice.TotalSeconds:F0} s "
+                + $"(the other stopped), both with docker-compose's worker environment{libraryAlso}."
         );
         Console.WriteLine();
         Console.WriteLine(
-            $"| round (DCGAN 28x28x{channels}, a {Steps}-step job) | library ms/step (steps) | job in service ms/step (steps) | service vs library | matmul peak between turns, GFLOP/s (turns) | library of peak | service of peak | CPU ms per s of the worker's turns: training / thread pool / JIT / PostgreSQL / rest of the worker |"
+            $"| round (DCGAN 28x28x{channels}, a {Steps}-step job) | library ms/step (steps) | job in service ms/step "
+                + "(steps) | service vs library | matmul peak between turns, GFLOP/s (turns) | library of peak | "
+                + "service of peak | CPU ms per s of the worker's turns: training / thread pool / JIT / PostgreSQL / "
+                + "rest of the worker |"
         );
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---|");
         double flops = StepFlops.Dcgan(new ModelRecipe(ImageSize: 28, Channels: channels), Batch, sharedForward: true);
@@ -76,14 +83,19 @@ internal static class InterleavedOverhead
             ).ToString("F0");
             serviceOfPeak.Add(OfPeak(service, peaks));
             Console.WriteLine(
-                $"| {round} | {Stopwatches.Median(library):F1} ({library.Count}) | {Stopwatches.Median(service):F1} ({service.Count}) | {ratio * 100:+0.0;-0.0;0.0}% | {Stopwatches.Median(peaks):F0} ({peaks.Count}) | {OfPeak(library, peaks):P0} | {OfPeak(service, peaks):P0} | {Cpu("training")} / {Cpu(".NET TP")} / {Cpu(".NET Tiered")} / {Cpu("postgres")} / {rest} |"
+                $"| {round} | {Stopwatches.Median(library):F1} ({library.Count}) | {Stopwatches.Median(service):F1} "
+                    + $"({service.Count}) | {ratio * 100:+0.0;-0.0;0.0}% | {Stopwatches.Median(peaks):F0} "
+                    + $"({peaks.Count}) | {OfPeak(library, peaks):P0} | {OfPeak(service, peaks):P0} | "
+                    + $"{Cpu("training")} / {Cpu(".NET TP")} / {Cpu(".NET Tiered")} / {Cpu("postgres")} / {rest} |"
             );
             foreach (var (name, seconds) in cpu)
                 all[name] = all.GetValueOrDefault(name) + seconds;
             allTurns += turns;
         }
         Console.WriteLine(
-            $"| median of {rounds} rounds | | | {Stopwatches.Median(ratios) * 100:+0.0;-0.0;0.0}% ({ratios.Min() * 100:+0.0;-0.0;0.0}% to {ratios.Max() * 100:+0.0;-0.0;0.0}%) | | | {Stopwatches.Median(serviceOfPeak):P0} ({serviceOfPeak.Min():P0} to {serviceOfPeak.Max():P0}) | |"
+            $"| median of {rounds} rounds | | | {Stopwatches.Median(ratios) * 100:+0.0;-0.0;0.0}% "
+                + $"({ratios.Min() * 100:+0.0;-0.0;0.0}% to {ratios.Max() * 100:+0.0;-0.0;0.0}%) | | | "
+                + $"{Stopwatches.Median(serviceOfPeak):P0} ({serviceOfPeak.Min():P0} to {serviceOfPeak.Max():P0}) | |"
         );
         Console.WriteLine();
         Console.WriteLine(
@@ -201,7 +213,10 @@ internal static class InterleavedOverhead
         }
     }
 
-    /// <summary>The library side (<c>library-turns SIZE CHANNELS</c>): warms up, says "ready", waits for a line, then prints each step's ms until killed.</summary>
+    /// <summary>
+    /// The library side (<c>library-turns SIZE CHANNELS</c>): warms up, says "ready", waits for a line,
+    /// then prints each step's ms until killed.
+    /// </summary>
     public static void LibraryTurns(int size, int channels) =>
         Torch.OnOwnThread(() =>
         {

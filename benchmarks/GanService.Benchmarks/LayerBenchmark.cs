@@ -27,7 +27,8 @@ internal static class LayerBenchmark
         var recipe = new ModelRecipe(ImageSize: 28, Channels: channels);
         Console.WriteLine();
         Console.WriteLine(
-            $"| layer (DCGAN 28x28x{channels}, batch 64) | input | forward ms | backward ms | share of G or D | GFLOP/s (fwd+bwd) | of matmul peak | NCHW fwd+bwd ms |"
+            $"| layer (DCGAN 28x28x{channels}, batch 64) | input | forward ms | backward ms | share of G or D | "
+                + "GFLOP/s (fwd+bwd) | of matmul peak | NCHW fwd+bwd ms |"
         );
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
         using (var generator = GanNetworks.Generator(recipe))
@@ -89,11 +90,13 @@ internal static class LayerBenchmark
             double gflops = r.Flops > 0 ? 3 * r.Flops / ((r.Forward + r.Backward) / 1000) / 1e9 : 0;
             Console.WriteLine(
                 $"| {r.Name} | {r.Shape} | {r.Forward:F2} | {r.Backward:F2} | {(r.Forward + r.Backward) / total:P0} | "
-                    + $"{(r.Flops > 0 ? gflops.ToString("F0") : "")} | {(r.Flops > 0 ? (gflops / matmulPeak).ToString("P0") : "")} | {r.Nchw:F2} |"
+                    + $"{(r.Flops > 0 ? gflops.ToString("F0") : "")} | "
+                    + $"{(r.Flops > 0 ? (gflops / matmulPeak).ToString("P0") : "")} | {r.Nchw:F2} |"
             );
         }
         Console.WriteLine(
-            $"| {network} total | | {rows.Sum(r => r.Forward):F2} | {rows.Sum(r => r.Backward):F2} | 100% | | | {rows.Sum(r => r.Nchw):F2} |"
+            $"| {network} total | | {rows.Sum(r => r.Forward):F2} | {rows.Sum(r => r.Backward):F2} | 100% | | | "
+                + $"{rows.Sum(r => r.Nchw):F2} |"
         );
     }
 
@@ -106,7 +109,9 @@ internal static class LayerBenchmark
         input.grad?.zero_();
     }
 
-    /// <summary>2 x multiply-adds of one forward pass: weights times output pixels (convolution) or input pixels (transposed).</summary>
+    /// <summary>
+    /// 2 x multiply-adds of one forward pass: weights times output pixels (convolution) or input pixels (transposed).
+    /// </summary>
     private static double Flops(nn.Module layer, Tensor input, int batch) =>
         layer switch
         {

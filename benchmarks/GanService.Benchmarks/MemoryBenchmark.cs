@@ -39,7 +39,8 @@ internal static class MemoryBenchmark
                 load.Add(clock.Elapsed.TotalMilliseconds);
         }
         Console.WriteLine(
-            $"| DCGAN {size}x{size}x{channels} | {bundle.Length / 1e6:F1} MB | {Stopwatches.Median(save):F1} | {Stopwatches.Median(load):F1} |"
+            $"| DCGAN {size}x{size}x{channels} | {bundle.Length / 1e6:F1} MB | {Stopwatches.Median(save):F1} | "
+                + $"{Stopwatches.Median(load):F1} |"
         );
     }
 
@@ -91,9 +92,13 @@ internal static class MemoryBenchmark
         var last = samples[^1];
         Console.WriteLine();
         Console.WriteLine(
-            $"Resident memory of a worker process (docker-compose's environment) over one {steps}-step job (DCGAN 28x28x1, batch 64, "
-                + $"a checkpoint every {checkpointEvery} steps): {samples[0].MiB:F0} MiB at step {samples[0].Step}, {beforeCheckpoint.MiB:F0} at step {beforeCheckpoint.Step} (before the first checkpoint), at step {settled.Step} {settled.MiB:F0} MiB, "
-                + $"at step {last.Step} {last.MiB:F0} MiB ({(last.MiB / settled.MiB - 1) * 100:+0.0;-0.0;0.0}%), peak {peak:F0} MiB."
+            "Resident memory of a worker process (docker-compose's environment) "
+                + $"over one {steps}-step job (DCGAN 28x28x1, batch 64, a checkpoint every {checkpointEvery} steps): "
+                + $"{samples[0].MiB:F0} MiB at step {samples[0].Step}, "
+                + $"{beforeCheckpoint.MiB:F0} at step {beforeCheckpoint.Step} (before the first checkpoint), "
+                + $"at step {settled.Step} {settled.MiB:F0} MiB, "
+                + $"at step {last.Step} {last.MiB:F0} MiB ({(last.MiB / settled.MiB - 1) * 100:+0.0;-0.0;0.0}%), "
+                + $"peak {peak:F0} MiB."
         );
         // The path, a tenth of the job at a time: where it still grows, and that it stays flat after.
         var path = Enumerable

@@ -15,14 +15,18 @@ internal static class OverheadBenchmark
     {
         Console.WriteLine();
         Console.WriteLine(
-            $"| pair (DCGAN 28x28x{channels}, {steps} timed steps) | order | library ms/step | job in service ms/step | service vs library | CPU ms per s of job: training / render / thread pool / JIT / PostgreSQL / rest | methods JIT-compiled during the job (compile ms) |"
+            $"| pair (DCGAN 28x28x{channels}, {steps} timed steps) | order | library ms/step | job in service ms/step "
+                + "| service vs library | CPU ms per s of job: training / render / thread pool / JIT / PostgreSQL / "
+                + "rest | methods JIT-compiled during the job (compile ms) |"
         );
         Console.WriteLine("|---|---|---:|---:|---:|---|---:|");
         await using var host = TrainingBenchmark.Host(connection);
         using var client = host.CreateClient();
         var warmup = await TrainingBenchmark.Service(client, 28, channels, 20);
         Console.WriteLine(
-            $"| warm-up job (not counted) | | | {warmup.MedianMs:F1} | | {CpuLedger.Split(warmup.Cpu, warmup.WallSeconds)} | {JitInfo.GetCompiledMethodCount()} since the process started |"
+            $"| warm-up job (not counted) | | | {warmup.MedianMs:F1} | | "
+                + $"{CpuLedger.Split(warmup.Cpu, warmup.WallSeconds)} | {JitInfo.GetCompiledMethodCount()} since the "
+                + "process started |"
         );
         var ratios = new List<double>();
         var cpu = new Dictionary<string, double>();
@@ -44,12 +48,16 @@ internal static class OverheadBenchmark
             foreach (var (name, seconds) in service.Cpu)
                 cpu[name] = cpu.GetValueOrDefault(name) + seconds;
             Console.WriteLine(
-                $"| {pair} | {(libraryFirst ? "library, service" : "service, library")} | {library.MedianMs:F1} | {service.MedianMs:F1} | {ratio * 100:+0.0;-0.0;0.0}% | {CpuLedger.Split(service.Cpu, service.WallSeconds)} | {methods} ({compiling.TotalMilliseconds:F0}) |"
+                $"| {pair} | {(libraryFirst ? "library, service" : "service, library")} | {library.MedianMs:F1} | "
+                    + $"{service.MedianMs:F1} | {ratio * 100:+0.0;-0.0;0.0}% | "
+                    + $"{CpuLedger.Split(service.Cpu, service.WallSeconds)} | {methods} "
+                    + $"({compiling.TotalMilliseconds:F0}) |"
             );
         }
         var sorted = ratios.Order().ToArray();
         Console.WriteLine(
-            $"| median of {pairs} pairs (range) | | | | {Stopwatches.Median(ratios) * 100:+0.0;-0.0;0.0}% ({sorted[0] * 100:+0.0;-0.0;0.0}% to {sorted[^1] * 100:+0.0;-0.0;0.0}%) | | |"
+            $"| median of {pairs} pairs (range) | | | | {Stopwatches.Median(ratios) * 100:+0.0;-0.0;0.0}% "
+                + $"({sorted[0] * 100:+0.0;-0.0;0.0}% to {sorted[^1] * 100:+0.0;-0.0;0.0}%) | | |"
         );
 
         Console.WriteLine();

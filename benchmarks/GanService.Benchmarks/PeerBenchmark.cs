@@ -19,25 +19,30 @@ internal static class PeerBenchmark
         if (!File.Exists(Python) || !Probe())
         {
             Console.WriteLine(
-                "\n(peer skipped: Debian's python3-torch is not installed; apt-get install python3-torch libopenblas0-pthread)"
+                "\n(peer skipped: Debian's python3-torch is not installed; apt-get install python3-torch "
+                    + "libopenblas0-pthread)"
             );
             return;
         }
         if (!OptimizedBlas())
         {
-            // Measured on a Zen 4 machine: 2.4-2.7 s a step on the reference BLAS, 28x GanService's step: no peer at all.
+            // On the reference BLAS PyTorch takes many times GanService's step: no peer at all (the figures are in
+            // docs/benchmarks/log).
             Console.WriteLine(
-                "\n(peer skipped: libblas.so.3 is the reference BLAS, on which PyTorch runs many times slower than it can; apt-get install libopenblas0-pthread)"
+                "\n(peer skipped: libblas.so.3 is the reference BLAS, on which PyTorch runs many times slower than it "
+                    + "can; apt-get install libopenblas0-pthread)"
             );
             return;
         }
         Console.WriteLine();
         Console.WriteLine(
-            $"Peer: the same DCGAN {size}x{size}x{channels}, batch 64, {steps} timed steps, 2 threads, runs alternating A B A B."
+            $"Peer: the same DCGAN {size}x{size}x{channels}, batch 64, {steps} timed steps, 2 threads, runs "
+                + "alternating A B A B."
         );
         Console.WriteLine();
         Console.WriteLine(
-            "| loop | GanService (TorchSharp) ms/step | PyTorch peer, NCHW, ms/step | PyTorch peer, channels-last, ms/step | faster peer / GanService |"
+            "| loop | GanService (TorchSharp) ms/step | PyTorch peer, NCHW, ms/step | PyTorch peer, channels-last, "
+                + "ms/step | faster peer / GanService |"
         );
         Console.WriteLine("|---|---:|---:|---:|---:|");
         foreach (var shared in new[] { false, true })
@@ -55,7 +60,8 @@ internal static class PeerBenchmark
             double a = Stopwatches.Median(ours),
                 peer = Math.Min(Stopwatches.Median(nchw), Stopwatches.Median(channelsLast));
             Console.WriteLine(
-                $"| {(shared ? "shared fakes" : "course loop")} | {Runs(ours)} | {Runs(nchw)} | {Runs(channelsLast)} | {peer / a:F2}x |"
+                $"| {(shared ? "shared fakes" : "course loop")} | {Runs(ours)} | {Runs(nchw)} | {Runs(channelsLast)} |"
+                    + $" {peer / a:F2}x |"
             );
         }
     }

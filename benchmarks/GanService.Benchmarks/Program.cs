@@ -18,12 +18,19 @@ namespace GanService.Benchmarks
 
         public static async Task Main(string[] args)
         {
-            // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the service.
-            // Usage: benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | layers | overhead | sampling | peer | queue | memory | contention] [--json FILE]   (starts a private PostgreSQL for the service part)
-            //        benchmarks/run.sh ab ROUNDS STEPS SWITCH [28x3]   (one of GanService's kernels against libtorch's path, see AbBenchmark)
+            // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the
+            // service. Usage (the service part starts a private PostgreSQL):
+            //   benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | layers | overhead | sampling | peer
+            //                     | queue | memory | contention] [--json FILE]
+            //   benchmarks/run.sh ab ROUNDS STEPS SWITCH [28x3]
+            //     (one of GanService's kernels against libtorch's path, see AbBenchmark)
             if (args is ["load", var url, var clients, var seconds])
             {
-                await SamplingBenchmark.LoadProcess(url, int.Parse(clients), TimeSpan.FromSeconds(int.Parse(seconds)));
+                await ContentionBenchmark.LoadProcess(
+                    url,
+                    int.Parse(clients),
+                    TimeSpan.FromSeconds(int.Parse(seconds))
+                );
                 return;
             }
             var (tuned, spin) = TorchProcess.Configure(); // as the host does
@@ -62,7 +69,8 @@ namespace GanService.Benchmarks
                     + $"glibc mallopt tuning {(tuned ? "on" : "off")}, "
                     + $"MALLOC_ARENA_MAX {Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}, "
                     + $"MALLOC_MMAP_MAX_ {Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") ?? "unset"}, "
-                    + $"GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer {Path(paths.Output)}, "
+                    + $"GOMP_SPINCOUNT {(spin.Length > 0 ? spin : "default")}, DCGAN G output layer "
+                    + $"{Path(paths.Output)}, "
                     + $"D input gradient {Path(paths.Input)}, "
                     + $"Adam update {(paths.Adam ? "GanService, one pass" : "libtorch")}, "
                     + $"G batch norm + LeakyReLU {(paths.BatchNorm ? "GanService, fused" : "libtorch")}, "
@@ -73,11 +81,13 @@ namespace GanService.Benchmarks
                 convolution = Peak.ConvolutionGflops();
             Console.WriteLine($"Batch 64, {steps} timed steps after 5 warm-up steps; ms/step is the median step.");
             Console.WriteLine(
-                $"Peak in this run: fp32 matmul 2048x2048 {matmul:F0} GFLOP/s; the DCGAN's 64->64 4x4 stride-2 transposed convolution {convolution:F0} GFLOP/s."
+                $"Peak in this run: fp32 matmul 2048x2048 {matmul:F0} GFLOP/s; the DCGAN's 64->64 4x4 stride-2 "
+                    + $"transposed convolution {convolution:F0} GFLOP/s."
             );
             Console.WriteLine();
             Console.WriteLine(
-                "| run | model | ms/step (median) | images/s | GFLOP/step | GFLOP/s | matmul peak around it, GFLOP/s | of that peak | wall s (whole run) | vs reference |"
+                "| run | model | ms/step (median) | images/s | GFLOP/step | GFLOP/s | matmul peak around it, GFLOP/s |"
+                    + " of that peak | wall s (whole run) | vs reference |"
             );
             Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             // Optional models after the step count, e.g. "28x1 64x3"; default: all three of the course.
@@ -141,7 +151,10 @@ namespace GanService.Benchmarks
             }
             if (serviceRows.Count > 0 && Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is null)
                 Console.WriteLine(
-                    "\nThe worker-process rows run with docker-compose's worker environment (one malloc arena, no mmap, no Dynamic PGO); the rows in this process, which also renders, without it. At 64x64 it keeps the 67 MB activations out of fresh mappings, which has measured 0-28% of a step there (docs/benchmarks.md)."
+                    "\nThe worker-process rows run with docker-compose's worker environment (one malloc arena, no "
+                        + "mmap, no Dynamic PGO); the rows in this process, which also renders, without it. At 64x64 "
+                        + "it keeps the 67 MB activations out of fresh mappings, which has measured 0-28% of a step "
+                        + "there (docs/benchmarks.md)."
                 );
             ServiceRows(serviceRows);
             if (args.Contains("layers"))
@@ -175,53 +188,13 @@ namespace GanService.Benchmarks
             if (args.Contains("peer"))
                 PeerBenchmark.Run(28, 3, steps);
             if (args.Contains("contention") && connection is not null)
-                await SamplingBenchmark.Contention(connection, TimeSpan.FromSeconds(15));
+                await ContentionBenchmark.Contention(connection, TimeSpan.FromSeconds(15));
             if (args.Contains("queue") && connection is not null)
                 await QueueBenchmark.Run(connection, 100);
             if (args.Contains("sampling") && connection is not null)
                 await SamplingBenchmark.Run(connection, TimeSpan.FromSeconds(5));
             if (args.Contains("families"))
-            {
-                Console.WriteLine();
-                Console.WriteLine(
-                    "| family (library loop) | ms/step (median) | images/s | G parameters | D parameters |"
-                );
-                Console.WriteLine("|---|---:|---:|---:|---:|");
-                foreach (var (name, _) in TrainingBenchmark.Families)
-                {
-                    var r = TrainingBenchmark.Bare(28, 1, steps, name);
-                    Console.WriteLine(
-                        $"| {r.Model} | {r.MedianMs:F1} | {64 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | {r.DiscriminatorParameters} |"
-                    );
-                }
-                // StyleGAN with R1 on every update (before lazy regularisation) beside its default, every 16th.
-                foreach (
-                    var (family, r1Every) in new (string, int?)[]
-                    {
-                        ("biggan", null),
-                        ("progan", null),
-                        ("stylegan", 1),
-                        ("stylegan", null),
-                    }
-                )
-                {
-                    var r = TrainingBenchmark.Modern(family, steps, r1Every);
-                    Console.WriteLine(
-                        $"| {r.Model} | {r.MedianMs:F1} | {32 * 1000 / r.MedianMs:F0} | {r.GeneratorParameters} | {r.DiscriminatorParameters} |"
-                    );
-                }
-                foreach (var family in new[] { "pix2pix", "cyclegan" })
-                {
-                    var r = TrainingBenchmark.Translation(family, Math.Max(3, steps / 3));
-                    var recipe = new GanService.Gan.Training.ModelRecipe(family, 64, 3);
-                    using var g = GanService.Gan.Models.GanNetworks.Generator(recipe);
-                    using var d = GanService.Gan.Models.GanNetworks.Discriminator(recipe);
-                    int networks = family == "cyclegan" ? 2 : 1; // CycleGAN trains two of each
-                    Console.WriteLine(
-                        $"| {r.Model} | {r.MedianMs:F1} | {4 * 1000 / r.MedianMs:F0} | {networks} x {GanService.Gan.Models.GanNetworks.ParameterCount(g)} | {networks} x {GanService.Gan.Models.GanNetworks.ParameterCount(d)} |"
-                    );
-                }
-            }
+                FamiliesBenchmark.Run(steps);
             // A freshly started host's first job shares the cores with the host's start (its JIT above all): what
             // else the cores did during each service row, and the early steps against the late ones.
             static void ServiceRows(List<(string Run, Result Result)> rows)
@@ -230,20 +203,29 @@ namespace GanService.Benchmarks
                     return;
                 Console.WriteLine();
                 Console.WriteLine(
-                    "| service row | model | first quarter of the timed steps, median ms | last quarter, median ms | host's CPU ms per s: training / render / thread pool / JIT / PostgreSQL / rest | the API process beside it, same columns |"
+                    "| service row | model | first quarter of the timed steps, median ms | last quarter, median ms | "
+                        + "host's CPU ms per s: training / render / thread pool / JIT / PostgreSQL / rest | the API "
+                        + "process beside it, same columns |"
                 );
                 Console.WriteLine("|---|---|---:|---:|---|---|");
                 foreach (var (run, r) in rows)
+                {
+                    var neighbour =
+                        r.NeighbourCpu.Count > 0 ? CpuLedger.Split(r.NeighbourCpu, r.CpuSeconds) : "(the same process)";
                     Console.WriteLine(
-                        $"| {run} | {r.Model} | {r.FirstQuarterMs:F1} | {r.LastQuarterMs:F1} | {CpuLedger.Split(r.Cpu, r.CpuSeconds)} | {(r.NeighbourCpu.Count > 0 ? CpuLedger.Split(r.NeighbourCpu, r.CpuSeconds) : "(the same process)")} |"
+                        $"| {run} | {r.Model} | {r.FirstQuarterMs:F1} | {r.LastQuarterMs:F1} | "
+                            + $"{CpuLedger.Split(r.Cpu, r.CpuSeconds)} | {neighbour} |"
                     );
+                }
             }
             static string Versus(Result service, Result bare) =>
-                $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0;0.0}% (step), {(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0;0.0}% (wall)";
+                $"{(service.MedianMs / bare.MedianMs - 1) * 100:+0.0;-0.0;0.0}% (step), "
+                + $"{(service.WallSeconds / bare.WallSeconds - 1) * 100:+0.0;-0.0;0.0}% (wall)";
             var routed = Convolutions.Routed;
             if (routed.Count > 0)
                 Console.WriteLine(
-                    $"\nConvolutions on libtorch's reference kernel (oneDNN wrong on this CPU): {routed.Count} geometries, for example {routed[0]}."
+                    $"\nConvolutions on libtorch's reference kernel (oneDNN wrong on this CPU): {routed.Count} "
+                        + $"geometries, for example {routed[0]}."
                 );
             if (connection is null)
                 Console.WriteLine(
@@ -253,62 +235,6 @@ namespace GanService.Benchmarks
                 Torch.OnOwnThread(() => DataBenchmark.Run(SharedData()));
             if (report is not null && jsonPath is not null)
                 report.Save(jsonPath);
-        }
-    }
-
-    internal static class Machine
-    {
-        public static string Cpu() =>
-            File.Exists("/proc/cpuinfo")
-                ? File.ReadLines("/proc/cpuinfo")
-                    .FirstOrDefault(l => l.StartsWith("model name"))
-                    ?.Split(':', 2)[1]
-                    .Trim()
-                    ?? "unknown CPU"
-                : "unknown CPU";
-
-        public static double MemoryGiB() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
-    }
-
-    internal sealed record Result(string Model, double MedianMs, double WallSeconds, int BatchSize)
-    {
-        public long GeneratorParameters { get; init; }
-        public long DiscriminatorParameters { get; init; }
-        public double Flops { get; init; }
-
-        /// <summary>CPU seconds by thread name (and PostgreSQL's) of the host that ran a service job, largest first.</summary>
-        public IReadOnlyList<(string Name, double Seconds)> Cpu { get; init; } = [];
-
-        /// <summary>The same for the API process beside a worker process that trained (empty where one process did both).</summary>
-        public IReadOnlyList<(string Name, double Seconds)> NeighbourCpu { get; init; } = [];
-
-        /// <summary>The seconds over which <see cref="Cpu"/> was taken: submission to the last poll.</summary>
-        public double CpuSeconds { get; init; }
-
-        /// <summary>Median step of the first and of the last quarter of the timed steps: a young host's early steps.</summary>
-        public double FirstQuarterMs { get; init; }
-        public double LastQuarterMs { get; init; }
-
-        public string Row(string run, string overhead, double peak)
-        {
-            double gflops = Flops / (MedianMs / 1000) / 1e9;
-            return $"| {run} | {Model} | {MedianMs:F1} | {BatchSize * 1000 / MedianMs:F0} | {Flops / 1e9:F2} | {gflops:F0} | {peak:F0} | {gflops / peak:P0} | {WallSeconds:F1} | {overhead} |";
-        }
-    }
-
-    internal static class Stopwatches
-    {
-        public static double Median(IEnumerable<double> values)
-        {
-            var sorted = values.Order().ToArray();
-            return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
-        }
-
-        public static double Seconds(Action action)
-        {
-            var clock = Stopwatch.StartNew();
-            action();
-            return clock.Elapsed.TotalSeconds;
         }
     }
 }

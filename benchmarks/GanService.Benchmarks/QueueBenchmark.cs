@@ -60,7 +60,9 @@ internal static class QueueBenchmark
         Console.WriteLine("| p50 ms | p99 ms | max ms |");
         Console.WriteLine("|---:|---:|---:|");
         Console.WriteLine(
-            $"| {latencies[latencies.Count / 2]:F0} | {latencies[Math.Min(latencies.Count - 1, (int)(latencies.Count * 0.99))]:F0} | {latencies[^1]:F0} |"
+            $"| {latencies[latencies.Count / 2]:F0} | "
+                + $"{latencies[Math.Min(latencies.Count - 1, (int)(latencies.Count * 0.99))]:F0} | {latencies[^1]:F0} "
+                + "|"
         );
     }
 }

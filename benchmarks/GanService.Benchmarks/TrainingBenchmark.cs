@@ -121,7 +121,9 @@ internal static class TrainingBenchmark
             };
         });
 
-    /// <summary>The library alone: dataset, trainer, warm-up, timed steps and one checkpoint, as a job does them.</summary>
+    /// <summary>
+    /// The library alone: dataset, trainer, warm-up, timed steps and one checkpoint, as a job does them.
+    /// </summary>
     public static Result Bare(int size, int channels, int steps, string? family = null, bool sharedFakes = true) =>
         Torch.OnOwnThread(() =>
         {
@@ -170,7 +172,9 @@ internal static class TrainingBenchmark
     /// </summary>
     public static BenchmarkHost Host(string connectionString) => new(connectionString, "all", Training());
 
-    /// <summary>A training host's settings in the benchmarks: every core for the job, a metric row every n steps.</summary>
+    /// <summary>
+    /// A training host's settings in the benchmarks: every core for the job, a metric row every n steps.
+    /// </summary>
     public static (string Key, string Value)[] Training(string metricsEvery = "1") =>
         [("Gan:TorchThreads", Environment.ProcessorCount.ToString()), ("Gan:MetricsEvery", metricsEvery)];
 

@@ -8,12 +8,17 @@ using Microsoft.Build.Utilities;
 // system's libstdc++ lacks that version. See Directory.Build.targets for why.
 public class WeakenGlibcxxNeed : Task
 {
-    [Required] public string Library { get; set; } = "";
-    [Required] public string Version { get; set; } = "";
+    [Required]
+    public string Library { get; set; } = "";
+
+    [Required]
+    public string Version { get; set; } = "";
 
     private static readonly string[] SystemLibraries =
     {
-        "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6", "/lib/x86_64-linux-gnu/libstdc++.so.6",
+        "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+        "/usr/lib64/libstdc++.so.6",
+        "/lib/x86_64-linux-gnu/libstdc++.so.6",
     };
 
     public override bool Execute()
@@ -30,18 +35,25 @@ public class WeakenGlibcxxNeed : Task
         }
 
         long shoff = BitConverter.ToInt64(elf, 0x28);
-        int shentsize = BitConverter.ToUInt16(elf, 0x3A), shnum = BitConverter.ToUInt16(elf, 0x3C);
+        int shentsize = BitConverter.ToUInt16(elf, 0x3A),
+            shnum = BitConverter.ToUInt16(elf, 0x3C);
         for (int i = 0; i < shnum; i++)
         {
             long sh = shoff + (long)i * shentsize;
-            if (BitConverter.ToUInt32(elf, (int)sh + 4) != 0x6ffffffe) continue; // SHT_GNU_verneed
+            if (BitConverter.ToUInt32(elf, (int)sh + 4) != 0x6ffffffe)
+                continue; // SHT_GNU_verneed
             long offset = BitConverter.ToInt64(elf, (int)sh + 0x18);
             int link = BitConverter.ToInt32(elf, (int)sh + 0x28);
             long strtab = BitConverter.ToInt64(elf, (int)(shoff + (long)link * shentsize) + 0x18);
             if (Patch(elf, offset, strtab))
             {
                 File.WriteAllBytes(Library, elf);
-                Log.LogMessage(MessageImportance.High, "Marked {0} weak in {1} (system libstdc++ lacks it).", Version, Library);
+                Log.LogMessage(
+                    MessageImportance.High,
+                    "Marked {0} weak in {1} (system libstdc++ lacks it).",
+                    Version,
+                    Library
+                );
             }
             return true;
         }
@@ -65,11 +77,13 @@ public class WeakenGlibcxxNeed : Task
                     changed = true;
                 }
                 uint nextAux = BitConverter.ToUInt32(elf, (int)aux + 12);
-                if (nextAux == 0) break;
+                if (nextAux == 0)
+                    break;
                 aux += nextAux;
             }
             uint next = BitConverter.ToUInt32(elf, (int)need + 12);
-            if (next == 0) return changed;
+            if (next == 0)
+                return changed;
             need += next;
         }
     }
@@ -77,7 +91,8 @@ public class WeakenGlibcxxNeed : Task
     private static string ReadString(byte[] bytes, long at)
     {
         int end = (int)at;
-        while (bytes[end] != 0) end++;
+        while (bytes[end] != 0)
+            end++;
         return Encoding.ASCII.GetString(bytes, (int)at, end - (int)at);
     }
 
@@ -86,8 +101,10 @@ public class WeakenGlibcxxNeed : Task
         for (int i = 0; i <= haystack.Length - needle.Length; i++)
         {
             int j = 0;
-            while (j < needle.Length && haystack[i + j] == needle[j]) j++;
-            if (j == needle.Length) return true;
+            while (j < needle.Length && haystack[i + j] == needle[j])
+                j++;
+            if (j == needle.Length)
+                return true;
         }
         return false;
     }

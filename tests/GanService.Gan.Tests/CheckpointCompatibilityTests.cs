@@ -72,7 +72,9 @@ public class CheckpointCompatibilityTests
             .Select(kv => kv.Key + "=" + string.Join("x", kv.Value.shape))
             .Order(StringComparer.Ordinal);
 
-    /// <summary>entries.txt: a <c>[family]</c> line, then <c>entries:</c>, <c>generator:</c> and <c>discriminator:</c> lines.</summary>
+    /// <summary>
+    /// entries.txt: a <c>[family]</c> line, then <c>entries:</c>, <c>generator:</c> and <c>discriminator:</c> lines.
+    /// </summary>
     private static Dictionary<string, Dictionary<string, IEnumerable<string>>> Snapshot()
     {
         var families = new Dictionary<string, Dictionary<string, IEnumerable<string>>>();

@@ -5,7 +5,9 @@ using static TorchSharp.torch;
 
 namespace GanService.Gan.Tests;
 
-/// <summary>Every loss and regulariser trains; the conditional DCGAN learns its classes; everything resumes exactly.</summary>
+/// <summary>
+/// Every loss and regulariser trains; the conditional DCGAN learns its classes; everything resumes exactly.
+/// </summary>
 public class FamilyTrainingTests
 {
     public static TheoryData<string, string, int, double, double, double, string> Variants =>

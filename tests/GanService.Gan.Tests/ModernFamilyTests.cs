@@ -7,7 +7,9 @@ using static TorchSharp.torch;
 
 namespace GanService.Gan.Tests;
 
-/// <summary>BigGAN, Progressive Growing GAN and StyleGAN: shapes, the mechanism each is known for, learning, resume.</summary>
+/// <summary>
+/// BigGAN, Progressive Growing GAN and StyleGAN: shapes, the mechanism each is known for, learning, resume.
+/// </summary>
 public class ModernFamilyTests(BuiltOnce<ModernFamilyTests.BigGanRun> bigGan)
     : IClassFixture<BuiltOnce<ModernFamilyTests.BigGanRun>>
 {
@@ -23,7 +25,10 @@ public class ModernFamilyTests(BuiltOnce<ModernFamilyTests.BigGanRun> bigGan)
             Width = 8,
         };
 
-    /// <summary>Each family's own defaults: hinge + orthogonal + EMA (BigGAN), WGAN-GP (ProGAN), non-saturating + R1 + EMA (StyleGAN).</summary>
+    /// <summary>
+    /// Each family's own defaults: hinge + orthogonal + EMA (BigGAN), WGAN-GP (ProGAN),
+    /// non-saturating + R1 + EMA (StyleGAN).
+    /// </summary>
     public static TrainingPlan Plan(string family, int steps, int batch = 16, long seed = 1) =>
         family switch
         {
@@ -215,7 +220,8 @@ public class ModernFamilyTests(BuiltOnce<ModernFamilyTests.BigGanRun> bigGan)
             var (name, weight) in state.Where(kv => kv.Key.EndsWith(".weight") && state.ContainsKey(kv.Key[..^6] + "u"))
         )
         {
-            // Training refines u by one power iteration per forward while the weights move; let it settle on the final ones.
+            // Training refines u by one power iteration per forward while the weights move;
+            // let it settle on the final ones.
             var u = state[name[..^6] + "u"];
             using (no_grad())
                 for (int i = 0; i < 100; i++)

@@ -9,7 +9,9 @@ namespace GanService.Gan.Tests;
 
 public class Pix2PixTests(BuiltOnce<Pix2PixTests.Run> run) : IClassFixture<BuiltOnce<Pix2PixTests.Run>>
 {
-    /// <summary>Inputs: coloured discs; targets: the same images with every colour inverted. A fixed mapping to learn.</summary>
+    /// <summary>
+    /// Inputs: coloured discs; targets: the same images with every colour inverted. A fixed mapping to learn.
+    /// </summary>
     internal static TrainingData Inversion(int count, int size = 64)
     {
         using var colour = SyntheticBlobs.Create(size, 3, seed: 9, count: count);

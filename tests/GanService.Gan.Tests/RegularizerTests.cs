@@ -88,7 +88,8 @@ public class RegularizerTests(BuiltOnce<SpectralConv2d> converged) : IClassFixtu
         using var none = GanTrainer.Create(Plan(0, 1), data, CPU);
         foreach (var trainer in new[] { lazy, eager, none })
             trainer.Train(1);
-        // Update 0 is regularised: gamma 1 every 4th update is gamma 4 on it, bit for bit, and not the unregularised run.
+        // Update 0 is regularised: gamma 1 every 4th update is gamma 4 on it, bit for bit,
+        // and not the unregularised run.
         Assert.True(SameWeights(lazy, eager));
         Assert.False(SameWeights(lazy, none));
         // Update 1 is not: the eager run's second penalty makes the two part.

@@ -7,7 +7,9 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace GanService.Tests;
 
-/// <summary>Datasets as users bring them: archives with class folders, pairs, unpaired domains, IDX and CIFAR.</summary>
+/// <summary>
+/// Datasets as users bring them: archives with class folders, pairs, unpaired domains, IDX and CIFAR.
+/// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class DatasetUploadTests(PostgresServer postgres)
 {

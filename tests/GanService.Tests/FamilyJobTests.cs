@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace GanService.Tests;
 
-/// <summary>The loss family and the conditional DCGAN through the API: recipe, training, checkpoints, sampling by label.</summary>
+/// <summary>
+/// The loss family and the conditional DCGAN through the API: recipe, training, checkpoints, sampling by label.
+/// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class FamilyJobTests(PostgresServer postgres, BuiltOnce<TrainedJob> jobs)
     : IClassFixture<BuiltOnce<TrainedJob>>

@@ -35,7 +35,7 @@ public sealed class FaultToleranceTests(
 
         var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
         Assert.Equal(2, done.Attempts);
-        var attempts = await CrashRecoveryTests.AttemptsAsync(client, job.Id);
+        var attempts = await WorkerRuns.AttemptsAsync(client, job.Id);
         // The first worker lived, so its attempt is no crash: it marked itself Superseded when it found out.
         Assert.Equal([AttemptOutcome.Superseded, "Succeeded"], attempts.Select(a => a.Outcome));
         long takenOverAt = attempts[1].ResumedFromStep ?? 0;
@@ -223,7 +223,9 @@ public sealed class FaultToleranceTests(
             )
         )!;
 
-    /// <summary>The Hangfire servers registered in the database, waiting up to a minute for <paramref name="expect"/>.</summary>
+    /// <summary>
+    /// The Hangfire servers registered in the database, waiting up to a minute for <paramref name="expect"/>.
+    /// </summary>
     private static async Task<long> HangfireServersAsync(string database, int expect)
     {
         await using var connection = new NpgsqlConnection(database);

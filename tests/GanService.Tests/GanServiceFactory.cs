@@ -60,7 +60,9 @@ public sealed class GanServiceFactory(
     public static async Task<JobResponse> GetJobAsync(HttpClient client, Guid id) =>
         (await client.GetFromJsonAsync<JobResponse>($"/api/jobs/{id}", Json))!;
 
-    /// <summary>Polls until the job satisfies <paramref name="done"/>, failing with its last state after the timeout.</summary>
+    /// <summary>
+    /// Polls until the job satisfies <paramref name="done"/>, failing with its last state after the timeout.
+    /// </summary>
     public static async Task<JobResponse> WaitForAsync(
         HttpClient client,
         Guid id,
@@ -87,7 +89,8 @@ public sealed class GanServiceFactory(
                 return job;
             if (DateTime.UtcNow > deadline)
                 Assert.Fail(
-                    $"Job {id} did not reach the expected state; last: {job.Status} at step {job.Step}, error {job.Error}"
+                    $"Job {id} did not reach the expected state; "
+                        + $"last: {job.Status} at step {job.Step}, error {job.Error}"
                 );
             await Task.Delay(100);
         }

@@ -11,7 +11,9 @@ using static TorchSharp.torch;
 
 namespace GanService.Tests;
 
-/// <summary>The whole path on real parts: submit over HTTP, train in Hangfire, checkpoint in PostgreSQL, sample PNGs.</summary>
+/// <summary>
+/// The whole path on real parts: submit over HTTP, train in Hangfire, checkpoint in PostgreSQL, sample PNGs.
+/// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class JobLifecycleTests(
     PostgresServer postgres,

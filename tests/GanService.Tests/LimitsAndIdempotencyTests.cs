@@ -36,7 +36,8 @@ public sealed class LimitsAndIdempotencyTests(PostgresServer postgres)
             await service.SubmitAsync(erin, TestData.SyntheticJob(steps: 1, checkpointEvery: 1));
         var refused = await erin.PostAsJsonAsync("/api/jobs", TestData.SyntheticJob());
         await AssertTooManyAsync(refused);
-        await service.SubmitAsync(frank, TestData.SyntheticJob(steps: 1, checkpointEvery: 1)); // another owner is unaffected
+        // another owner is unaffected
+        await service.SubmitAsync(frank, TestData.SyntheticJob(steps: 1, checkpointEvery: 1));
 
         await DatasetUploadTests.Upload(erin, Zip, "one.zip");
         await AssertTooManyAsync(await erin.PostAsync("/api/datasets", UploadFiles.Form("file", Zip, "two.zip")));
@@ -85,7 +86,7 @@ public sealed class LimitsAndIdempotencyTests(PostgresServer postgres)
     }
 
     [Fact]
-    public async Task A_retried_submission_with_the_same_idempotency_key_returns_the_same_job_and_a_different_body_is_a_409()
+    public async Task A_retry_with_the_same_idempotency_key_gets_the_same_job_and_a_different_body_a_409()
     {
         await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync());
         var client = service.CreateClient();

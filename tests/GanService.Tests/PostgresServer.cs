@@ -64,7 +64,8 @@ public sealed class PostgresServer : IAsyncLifetime
     public Task StartAsync() =>
         Run(
             FindBinaries() + "/pg_ctl",
-            $"-D {Private}/data -w -l {Private}/server.log -o \"-p {port} -k {Private} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300\" start",
+            $"-D {Private}/data -w -l {Private}/server.log -o \"-p {port} -k {Private} "
+                + "-c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300\" start",
             Environment.UserName == "root"
         );
 
@@ -104,7 +105,8 @@ public sealed class PostgresServer : IAsyncLifetime
             .Select(d => Path.Combine(d, "bin"))
             .FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")))
             ?? throw new InvalidOperationException(
-                $"PostgreSQL server binaries were not found under /usr/lib/postgresql: install the 'postgresql' package or set {ExternalVariable}."
+                "PostgreSQL server binaries were not found under /usr/lib/postgresql: "
+                    + $"install the 'postgresql' package or set {ExternalVariable}."
             );
     }
 

@@ -66,7 +66,7 @@ public sealed class ProgressLedgerTests(PostgresServer postgres, BuiltOnce<GanSe
             (JobStatus.Running, 30L, 0.4, 900.0),
             (running.Status, running.Step, running.Latest!.DiscriminatorLoss, running.Latest.ImagesPerSecond)
         );
-        var attempts = await CrashRecoveryTests.AttemptsAsync(client, id);
+        var attempts = await WorkerRuns.AttemptsAsync(client, id);
         Assert.Equal([0L, 30L], attempts.Select(a => a.LastStep));
     }
 

@@ -5,7 +5,9 @@ namespace GanService.Tests;
 
 public class RuntimeOptionsTests
 {
-    /// <summary>The settings the service ships in its runtimeconfig.json (RuntimeOptions.props), as its process reads them.</summary>
+    /// <summary>
+    /// The settings the service ships in its runtimeconfig.json (RuntimeOptions.props), as its process reads them.
+    /// </summary>
     [Fact]
     public void The_service_runs_server_GC_and_its_idle_thread_pool_workers_do_not_spin()
     {
@@ -17,7 +19,9 @@ public class RuntimeOptionsTests
         Assert.True((bool)properties["System.GC.Server"]!);
     }
 
-    /// <summary>The host's copy of the library ships the finalizer quarantine, and the service's process uses it.</summary>
+    /// <summary>
+    /// The host's copy of the library ships the finalizer quarantine, and the service's process uses it.
+    /// </summary>
     [Fact]
     public void The_service_runs_TorchSharps_finalizers_through_the_quarantine()
     {

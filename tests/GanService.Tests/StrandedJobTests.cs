@@ -91,7 +91,7 @@ public sealed class StrandedJobTests(PostgresServer postgres)
         Assert.Equal(1, await api.Services.GetRequiredService<JobReconciler>().ReconcileAsync(CancellationToken.None));
         var requeued = await GanServiceFactory.GetJobAsync(client, job.Id);
         Assert.Equal(JobStatus.Queued, requeued.Status);
-        var attempt = (await CrashRecoveryTests.AttemptsAsync(client, job.Id)).Single();
+        var attempt = (await WorkerRuns.AttemptsAsync(client, job.Id)).Single();
         Assert.Equal(AttemptOutcome.Lost, attempt.Outcome);
         var next = await HangfireJobIdAsync(api, job.Id);
         Assert.NotEqual(hangfireJobId, next);
@@ -106,7 +106,9 @@ public sealed class StrandedJobTests(PostgresServer postgres)
         return (await db.Jobs.SingleAsync(j => j.Id == id)).HangfireJobId!;
     }
 
-    /// <summary>Sets the row's Hangfire job and makes it look untouched for an hour (over <c>Gan:StrandedAfter</c>).</summary>
+    /// <summary>
+    /// Sets the row's Hangfire job and makes it look untouched for an hour (over <c>Gan:StrandedAfter</c>).
+    /// </summary>
     private static async Task SetAsync(GanServiceFactory host, Guid id, string? hangfireJobId)
     {
         await using var db = await Contexts(host).CreateDbContextAsync();

@@ -6,7 +6,9 @@ namespace GanService.Tests;
 
 internal static class TestData
 {
-    /// <summary>A small, quick synthetic DCGAN job body; override fields with a <c>with</c>-style anonymous object.</summary>
+    /// <summary>
+    /// A small, quick synthetic DCGAN job body; override fields with a <c>with</c>-style anonymous object.
+    /// </summary>
     public static object SyntheticJob(
         int steps = 40,
         int batchSize = 16,

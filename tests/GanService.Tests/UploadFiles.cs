@@ -5,7 +5,9 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace GanService.Tests;
 
-/// <summary>Files the dataset tests upload, all made here: images, archives, IDX, CIFAR, and hostile variants.</summary>
+/// <summary>
+/// Files the dataset tests upload, all made here: images, archives, IDX, CIFAR, and hostile variants.
+/// </summary>
 internal static class UploadFiles
 {
     public static byte[] Png(int width, int height, Rgb24 colour)

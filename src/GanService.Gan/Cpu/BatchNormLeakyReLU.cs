@@ -17,8 +17,8 @@ public static class BatchNormLeakyReLU
     /// With <paramref name="groups"/> above 1, x holds that many equal batches, each normalised with its own
     /// statistics (and the running statistics updated once per batch, in order): the same as calling the pair on each
     /// batch alone, in one call. With <paramref name="scratchInput"/> the caller hands x over: nothing else reads it
-    /// after this block (a convolution's output, which that convolution's backward pass does not keep), and the backward
-    /// pass writes the input gradient over it instead of into a new buffer.
+    /// after this block (a convolution's output, which that convolution's backward pass does not keep), and the
+    /// backward pass writes the input gradient over it instead of into a new buffer.
     /// </summary>
     public static Tensor Apply(BatchNorm2d norm, Tensor x, double slope, int groups = 1, bool scratchInput = false)
     {
@@ -169,7 +169,8 @@ public static class BatchNormLeakyReLU
                             ((float*)pdb)[c] += groupBeta[c];
                         }
                     }
-            return [dx, dgamma, dbeta, null!, null!, null!, null!]; // nothing for the module, the slope, the groups and the flag
+            // nothing for the module, the slope, the groups and the flag
+            return [dx, dgamma, dbeta, null!, null!, null!, null!];
         }
 
         private sealed record Saved(

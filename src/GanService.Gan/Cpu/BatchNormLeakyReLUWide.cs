@@ -141,7 +141,9 @@ internal static unsafe class BatchNormLeakyReLUWide
         }
     }
 
-    /// <summary>dx = k1 * e - (k2 + (x - mean) * k3), with e the gradient past the activation (k1 to k3: the caller's).</summary>
+    /// <summary>
+    /// dx = k1 * e - (k2 + (x - mean) * k3), with e the gradient past the activation (k1 to k3: the caller's).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void InputGradient(
         float* x,
@@ -230,7 +232,9 @@ internal static unsafe class BatchNormLeakyReLUWide
         Vector512.FusedMultiplyAdd(e, k1, -Vector512.FusedMultiplyAdd(xv - mean, k3, k2)).Store(dx);
     }
 
-    /// <summary>The gradient past LeakyReLU, its sign recomputed from the input exactly as the forward pass did.</summary>
+    /// <summary>
+    /// The gradient past LeakyReLU, its sign recomputed from the input exactly as the forward pass did.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> PastActivation(
         Vector512<float> x,

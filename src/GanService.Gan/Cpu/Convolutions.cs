@@ -14,10 +14,14 @@ namespace GanService.Gan.Cpu;
 /// libtorch itself uses without oneDNN); every other convolution keeps oneDNN, and DCGAN's layers keep their speed.
 /// Where oneDNN passed the check this adds a dictionary lookup per convolution.
 /// </summary>
-/// <remarks>Not routed: dilated convolutions (none of the library's networks has one) and other devices or types.</remarks>
+/// <remarks>
+/// Not routed: dilated convolutions (none of the library's networks has one) and other devices or types.
+/// </remarks>
 public static class Convolutions
 {
-    /// <summary>A convolution's shape. For transposed ones In and Out are the layer's input and output channels.</summary>
+    /// <summary>
+    /// A convolution's shape. For transposed ones In and Out are the layer's input and output channels.
+    /// </summary>
     public readonly record struct Geometry(
         bool Transposed,
         long In,
@@ -136,7 +140,9 @@ public static class Convolutions
             : Libtorch(geometry, x, weight, bias);
     }
 
-    /// <summary>Whether libtorch gets this geometry right, or may be trusted to (false only where the process routes it).</summary>
+    /// <summary>
+    /// Whether libtorch gets this geometry right, or may be trusted to (false only where the process routes it).
+    /// </summary>
     public static bool LibtorchRight(Geometry geometry) =>
         OneDnnCheck.Ensure() != OneDnnCheck.Verdict.Routed || !Wrong.GetOrAdd(geometry, Check).Value;
 
@@ -188,7 +194,8 @@ public static class Convolutions
             return reference < Tolerance
                 ? true
                 : throw new InvalidOperationException(
-                    $"Both oneDNN's and libtorch's reference convolution disagree with float64 for {geometry} (relative error {reference:G3})."
+                    $"Both oneDNN's and libtorch's reference convolution disagree with float64 for {geometry} "
+                        + $"(relative error {reference:G3})."
                 );
         });
 
@@ -233,7 +240,8 @@ public static class Convolutions
             var gradient = autograd.grad([(y * dy.to(type)).sum()], [xt], retain_graph: true, create_graph: true)[0];
             dx ??= randn(gradient.shape, generator: rng);
             (gradient * dx.to(type)).sum().backward();
-            return [wt.grad!]; // the input gradient is linear in the input: only the weights get a second-order gradient
+            // the input gradient is linear in the input: only the weights get a second-order gradient
+            return [wt.grad!];
         }
         var actual = Run(convolve, ScalarType.Float32);
         var expected = Run(Libtorch, ScalarType.Float64);

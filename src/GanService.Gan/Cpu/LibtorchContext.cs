@@ -21,7 +21,9 @@ internal static partial class LibtorchContext
         set => setUserEnabledNNPACK(globalContext(), value);
     }
 
-    /// <summary>Whether NNPACK can start on this CPU; where it cannot, the first call logs libtorch's warning.</summary>
+    /// <summary>
+    /// Whether NNPACK can start on this CPU; where it cannot, the first call logs libtorch's warning.
+    /// </summary>
     public static bool NnpackAvailable => nnpackAvailable();
 
     // at::globalContext(), members of at::Context (the object is the first argument in the Itanium C++ ABI) and

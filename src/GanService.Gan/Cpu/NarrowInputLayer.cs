@@ -97,9 +97,9 @@ public static class NarrowInputLayer
     }
 
     /// <summary>
-    /// dx[p, c] = sum over the taps that reach input pixel p and over the output channels o of dy[q, o] w[kh, kw, c, o],
-    /// where output pixel q = ((y + 1 - kh) / 2, (x + 1 - kw) / 2) for the taps whose offsets are even: one, two or
-    /// four taps per pixel. Vectorised over the output channels, 64 at a time.
+    /// dx[p, c] = sum over the taps that reach input pixel p and over the output channels o of
+    /// dy[q, o] w[kh, kw, c, o], where output pixel q = ((y + 1 - kh) / 2, (x + 1 - kw) / 2) for the taps whose
+    /// offsets are even: one, two or four taps per pixel. Vectorised over the output channels, 64 at a time.
     /// </summary>
     internal static unsafe class GradientKernel
     {

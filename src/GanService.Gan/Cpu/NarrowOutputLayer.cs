@@ -81,7 +81,8 @@ public static class NarrowOutputLayer
                 height = (int)x.shape[2],
                 width = (int)x.shape[3];
             int outputs = (int)weight.shape[1];
-            using var taps = weight.detach().permute(2, 3, 1, 0).contiguous(); // [kh, kw, out, in]: a tap's channels in a row
+            // [kh, kw, out, in]: a tap's channels in a row
+            using var taps = weight.detach().permute(2, 3, 1, 0).contiguous();
             using var offsets = bias.detach().contiguous();
             var y = ChannelsLast.Empty(batch, outputs, height, width);
             using (var source = x.permute(0, 2, 3, 1))

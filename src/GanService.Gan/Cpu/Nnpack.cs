@@ -11,10 +11,14 @@ public static class Nnpack
 {
     private static readonly Lazy<bool> Settled = new(Settle, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Once per process; returns whether NNPACK can run here (where not, libtorch no longer offers it work).</summary>
+    /// <summary>
+    /// Once per process; returns whether NNPACK can run here (where not, libtorch no longer offers it work).
+    /// </summary>
     public static bool Ensure() => Settled.Value;
 
-    /// <summary>Whether libtorch offers convolutions to NNPACK now (null where libtorch's switch cannot be reached).</summary>
+    /// <summary>
+    /// Whether libtorch offers convolutions to NNPACK now (null where libtorch's switch cannot be reached).
+    /// </summary>
     public static bool? Offered
     {
         get

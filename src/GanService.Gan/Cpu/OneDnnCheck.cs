@@ -19,7 +19,8 @@ public static class OneDnnCheck
 
     /// <summary>
     /// <see cref="Verdict.Routed"/>: the check failed; oneDNN stays on, the geometries it gets wrong are routed.
-    /// <see cref="Verdict.WrongNotDisabled"/>: the check failed and neither the route nor libtorch's switch could be reached.
+    /// <see cref="Verdict.WrongNotDisabled"/>: the check failed and neither the route nor libtorch's switch
+    /// could be reached.
     /// </summary>
     public enum Verdict
     {
@@ -31,7 +32,9 @@ public static class OneDnnCheck
         WrongNotDisabled,
     }
 
-    /// <summary>Runs the check once per process (tens of milliseconds) and applies it; later calls return the verdict.</summary>
+    /// <summary>
+    /// Runs the check once per process and applies it; later calls return the verdict.
+    /// </summary>
     public static Verdict Ensure() => Result.Value;
 
     /// <summary>
@@ -43,7 +46,8 @@ public static class OneDnnCheck
         double worst = 0;
         using var scope = NewDisposeScope();
         using var rng = new Generator(20261202);
-        // Shapes the failure showed: stride-1 3x3 with 8 outputs (backward), a transposed 4x4 from 8 channels (forward).
+        // Shapes the failure showed: stride-1 3x3 with 8 outputs (backward),
+        // a transposed 4x4 from 8 channels (forward).
         foreach (var (transposed, inChannels, outChannels) in new[] { (false, 8, 8), (false, 32, 3), (true, 8, 16) })
         {
             var x = randn(new long[] { 4, inChannels, 16, 16 }, generator: rng).requires_grad_(true);

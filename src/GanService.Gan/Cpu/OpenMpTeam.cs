@@ -33,7 +33,9 @@ internal static unsafe class OpenMpTeam
     /// <summary>Whether the parts run on the team: libtorch's GNU OpenMP was found and the fast path is on.</summary>
     public static bool Available => Parallel != null && FastPaths.Current.OpenMpTeam;
 
-    /// <summary>Runs <paramref name="body"/>(part) for parts 0 to <paramref name="parts"/> - 1 at once and waits for all.</summary>
+    /// <summary>
+    /// Runs <paramref name="body"/>(part) for parts 0 to <paramref name="parts"/> - 1 at once and waits for all.
+    /// </summary>
     public static void For(int parts, Action<int> body)
     {
         if (parts <= 1)

@@ -21,7 +21,9 @@ internal static class ReferenceConvolution
         {
             return jit.compile(
                 """
-                def with_bias(x: Tensor, w: Tensor, b: Tensor, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int) -> Tensor:
+                def with_bias(
+                    x: Tensor, w: Tensor, b: Tensor, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int
+                ) -> Tensor:
                     return torch._slow_conv2d_forward(x, w, [kh, kw], b, [sh, sw], [ph, pw])
 
                 def without_bias(x: Tensor, w: Tensor, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int) -> Tensor:
@@ -43,7 +45,8 @@ internal static class ReferenceConvolution
     {
         if (g.Groups > 1)
         {
-            // Transposed weights are [in, out / groups, kh, kw], plain ones [out, in / groups, kh, kw]: both split on dim 0.
+            // Transposed weights are [in, out / groups, kh, kw], plain ones [out, in / groups, kh, kw]:
+            // both split on dim 0.
             var single = g with { Groups = 1, In = g.In / g.Groups, Out = g.Out / g.Groups };
             var inputs = x.chunk(g.Groups, 1);
             var weights = weight.chunk(g.Groups, 0);
@@ -80,7 +83,8 @@ internal static class ReferenceConvolution
         var spread = x;
         if (g.StrideHeight > 1 || g.StrideWidth > 1)
         {
-            // [N, C, H, 1, W, 1] padded to [N, C, H, sh, W, sw]: each pixel followed by zeros, then the trailing zeros cut.
+            // [N, C, H, 1, W, 1] padded to [N, C, H, sh, W, sw]: each pixel followed by zeros,
+            // then the trailing zeros cut.
             spread = nn
                 .functional.pad(x.reshape(n, c, h, 1, w, 1), [0, g.StrideWidth - 1, 0, 0, 0, g.StrideHeight - 1])
                 .reshape(n, c, h * g.StrideHeight, w * g.StrideWidth)
@@ -121,9 +125,8 @@ internal static class ReferenceConvolution
     /// The convolution as one matrix product per kernel tap, of a strided window of the channels-last input with that
     /// tap's [in, out] weights, summed: views, window copies and matrix products, whose derivatives of any order are
     /// the same operations again and never reach oneDNN. It replaced <c>im2col</c> and one product, whose column
-    /// buffer (kh x kw times the input: 38 MB for 32 channels at 32x32, batch 32) exceeded glibc's largest mmap
-    /// threshold, so it was mapped and faulted in at every use; and whose <c>col2im</c> ran on one thread. A
-    /// penalty pass through two such layers (forward, input gradient, its backward) took 1.8 s that way, 150 ms this way.
+    /// buffer (kh x kw times the input) exceeded glibc's largest mmap threshold, so it was mapped and faulted in at
+    /// every use; and whose <c>col2im</c> ran on one thread (see docs/performance.md, "libtorch workarounds").
     /// The output is channels-last in memory.
     /// </summary>
     private static Tensor Taps(Tensor x, Tensor weight, long kh, long kw, long sh, long sw, long ph, long pw)

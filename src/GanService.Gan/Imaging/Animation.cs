@@ -23,7 +23,8 @@ public static class Animation
         for (int i = 0; i < count; i++)
         {
             using var frame = Image.LoadPixelData<Rgb24>(pixels.AsSpan(i * frameBytes, frameBytes), width, height);
-            frame.Frames.RootFrame.Metadata.GetGifMetadata().FrameDelay = frameDelayMilliseconds / 10; // GIF counts in 1/100 s
+            // GIF counts in 1/100 s
+            frame.Frames.RootFrame.Metadata.GetGifMetadata().FrameDelay = frameDelayMilliseconds / 10;
             animation.Frames.AddFrame(frame.Frames.RootFrame);
         }
         animation.Frames.RemoveFrame(0); // the blank frame the image was created with

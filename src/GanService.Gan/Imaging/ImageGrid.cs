@@ -6,7 +6,9 @@ using static TorchSharp.torch;
 
 namespace GanService.Gan.Imaging;
 
-/// <summary>Turns image tensors in [-1, 1] into PNG bytes: single images or a grid with padding between tiles.</summary>
+/// <summary>
+/// Turns image tensors in [-1, 1] into PNG bytes: single images or a grid with padding between tiles.
+/// </summary>
 public static class ImageGrid
 {
     public const int DefaultPadding = 2;
@@ -29,7 +31,9 @@ public static class ImageGrid
         Black = 0.ToScalar(),
         White = 255.ToScalar();
 
-    /// <summary>Maps [-1, 1] to bytes [N, H, W, C]: -1 is 0 and 1 is 255, rounded, out-of-range values clamped.</summary>
+    /// <summary>
+    /// Maps [-1, 1] to bytes [N, H, W, C]: -1 is 0 and 1 is 255, rounded, out-of-range values clamped.
+    /// </summary>
     public static byte[] ToBytes(Tensor images)
     {
         using var scope = NewDisposeScope();

@@ -14,7 +14,9 @@ public static class ImageStatistics
         return counts.Select(c => c / total).ToArray();
     }
 
-    /// <summary>Total-variation distance (0 = same, 1 = disjoint) between the pixel-value histograms of two sets.</summary>
+    /// <summary>
+    /// Total-variation distance (0 = same, 1 = disjoint) between the pixel-value histograms of two sets.
+    /// </summary>
     public static double HistogramDistance(Tensor a, Tensor b, int bins = 16) =>
         0.5 * Histogram(a, bins).Zip(Histogram(b, bins), (x, y) => Math.Abs(x - y)).Sum();
 }

@@ -42,7 +42,8 @@ public static class Penalties
 
     /// <summary>
     /// BigGAN's orthogonal regularisation: beta * sum over weights W (as [out, in * k * k]) of ||W W^T (1 - I)||_F^2,
-    /// which keeps filters near orthogonal without constraining their norms, so truncated latents still give good images.
+    /// which keeps filters near orthogonal without constraining their norms, so truncated latents
+    /// still give good images.
     /// </summary>
     public static Tensor Orthogonal(nn.Module network, double beta)
     {

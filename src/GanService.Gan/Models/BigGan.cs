@@ -6,7 +6,9 @@ using static TorchSharp.torch.nn;
 
 namespace GanService.Gan.Models;
 
-/// <summary>Batch norm whose scale and shift are predicted from a condition vector (class embedding plus a latent chunk).</summary>
+/// <summary>
+/// Batch norm whose scale and shift are predicted from a condition vector (class embedding plus a latent chunk).
+/// </summary>
 public sealed class ConditionalBatchNorm : Module<Tensor, Tensor, Tensor>
 {
     private readonly BatchNorm2d norm;
@@ -67,7 +69,9 @@ public sealed class SelfAttention : Module<Tensor, Tensor>
     }
 }
 
-/// <summary>BigGAN's residual up block: CBN, ReLU, 2x upsample, 3x3 conv, CBN, ReLU, 3x3 conv; shortcut upsample + 1x1 conv.</summary>
+/// <summary>
+/// BigGAN's residual up block: CBN, ReLU, 2x upsample, 3x3 conv, CBN, ReLU, 3x3 conv; shortcut upsample + 1x1 conv.
+/// </summary>
 public sealed class GeneratorBlock : Module<Tensor, Tensor, Tensor>
 {
     private readonly ConditionalBatchNorm norm1,
@@ -153,7 +157,9 @@ public sealed class BigGanGenerator : Module<Tensor, Tensor, Tensor>
     }
 }
 
-/// <summary>BigGAN's residual down block: (ReLU), 3x3 conv, ReLU, 3x3 conv, 2x average pool; shortcut 1x1 conv + pool.</summary>
+/// <summary>
+/// BigGAN's residual down block: (ReLU), 3x3 conv, ReLU, 3x3 conv, 2x average pool; shortcut 1x1 conv + pool.
+/// </summary>
 public sealed class DiscriminatorBlock : Module<Tensor, Tensor>
 {
     private readonly SpectralConv2d conv1,

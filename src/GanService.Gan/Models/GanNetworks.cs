@@ -7,7 +7,8 @@ namespace GanService.Gan.Models;
 
 /// <summary>
 /// Builds a family's generator and discriminator from a recipe, and calls them whether or not they take labels
-/// (conditional networks are <c>Module&lt;Tensor, Tensor, Tensor&gt;</c>, the rest <c>Module&lt;Tensor, Tensor&gt;</c>).
+/// (conditional networks are <c>Module&lt;Tensor, Tensor, Tensor&gt;</c>, the rest
+/// <c>Module&lt;Tensor, Tensor&gt;</c>).
 /// </summary>
 public static class GanNetworks
 {
@@ -49,9 +50,14 @@ public static class GanNetworks
 /// </summary>
 public interface IGroupedDiscriminator
 {
-    /// <summary>False where one call would not equal separate ones (a layer with per-call state, such as spectral norm's power iteration).</summary>
+    /// <summary>
+    /// False where one call would not equal separate ones: a layer with per-call state, such as spectral norm's
+    /// power iteration.
+    /// </summary>
     bool Groupable { get; }
 
-    /// <summary>Logits for images holding <paramref name="groups"/> equal batches (labels, where conditional, stacked alike).</summary>
+    /// <summary>
+    /// Logits for images holding <paramref name="groups"/> equal batches (labels, where conditional, stacked alike).
+    /// </summary>
     Tensor Call(Tensor images, Tensor? labels, int groups);
 }

@@ -37,7 +37,8 @@ public sealed class UNetGenerator : Module<Tensor, Tensor>
                     bias: false
                 )
             );
-            // No batch norm at the input or at the 1x1 bottleneck (a single value per channel has no batch statistics to speak of).
+            // No batch norm at the input or at the 1x1 bottleneck: a single value per channel has no batch
+            // statistics to speak of.
             if (i > 0 && i < depth - 1)
                 block.append(BatchNorm2d(widths[i]));
             block.append(LeakyReLU(0.2));

@@ -66,14 +66,19 @@ public sealed class ModulatedConv2d : Module<Tensor, Tensor, Tensor>, ISelfIniti
     }
 }
 
-/// <summary>How a style layer draws its noise: fresh from a generator, or the fixed map stored with the network.</summary>
+/// <summary>
+/// How a style layer draws its noise: fresh from a generator, or the fixed map stored with the network.
+/// </summary>
 public enum NoiseMode
 {
     Random,
     Constant,
 }
 
-/// <summary>A modulated 3x3 convolution (optionally after 2x upsampling), per-pixel noise with a learned strength, bias, LeakyReLU.</summary>
+/// <summary>
+/// A modulated 3x3 convolution (optionally after 2x upsampling), per-pixel noise with a learned strength,
+/// bias, LeakyReLU.
+/// </summary>
 public sealed class StyleLayer : Module, ISelfInitializing
 {
     private readonly ModulatedConv2d conv;
@@ -181,7 +186,9 @@ public sealed class StyleGenerator : Module<Tensor, Tensor>
     /// <summary>The number of w inputs: one per style layer, toRGBs reading the next layer's.</summary>
     public int StyleCount => layers.Count + 1;
 
-    /// <summary>The generator the training forward draws its noise and mixing from; unset, it uses constant noise and no mixing.</summary>
+    /// <summary>
+    /// The generator the training forward draws its noise and mixing from; unset, it uses constant noise and no mixing.
+    /// </summary>
     public torch.Generator? Rng { get; set; }
 
     public Tensor AverageW => wAverage;

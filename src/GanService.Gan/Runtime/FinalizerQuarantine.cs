@@ -19,7 +19,8 @@ namespace GanService.Gan.Runtime;
 /// Rather than find every temporary (the library's and TorchSharp's own), TorchSharp's two freeing functions are
 /// routed to a small native library (Native/finalizer_quarantine.c): when the finalizer thread calls them, a Scalar
 /// waits five seconds and a tensor two (at most 256 MiB of them, but none less than 50 ms) before the real free;
-/// explicit disposals are immediate. Installed when this library loads, before TorchSharp binds its first native function.
+/// explicit disposals are immediate. Installed when this library loads, before TorchSharp binds its first
+/// native function.
 /// </remarks>
 public static class FinalizerQuarantine
 {

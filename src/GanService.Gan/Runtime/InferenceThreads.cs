@@ -32,7 +32,9 @@ public sealed class InferenceThreads : IDisposable
 
     public int Count => threads.Length;
 
-    /// <summary>Runs <paramref name="render"/> on one of the threads; a request cancelled while waiting never runs.</summary>
+    /// <summary>
+    /// Runs <paramref name="render"/> on one of the threads; a request cancelled while waiting never runs.
+    /// </summary>
     public Task<T> RunAsync<T>(Func<T> render, CancellationToken ct = default) => RunAsync(_ => render(), ct);
 
     /// <summary>

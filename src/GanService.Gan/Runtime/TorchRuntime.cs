@@ -67,7 +67,9 @@ public static partial class TorchRuntime
 
     public static bool CudaAvailable => torch.cuda.is_available();
 
-    /// <summary>Resolves auto, cpu or cuda; asking for cuda where there is none is an error, never a silent fallback.</summary>
+    /// <summary>
+    /// Resolves auto, cpu or cuda; asking for cuda where there is none is an error, never a silent fallback.
+    /// </summary>
     public static torch.Device ResolveDevice(string requested) =>
         requested.ToLowerInvariant() switch
         {
@@ -76,7 +78,8 @@ public static partial class TorchRuntime
             "cuda" => CudaAvailable
                 ? torch.CUDA
                 : throw new DeviceUnavailableException(
-                    "Device 'cuda' was requested but this worker has no usable CUDA device (TorchSharp CPU build, no GPU, or no driver)."
+                    "Device 'cuda' was requested but this worker has no usable CUDA device "
+                        + "(TorchSharp CPU build, no GPU, or no driver)."
                 ),
             _ => throw new ArgumentException(
                 $"Unknown device '{requested}'; use auto, cpu or cuda.",

@@ -14,7 +14,9 @@ namespace GanService.Gan.Runtime;
 /// </summary>
 public static partial class TorchRuntime
 {
-    /// <summary>GNU OpenMP's spin before a waiting thread sleeps, set by <see cref="ShortenOpenMpSpin"/> (its default: 300,000).</summary>
+    /// <summary>
+    /// GNU OpenMP's spin before a waiting thread sleeps, set by <see cref="ShortenOpenMpSpin"/> (its default: 300,000).
+    /// </summary>
     public const string OpenMpSpinCount = "10000";
 
     /// <summary>
@@ -66,7 +68,9 @@ public static partial class TorchRuntime
         }
     }
 
-    /// <summary>The count of every thread that never sets its own (a host makes it one: see the class remarks).</summary>
+    /// <summary>
+    /// The count of every thread that never sets its own (a host makes it one: see the class remarks).
+    /// </summary>
     public static void SetDefaultThreads(int threads)
     {
         lock (DefaultLock)

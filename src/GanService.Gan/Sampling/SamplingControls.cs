@@ -22,10 +22,14 @@ public sealed record SamplingControls(
     /// <summary>Style inputs of a StyleGAN generator at this size: two per doubling plus two at 4x4.</summary>
     public static int StyleCount(ModelRecipe recipe) => 2 * (Widths.Resolutions(recipe.ImageSize).Count - 1) + 2;
 
-    /// <summary>Where mixing starts when no layer is given: half way, coarse styles from one seed, fine from the other.</summary>
+    /// <summary>
+    /// Where mixing starts when no layer is given: half way, coarse styles from one seed, fine from the other.
+    /// </summary>
     public static int DefaultMixFrom(ModelRecipe recipe) => StyleCount(recipe) / 2;
 
-    /// <summary>Problems, keyed by the control's name, for controls this family lacks or values it cannot take.</summary>
+    /// <summary>
+    /// Problems, keyed by the control's name, for controls this family lacks or values it cannot take.
+    /// </summary>
     public IReadOnlyDictionary<string, string> Check(ModelRecipe recipe) =>
         ModelFamily.Of(recipe).CheckControls(this, recipe);
 

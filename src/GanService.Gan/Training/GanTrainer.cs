@@ -48,7 +48,8 @@ public sealed class GanTrainer : Trainer
         var model = plan.Model;
         if (data.Channels != model.Channels || data.ImageSize != model.ImageSize)
             throw new ArgumentException(
-                $"The data is {data.ImageSize}x{data.ImageSize}x{data.Channels} but the model wants {model.ImageSize}x{model.ImageSize}x{model.Channels}.",
+                $"The data is {data.ImageSize}x{data.ImageSize}x{data.Channels} "
+                    + $"but the model wants {model.ImageSize}x{model.ImageSize}x{model.Channels}.",
                 nameof(data)
             );
         if (model.Conditional && (data.Labels is null || data.Labels.Max() >= model.Classes))
@@ -261,7 +262,9 @@ public sealed class GanTrainer : Trainer
         return (logits.narrow(0, 0, n), logits.narrow(0, n, n));
     }
 
-    /// <summary>Mean D probability for BCE-style losses; the mean raw score for the others, whose outputs are not logits.</summary>
+    /// <summary>
+    /// Mean D probability for BCE-style losses; the mean raw score for the others, whose outputs are not logits.
+    /// </summary>
     private double Score(Tensor logits) =>
         (
             Plan.Loss is AdversarialLosses.NonSaturatingBce or AdversarialLosses.MinimaxBce

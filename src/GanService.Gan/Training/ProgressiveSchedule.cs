@@ -5,8 +5,8 @@ namespace GanService.Gan.Training;
 /// <summary>
 /// When a progressive run is at which resolution: 4x4 trains for one phase, then each doubling fades in over one
 /// phase (alpha 0 to 1) and trains stable for another, until the target, which keeps the rest of the run. A phase
-/// is <see cref="TrainingPlan.ImagesPerPhase"/> real images. The stage is a function of the step alone, so a run resumed mid-fade
-/// continues at exactly the alpha it stopped at.
+/// is <see cref="TrainingPlan.ImagesPerPhase"/> real images. The stage is a function of the step alone, so a run
+/// resumed mid-fade continues at exactly the alpha it stopped at.
 /// </summary>
 public sealed class ProgressiveSchedule
 {

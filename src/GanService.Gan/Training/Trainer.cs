@@ -6,7 +6,9 @@ using static TorchSharp.torch;
 
 namespace GanService.Gan.Training;
 
-/// <summary>The images a run trains on: one domain, or inputs with their targets for image-to-image translation.</summary>
+/// <summary>
+/// The images a run trains on: one domain, or inputs with their targets for image-to-image translation.
+/// </summary>
 public sealed record TrainingData(ImageDataset Images, ImageDataset? Targets = null);
 
 /// <summary>

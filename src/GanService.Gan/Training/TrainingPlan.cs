@@ -36,7 +36,9 @@ public sealed record ModelRecipe(
     [JsonIgnore]
     public bool Conditional => ModelFamily.TryFind(Family)?.Conditional ?? false;
 
-    /// <summary>Channels at the 16x16 stage of the modern families (wider below, narrower above); 16 suits a CPU.</summary>
+    /// <summary>
+    /// Channels at the 16x16 stage of the modern families (wider below, narrower above); 16 suits a CPU.
+    /// </summary>
     public int Width { get; init; } = 16;
 
     /// <summary>BigGAN: the resolution whose blocks are followed by self-attention (0: none).</summary>
@@ -97,10 +99,14 @@ public sealed record TrainingPlan(
     /// </summary>
     public bool SharedFakes { get; init; } = true;
 
-    /// <summary>BigGAN's orthogonal regularisation of the generator's weights (beta, 1e-4 in the paper); 0 is off.</summary>
+    /// <summary>
+    /// BigGAN's orthogonal regularisation of the generator's weights (beta, 1e-4 in the paper); 0 is off.
+    /// </summary>
     public double OrthogonalRegularization { get; init; }
 
-    /// <summary>Progressive growing: real images per phase (a fade-in or a stable period); 0 shares the run evenly.</summary>
+    /// <summary>
+    /// Progressive growing: real images per phase (a fade-in or a stable period); 0 shares the run evenly.
+    /// </summary>
     public long ImagesPerPhase { get; init; }
 
     /// <summary>DiffAugment policies, comma-separated: color, translation, cutout; empty is off.</summary>

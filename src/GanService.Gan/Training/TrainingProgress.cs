@@ -2,8 +2,8 @@ namespace GanService.Gan.Training;
 
 /// <summary>
 /// What one finished step reports. Scores are the discriminator's mean probabilities: D(x) on the real batch and
-/// D(G(z)) on the fake batch of the D update. <see cref="DataWaitMilliseconds"/> is how long the step spent building its
-/// real batches.
+/// D(G(z)) on the fake batch of the D update. <see cref="DataWaitMilliseconds"/> is how long the step spent building
+/// its real batches.
 /// </summary>
 public sealed record TrainingProgress(
     long Step,
@@ -17,7 +17,9 @@ public sealed record TrainingProgress(
     double DataWaitMilliseconds = 0
 )
 {
-    /// <summary>Progressive growing: the resolution this step trained at, and the fade-in alpha of its newest block.</summary>
+    /// <summary>
+    /// Progressive growing: the resolution this step trained at, and the fade-in alpha of its newest block.
+    /// </summary>
     public int? Resolution { get; init; }
 
     public double? Alpha { get; init; }

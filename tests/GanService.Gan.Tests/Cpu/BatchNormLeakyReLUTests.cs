@@ -52,7 +52,8 @@ public class BatchNormLeakyReLUTests
             var library = Run(reference, input, x => nn.functional.leaky_relu(reference.call(x), 0.2));
             var actual = Run(fused, input, x => BatchNormLeakyReLU.Apply(fused, x, 0.2));
             // The truth in float64. The input gradient subtracts near-equal terms, so float32 results differ from it
-            // by up to 2e-3 at batch 64 x 28 x 28, the library's included: the fused block must be as close as the library.
+            // by up to 2e-3 at batch 64 x 28 x 28, the library's included:
+            // the fused block must be as close as the library.
             var truth = Run(exact, input.to(ScalarType.Float64), x => nn.functional.leaky_relu(exact.call(x), 0.2));
             AssertAsClose(library.Output, actual.Output, truth.Output, "activations");
             AssertAsClose(library.Input, actual.Input, truth.Input, "input gradient");

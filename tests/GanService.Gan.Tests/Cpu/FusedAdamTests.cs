@@ -42,8 +42,8 @@ public class FusedAdamTests
     [InlineData(false)]
     public void State_saved_by_either_Adam_resumes_in_the_other(bool fusedFirst)
     {
-        // Checkpoints stored before the fused optimizer existed hold the library's Adam state, and the reverse must hold
-        // for anyone reading new checkpoints with TorchSharp alone.
+        // Checkpoints stored before the fused optimizer existed hold the library's Adam state, and the reverse must
+        // hold for anyone reading new checkpoints with TorchSharp alone.
         var network = Network();
         var first = Adam(fusedFirst, network);
         using var input = randn(4, 37);

@@ -66,9 +66,9 @@ public class GroupedDiscriminatorTests
             actual.allclose(expected, rtol: 1e-4, atol: 1e-5),
             $"logits differ by up to {(actual - expected).abs().max().item<float>()}"
         );
-        // Summed in another order, float32 gradients differ in their last digits: compared as a whole, relative to their
-        // size, plus a floor from the largest gradient for the convolution bias before a batch norm, whose gradient
-        // is zero but for rounding.
+        // Summed in another order, float32 gradients differ in their last digits: compared as a whole, relative to
+        // their size, plus a floor from the largest gradient for the convolution bias before a batch norm, whose
+        // gradient is zero but for rounding.
         double largest = separate.parameters().Max(p => p.grad!.norm().item<float>());
         foreach (var ((name, want), (_, got)) in separate.named_parameters().Zip(grouped.named_parameters()))
         {

@@ -130,7 +130,9 @@ public class NarrowLayerTests
     }
 }
 
-/// <summary>A theory that skips, rather than fails, on a CPU without AVX-512, where the library's own layer runs.</summary>
+/// <summary>
+/// A theory that skips, rather than fails, on a CPU without AVX-512, where the library's own layer runs.
+/// </summary>
 public sealed class Avx512TheoryAttribute : TheoryAttribute
 {
     public Avx512TheoryAttribute()

@@ -67,7 +67,9 @@ public class FinalizerQuarantineTests
         );
     }
 
-    /// <summary>Runs <paramref name="call"/> in a loop while another thread collects garbage and runs finalizers.</summary>
+    /// <summary>
+    /// Runs <paramref name="call"/> in a loop while another thread collects garbage and runs finalizers.
+    /// </summary>
     private static (int Calls, List<string> Wrong) UnderCollectionStorm(TimeSpan duration, Func<int, string?> call)
     {
         int calls = 0;

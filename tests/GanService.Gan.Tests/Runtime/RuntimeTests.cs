@@ -163,7 +163,8 @@ public class RuntimeTests
             Assert.Equal(1, TorchRuntime.DefaultThreads());
             Assert.Equal(caller, TorchSharp.torch.get_num_threads());
             Assert.Equal(2, TorchRuntime.RunOnOwnThread("training", 2, TorchSharp.torch.get_num_threads));
-            Assert.Equal(1, TorchRuntime.DefaultThreads()); // a thread that sets its own leaves the default as it found it
+            // a thread that sets its own leaves the default as it found it
+            Assert.Equal(1, TorchRuntime.DefaultThreads());
         }
         finally
         {
@@ -173,7 +174,9 @@ public class RuntimeTests
 
     private const int SchedIdle = 5;
 
-    /// <summary>The calling thread's scheduling policy: field 41 of /proc/thread-self/stat (0 is SCHED_OTHER).</summary>
+    /// <summary>
+    /// The calling thread's scheduling policy: field 41 of /proc/thread-self/stat (0 is SCHED_OTHER).
+    /// </summary>
     private static int SchedulingPolicy() =>
         OperatingSystem.IsLinux()
             ? int.Parse(

@@ -32,7 +32,9 @@ public sealed class DatasetImporter(ImportLimits limits)
 
     public ImportLimits Limits => limits;
 
-    /// <summary>Imports one upload; IDX image/label pairs (matched in order) and CIFAR batches may come several at once.</summary>
+    /// <summary>
+    /// Imports one upload; IDX image/label pairs (matched in order) and CIFAR batches may come several at once.
+    /// </summary>
     public ImportResult Import(
         string format,
         IReadOnlyList<Stream> files,

@@ -58,7 +58,8 @@ public sealed class ImageDecoder
             || (long)info.Width * info.Height > limits.MaxImagePixels
         )
             throw new DatasetImportException(
-                $"'{entry}' is {info.Width}x{info.Height} pixels; the limit is {limits.MaxImageSide} a side and {limits.MaxImagePixels} in all.",
+                $"'{entry}' is {info.Width}x{info.Height} pixels; "
+                    + $"the limit is {limits.MaxImageSide} a side and {limits.MaxImagePixels} in all.",
                 tooLarge: true
             );
         return Load(encoded, entry);

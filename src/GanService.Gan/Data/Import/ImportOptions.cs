@@ -1,6 +1,8 @@
 namespace GanService.Gan.Data.Import;
 
-/// <summary>How an image is fitted to the target square: scaled to cover it and centre-cropped, or to fit and padded.</summary>
+/// <summary>
+/// How an image is fitted to the target square: scaled to cover it and centre-cropped, or to fit and padded.
+/// </summary>
 public enum FitMode
 {
     Crop,
@@ -12,7 +14,8 @@ public enum FitMode
 /// <param name="Channels">1 (grey) or 3 (RGB); null keeps the format's native channels (RGB for archives).</param>
 /// <param name="Fit">Crop (cover, then centre-crop) or Pad (fit, then pad with black).</param>
 /// <param name="MaxItems">Stop after this many items (in name order).</param>
-/// <param name="SkipInvalid">Skip entries that are not decodable PNG/JPEG images instead of failing, reporting them.</param>
+/// <param name="SkipInvalid">Skip entries that are not decodable PNG/JPEG images instead of failing, reporting
+/// them.</param>
 /// <param name="Layout">For archives: <c>auto</c> (folders decide), <c>sidebyside</c> (each image is A|B).</param>
 public sealed record ImportOptions(
     int? ImageSize = null,
