@@ -25,7 +25,9 @@ public sealed class DatasetUpload : IAsyncDisposable
 
     public bool Has(string part) => files.ContainsKey(part);
 
-    /// <summary>Every upload sent under a part name, in the order sent (IDX pairs and CIFAR batches may repeat).</summary>
+    /// <summary>
+    /// Every upload sent under a part name, in the order sent (IDX pairs and CIFAR batches may repeat).
+    /// </summary>
     public List<Stream> OpenAll(string part) =>
         files.TryGetValue(part, out var paths) ? paths.Select(p => (Stream)File.OpenRead(p)).ToList() : [];
 
@@ -178,7 +180,9 @@ public sealed class DatasetUpload : IAsyncDisposable
         return written;
     }
 
-    /// <summary>SHA-256 over every field and every file's bytes: equal for the same request, for idempotency keys.</summary>
+    /// <summary>
+    /// SHA-256 over every field and every file's bytes: equal for the same request, for idempotency keys.
+    /// </summary>
     public string Fingerprint()
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(

@@ -8,7 +8,9 @@ using Microsoft.Extensions.Options;
 
 namespace GanService.Hosting;
 
-/// <summary>The <c>Gan:RateLimits</c> section. Rates are per caller (API key owner, or client address without a key).</summary>
+/// <summary>
+/// The <c>Gan:RateLimits</c> section. Rates are per caller (API key owner, or client address without a key).
+/// </summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "Gan:RateLimits";
@@ -98,7 +100,9 @@ public static class RateLimits
                 )
             );
 
-    /// <summary>A bucket of <paramref name="permits"/> per caller, refilled evenly over <paramref name="period"/>.</summary>
+    /// <summary>
+    /// A bucket of <paramref name="permits"/> per caller, refilled evenly over <paramref name="period"/>.
+    /// </summary>
     private static RateLimitPartition<string> PerCaller(HttpContext http, int permits, TimeSpan period) =>
         RateLimitPartition.GetTokenBucketLimiter(Caller.PartitionKey(http), _ => new TokenBucketRateLimiterOptions
         {
@@ -128,7 +132,8 @@ public static class RateLimits
                         Status = StatusCodes.Status429TooManyRequests,
                         Title = "Too many requests.",
                         Detail =
-                            $"This caller's limit for this kind of request is used up; retry after {retryAfter} s (Retry-After).",
+                            $"This caller's limit for this kind of request is used up; retry after {retryAfter} s "
+                            + "(Retry-After).",
                     },
                 }
             );
