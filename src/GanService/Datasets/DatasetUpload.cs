@@ -103,13 +103,17 @@ public sealed class DatasetUpload : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException and not EndOfStreamException || e is InvalidDataException)
+        catch (InvalidDataException e)
         {
+            // The multipart parser's own words (a limit, a malformed boundary): they name no server detail.
             await upload.DisposeAsync();
-            throw new DatasetImportException(
-                $"The upload was cut short or is not valid multipart: {e.Message}",
-                "body"
-            );
+            throw new DatasetImportException($"The upload is not valid multipart: {e.Message}", "body");
+        }
+        catch (IOException e) when (e is not EndOfStreamException)
+        {
+            // An I/O message may carry a temporary file's path, so the answer says only what happened.
+            await upload.DisposeAsync();
+            throw new DatasetImportException("The upload was cut short before its end.", "body");
         }
         catch
         {
