@@ -109,6 +109,12 @@ public sealed class DatasetUpload : IAsyncDisposable
             await upload.DisposeAsync();
             throw new DatasetImportException($"The upload is not valid multipart: {e.Message}", "body");
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // The server's own body limit (the same bound) can trip first: the multipart framing counts there too.
+            await upload.DisposeAsync();
+            throw TooLarge(maxBytes);
+        }
         catch (IOException e) when (e is not EndOfStreamException)
         {
             // An I/O message may carry a temporary file's path, so the answer says only what happened.

@@ -32,7 +32,7 @@ public static class TranslateApi
             .WithTags("Generators")
             .WithName("Translate")
             .AllowAnonymous()
-            .LimitedAsSampling()
+            .RatedAsSampling()
             .WithSummary("Translate an image with an image-to-image generator (pix2pix, cyclegan)")
             .WithDescription(
                 "multipart/form-data with the image in part `image`; it gets the same limits as dataset uploads. "
@@ -55,7 +55,8 @@ public static class TranslateApi
         ICheckpointStore store,
         GeneratorCache cache,
         InferenceThreads renderer,
-        IOptions<DatasetLimits> limits,
+        RenderPermits permits,
+        IOptions<GanOptions> options,
         IOptions<ImportLimits> importLimits,
         CancellationToken ct,
         [FromQuery] long? step = null,
@@ -87,15 +88,17 @@ public static class TranslateApi
         byte[] pixels;
         try
         {
-            await using var upload = await DatasetUpload.ReadAsync(request, limits.Value.MaxUploadBytes, Parts, ct);
+            long most = options.Value.TranslateMaxBytes;
+            await using var upload = await DatasetUpload.ReadAsync(request, most, Parts, ct);
             var streams = upload.OpenAll("image");
             if (streams.Count != 1)
                 return Problems.Invalid("image", "Send exactly one image in the part 'image'.");
+            // The part was spooled to a file within the body's limit, so its length is known and bounded.
             await using var stream = streams[0];
-            using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, ct);
+            var encoded = new byte[stream.Length];
+            await stream.ReadExactlyAsync(encoded, ct);
             pixels = new ImageDecoder(importLimits.Value).Decode(
-                buffer.ToArray(),
+                encoded,
                 upload.FileName ?? "image",
                 model.ImageSize,
                 model.Channels,
@@ -116,6 +119,10 @@ public static class TranslateApi
                 : Problems.Invalid(field, e.Message);
         }
 
+        // The permit covers the load and the render, not the upload before them.
+        using var permit = await permits.AcquireAsync(ct);
+        if (!permit.IsAcquired)
+            return RateLimits.Busy(request.HttpContext);
         using var lease = await cache.GetOrLoadAsync(
             store,
             jobId,

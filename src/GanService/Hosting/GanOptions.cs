@@ -126,6 +126,13 @@ public sealed class GanOptions
     [Range(1, 1L << 40)]
     public long SamplingPixels { get; set; } = 256L * 128 * 128 * 3;
 
+    /// <summary>
+    /// The largest translate request body: one image, so far less than a dataset upload; a larger one is a 413
+    /// naming <c>image</c> (docs/reliability.md#budgets).
+    /// </summary>
+    [Range(1024, 1L << 32)]
+    public long TranslateMaxBytes { get; set; } = 16L << 20;
+
     /// <summary>Bytes of encoded seeded samples kept in memory (0 turns the cache off).</summary>
     [Range(0, 1L << 40)]
     public long PngCacheBytes { get; set; } = 64L << 20;
