@@ -1,5 +1,7 @@
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Data;
 using GanService.Gan.Families;
+using GanService.Gan.Imaging;
 using GanService.Gan.Models;
 using GanService.Gan.Training;
 using TorchSharp;
@@ -58,6 +60,19 @@ public sealed class TranslationSampler : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         return GanNetworks.Call(generator, images.to(device), null).cpu().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One image, as the decoder gives it (bytes, channels x side x side at the model's size), translated and
+    /// encoded as a PNG.
+    /// </summary>
+    public byte[] TranslateToPng(byte[] pixels)
+    {
+        var model = Plan.Model;
+        using var input = new ImageDataset("input", pixels, 1, model.Channels, model.ImageSize);
+        using var batch = input.Batch([0], CPU);
+        using var output = Translate(batch);
+        return ImageGrid.EncodePng(output, 1, padding: 0);
     }
 
     public void Dispose() => generator.Dispose();

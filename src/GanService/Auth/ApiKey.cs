@@ -1,13 +1,17 @@
 namespace GanService.Auth;
 
-/// <summary>A row of <c>gan.api_keys</c>. Only the key's SHA-256 is stored; the key itself is shown once, at creation.</summary>
+/// <summary>
+/// A row of <c>gan.api_keys</c>. Only the key's SHA-256 is stored; the key itself is shown once, at creation.
+/// </summary>
 public sealed class ApiKey
 {
     public Guid Id { get; set; }
     public required string Owner { get; set; }
     public required string Name { get; set; }
 
-    /// <summary>SHA-256 (hex) of the whole key. Keys are 256 random bits, so a fast hash is enough: nothing to brute-force.</summary>
+    /// <summary>
+    /// SHA-256 (hex) of the whole key. Keys are 256 random bits, so a fast hash is enough: nothing to brute-force.
+    /// </summary>
     public required string Hash { get; set; }
 
     /// <summary>The key's first characters, so an owner can tell keys apart without the secret.</summary>
@@ -24,10 +28,14 @@ public sealed class AuthOptions
     /// <summary>Off by default for a local, single-user service; every caller is then the admin.</summary>
     public bool Enabled { get; set; }
 
-    /// <summary>The admin key (from a secret, never committed): it creates and revokes owners' keys and opens the dashboard.</summary>
+    /// <summary>
+    /// The admin key (from a secret, never committed): it creates and revokes owners' keys and opens the dashboard.
+    /// </summary>
     public string? AdminKey { get; set; }
 
-    /// <summary>How long a verified key is remembered in memory; a revoked key stops working on other hosts within this.</summary>
+    /// <summary>
+    /// How long a verified key is remembered in memory; a revoked key stops working on other hosts within this.
+    /// </summary>
     public TimeSpan CacheFor { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>

@@ -11,7 +11,8 @@ namespace GanService.Auth;
 /// <summary>
 /// The <c>X-Api-Key</c> header: the configured admin key, or an owner's key from <see cref="ApiKeyStore"/>. With
 /// authentication off nobody is authenticated here and <see cref="Caller"/> treats every request as the local admin
-/// (so that the dashboard's own basic auth can still challenge browsers). Challenges and refusals are problem documents.
+/// (so that the dashboard's own basic auth can still challenge browsers). Challenges and refusals are problem
+/// documents.
 /// </summary>
 public sealed class ApiKeyAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> schemes,

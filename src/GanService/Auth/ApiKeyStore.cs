@@ -7,7 +7,9 @@ using Microsoft.Extensions.Options;
 
 namespace GanService.Auth;
 
-/// <summary>Creates, verifies and revokes API keys; verified keys are remembered briefly so a request costs no query.</summary>
+/// <summary>
+/// Creates, verifies and revokes API keys; verified keys are remembered briefly so a request costs no query.
+/// </summary>
 public sealed class ApiKeyStore(
     IDbContextFactory<GanDbContext> contexts,
     IOptions<AuthOptions> options,
@@ -19,7 +21,9 @@ public sealed class ApiKeyStore(
 
     public static string Hash(string key) => Gan.Checkpoints.CheckpointBundle.Sha256(Encoding.UTF8.GetBytes(key));
 
-    /// <summary>A new key for <paramref name="owner"/>; the returned secret is never stored and cannot be shown again.</summary>
+    /// <summary>
+    /// A new key for <paramref name="owner"/>; the returned secret is never stored and cannot be shown again.
+    /// </summary>
     public async Task<(ApiKey Row, string Secret)> CreateAsync(string owner, string name, CancellationToken ct)
     {
         var secret = KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));

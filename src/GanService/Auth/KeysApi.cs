@@ -6,7 +6,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace GanService.Auth;
 
-/// <param name="Owner">Who the key acts for: 1 to 100 letters, digits, '.', '_', '-' or '@'. Jobs and datasets belong to owners.</param>
+/// <param name="Owner">Who the key acts for: 1 to 100 letters, digits, '.', '_', '-' or '@'. Jobs and datasets belong
+/// to owners.</param>
 /// <param name="Name">What the key is for (a script, a service), to tell keys apart.</param>
 public sealed record CreateKeyRequest(string? Owner, string? Name);
 
@@ -95,7 +96,9 @@ public static partial class KeysApi
 
     private static KeyResponse ToResponse(ApiKey k) => new(k.Id, k.Owner, k.Name, k.Prefix, k.CreatedAt, k.RevokedAt);
 
-    /// <summary>The admin key's own owner and the keyless local owner: a key for either would share their jobs.</summary>
+    /// <summary>
+    /// The admin key's own owner and the keyless local owner: a key for either would share their jobs.
+    /// </summary>
     private static readonly HashSet<string> ReservedOwners = new(
         [ApiKeyAuthentication.AdminOwner, ApiKeyAuthentication.LocalOwner],
         StringComparer.OrdinalIgnoreCase

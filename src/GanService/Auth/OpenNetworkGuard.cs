@@ -20,12 +20,14 @@ public static class OpenNetworkGuard
         bool servesApi = app.Services.GetRequiredService<IOptions<Hosting.GanOptions>>().Value.ServesApi;
         if (servesApi && open.Count > 0 && !auth.AllowAnonymousNetwork)
             throw new InvalidOperationException(
-                $"Authentication is off, and the API would listen on {string.Join(", ", open)}, beyond loopback: anyone "
-                    + "who reaches it would be the admin. Set Gan:Auth:Enabled=true with Gan:Auth:AdminKey, listen on "
-                    + "127.0.0.1 only, or set Gan:Auth:AllowAnonymousNetwork=true if the network in front is private."
+                $"Authentication is off, and the API would listen on {string.Join(", ", open)}, beyond loopback: "
+                    + "anyone who reaches it would be the admin. Set Gan:Auth:Enabled=true with Gan:Auth:AdminKey, "
+                    + "listen on 127.0.0.1 only, or set Gan:Auth:AllowAnonymousNetwork=true if the network in front is "
+                    + "private."
             );
         app.Logger.LogWarning(
-            "AUTHENTICATION IS OFF: every caller is treated as the admin and owns everything. Listening on {Addresses}.",
+            "AUTHENTICATION IS OFF: every caller is treated as the admin and owns everything. "
+                + "Listening on {Addresses}.",
             open.Count > 0 ? string.Join(", ", open) : "loopback only"
         );
     }

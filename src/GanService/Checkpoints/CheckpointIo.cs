@@ -7,7 +7,9 @@ namespace GanService.Checkpoints;
 /// </summary>
 public static class CheckpointIo
 {
-    /// <summary>A throughput any working link to PostgreSQL beats by far, so a timeout means it is really stuck.</summary>
+    /// <summary>
+    /// A throughput any working link to PostgreSQL beats by far, so a timeout means it is really stuck.
+    /// </summary>
     public const long ConservativeBytesPerSecond = 4L << 20;
 
     public static readonly TimeSpan Floor = TimeSpan.FromSeconds(30);

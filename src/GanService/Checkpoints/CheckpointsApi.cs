@@ -9,7 +9,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace GanService.Checkpoints;
 
-/// <summary>A stored checkpoint; <c>Attempt</c> is the job attempt that wrote it (see <c>/api/jobs/{id}/attempts</c>).</summary>
+/// <summary>
+/// A stored checkpoint; <c>Attempt</c> is the job attempt that wrote it (see <c>/api/jobs/{id}/attempts</c>).
+/// </summary>
 public sealed record CheckpointResponse(
     long Step,
     int Attempt,
@@ -42,7 +44,8 @@ public static class CheckpointsApi
             .MapGet("/{step:long}/bundle.zip", GetBundle)
             .WithName("GetCheckpointBundle")
             .WithSummary(
-                "The checkpoint itself: a zip of manifest.json (with each entry's SHA-256), weights, optimizer and RNG states"
+                "The checkpoint itself: a zip of manifest.json (with each entry's SHA-256), weights, optimizer and "
+                    + "RNG states"
             )
             .Produces(StatusCodes.Status200OK, contentType: "application/zip")
             .ProducesProblem(StatusCodes.Status404NotFound);

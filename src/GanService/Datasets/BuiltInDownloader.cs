@@ -74,7 +74,8 @@ public sealed class BuiltInDownloader(
                     var actual = ofContent ? ContentMd5(partial) : FileMd5(partial);
                     if (!actual.Equals(md5, StringComparison.OrdinalIgnoreCase))
                         throw new InvalidDataException(
-                            $"The checksum of {url} does not match the published one (MD5 {actual}, expected {md5}); it was discarded."
+                            $"The checksum of {url} does not match the published one (MD5 {actual}, expected {md5}); "
+                                + "it was discarded."
                         );
                     File.Move(partial, target, overwrite: true);
                 }

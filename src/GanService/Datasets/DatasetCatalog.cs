@@ -34,7 +34,9 @@ public sealed class DatasetCatalog(
     public bool IsAvailable(string name) =>
         BuiltInDatasets.Locate(name, Directories) is not null || downloader.CanDownload(name);
 
-    /// <summary>Classes of a built-in's labels: the quadrants of the synthetic blobs, ten digits, garments or objects.</summary>
+    /// <summary>
+    /// Classes of a built-in's labels: the quadrants of the synthetic blobs, ten digits, garments or objects.
+    /// </summary>
     public int ClassCount(string name) =>
         name == SyntheticBlobs.Name ? SyntheticBlobs.Classes
         : IsKnown(name) ? 10

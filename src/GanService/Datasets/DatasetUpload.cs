@@ -25,7 +25,9 @@ public sealed class DatasetUpload : IAsyncDisposable
 
     public bool Has(string part) => files.ContainsKey(part);
 
-    /// <summary>Every upload sent under a part name, in the order sent (IDX pairs and CIFAR batches may repeat).</summary>
+    /// <summary>
+    /// Every upload sent under a part name, in the order sent (IDX pairs and CIFAR batches may repeat).
+    /// </summary>
     public List<Stream> OpenAll(string part) =>
         files.TryGetValue(part, out var paths) ? paths.Select(p => (Stream)File.OpenRead(p)).ToList() : [];
 
@@ -101,13 +103,23 @@ public sealed class DatasetUpload : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException and not EndOfStreamException || e is InvalidDataException)
+        catch (InvalidDataException e)
         {
+            // The multipart parser's own words (a limit, a malformed boundary): they name no server detail.
             await upload.DisposeAsync();
-            throw new DatasetImportException(
-                $"The upload was cut short or is not valid multipart: {e.Message}",
-                "body"
-            );
+            throw new DatasetImportException($"The upload is not valid multipart: {e.Message}", "body");
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // The server's own body limit (the same bound) can trip first: the multipart framing counts there too.
+            await upload.DisposeAsync();
+            throw TooLarge(maxBytes);
+        }
+        catch (IOException e) when (e is not EndOfStreamException)
+        {
+            // An I/O message may carry a temporary file's path, so the answer says only what happened.
+            await upload.DisposeAsync();
+            throw new DatasetImportException("The upload was cut short before its end.", "body");
         }
         catch
         {
@@ -178,7 +190,9 @@ public sealed class DatasetUpload : IAsyncDisposable
         return written;
     }
 
-    /// <summary>SHA-256 over every field and every file's bytes: equal for the same request, for idempotency keys.</summary>
+    /// <summary>
+    /// SHA-256 over every field and every file's bytes: equal for the same request, for idempotency keys.
+    /// </summary>
     public string Fingerprint()
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(

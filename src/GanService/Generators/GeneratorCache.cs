@@ -24,8 +24,11 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
         }
     }
 
-    /// <summary>A cached generator; <c>variant</c> names the network where a checkpoint holds several (a CycleGAN's two directions).</summary>
-    public Lease? TryGet(Guid jobId, long step, string variant = "")
+    /// <summary>
+    /// A cached generator; <c>variant</c> names the network where a checkpoint holds several (a CycleGAN's two
+    /// directions).
+    /// </summary>
+    public LoadedGenerator? TryGet(Guid jobId, long step, string variant = "")
     {
         lock (gate)
         {
@@ -41,7 +44,7 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
     /// The generator of a checkpoint, loaded from the store on a miss; null when the checkpoint is gone or fails
     /// verification.
     /// </summary>
-    public async Task<Lease?> GetOrLoadAsync(
+    public async Task<LoadedGenerator?> GetOrLoadAsync(
         ICheckpointStore store,
         Guid jobId,
         long step,
@@ -66,7 +69,7 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
     }
 
     /// <summary>Adds a freshly loaded generator (or returns the one another request added first).</summary>
-    public Lease Add(Guid jobId, long step, IDisposable sampler, string variant = "")
+    public LoadedGenerator Add(Guid jobId, long step, IDisposable sampler, string variant = "")
     {
         lock (gate)
         {
@@ -105,10 +108,10 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
         private bool evicted;
         public (Guid, long, string) Key { get; } = key;
 
-        public Lease Acquire()
+        public LoadedGenerator Acquire()
         {
             Interlocked.Increment(ref leases);
-            return new Lease(sampler, Release);
+            return new LoadedGenerator(sampler, Release);
         }
 
         public void Evict()
@@ -131,11 +134,14 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
         }
     }
 
-    public sealed class Lease(IDisposable sampler, Action release) : IDisposable
+    /// <summary>A cached generator held for one request; disposing it lets the cache evict and free it.</summary>
+    public sealed class LoadedGenerator(IDisposable sampler, Action release) : IDisposable
     {
         private int released;
 
-        /// <summary>The loaded generator: a GeneratorSampler, or a TranslationSampler for image-to-image jobs.</summary>
+        /// <summary>
+        /// The loaded generator: a GeneratorSampler, or a TranslationSampler for image-to-image jobs.
+        /// </summary>
         public T As<T>()
             where T : class =>
             sampler as T

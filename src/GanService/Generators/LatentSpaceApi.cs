@@ -8,7 +8,9 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace GanService.Generators;
 
-/// <summary>Walks through a generator's latent space: interpolations (PNG strip or animated GIF) and StyleGAN's mixing table.</summary>
+/// <summary>
+/// Walks through a generator's latent space: interpolations (PNG strip or animated GIF) and StyleGAN's mixing table.
+/// </summary>
 public static class LatentSpaceApi
 {
     public const int MaxSteps = 64,
@@ -23,7 +25,9 @@ public static class LatentSpaceApi
             .AllowAnonymous()
             .LimitedAsSampling();
         const string interpolation =
-            "From seed `from`'s image to seed `to`'s in `steps` frames (2 to 64, default 8): spherical interpolation of the Gaussian z, or linear in w for a stylegan (every frame with the same noise). A conditional generator keeps one class, `label` (default 0). ";
+            "From seed `from`'s image to seed `to`'s in `steps` frames (2 to 64, default 8): spherical interpolation "
+            + "of the Gaussian z, or linear in w for a stylegan (every frame with the same noise). A conditional "
+            + "generator keeps one class, `label` (default 0). ";
         group
             .MapGet(
                 "/interpolation.png",
@@ -79,7 +83,10 @@ public static class LatentSpaceApi
             .WithName("GetStyleMixing")
             .WithSummary("StyleGAN's style-mixing table")
             .WithDescription(
-                $"`rows` and `columns`: comma-separated seeds (1 to {MaxMixingSeeds} each). The top row shows the column seeds' images, the left column the row seeds'; each cell is its row seed's image with the column seed's styles from layer `mixFrom` on (low layers: coarse pose and shape; high layers: fine detail and colour). `truncation` and `noise` as for samples.png."
+                $"`rows` and `columns`: comma-separated seeds (1 to {MaxMixingSeeds} each). The top row shows the "
+                    + "column seeds' images, the left column the row seeds'; each cell is its row seed's image with "
+                    + "the column seed's styles from layer `mixFrom` on (low layers: coarse pose and shape; high "
+                    + "layers: fine detail and colour). `truncation` and `noise` as for samples.png."
             )
             .Produces(StatusCodes.Status200OK, contentType: "image/png")
             .Produces(StatusCodes.Status304NotModified)

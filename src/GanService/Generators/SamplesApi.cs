@@ -25,7 +25,9 @@ public static class SamplesApi
             .WithName("GetSamples")
             .WithSummary("A PNG grid of generated images")
             .WithDescription(
-                "From the newest checkpoint, or the one at `step`. The same generator, seed and parameters always give the same bytes; seeded URLs are cacheable (strong ETag). Without a seed one is drawn and returned in the X-Seed header. "
+                "From the newest checkpoint, or the one at `step`. The same generator, seed and parameters always "
+                    + "give the same bytes; seeded URLs are cacheable (strong ETag). Without a seed one is drawn and "
+                    + "returned in the X-Seed header. "
                     + ControlsHelp
             )
             .Produces(StatusCodes.Status200OK, contentType: "image/png")
@@ -47,7 +49,10 @@ public static class SamplesApi
     }
 
     internal const string ControlsHelp =
-        "`label` (conditional families: a class, or a comma-separated list for one row per class); `truncation` (biggan: the threshold beyond which latent entries are redrawn, e.g. 0.5; stylegan: psi toward the average w, 0 to 2); stylegan only: `noise=random|const`, `mix=SEED2&mixFrom=LAYER` (the second seed's styles from that layer on). A parameter the generator's family lacks is a 400 naming it.";
+        "`label` (conditional families: a class, or a comma-separated list for one row per class); `truncation` "
+        + "(biggan: the threshold beyond which latent entries are redrawn, e.g. 0.5; stylegan: psi toward the "
+        + "average w, 0 to 2); stylegan only: `noise=random|const`, `mix=SEED2&mixFrom=LAYER` (the second "
+        + "seed's styles from that layer on). A parameter the generator's family lacks is a 400 naming it.";
 
     private static Task<
         Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>

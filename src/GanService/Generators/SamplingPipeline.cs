@@ -42,32 +42,6 @@ public readonly record struct Produced(string Field, int Images);
 /// </summary>
 public static class SamplingPipeline
 {
-    private sealed record Target(string Recipe, bool Public, ChosenCheckpoint? Checkpoint);
-
-    private sealed record ChosenCheckpoint(long Step, string Sha256);
-
-    /// <summary>
-    /// One round trip: the job's recipe (if the caller may sample it) with its newest, or the asked, checkpoint. Every
-    /// sampling request runs it, so it is compiled once (no per-call expression work) and reads two columns of the
-    /// job rather than the whole row. The visibility rule is <see cref="Ownership.SampleableBy"/>'s.
-    /// </summary>
-    private static readonly Func<GanDbContext, Guid, long?, bool, string?, CancellationToken, Task<Target?>> Lookup =
-        EF.CompileAsyncQuery(
-            (GanDbContext db, Guid jobId, long? step, bool admin, string? owner, CancellationToken ct) =>
-                db
-                    .Jobs.AsNoTracking()
-                    .Where(j => j.Id == jobId && (admin || j.Public || j.Owner == owner))
-                    .Select(j => new Target(
-                        j.Recipe,
-                        j.Public,
-                        db.Checkpoints.Where(c => c.JobId == j.Id && (step == null || c.Step == step))
-                            .OrderByDescending(c => c.Step)
-                            .Select(c => new ChosenCheckpoint(c.Step, c.Sha256))
-                            .FirstOrDefault()
-                    ))
-                    .SingleOrDefault()
-        );
-
     public static async Task<
         Results<FileContentHttpResult, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>
     > ServeAsync(
@@ -93,14 +67,15 @@ public static class SamplingPipeline
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
 
-        var found = await Lookup(services.Db, jobId, step, services.Caller.IsAdmin, services.Caller.Owner, ct);
+        var found = await GeneratorLookup.FindAsync(services.Db, services.Caller, jobId, step, ct);
         if (found is null)
             return Problems.JobNotFound(jobId);
         var model = JobMapping.Spec(jobId, found.Recipe).Plan.Model;
         if (!ModelFamily.Of(model).SamplesFromNoise)
             errors["jobId"] =
             [
-                $"Job {jobId} trains an image-to-image generator ({model.Family}): POST an image to /api/generators/{jobId}/translate.",
+                $"Job {jobId} trains an image-to-image generator ({model.Family}): POST an image to "
+                    + $"/api/generators/{jobId}/translate.",
             ];
         else
         {
@@ -111,12 +86,7 @@ public static class SamplingPipeline
             return TypedResults.ValidationProblem(errors);
         var chosen = found.Checkpoint;
         if (chosen is null)
-            return step is null
-                ? Problems.Conflict(
-                    "The generator has no checkpoint yet.",
-                    $"Job {jobId} has not written a checkpoint; sample again once its first checkpoint is listed."
-                )
-                : Problems.NotFound("No such checkpoint.", $"Job {jobId} has no checkpoint at step {step}.");
+            return GeneratorLookup.NoCheckpoint(jobId, step);
 
         bool deterministic = !seeded || seed is not null;
         long usedSeed = seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
@@ -190,7 +160,9 @@ public static class SamplingPipeline
         ];
     }
 
-    /// <summary>Reads the family controls from the query; a control the job's family lacks is reported at model check.</summary>
+    /// <summary>
+    /// Reads the family controls from the query; a control the job's family lacks is reported at model check.
+    /// </summary>
     public static SamplingControls Controls(
         double? truncation,
         string? noise,
@@ -224,7 +196,9 @@ public static class SamplingPipeline
             errors.TryAdd(field, [message]);
     }
 
-    /// <summary><c>3</c> or <c>0,1,2</c>: numbers from 0 to <paramref name="max"/>, at most <paramref name="most"/> of them.</summary>
+    /// <summary>
+    /// <c>3</c> or <c>0,1,2</c>: numbers from 0 to <paramref name="max"/>, at most <paramref name="most"/> of them.
+    /// </summary>
     public static List<long>? ParseList(
         string? text,
         string field,

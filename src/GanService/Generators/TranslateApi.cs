@@ -32,10 +32,12 @@ public static class TranslateApi
             .WithTags("Generators")
             .WithName("Translate")
             .AllowAnonymous()
-            .LimitedAsSampling()
+            .RatedAsSampling()
             .WithSummary("Translate an image with an image-to-image generator (pix2pix, cyclegan)")
             .WithDescription(
-                "multipart/form-data with the image in part `image`; it gets the same limits as dataset uploads. Answers the translated PNG, from the newest checkpoint or the one at `step`; a CycleGAN takes `direction=AtoB` (default) or `BtoA`."
+                "multipart/form-data with the image in part `image`; it gets the same limits as dataset uploads. "
+                    + "Answers the translated PNG, from the newest checkpoint or the one at `step`; a CycleGAN takes "
+                    + "`direction=AtoB` (default) or `BtoA`."
             )
             .Accepts<TranslateForm>("multipart/form-data")
             .Produces(StatusCodes.Status200OK, contentType: "image/png")
@@ -53,72 +55,50 @@ public static class TranslateApi
         ICheckpointStore store,
         GeneratorCache cache,
         InferenceThreads renderer,
-        IOptions<DatasetLimits> limits,
+        RenderPermits permits,
+        IOptions<GanOptions> options,
         IOptions<ImportLimits> importLimits,
         CancellationToken ct,
         [FromQuery] long? step = null,
         [FromQuery] string? direction = null
     )
     {
-        var job = await db.Jobs.AsNoTracking().SampleableBy(caller).SingleOrDefaultAsync(j => j.Id == jobId, ct);
-        if (job is null)
+        var found = await GeneratorLookup.FindAsync(db, caller, jobId, step, ct);
+        if (found is null)
             return Problems.JobNotFound(jobId);
-        var model = job.Spec().Plan.Model;
+        var model = JobMapping.Spec(jobId, found.Recipe).Plan.Model;
         var family = ModelFamily.Of(model);
         if (!family.Translates)
-            return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]>
-                {
-                    ["jobId"] =
-                    [
-                        $"Job {jobId} trains a {model.Family}, which generates from noise: use samples.png or image.png.",
-                    ],
-                }
+            return Problems.Invalid(
+                "jobId",
+                $"Job {jobId} trains a {model.Family}, which generates from noise: use samples.png or image.png."
             );
         var way = direction?.Trim() ?? "AtoB";
         if (
             !way.Equals("AtoB", StringComparison.OrdinalIgnoreCase)
             && !way.Equals("BtoA", StringComparison.OrdinalIgnoreCase)
         )
-            return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]> { ["direction"] = ["Use AtoB or BtoA."] }
-            );
+            return Problems.Invalid("direction", "Use AtoB or BtoA.");
         bool backward = way.Equals("BtoA", StringComparison.OrdinalIgnoreCase);
         if (backward && !family.TranslatesBothWays)
-            return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]>
-                {
-                    ["direction"] = [$"A {model.Family} generator translates A to B only."],
-                }
-            );
-        var checkpoints = db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId);
-        var chosen = await (
-            step is null ? checkpoints.OrderByDescending(c => c.Step) : checkpoints.Where(c => c.Step == step)
-        )
-            .Select(c => new { c.Step, c.Sha256 })
-            .FirstOrDefaultAsync(ct);
-        if (chosen is null)
-            return step is null
-                ? Problems.Conflict(
-                    "The generator has no checkpoint yet.",
-                    $"Job {jobId} has not written a checkpoint yet."
-                )
-                : Problems.NotFound("No such checkpoint.", $"Job {jobId} has no checkpoint at step {step}.");
+            return Problems.Invalid("direction", $"A {model.Family} generator translates A to B only.");
+        if (found.Checkpoint is not { } chosen)
+            return GeneratorLookup.NoCheckpoint(jobId, step);
 
         byte[] pixels;
         try
         {
-            await using var upload = await DatasetUpload.ReadAsync(request, limits.Value.MaxUploadBytes, Parts, ct);
+            long most = options.Value.TranslateMaxBytes;
+            await using var upload = await DatasetUpload.ReadAsync(request, most, Parts, ct);
             var streams = upload.OpenAll("image");
             if (streams.Count != 1)
-                return TypedResults.ValidationProblem(
-                    new Dictionary<string, string[]> { ["image"] = ["Send exactly one image in the part 'image'."] }
-                );
+                return Problems.Invalid("image", "Send exactly one image in the part 'image'.");
+            // The part was spooled to a file within the body's limit, so its length is known and bounded.
             await using var stream = streams[0];
-            using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, ct);
+            var encoded = new byte[stream.Length];
+            await stream.ReadExactlyAsync(encoded, ct);
             pixels = new ImageDecoder(importLimits.Value).Decode(
-                buffer.ToArray(),
+                encoded,
                 upload.FileName ?? "image",
                 model.ImageSize,
                 model.Channels,
@@ -129,14 +109,20 @@ public static class TranslateApi
         {
             var field = e.Field == "file" ? "image" : e.Field;
             return e.TooLarge
-                ? TypedResults.Problem(
-                    title: "The image is too large.",
-                    detail: e.Message,
-                    statusCode: StatusCodes.Status413PayloadTooLarge
+                ? Problems.Naming(
+                    StatusCodes.Status413PayloadTooLarge,
+                    "The image is too large.",
+                    e.Message,
+                    field,
+                    e.Message
                 )
-                : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [e.Message] });
+                : Problems.Invalid(field, e.Message);
         }
 
+        // The permit covers the load and the render, not the upload before them.
+        using var permit = await permits.AcquireAsync(ct);
+        if (!permit.IsAcquired)
+            return RateLimits.Busy(request.HttpContext);
         using var lease = await cache.GetOrLoadAsync(
             store,
             jobId,
@@ -151,16 +137,7 @@ public static class TranslateApi
                 $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum."
             );
         var sampler = lease.As<TranslationSampler>();
-        var png = await renderer.RunAsync(
-            () =>
-            {
-                using var input = new ImageDataset("input", pixels, 1, model.Channels, model.ImageSize);
-                using var batch = input.Batch([0], torch.CPU);
-                using var output = sampler.Translate(batch);
-                return ImageGrid.EncodePng(output, 1, padding: 0);
-            },
-            ct
-        );
+        var png = await renderer.RunAsync(() => sampler.TranslateToPng(pixels), ct);
         return TypedResults.File(png, "image/png");
     }
 }

@@ -28,7 +28,8 @@ public static class ApiDocs
                     In = ParameterLocation.Header,
                     Name = Auth.ApiKeyAuthentication.Header,
                     Description =
-                        "An API key (or the admin key). Not needed while Gan:Auth:Enabled is false, nor for public generators' images.",
+                        "An API key (or the admin key). Not needed while Gan:Auth:Enabled is false, nor for public "
+                        + "generators' images.",
                 }
             );
             swagger.AddSecurityRequirement(document => new OpenApiSecurityRequirement

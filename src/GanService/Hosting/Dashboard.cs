@@ -15,7 +15,8 @@ public static class Dashboard
 {
     /// <summary>
     /// Antiforgery for the dashboard's buttons: a browser that holds the basic-auth credentials would otherwise send
-    /// them along with a forged cross-site POST (delete, requeue). Hangfire validates its token when the service exists.
+    /// them along with a forged cross-site POST (delete, requeue). Hangfire validates its token when the service
+    /// exists.
     /// </summary>
     public static WebApplicationBuilder AddDashboard(this WebApplicationBuilder builder)
     {
@@ -43,7 +44,9 @@ public static class Dashboard
         return app;
     }
 
-    /// <summary>Compares in fixed time, so the response time says nothing about how much of a guess was right.</summary>
+    /// <summary>
+    /// Compares in fixed time, so the response time says nothing about how much of a guess was right.
+    /// </summary>
     private static Func<string, string, bool> Matches(string expected)
     {
         var bytes = Encoding.UTF8.GetBytes(expected);

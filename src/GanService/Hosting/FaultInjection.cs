@@ -15,7 +15,9 @@ public sealed class FaultOptions
     /// <summary>SIGKILL this process when a job reaches this step.</summary>
     public long? KillAtStep { get; set; }
 
-    /// <summary>SIGKILL this process inside the checkpoint transaction for this step, after the insert, before commit.</summary>
+    /// <summary>
+    /// SIGKILL this process inside the checkpoint transaction for this step, after the insert, before commit.
+    /// </summary>
     public long? KillDuringCheckpointAtStep { get; set; }
 
     /// <summary>
@@ -24,7 +26,9 @@ public sealed class FaultOptions
     /// </summary>
     public long? StopDuringCheckpointAtStep { get; set; }
 
-    /// <summary><c>Environment.FailFast</c> as soon as a job of this name starts training: a native-style crash, every time.</summary>
+    /// <summary>
+    /// <c>Environment.FailFast</c> as soon as a job of this name starts training: a native-style crash, every time.
+    /// </summary>
     public string? CrashJobsNamed { get; set; }
 
     /// <summary>Report a divergence (as the trainer does for a non-finite loss) at this step.</summary>
@@ -65,6 +69,8 @@ public sealed class FaultInjection(IOptions<FaultOptions> options, IHostApplicat
             Environment.FailFast($"Fault injection: job '{jobName}' crashes its worker (Gan:Faults:CrashJobsNamed).");
     }
 
-    /// <summary>SIGKILL on Linux: no finally blocks, no flush, exactly what an OOM killer or a power cut leaves.</summary>
+    /// <summary>
+    /// SIGKILL on Linux: no finally blocks, no flush, exactly what an OOM killer or a power cut leaves.
+    /// </summary>
     private static void KillSelf() => Process.GetCurrentProcess().Kill();
 }

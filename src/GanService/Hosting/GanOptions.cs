@@ -43,7 +43,9 @@ public sealed class GanOptions
     [Range(1, 64)]
     public int WorkerCount { get; set; } = 1;
 
-    /// <summary>libtorch intra-op threads of each training job; 0 means all cores but one for the web host (at least one).</summary>
+    /// <summary>
+    /// libtorch intra-op threads of each training job; 0 means all cores but one for the web host (at least one).
+    /// </summary>
     [Range(0, 1024)]
     public int TorchThreads { get; set; }
 
@@ -63,7 +65,10 @@ public sealed class GanOptions
     [Range(1, 100_000)]
     public int MetricsEvery { get; set; } = 10;
 
-    /// <summary>Progress and metric rows are written at most this often, in one transaction (the reports in between are batched).</summary>
+    /// <summary>
+    /// Progress and metric rows are written at most this often, in one transaction (the reports in between are
+    /// batched).
+    /// </summary>
     public TimeSpan ProgressWriteInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How often a running job checks whether it was cancelled.</summary>
@@ -95,7 +100,10 @@ public sealed class GanOptions
     /// </summary>
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How long a running job waits out a PostgreSQL outage (training pauses at its next checkpoint) before giving up its attempt, and how long a starting host waits for PostgreSQL.</summary>
+    /// <summary>
+    /// How long a running job waits out a PostgreSQL outage (training pauses at its next checkpoint) before giving up
+    /// its attempt, and how long a starting host waits for PostgreSQL.
+    /// </summary>
     public TimeSpan OutageTolerance { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>How often each host looks for jobs left Queued or Running with no live Hangfire job.</summary>
@@ -117,6 +125,13 @@ public sealed class GanOptions
     /// </summary>
     [Range(1, 1L << 40)]
     public long SamplingPixels { get; set; } = 256L * 128 * 128 * 3;
+
+    /// <summary>
+    /// The largest translate request body: one image, so far less than a dataset upload; a larger one is a 413
+    /// naming <c>image</c> (docs/reliability.md#budgets).
+    /// </summary>
+    [Range(1024, 1L << 32)]
+    public long TranslateMaxBytes { get; set; } = 16L << 20;
 
     /// <summary>Bytes of encoded seeded samples kept in memory (0 turns the cache off).</summary>
     [Range(0, 1L << 40)]

@@ -6,7 +6,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace GanService.Hosting;
 
-/// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: PostgreSQL and the Hangfire storage answer.</summary>
+/// <summary>
+/// <c>/health/live</c>: the process answers. <c>/health/ready</c>: PostgreSQL and the Hangfire storage answer.
+/// </summary>
 public static class Health
 {
     public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)

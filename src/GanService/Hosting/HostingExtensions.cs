@@ -37,7 +37,8 @@ public static class HostingExtensions
     public static WebApplicationBuilder AddTraining(this WebApplicationBuilder builder)
     {
         // Training jobs run on threads of their own with Gan:TorchThreads, renders with one; everything else (imports,
-        // previews, loading generators) runs single-threaded too, so no other thread keeps an OpenMP team that would slow training.
+        // previews, loading generators) runs single-threaded too, so no other thread keeps an OpenMP team that would
+        // slow training.
         TorchRuntime.SetDefaultThreads(1);
         // One render thread per sampling slot (Gan:RateLimits:SamplingConcurrency), from the validated options.
         builder.Services.AddSingleton(services => new InferenceThreads(
@@ -63,26 +64,32 @@ public static class HostingExtensions
         );
         if (!FinalizerQuarantine.Installed)
             app.Logger.LogWarning(
-                "TorchSharp's finalizers free at once, without the quarantine ({Problem}): a garbage collection during a tensor operation may fail it or crash the process (see FinalizerQuarantine).",
+                "TorchSharp's finalizers free at once, without the quarantine ({Problem}): a garbage collection "
+                    + "during a tensor operation may fail it or crash the process (see FinalizerQuarantine).",
                 FinalizerQuarantine.Problem
             );
         // Before the first job or render, so a host whose CPU needs libtorch's slow convolutions says so at start.
         var convolutions = OneDnnCheck.Ensure();
         if (convolutions is OneDnnCheck.Verdict.Routed)
             app.Logger.LogWarning(
-                "oneDNN's convolutions failed the start-up self-test on this CPU: each convolution shape is checked once on first use and the wrong ones run on libtorch's reference kernel (see OneDnnCheck, Convolutions)."
+                "oneDNN's convolutions failed the start-up self-test on this CPU: each convolution shape is checked "
+                    + "once on first use and the wrong ones run on libtorch's reference kernel (see OneDnnCheck, "
+                    + "Convolutions)."
             );
         if (convolutions is OneDnnCheck.Verdict.DisabledByCheck)
             app.Logger.LogWarning(
-                "oneDNN's convolutions failed the start-up self-test on this CPU: libtorch's own (slower) convolutions are in use (see OneDnnCheck)."
+                "oneDNN's convolutions failed the start-up self-test on this CPU: libtorch's own (slower) "
+                    + "convolutions are in use (see OneDnnCheck)."
             );
         if (convolutions is OneDnnCheck.Verdict.WrongNotDisabled)
             app.Logger.LogError(
-                "oneDNN's convolutions failed the start-up self-test on this CPU and could not be turned off: training results may be wrong (see OneDnnCheck)."
+                "oneDNN's convolutions failed the start-up self-test on this CPU and could not be turned off: "
+                    + "training results may be wrong (see OneDnnCheck)."
             );
         if (!Nnpack.Ensure())
             app.Logger.LogInformation(
-                "NNPACK cannot start on this CPU (libtorch's warning above): libtorch no longer offers it convolutions, so that warning is not repeated per request (see Nnpack)."
+                "NNPACK cannot start on this CPU (libtorch's warning above): libtorch no longer offers it "
+                    + "convolutions, so that warning is not repeated per request (see Nnpack)."
             );
     }
 }

@@ -59,7 +59,9 @@ public sealed partial class ProblemHandling(IProblemDetailsService problems, ILo
         );
     }
 
-    /// <summary>PostgreSQL is down or restarting: a 503 the caller can retry, not a 500, and nothing was written.</summary>
+    /// <summary>
+    /// PostgreSQL is down or restarting: a 503 the caller can retry, not a 500, and nothing was written.
+    /// </summary>
     private async ValueTask<bool> Unavailable(HttpContext http, Exception exception)
     {
         logger.LogWarning("PostgreSQL is unavailable; answering 503: {Error}", exception.Message);
@@ -82,7 +84,9 @@ public sealed partial class ProblemHandling(IProblemDetailsService problems, ILo
         );
     }
 
-    /// <summary><c>$.model.imageSize</c> becomes <c>model.imageSize</c>; an unreadable document is <c>body</c>.</summary>
+    /// <summary>
+    /// <c>$.model.imageSize</c> becomes <c>model.imageSize</c>; an unreadable document is <c>body</c>.
+    /// </summary>
     private static string Field(string? path) =>
         path is null or "$" ? "body"
         : path.StartsWith("$.") ? path[2..]

@@ -2,13 +2,16 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using GanService.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace GanService.Hosting;
 
-/// <summary>The <c>Gan:RateLimits</c> section. Rates are per caller (API key owner, or client address without a key).</summary>
+/// <summary>
+/// The <c>Gan:RateLimits</c> section. Rates are per caller (API key owner, or client address without a key).
+/// </summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "Gan:RateLimits";
@@ -52,11 +55,12 @@ public static class RateLimits
             .BindConfiguration(RateLimitOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<RenderPermits>();
         builder.Services.AddRateLimiter(_ => { });
         builder
             .Services.AddOptions<RateLimiterOptions>()
-            .Configure<IOptions<RateLimitOptions>>(
-                (limiter, configured) =>
+            .Configure<IOptions<RateLimitOptions>, RenderPermits>(
+                (limiter, configured, permits) =>
                 {
                     var limits = configured.Value;
                     limiter.AddPolicy(Submissions, http =>
@@ -71,12 +75,7 @@ public static class RateLimits
                     limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
                         http.GetEndpoint()?.Metadata.GetMetadata<SamplingWork>() is null
                             ? RateLimitPartition.GetNoLimiter("")
-                            : RateLimitPartition.GetConcurrencyLimiter(Sampling, _ => new ConcurrencyLimiterOptions
-                            {
-                                PermitLimit = 2 * limits.EffectiveSamplingConcurrency,
-                                QueueLimit = limits.SamplingQueue,
-                                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                            })
+                            : RateLimitPartition.Get(Sampling, _ => permits.Shared)
                     );
                     limiter.OnRejected = Reject;
                 }
@@ -86,10 +85,16 @@ public static class RateLimits
 
     /// <summary>Marks an endpoint as sampling: per-caller rate plus the host's sampling concurrency limit.</summary>
     public static TBuilder LimitedAsSampling<TBuilder>(this TBuilder endpoint)
+        where TBuilder : IEndpointConventionBuilder => endpoint.RatedAsSampling().WithMetadata(new SamplingWork());
+
+    /// <summary>
+    /// The per-caller sampling rate only: the endpoint takes a <see cref="RenderPermits"/> permit itself, around
+    /// the part of its work that renders.
+    /// </summary>
+    public static TBuilder RatedAsSampling<TBuilder>(this TBuilder endpoint)
         where TBuilder : IEndpointConventionBuilder =>
         endpoint
             .RequireRateLimiting(Sampling)
-            .WithMetadata(new SamplingWork())
             .WithMetadata(
                 new ProducesResponseTypeMetadata(
                     StatusCodes.Status429TooManyRequests,
@@ -98,7 +103,9 @@ public static class RateLimits
                 )
             );
 
-    /// <summary>A bucket of <paramref name="permits"/> per caller, refilled evenly over <paramref name="period"/>.</summary>
+    /// <summary>
+    /// A bucket of <paramref name="permits"/> per caller, refilled evenly over <paramref name="period"/>.
+    /// </summary>
     private static RateLimitPartition<string> PerCaller(HttpContext http, int permits, TimeSpan period) =>
         RateLimitPartition.GetTokenBucketLimiter(Caller.PartitionKey(http), _ => new TokenBucketRateLimiterOptions
         {
@@ -128,10 +135,22 @@ public static class RateLimits
                         Status = StatusCodes.Status429TooManyRequests,
                         Title = "Too many requests.",
                         Detail =
-                            $"This caller's limit for this kind of request is used up; retry after {retryAfter} s (Retry-After).",
+                            $"This caller's limit for this kind of request is used up; retry after {retryAfter} s "
+                            + "(Retry-After).",
                     },
                 }
             );
+    }
+
+    /// <summary>The answer when every render permit is taken and the queue is full, as the limiter gives it.</summary>
+    public static ProblemHttpResult Busy(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = "1";
+        return TypedResults.Problem(
+            title: "Too many requests.",
+            detail: "Every render slot of this host is taken and its queue is full; retry after 1 s (Retry-After).",
+            statusCode: StatusCodes.Status429TooManyRequests
+        );
     }
 
     private sealed class SamplingWork;

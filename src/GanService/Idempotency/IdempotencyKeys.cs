@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GanService.Hosting;
 using GanService.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -7,7 +8,9 @@ using Npgsql;
 
 namespace GanService.Idempotency;
 
-/// <summary>A row of <c>gan.idempotency_keys</c>: what one <c>Idempotency-Key</c> created, and from which request body.</summary>
+/// <summary>
+/// A row of <c>gan.idempotency_keys</c>: what one <c>Idempotency-Key</c> created, and from which request body.
+/// </summary>
 public sealed class IdempotencyRecord
 {
     public required string Owner { get; set; }
@@ -39,12 +42,10 @@ public static class IdempotencyKeys
         if (key is null or { Length: 0 or > 200 } || key.Any(c => c is < ' ' or > '~'))
             return (
                 null,
-                TypedResults.ValidationProblem(
-                    new Dictionary<string, string[]>
-                    {
-                        [Header] = ["Send one key of 1 to 200 printable ASCII characters (a UUID is a good choice)."],
-                    },
-                    title: "The Idempotency-Key header is invalid."
+                Problems.Invalid(
+                    Header,
+                    "Send one key of 1 to 200 printable ASCII characters (a UUID is a good choice).",
+                    "The Idempotency-Key header is invalid."
                 )
             );
         return (key, null);
@@ -102,14 +103,12 @@ public static class IdempotencyKeys
         };
 
     public static ProblemHttpResult Mismatch(string key) =>
-        TypedResults.Problem(
-            title: "The Idempotency-Key was used with a different request.",
-            detail: $"Key '{key}' already created a resource from another request body; use a new key for a new request.",
-            statusCode: StatusCodes.Status409Conflict,
-            extensions: new Dictionary<string, object?>
-            {
-                ["errors"] = new Dictionary<string, string[]> { [Header] = ["Already used with a different body."] },
-            }
+        Problems.Naming(
+            StatusCodes.Status409Conflict,
+            "The Idempotency-Key was used with a different request.",
+            $"Key '{key}' already created a resource from another request body; use a new key for a new request.",
+            Header,
+            "Already used with a different body."
         );
 
     /// <summary>A concurrent request with the same key won the insert.</summary>

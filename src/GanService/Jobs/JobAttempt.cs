@@ -19,6 +19,8 @@ public sealed class JobAttempt
     public long LastStep { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
 
-    /// <summary>How it ended (Succeeded, Failed, Cancelled, Requeued, Superseded); null while running or after a crash.</summary>
+    /// <summary>
+    /// How it ended (Succeeded, Failed, Cancelled, Requeued, Superseded); null while running or after a crash.
+    /// </summary>
     public string? Outcome { get; set; }
 }

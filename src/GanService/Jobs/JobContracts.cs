@@ -2,7 +2,9 @@ using GanService.Gan.Training;
 
 namespace GanService.Jobs;
 
-/// <summary>The body of <c>POST /api/jobs</c>. Every field but <c>dataset</c> and <c>model.family</c> has a default.</summary>
+/// <summary>
+/// The body of <c>POST /api/jobs</c>. Every field but <c>dataset</c> and <c>model.family</c> has a default.
+/// </summary>
 public sealed record CreateJobRequest(
     string? Name,
     string? Dataset,
@@ -17,16 +19,22 @@ public sealed record CreateJobRequest(
 /// <param name="Public">True: anyone, even a browser without a key, may fetch this generator's samples.</param>
 public sealed record VisibilityRequest(bool? Public);
 
-/// <param name="Family">The model family: <c>dcgan</c>, <c>conditional-dcgan</c> and <c>biggan</c> (need a labelled dataset),
+/// <param name="Family">The model family: <c>dcgan</c>, <c>conditional-dcgan</c> and <c>biggan</c> (need a labelled
+/// dataset),
 /// <c>pix2pix</c> (a paired dataset), <c>cyclegan</c> (two domains), <c>progan</c>, <c>stylegan</c>.</param>
-/// <param name="ImageSize">28, 32 or 64 pixels (default 28); pix2pix and cyclegan: 64, 128 or 256 (default 64); biggan, progan and stylegan: 32, 64, 128 or 256 (default 32).</param>
+/// <param name="ImageSize">28, 32 or 64 pixels (default 28); pix2pix and cyclegan: 64, 128 or 256 (default 64); biggan,
+/// progan and stylegan: 32, 64, 128 or 256 (default 32).</param>
 /// <param name="Channels">1 (grey) or 3 (RGB); default 1, 3 for pix2pix and cyclegan.</param>
 /// <param name="LatentSize">Length of the Gaussian latent z (default 100; 64 for biggan, progan and stylegan).</param>
-/// <param name="Normalization">The DCGAN discriminator's: <c>batch</c> (default), <c>none</c> (default for wgan-gp), <c>spectral</c>. The newer families fix their own.</param>
-/// <param name="Width">biggan, progan, stylegan: channels at the 16x16 stage, 8 to 512 (default 16, CPU-sized; wider below 16x16, narrower above).</param>
-/// <param name="AttentionResolution">biggan: resolution followed by self-attention, 0 (none) or 8 up to the image size (default 16).</param>
+/// <param name="Normalization">The DCGAN discriminator's: <c>batch</c> (default), <c>none</c> (default for wgan-gp),
+/// <c>spectral</c>. The newer families fix their own.</param>
+/// <param name="Width">biggan, progan, stylegan: channels at the 16x16 stage, 8 to 512 (default 16, CPU-sized; wider
+/// below 16x16, narrower above).</param>
+/// <param name="AttentionResolution">biggan: resolution followed by self-attention, 0 (none) or 8 up to the image size
+/// (default 16).</param>
 /// <param name="MappingLayers">stylegan: dense layers of the mapping network from z to w, 1 to 8 (default 4).</param>
-/// <param name="StyleMixing">stylegan: probability a training batch mixes two latents' styles, 0 to 1 (default 0.9).</param>
+/// <param name="StyleMixing">stylegan: probability a training batch mixes two latents' styles, 0 to 1 (default
+/// 0.9).</param>
 public sealed record ModelRequest(
     string? Family,
     int? ImageSize,
@@ -45,17 +53,22 @@ public sealed record ModelRequest(
 /// <param name="GeneratorLearningRate">Overrides <c>learningRate</c> for G.</param>
 /// <param name="DiscriminatorLearningRate">Overrides <c>learningRate</c> for D.</param>
 /// <param name="Beta1">Adam beta1 (default 0.5).</param>
-/// <param name="Loss">The adversarial loss: <c>bce</c> (non-saturating; default), <c>bce-minimax</c>, <c>lsgan</c>, <c>wgan-gp</c>, <c>hinge</c>.</param>
+/// <param name="Loss">The adversarial loss: <c>bce</c> (non-saturating; default), <c>bce-minimax</c>, <c>lsgan</c>,
+/// <c>wgan-gp</c>, <c>hinge</c>.</param>
 /// <param name="CriticSteps">Discriminator updates per generator update, 1 to 10 (default 1; 5 for wgan-gp).</param>
 /// <param name="GradientPenalty">Gradient-penalty weight lambda, 0 to 1000 (default 0; 10 for wgan-gp).</param>
 /// <param name="R1">R1 penalty weight gamma on real data, 0 to 1000 (default 0, off).</param>
-/// <param name="Ema">Decay of the generator's moving average used for sampling, 0 (off, default) or up to 0.9999.</param>
+/// <param name="Ema">Decay of the generator's moving average used for sampling, 0 (off, default) or up to
+/// 0.9999.</param>
 /// <param name="Augment">DiffAugment policies, comma-separated: color, translation, cutout (default none).</param>
 /// <param name="L1">Weight of the L1 term for pix2pix, 0 to 1000 (default 100).</param>
 /// <param name="Beta2">Adam beta2 (default 0.999; 0.99 for progan and stylegan).</param>
-/// <param name="OrthogonalRegularization">biggan: orthogonal regularisation beta of G's weights, 0 to 1 (default 1e-4).</param>
-/// <param name="ImagesPerPhase">progan: real images per fade-in or stable phase (default 0: the run shared evenly between phases).</param>
-/// <param name="R1Every">Lazy R1: the penalty on every this-many-th D update, weighted by it, 1 to 64 (default 1; 16 for stylegan).</param>
+/// <param name="OrthogonalRegularization">biggan: orthogonal regularisation beta of G's weights, 0 to 1 (default
+/// 1e-4).</param>
+/// <param name="ImagesPerPhase">progan: real images per fade-in or stable phase (default 0: the run shared evenly
+/// between phases).</param>
+/// <param name="R1Every">Lazy R1: the penalty on every this-many-th D update, weighted by it, 1 to 64 (default 1; 16
+/// for stylegan).</param>
 public sealed record TrainingRequest(
     int? Steps,
     int? BatchSize,
@@ -153,7 +166,9 @@ public sealed record JobTrainingResponse(
         };
 }
 
-/// <summary>The last reported step; for progan also the resolution it trained at and the fade-in alpha of its newest block.</summary>
+/// <summary>
+/// The last reported step; for progan also the resolution it trained at and the fade-in alpha of its newest block.
+/// </summary>
 public sealed record LatestMetrics(
     double DiscriminatorLoss,
     double GeneratorLoss,
@@ -187,7 +202,8 @@ public sealed record MetricResponse(
 /// One start of a job on a worker. <c>StepsRepeated</c>: steps this attempt trained again because the previous one
 /// stopped past its last checkpoint (from the previous attempt's last reported step: progress is written at most every
 /// <c>Gan:ProgressWriteInterval</c> and always before a checkpoint, so after a crash between checkpoints it may be low
-/// by the steps of that interval plus <c>Gan:MetricsEvery</c>). <c>Outcome</c> is Lost for an attempt whose worker died or was superseded.
+/// by the steps of that interval plus <c>Gan:MetricsEvery</c>). <c>Outcome</c> is Lost for an attempt whose worker died
+/// or was superseded.
 /// </summary>
 public sealed record AttemptResponse(
     int Number,

@@ -25,7 +25,8 @@ public sealed class JobRequestValidator(
     private static readonly string[] Devices = ["auto", "cpu", "cuda"];
 
     /// <param name="request">The request as sent.</param>
-    /// <param name="uploaded">The uploaded dataset the request names by id, looked up by the caller; null otherwise.</param>
+    /// <param name="uploaded">The uploaded dataset the request names by id, looked up by the caller; null
+    /// otherwise.</param>
     public (JobSpec? Spec, Dictionary<string, string[]> Errors) Validate(
         CreateJobRequest? request,
         Dataset? uploaded = null
@@ -44,7 +45,8 @@ public sealed class JobRequestValidator(
         if (string.IsNullOrEmpty(dataset))
             Fail(
                 "dataset",
-                "Required: a dataset name such as 'synthetic', 'mnist', 'fashion-mnist' or 'cifar10', or an uploaded dataset's id."
+                "Required: a dataset name such as 'synthetic', 'mnist', 'fashion-mnist' or 'cifar10', or an uploaded "
+                    + "dataset's id."
             );
         else if (byId && uploaded is null)
             Fail("dataset", $"There is no uploaded dataset with id {datasetId}.");
@@ -139,7 +141,8 @@ public sealed class JobRequestValidator(
         else if (wasserstein && normalization == ModelRecipe.BatchNorm)
             Fail(
                 "model.normalization",
-                "A WGAN-GP critic must not use batch norm: it couples the per-sample gradients the penalty constrains. Use none or spectral."
+                "A WGAN-GP critic must not use batch norm: it couples the per-sample gradients the penalty "
+                    + "constrains. Use none or spectral."
             );
         int critic = training?.CriticSteps ?? (wasserstein ? defaults.WassersteinCriticSteps : 1);
         if (critic is < 1 or > 10)

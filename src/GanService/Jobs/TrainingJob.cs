@@ -24,7 +24,9 @@ public sealed class TrainingJob
     public required string Recipe { get; set; }
     public required string Dataset { get; set; }
 
-    /// <summary>SHA-256 of the exact data trained on (stored form, or source files of a built-in); null for synthetic.</summary>
+    /// <summary>
+    /// SHA-256 of the exact data trained on (stored form, or source files of a built-in); null for synthetic.
+    /// </summary>
     public string? DatasetSha256 { get; set; }
     public long Seed { get; set; }
     public long Step { get; set; }

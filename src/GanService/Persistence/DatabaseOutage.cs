@@ -6,7 +6,9 @@ namespace GanService.Persistence;
 /// <summary>Tells a database that is down or restarting apart from a bug, and waits one out with bounds.</summary>
 public static class DatabaseOutage
 {
-    /// <summary>True when the exception (or one inside it) says PostgreSQL could not be reached or is restarting.</summary>
+    /// <summary>
+    /// True when the exception (or one inside it) says PostgreSQL could not be reached or is restarting.
+    /// </summary>
     public static bool IsOutage(Exception? e)
     {
         for (; e is not null; e = e.InnerException)

@@ -82,7 +82,9 @@ public static class StorageQuota
         );
 }
 
-/// <summary>A checkpoint that would take its owner past <c>Gan:Quotas:MaxStoredBytes</c>: the job stops there.</summary>
+/// <summary>
+/// A checkpoint that would take its owner past <c>Gan:Quotas:MaxStoredBytes</c>: the job stops there.
+/// </summary>
 public sealed class StorageQuotaExceededException(string message) : Exception(message)
 {
     /// <summary>Refuses the checkpoint when the owner's stored bytes plus it would pass the quota.</summary>

@@ -48,7 +48,9 @@ public sealed class CancellationWatcher : IDisposable
         target.Cancel();
     }
 
-    /// <summary>Polls unless some other read is younger than the interval, then waits until the flag is an interval old again.</summary>
+    /// <summary>
+    /// Polls unless some other read is younger than the interval, then waits until the flag is an interval old again.
+    /// </summary>
     private void Tick()
     {
         var age = TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref lastRead));

@@ -86,9 +86,10 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
 
     /// <summary>
     /// Puts a stranded job back in its queue: one still Queued or Running, untouched since
-    /// <paramref name="quietSince"/>, whose Hangfire job is still <paramref name="hangfireJobId"/> (found not alive). Rows another
-    /// host is reclaiming are skipped, so many hosts can run this at once. Its open attempts are Lost (their run died
-    /// with no word); the next start fails the job when that exhausts its attempts. Returns whether it requeued.
+    /// <paramref name="quietSince"/>, whose Hangfire job is still <paramref name="hangfireJobId"/> (found not alive).
+    /// Rows another host is reclaiming are skipped, so many hosts can run this at once. Its open attempts are Lost
+    /// (their run died with no word); the next start fails the job when that exhausts its attempts. Returns whether it
+    /// requeued.
     /// </summary>
     public async Task<bool> ReclaimAsync(
         Guid jobId,
@@ -191,14 +192,16 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
     private const string RecordSql = """
         WITH job AS (
             UPDATE gan.training_jobs
-            SET "Step" = @step, "DiscriminatorLoss" = @d, "GeneratorLoss" = @g, "RealScore" = @real, "FakeScore" = @fake,
-                "ImagesPerSecond" = @ips, "Resolution" = @resolution, "Alpha" = @alpha, "UpdatedAt" = @now
+            SET "Step" = @step, "DiscriminatorLoss" = @d, "GeneratorLoss" = @g, "RealScore" = @real,
+                "FakeScore" = @fake, "ImagesPerSecond" = @ips, "Resolution" = @resolution, "Alpha" = @alpha,
+                "UpdatedAt" = @now
             WHERE "Id" = @job AND "Attempts" = @attempt AND "Status" = 'Running'
             RETURNING "CancelRequested"
         ), metrics AS (
-            INSERT INTO gan.training_metrics ("JobId", "Step", "Epoch", "DiscriminatorLoss", "GeneratorLoss", "RealScore",
-                "FakeScore", "ImagesPerSecond", "Resolution", "Alpha", "RecordedAt")
-            SELECT @job, r.*, @now FROM job, unnest(@steps, @epochs, @ds, @gs, @reals, @fakes, @ipss, @resolutions, @alphas) AS r
+            INSERT INTO gan.training_metrics ("JobId", "Step", "Epoch", "DiscriminatorLoss", "GeneratorLoss",
+                "RealScore", "FakeScore", "ImagesPerSecond", "Resolution", "Alpha", "RecordedAt")
+            SELECT @job, r.*, @now
+            FROM job, unnest(@steps, @epochs, @ds, @gs, @reals, @fakes, @ipss, @resolutions, @alphas) AS r
             ON CONFLICT ("JobId", "Step") DO UPDATE SET "Epoch" = EXCLUDED."Epoch",
                 "DiscriminatorLoss" = EXCLUDED."DiscriminatorLoss", "GeneratorLoss" = EXCLUDED."GeneratorLoss",
                 "RealScore" = EXCLUDED."RealScore", "FakeScore" = EXCLUDED."FakeScore",
@@ -213,7 +216,8 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
     /// <summary>
     /// Ends the attempt. <see cref="JobStatus.Queued"/> means requeued for a graceful shutdown: the job waits for the
     /// next worker instead of showing as running on one that is gone. <paramref name="enqueue"/>, when given, puts a
-    /// new Hangfire job in the queue (and returns its id) once the fence holds, for a requeue that Hangfire does not do.
+    /// new Hangfire job in the queue (and returns its id) once the fence holds, for a requeue that Hangfire does not
+    /// do.
     /// </summary>
     public async Task EndAsync(
         JobLease lease,

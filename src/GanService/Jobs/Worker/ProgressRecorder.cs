@@ -8,8 +8,8 @@ namespace GanService.Jobs.Worker;
 /// task, at most one transaction per <c>minInterval</c>, retrying through database outages. Writing as each report
 /// came in cost training 20% of its step speed on 2 cores (47-62% with a report every step): every write's CPU
 /// stalls both of training's OpenMP threads. The buffer is bounded: past <see cref="Capacity"/> unwritten reports the
-/// oldest are dropped (counted, and logged once writes succeed again) rather than letting a long outage grow memory without limit.
-/// Each write also reads the job's cancel flag and hands it to <c>cancelFlagRead</c>, which saves the
+/// oldest are dropped (counted, and logged once writes succeed again) rather than letting a long outage grow memory
+/// without limit. Each write also reads the job's cancel flag and hands it to <c>cancelFlagRead</c>, which saves the
 /// <see cref="CancellationWatcher"/> a query of its own while progress is flowing.
 /// </summary>
 public sealed class ProgressRecorder : IDisposable
@@ -63,7 +63,9 @@ public sealed class ProgressRecorder : IDisposable
         signal.Release();
     }
 
-    /// <summary>Waits until everything added so far is written; false when the timeout or the lease ran out first.</summary>
+    /// <summary>
+    /// Waits until everything added so far is written; false when the timeout or the lease ran out first.
+    /// </summary>
     public bool Flush(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -117,7 +119,8 @@ public sealed class ProgressRecorder : IDisposable
                 cancelFlagRead(cancelRequested);
                 if (Interlocked.Exchange(ref dropped, 0) is > 0 and var lost)
                     logger.LogWarning(
-                        "Job {JobId}: {Count} progress reports were dropped while the database was unavailable (buffer of {Capacity}).",
+                        "Job {JobId}: {Count} progress reports were dropped while the database was unavailable "
+                            + "(buffer of {Capacity}).",
                         lease.JobId,
                         lost,
                         Capacity

@@ -31,7 +31,9 @@ public sealed class TrainingRun(
 {
     private GanOptions Options => options.Value;
 
-    /// <summary>Hangfire's own retries are off: crashes re-run through the invisibility timeout and count in our table.</summary>
+    /// <summary>
+    /// Hangfire's own retries are off: crashes re-run through the invisibility timeout and count in our table.
+    /// </summary>
     [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public void Run(Guid jobId, CancellationToken shutdown)
     {
@@ -43,7 +45,8 @@ public sealed class TrainingRun(
         );
         if (started is null)
             return;
-        // On a thread of its own that ends with the attempt, so its OpenMP team does not outlive it (TorchRuntime's remarks).
+        // On a thread of its own that ends with the attempt, so its OpenMP team does not outlive it (TorchRuntime's
+        // remarks).
         TorchRuntime.RunOnOwnThread("training", Options.EffectiveTorchThreads, () =>
             Attempt(started.Job, started.Lease, shutdown)
         );
@@ -121,7 +124,8 @@ public sealed class TrainingRun(
         catch (LeaseLostException)
         {
             logger.LogWarning(
-                "Job {JobId} attempt {Attempt} stopped: a newer attempt owns the job, so this worker writes nothing more.",
+                "Job {JobId} attempt {Attempt} stopped: a newer attempt owns the job, so this worker writes nothing "
+                    + "more.",
                 jobId,
                 lease.Attempt
             );
@@ -178,8 +182,9 @@ public sealed class TrainingRun(
                 recorder.Add(latest);
             if (trainer.Step % spec.CheckpointEvery == 0 || trainer.Finished)
             {
-                // Progress first: an attempt that dies inside the checkpoint has still reported the steps it trained, so
-                // the next one counts them as repeated (batched progress otherwise lags by up to its write interval).
+                // Progress first: an attempt that dies inside the checkpoint has still reported the steps it trained,
+                // so the next one counts them as repeated (batched progress otherwise lags by up to its write
+                // interval).
                 recorder.Flush(TimeSpan.FromSeconds(5));
                 try
                 {
@@ -252,7 +257,9 @@ public sealed class TrainingRun(
     private T Wait<T>(Func<CancellationToken, Task<T>> action, string what, CancellationToken ct) =>
         DatabaseOutage.RetryAsync(() => action(ct), Options.OutageTolerance, logger, what, ct).GetAwaiter().GetResult();
 
-    /// <summary>Keeps the newest report (training runs on this thread, so no locking) and gives the fault hooks each step.</summary>
+    /// <summary>
+    /// Keeps the newest report (training runs on this thread, so no locking) and gives the fault hooks each step.
+    /// </summary>
     private sealed class StepProgress(FaultInjection faults) : IProgress<TrainingProgress>
     {
         public TrainingProgress? Latest { get; private set; }

@@ -4,7 +4,9 @@ using Hangfire;
 
 namespace GanService.Jobs.Worker;
 
-/// <summary>The worker side of the queue: the Hangfire server that runs <see cref="TrainingRun"/> and what it needs.</summary>
+/// <summary>
+/// The worker side of the queue: the Hangfire server that runs <see cref="TrainingRun"/> and what it needs.
+/// </summary>
 public static class TrainingWorker
 {
     public static string[] ForWorker(GanOptions options) =>

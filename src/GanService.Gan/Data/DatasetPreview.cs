@@ -1,8 +1,7 @@
-using GanService.Gan.Data;
 using GanService.Gan.Imaging;
 using static TorchSharp.torch;
 
-namespace GanService.Datasets;
+namespace GanService.Gan.Data;
 
 /// <summary>A grid of real items drawn by a seed: pairs side by side, unpaired domains one after the other.</summary>
 public static class DatasetPreview
