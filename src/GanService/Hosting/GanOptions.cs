@@ -115,6 +115,12 @@ public sealed class GanOptions
     /// </summary>
     public TimeSpan StrandedAfter { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a <c>cuda</c> job may wait Queued while no worker takes the <c>gpu</c> queue before its answer carries
+    /// a <c>warning</c> saying so.
+    /// </summary>
+    public TimeSpan GpuWaitWarning { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Generators kept loaded in memory for sampling.</summary>
     [Range(1, 1024)]
     public int GeneratorCacheSize { get; set; } = 8;
