@@ -126,6 +126,13 @@ public sealed class GanOptions
     public int GeneratorCacheSize { get; set; } = 8;
 
     /// <summary>
+    /// Bytes of generator weights kept loaded for sampling; the least recently used go first beyond it, though the
+    /// newest always stays (docs/reliability.md#budgets).
+    /// </summary>
+    [Range(1, 1L << 40)]
+    public long GeneratorCacheBytes { get; set; } = 1L << 30;
+
+    /// <summary>
     /// Pixel values (images x side^2 x channels) one sampling request may produce; more is a 400 naming the field
     /// (docs/reliability.md#budgets).
     /// </summary>
