@@ -36,15 +36,37 @@ public sealed partial class FuzzTests(PostgresServer postgres)
             ("Gan:RateLimits:UploadsPerMinute", "1000000"),
             ("Gan:RateLimits:SamplesPerSecond", "1000000")
         );
-        Guid jobId,
-            datasetId,
+        Guid[] jobIds;
+        Guid datasetId,
             keyId;
         await using (var trainer = new GanServiceFactory(database, settings: settings))
         {
             var admin = AuthTests.As(trainer, AuthTests.AdminKey);
-            var job = await trainer.SubmitAsync(admin, TestData.SyntheticJob(steps: 10, checkpointEvery: 10));
-            await GanServiceFactory.WaitForStatusAsync(admin, job.Id, Jobs.JobStatus.Succeeded);
-            jobId = job.Id;
+            var jobs = new List<Guid>
+            {
+                (await trainer.SubmitAsync(admin, TestData.SyntheticJob(steps: 10, checkpointEvery: 10))).Id,
+            };
+            // Each control's family, small: conditional labels, BigGAN's truncation, StyleGAN's psi, noise and mixing.
+            foreach (var family in new[] { "conditional-dcgan", "biggan", "progan", "stylegan" })
+                jobs.Add(
+                    (
+                        await trainer.SubmitAsync(
+                            admin,
+                            new
+                            {
+                                dataset = "synthetic",
+                                model = family == "conditional-dcgan"
+                                    ? (object)new { family }
+                                    : new { family, width = 8 },
+                                training = new { steps = 10, batchSize = 4 },
+                                checkpointEvery = 10,
+                            }
+                        )
+                    ).Id
+                );
+            foreach (var id in jobs)
+                await GanServiceFactory.WaitForStatusAsync(admin, id, Jobs.JobStatus.Succeeded);
+            jobIds = [.. jobs];
             datasetId = (await DatasetUploadTests.Upload(admin, Inputs.Zip, "set.zip")).Id;
             await AuthTests.CreateKeyAsync(admin, "someone");
             keyId = (
@@ -74,7 +96,7 @@ public sealed partial class FuzzTests(PostgresServer postgres)
             .ToList();
         Assert.True(Only is not null || endpoints.Count >= 22, $"only {endpoints.Count} endpoints found");
         var client = service.CreateClient();
-        var ids = new Ids(jobId, datasetId, keyId);
+        var ids = new Ids(jobIds, datasetId, keyId);
         var failures = new List<string>();
         int sent = 0;
         foreach (var endpoint in endpoints)

@@ -13,7 +13,7 @@ namespace GanService.Gan.Sampling;
 /// request, so the same seed, count and controls always give the same images. A progressive generator renders at
 /// the stage its checkpoint was taken at, enlarged to the target size.
 /// </summary>
-public sealed partial class GeneratorSampler : IDisposable
+public sealed partial class GeneratorSampler : ILoadedNetwork
 {
     private readonly nn.Module generator;
     private readonly Device device;
@@ -40,6 +40,11 @@ public sealed partial class GeneratorSampler : IDisposable
 
     public TrainingPlan Plan { get; }
     public long Step { get; }
+
+    /// <summary>What the loaded generator holds in memory.</summary>
+    public long Bytes => bytes ??= NetworkBytes.Of(generator);
+
+    private long? bytes;
 
     public static GeneratorSampler Load(byte[] bundle, Device device, string? expectedSha256 = null)
     {

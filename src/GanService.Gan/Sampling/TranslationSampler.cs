@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace GanService.Gan.Sampling;
 
 /// <summary>An image-to-image generator loaded from a checkpoint, in eval mode, for translating images.</summary>
-public sealed class TranslationSampler : IDisposable
+public sealed class TranslationSampler : ILoadedNetwork
 {
     private readonly nn.Module generator;
     private readonly Device device;
@@ -23,6 +23,11 @@ public sealed class TranslationSampler : IDisposable
     }
 
     public TrainingPlan Plan { get; }
+
+    /// <summary>What the loaded generator holds in memory.</summary>
+    public long Bytes => bytes ??= NetworkBytes.Of(generator);
+
+    private long? bytes;
 
     /// <summary>Loads the A-to-B generator, or for CycleGAN with <paramref name="backward"/> the B-to-A one.</summary>
     public static TranslationSampler Load(

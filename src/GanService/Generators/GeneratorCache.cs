@@ -1,19 +1,24 @@
 using GanService.Checkpoints;
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Sampling;
 using GanService.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace GanService.Generators;
 
 /// <summary>
-/// Loaded generators by (job, step), least recently used evicted beyond <c>Gan:GeneratorCacheSize</c>. A lease
-/// keeps an entry alive while a request samples from it; an evicted generator is disposed when its last lease ends.
+/// Loaded generators by (job, step, variant), least recently used evicted beyond <c>Gan:GeneratorCacheSize</c>
+/// entries or <c>Gan:GeneratorCacheBytes</c> of weights. Concurrent misses on one checkpoint share a single load,
+/// so a burst of requests for a cold generator reads its bundle once. A <see cref="LoadedGenerator"/> keeps an entry
+/// alive while a request samples from it; an evicted generator is disposed when its last holder lets go.
 /// </summary>
 public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
 {
     private readonly Lock gate = new();
     private readonly LinkedList<Entry> recent = new();
     private readonly Dictionary<(Guid, long, string), LinkedListNode<Entry>> entries = new();
+    private readonly Dictionary<(Guid, long, string), Task<bool>> loading = new();
+    private long bytes;
 
     public int Count
     {
@@ -24,6 +29,21 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
         }
     }
 
+    /// <summary>Checkpoints read from the store since the host started: one per miss, however many requests missed.</summary>
+    public long Loads => Interlocked.Read(ref loads);
+
+    private long loads;
+
+    /// <summary>Bytes of the cached generators' weights.</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (gate)
+                return bytes;
+        }
+    }
+
     /// <summary>
     /// A cached generator; <c>variant</c> names the network where a checkpoint holds several (a CycleGAN's two
     /// directions).
@@ -31,64 +51,38 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
     public LoadedGenerator? TryGet(Guid jobId, long step, string variant = "")
     {
         lock (gate)
-        {
-            if (!entries.TryGetValue((jobId, step, variant), out var node))
-                return null;
-            recent.Remove(node);
-            recent.AddFirst(node);
-            return node.Value.Acquire();
-        }
+            return Hit((jobId, step, variant));
     }
 
     /// <summary>
-    /// The generator of a checkpoint, loaded from the store on a miss; null when the checkpoint is gone or fails
-    /// verification.
+    /// The generator of a checkpoint, loaded from the store on a miss (one load however many requests miss at
+    /// once); null when the checkpoint is gone or fails verification.
     /// </summary>
     public async Task<LoadedGenerator?> GetOrLoadAsync(
         ICheckpointStore store,
         Guid jobId,
         long step,
-        Func<byte[], string, IDisposable> load,
+        Func<byte[], string, ILoadedNetwork> load,
         CancellationToken ct,
         string variant = ""
     )
     {
-        if (TryGet(jobId, step, variant) is { } hit)
-            return hit;
-        var stored = await store.GetAsync(jobId, step, ct);
-        if (stored is null)
-            return null;
-        try
+        var key = (jobId, step, variant);
+        // A generator evicted by other loads between its own load and this request's turn is loaded again.
+        for (int attempt = 0; attempt < 3; attempt++)
         {
-            return Add(jobId, step, load(stored.Bundle, stored.Sha256), variant);
-        }
-        catch (CorruptCheckpointException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Adds a freshly loaded generator (or returns the one another request added first).</summary>
-    public LoadedGenerator Add(Guid jobId, long step, IDisposable sampler, string variant = "")
-    {
-        lock (gate)
-        {
-            if (entries.TryGetValue((jobId, step, variant), out var existing))
+            Task<bool> pending;
+            lock (gate)
             {
-                sampler.Dispose();
-                return existing.Value.Acquire();
+                if (Hit(key) is { } hit)
+                    return hit;
+                if (!loading.TryGetValue(key, out pending!))
+                    loading[key] = pending = LoadAsync(key, store, load);
             }
-            var node = recent.AddFirst(new Entry((jobId, step, variant), sampler));
-            entries[(jobId, step, variant)] = node;
-            while (entries.Count > options.Value.GeneratorCacheSize)
-            {
-                var oldest = recent.Last!;
-                recent.RemoveLast();
-                entries.Remove(oldest.Value.Key);
-                oldest.Value.Evict();
-            }
-            return node.Value.Acquire();
+            if (!await pending.WaitAsync(ct))
+                return null;
         }
+        return null;
     }
 
     public void Dispose()
@@ -99,18 +93,92 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
                 entry.Evict();
             recent.Clear();
             entries.Clear();
+            bytes = 0;
         }
     }
 
-    private sealed class Entry((Guid, long, string) key, IDisposable sampler)
+    /// <summary>
+    /// One load, shared by every request that misses meanwhile; it runs to the end even if they give up, so that
+    /// the next request finds the generator.
+    /// </summary>
+    private Task<bool> LoadAsync(
+        (Guid Job, long Step, string Variant) key,
+        ICheckpointStore store,
+        Func<byte[], string, ILoadedNetwork> load
+    ) =>
+        Task.Run(async () =>
+        {
+            try
+            {
+                Interlocked.Increment(ref loads);
+                var stored = await store.GetAsync(key.Job, key.Step, CancellationToken.None);
+                if (stored is null)
+                    return false;
+                var sampler = load(stored.Bundle, stored.Sha256);
+                lock (gate)
+                {
+                    Insert(key, sampler);
+                    Trim();
+                }
+                return true;
+            }
+            catch (CorruptCheckpointException)
+            {
+                return false;
+            }
+            finally
+            {
+                lock (gate)
+                    loading.Remove(key);
+            }
+        });
+
+    private LoadedGenerator? Hit((Guid, long, string) key)
     {
-        private int leases;
+        if (!entries.TryGetValue(key, out var node))
+            return null;
+        recent.Remove(node);
+        recent.AddFirst(node);
+        return node.Value.Acquire();
+    }
+
+    private LinkedListNode<Entry> Insert((Guid, long, string) key, ILoadedNetwork sampler)
+    {
+        if (entries.TryGetValue(key, out var existing))
+        {
+            sampler.Dispose();
+            return existing;
+        }
+        var node = recent.AddFirst(new Entry(key, sampler));
+        entries[key] = node;
+        bytes += node.Value.Bytes;
+        return node;
+    }
+
+    /// <summary>Evicts the least recently used beyond either bound, always keeping the newest entry.</summary>
+    private void Trim()
+    {
+        var limits = options.Value;
+        while (entries.Count > 1 && (entries.Count > limits.GeneratorCacheSize || bytes > limits.GeneratorCacheBytes))
+        {
+            var oldest = recent.Last!;
+            recent.RemoveLast();
+            entries.Remove(oldest.Value.Key);
+            bytes -= oldest.Value.Bytes;
+            oldest.Value.Evict();
+        }
+    }
+
+    private sealed class Entry((Guid, long, string) key, ILoadedNetwork sampler)
+    {
+        private int holders;
         private bool evicted;
         public (Guid, long, string) Key { get; } = key;
+        public long Bytes { get; } = sampler.Bytes;
 
         public LoadedGenerator Acquire()
         {
-            Interlocked.Increment(ref leases);
+            Interlocked.Increment(ref holders);
             return new LoadedGenerator(sampler, Release);
         }
 
@@ -119,7 +187,7 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
             lock (this)
             {
                 evicted = true;
-                if (leases == 0)
+                if (holders == 0)
                     sampler.Dispose();
             }
         }
@@ -128,7 +196,7 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
         {
             lock (this)
             {
-                if (Interlocked.Decrement(ref leases) == 0 && evicted)
+                if (Interlocked.Decrement(ref holders) == 0 && evicted)
                     sampler.Dispose();
             }
         }

@@ -115,9 +115,22 @@ public sealed class GanOptions
     /// </summary>
     public TimeSpan StrandedAfter { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a <c>cuda</c> job may wait Queued while no worker takes the <c>gpu</c> queue before its answer carries
+    /// a <c>warning</c> saying so.
+    /// </summary>
+    public TimeSpan GpuWaitWarning { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Generators kept loaded in memory for sampling.</summary>
     [Range(1, 1024)]
     public int GeneratorCacheSize { get; set; } = 8;
+
+    /// <summary>
+    /// Bytes of generator weights kept loaded for sampling; the least recently used go first beyond it, though the
+    /// newest always stays (docs/reliability.md#budgets).
+    /// </summary>
+    [Range(1, 1L << 40)]
+    public long GeneratorCacheBytes { get; set; } = 1L << 30;
 
     /// <summary>
     /// Pixel values (images x side^2 x channels) one sampling request may produce; more is a 400 naming the field

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using GanService.Datasets;
 using GanService.Gan.Cpu;
 using GanService.Gan.Runtime;
@@ -13,10 +14,14 @@ public static class HostingExtensions
     {
         // Statuses read "Running", not 2, in responses and in Swagger.
         // A misspelt field ("batch_size") is a 400 naming it, never a default silently used in its place.
+        // A job's answer shows only the fields its family reads.
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
             o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            o.SerializerOptions.TypeInfoResolver = (
+                o.SerializerOptions.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver()
+            ).WithAddedModifier(Jobs.FamilyFieldVisibility.Modify);
         });
         builder
             .Services.AddOptions<GanOptions>()

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using GanService.Gan.Families;
 using GanService.Gan.Training;
 
 namespace GanService.Jobs;
@@ -120,7 +122,14 @@ public sealed record JobResponse(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     JobLinks Links
-);
+)
+{
+    /// <summary>
+    /// Why the job may not move as expected, for example a <c>cuda</c> job that no GPU worker takes; absent when none.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Warning { get; init; }
+}
 
 /// <summary>The training half of a job's plan, under the names its request uses.</summary>
 public sealed record JobTrainingResponse(
@@ -139,12 +148,20 @@ public sealed record JobTrainingResponse(
     double L1
 )
 {
-    public double OrthogonalRegularization { get; init; }
-    public long ImagesPerPhase { get; init; }
+    /// <summary>biggan only (absent for other families).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? OrthogonalRegularization { get; init; }
+
+    /// <summary>progan only (absent for other families).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? ImagesPerPhase { get; init; }
+
     public int R1Every { get; init; } = 1;
 
-    public static JobTrainingResponse From(TrainingPlan plan) =>
-        new(
+    public static JobTrainingResponse From(TrainingPlan plan)
+    {
+        bool Reads(string path) => FamilyFieldVisibility.Reads(plan.Model.Family, path);
+        return new(
             plan.Steps,
             plan.BatchSize,
             plan.Optimizer.GeneratorLearningRate,
@@ -160,10 +177,11 @@ public sealed record JobTrainingResponse(
             plan.L1
         )
         {
-            OrthogonalRegularization = plan.OrthogonalRegularization,
-            ImagesPerPhase = plan.ImagesPerPhase,
+            OrthogonalRegularization = Reads(FamilyFields.OrthogonalField) ? plan.OrthogonalRegularization : null,
+            ImagesPerPhase = Reads(FamilyFields.PhaseField) ? plan.ImagesPerPhase : null,
             R1Every = plan.R1Every,
         };
+    }
 }
 
 /// <summary>

@@ -22,6 +22,7 @@ public static class JobQueues
         var connectionString = builder.Configuration.PostgresConnectionString();
         var gan = builder.Configuration.GetSection(GanOptions.Section).Get<GanOptions>() ?? new GanOptions();
         builder.Services.AddScoped<JobRequestValidator>();
+        builder.Services.AddSingleton<GpuWorkers>();
         builder.Services.AddHangfire(config =>
             config
                 .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
