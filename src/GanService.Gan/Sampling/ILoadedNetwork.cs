@@ -2,7 +2,9 @@ using TorchSharp;
 
 namespace GanService.Gan.Sampling;
 
-/// <summary>A network loaded for inference, with what it holds in memory, so that a cache can bound its bytes.</summary>
+/// <summary>
+/// A network loaded for inference, with what it holds in memory, so that a cache can bound its bytes.
+/// </summary>
 public interface ILoadedNetwork : IDisposable
 {
     /// <summary>Bytes of the network's parameters and buffers.</summary>

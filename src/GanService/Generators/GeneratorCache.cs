@@ -29,7 +29,9 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
         }
     }
 
-    /// <summary>Checkpoints read from the store since the host started: one per miss, however many requests missed.</summary>
+    /// <summary>
+    /// Checkpoints read from the store since the host started: one per miss, however many requests missed.
+    /// </summary>
     public long Loads => Interlocked.Read(ref loads);
 
     private long loads;
