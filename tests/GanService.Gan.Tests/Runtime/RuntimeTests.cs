@@ -78,20 +78,30 @@ public class RuntimeTests
     }
 
     [Fact]
-    public void Devices_resolve_and_cuda_without_a_gpu_is_a_clear_error()
+    public void Cpu_and_auto_resolve_to_the_device_this_machine_has()
     {
         Assert.Equal(TorchSharp.DeviceType.CPU, TorchRuntime.ResolveDevice("cpu").type);
         Assert.Equal(
             TorchRuntime.CudaAvailable ? TorchSharp.DeviceType.CUDA : TorchSharp.DeviceType.CPU,
             TorchRuntime.ResolveDevice("auto").type
         );
-        if (!TorchRuntime.CudaAvailable)
+    }
+
+    [Fact]
+    public void Cuda_without_a_gpu_is_an_error_that_says_so()
+    {
+        if (TorchRuntime.CudaAvailable)
+            Assert.Equal(TorchSharp.DeviceType.CUDA, TorchRuntime.ResolveDevice("cuda").type);
+        else
             Assert.Contains(
                 "cuda",
                 Assert.Throws<DeviceUnavailableException>(() => TorchRuntime.ResolveDevice("cuda")).Message
             );
-        Assert.Throws<ArgumentException>(() => TorchRuntime.ResolveDevice("tpu"));
     }
+
+    [Fact]
+    public void An_unknown_device_is_refused() =>
+        Assert.Throws<ArgumentException>(() => TorchRuntime.ResolveDevice("tpu"));
 
     [Fact]
     public async Task Inference_threads_render_single_threaded_at_idle_priority_and_pass_errors_back()
