@@ -68,8 +68,7 @@ public sealed class StoredRecipeTests(PostgresServer postgres)
                     """
                     {"steps": 6, "batchSize": 8, "generatorLearningRate": 0.0003, "discriminatorLearningRate": 0.0001,
                      "beta1": 0.4, "beta2": 0.999, "loss": "lsgan", "criticSteps": 1, "gradientPenalty": 0, "r1": 0.5,
-                     "ema": 0.5, "augment": "color", "l1": 100, "orthogonalRegularization": 0, "imagesPerPhase": 0,
-                     "r1Every": 2}
+                     "ema": 0.5, "augment": "color", "l1": 100, "r1Every": 2}
                     """
                 ),
                 stored["training"]!.ToJsonString()
