@@ -137,28 +137,34 @@ public static class CheckpointsApi
         );
     }
 
-    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetBundle(
+    /// <summary>
+    /// The bundle streamed from PostgreSQL to the response, so that downloading a large checkpoint holds one buffer
+    /// of it in memory rather than the whole bundle.
+    /// </summary>
+    private static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> GetBundle(
         Guid id,
         long step,
         Caller caller,
         GanDbContext db,
+        HttpContext http,
         CancellationToken ct
     )
     {
         if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct))
             return Problems.JobNotFound(id);
-        var bundle = await db
+        var found = await db
             .Checkpoints.AsNoTracking()
             .Where(c => c.JobId == id && c.Step == step)
-            .Select(c => new { c.Bundle, c.Sha256 })
+            .Select(c => new { c.Sha256, c.SizeBytes })
             .SingleOrDefaultAsync(ct);
-        if (bundle is null)
+        if (found is null)
             return Problems.NotFound("No such checkpoint.", $"Job {id} has no checkpoint at step {step}.");
-        return TypedResults.File(
-            bundle.Bundle,
+        http.Response.ContentLength = found.SizeBytes;
+        return TypedResults.Stream(
+            body => CheckpointIo.CopyBundleAsync(db, id, step, found.SizeBytes, body, ct),
             "application/zip",
             $"job-{id}-step-{step}.zip",
-            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{bundle.Sha256}\"")
+            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{found.Sha256}\"")
         );
     }
 }
