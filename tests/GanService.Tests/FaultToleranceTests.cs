@@ -72,6 +72,22 @@ public sealed class FaultToleranceTests(
         );
 
     [Fact]
+    public async Task A_job_stopped_by_an_internal_error_fails_without_the_errors_own_text()
+    {
+        await using var job = await TrainedJob.RunAsync(
+            postgres,
+            TestData.SyntheticJob(steps: 20, checkpointEvery: 10),
+            new Dictionary<string, string?> { ["Gan:Faults:FailAtStep"] = "5" },
+            until: JobStatus.Failed
+        );
+        var error = job.Done.Error!;
+        Assert.StartsWith("The job stopped on an internal error (IOException)", error);
+        Assert.Contains(job.Done.Id.ToString(), error);
+        Assert.DoesNotContain(Hosting.FaultOptions.FailurePath, error);
+        Assert.DoesNotContain("no space left", error);
+    }
+
+    [Fact]
     public async Task A_diverged_job_fails_naming_the_step()
     {
         var failed = (await DivergedAsync()).Done;

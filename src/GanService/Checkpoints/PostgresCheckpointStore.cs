@@ -1,5 +1,6 @@
 using GanService.Gan.Checkpoints;
 using GanService.Hosting;
+using GanService.Idempotency;
 using GanService.Jobs;
 using GanService.Jobs.Worker;
 using GanService.Persistence;
@@ -54,9 +55,31 @@ public sealed class PostgresCheckpointStore(
                 PreviewPng = previewPng,
             }
         );
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (IdempotencyKeys.IsDuplicate(e))
+        {
+            // A save of this very step by this attempt whose commit went through although its caller saw it
+            // cancelled: the step's weights are stored already (the bundles differ only in their creation time).
+            if (await StoredByAttemptAsync(lease, step, cancellationToken))
+                return;
+            throw;
+        }
         faults.BeforeCheckpointCommit(step, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        // Once decided, the commit runs to its end: cancelled halfway, it could succeed on the server while the
+        // caller believes it failed and saves the step again.
+        await transaction.CommitAsync(CancellationToken.None);
+    }
+
+    private async Task<bool> StoredByAttemptAsync(JobLease lease, long step, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        return await db.Checkpoints.AnyAsync(
+            c => c.JobId == lease.JobId && c.Step == step && c.Attempt == lease.Attempt,
+            ct
+        );
     }
 
     public async Task<StoredCheckpoint?> LatestVerifiedAsync(Guid jobId, CancellationToken cancellationToken)

@@ -51,7 +51,7 @@ public sealed class BuiltInDownloader(
     public async Task EnsureAsync(string name, CancellationToken ct)
     {
         var mirror = Mirror(name)
-            ?? throw new FileNotFoundException(
+            ?? throw new DatasetUnavailableException(
                 $"Dataset '{name}' is not installed and no mirror is configured for it (Gan:DatasetMirrors:{name})."
             );
         var gate = locks.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
@@ -70,10 +70,18 @@ public sealed class BuiltInDownloader(
                 try
                 {
                     logger.LogInformation("Downloading {Url} for dataset {Name}.", url, name);
-                    await DownloadAsync(url, partial, ct);
+                    try
+                    {
+                        await DownloadAsync(url, partial, ct);
+                    }
+                    catch (HttpRequestException e)
+                    {
+                        // The mirror is the operator's own setting, so naming it and the failure helps whoever reads.
+                        throw new DatasetUnavailableException($"Downloading {url} failed: {e.Message}", e);
+                    }
                     var actual = ofContent ? ContentMd5(partial) : FileMd5(partial);
                     if (!actual.Equals(md5, StringComparison.OrdinalIgnoreCase))
-                        throw new InvalidDataException(
+                        throw new DatasetUnavailableException(
                             $"The checksum of {url} does not match the published one (MD5 {actual}, expected {md5}); "
                                 + "it was discarded."
                         );
@@ -101,7 +109,7 @@ public sealed class BuiltInDownloader(
         using var response = await http.CreateClient(nameof(BuiltInDownloader))
             .GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
         if (!response.IsSuccessStatusCode)
-            throw new HttpRequestException($"{url} answered {(int)response.StatusCode}.");
+            throw new DatasetUnavailableException($"Downloading {url} failed: it answered {(int)response.StatusCode}.");
         await using var source = await response.Content.ReadAsStreamAsync(ct);
         await using var target = File.Create(path);
         var buffer = new byte[1 << 16];
@@ -110,7 +118,7 @@ public sealed class BuiltInDownloader(
         while ((n = await source.ReadAsync(buffer, ct)) > 0)
         {
             if ((total += n) > MaxDownloadBytes)
-                throw new InvalidDataException($"{url} is larger than {MaxDownloadBytes} bytes.");
+                throw new DatasetUnavailableException($"{url} is larger than {MaxDownloadBytes} bytes.");
             await target.WriteAsync(buffer.AsMemory(0, n), ct);
         }
     }

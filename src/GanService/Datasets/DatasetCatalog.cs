@@ -98,7 +98,7 @@ public sealed class DatasetCatalog(
     {
         using var db = contexts.CreateDbContext();
         var bytes = db.Datasets.Where(d => d.Id == id).Select(d => d.Bytes).SingleOrDefault()
-            ?? throw new FileNotFoundException($"Dataset {id} no longer exists.");
+            ?? throw new DatasetUnavailableException($"Dataset {id} no longer exists.");
         var stored = StoredDataset.Deserialize(bytes);
         var targets = stored.ToImageDatasetB(id.ToString()) is { } b ? Shaped(b, imageSize, channels) : null;
         return new TrainingData(Shaped(stored.ToImageDataset(id.ToString()), imageSize, channels), targets);

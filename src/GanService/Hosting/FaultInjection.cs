@@ -33,6 +33,15 @@ public sealed class FaultOptions
 
     /// <summary>Report a divergence (as the trainer does for a non-finite loss) at this step.</summary>
     public long? DivergeAtStep { get; set; }
+
+    /// <summary>
+    /// Throw an I/O error whose message names a server path at this step: a failure of the service's own, whose text
+    /// must stay in the log.
+    /// </summary>
+    public long? FailAtStep { get; set; }
+
+    /// <summary>The path <see cref="FailAtStep"/>'s error names.</summary>
+    public const string FailurePath = "/var/lib/ganservice/scratch/step.tmp";
 }
 
 public sealed class FaultInjection(IOptions<FaultOptions> options, IHostApplicationLifetime lifetime)
@@ -49,6 +58,8 @@ public sealed class FaultInjection(IOptions<FaultOptions> options, IHostApplicat
                 step,
                 "discriminator loss NaN (injected by Gan:Faults:DivergeAtStep)"
             );
+        if (step == faults.FailAtStep)
+            throw new IOException($"{FaultOptions.FailurePath}: no space left on device (Gan:Faults:FailAtStep)");
     }
 
     public void BeforeCheckpointCommit(long step, CancellationToken job)

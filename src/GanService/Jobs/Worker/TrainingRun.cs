@@ -154,8 +154,12 @@ public sealed class TrainingRun(
                         or DeviceUnavailableException
                         or CorruptCheckpointException
                         or Quotas.StorageQuotaExceededException
+                        or Datasets.DatasetUnavailableException
                     ? e.Message
-                    : $"{e.GetType().Name}: {e.Message}"
+                    // Anything else is the service's own fault; its text (a native or I/O message, a path) stays in
+                    // the log, which the job id finds.
+                    : $"The job stopped on an internal error ({e.GetType().Name}); the worker's log has the details "
+                        + $"under job {jobId}."
             );
         }
         if (requeued)
