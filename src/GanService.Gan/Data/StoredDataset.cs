@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -23,7 +22,18 @@ public sealed record DatasetHeader(
     int Channels,
     int ImageSize,
     IReadOnlyList<string> Classes
-);
+)
+{
+    /// <summary>Bytes of one item's pixels.</summary>
+    public int ItemBytes => Channels * ImageSize * ImageSize;
+
+    /// <summary>
+    /// Where item <paramref name="index"/> of domain A (or B) starts in the serialised dataset whose pixels begin at
+    /// <paramref name="pixelsAt"/>.
+    /// </summary>
+    public long ItemOffset(long pixelsAt, bool domainB, long index) =>
+        pixelsAt + ((domainB ? Count : 0) + index) * ItemBytes;
+}
 
 /// <summary>
 /// The compact, training-ready form of an imported dataset: uint8 pixels [N, C, H, W] (and a second domain for
@@ -91,16 +101,30 @@ public sealed class StoredDataset
         return output.ToArray();
     }
 
+    /// <summary>
+    /// The header of a serialised dataset that begins with <paramref name="prefix"/>, and where its pixels begin;
+    /// null when the prefix is too short to hold the header (then <paramref name="pixelsAt"/> is how long it must be).
+    /// </summary>
+    public static DatasetHeader? ReadHeader(ReadOnlySpan<byte> prefix, out int pixelsAt)
+    {
+        if (prefix.Length < Magic.Length + 4 || !prefix[..Magic.Length].SequenceEqual(Magic))
+            throw new InvalidDataException("Not a stored GanService dataset.");
+        int headerLength = BinaryPrimitives.ReadInt32LittleEndian(prefix[Magic.Length..]);
+        int at = Magic.Length + 4;
+        if (headerLength < 0 || headerLength > int.MaxValue - at)
+            throw new InvalidDataException("The dataset header's length is out of range.");
+        pixelsAt = at + headerLength;
+        if (prefix.Length < pixelsAt)
+            return null;
+        return JsonSerializer.Deserialize<DatasetHeader>(prefix[at..pixelsAt], Json)
+            ?? throw new InvalidDataException("The dataset header is empty.");
+    }
+
     public static StoredDataset Deserialize(byte[] bytes)
     {
-        if (bytes.Length < Magic.Length + 4 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
-            throw new InvalidDataException("Not a stored GanService dataset.");
-        int headerLength = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(Magic.Length));
-        int at = Magic.Length + 4;
-        var header = JsonSerializer.Deserialize<DatasetHeader>(Encoding.UTF8.GetString(bytes, at, headerLength), Json)
-            ?? throw new InvalidDataException("The dataset header is empty.");
-        at += headerLength;
-        int item = header.Channels * header.ImageSize * header.ImageSize;
+        var header = ReadHeader(bytes, out int at)
+            ?? throw new InvalidDataException("The stored dataset is truncated.");
+        int item = header.ItemBytes;
         byte[] Take(long length)
         {
             if (at + length > bytes.Length)

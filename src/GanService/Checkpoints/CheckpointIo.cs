@@ -1,6 +1,5 @@
 using System.Data;
 using GanService.Persistence;
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace GanService.Checkpoints;
@@ -35,30 +34,29 @@ public static class CheckpointIo
         CancellationToken ct
     )
     {
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        bool opened = connection.State != ConnectionState.Open;
-        if (opened)
-            await connection.OpenAsync(ct);
-        try
-        {
-            await using var command = new NpgsqlCommand(
-                $"""SELECT "Bundle" FROM {GanDbContext.Schema}.checkpoints WHERE "JobId" = @job AND "Step" = @step""",
-                connection
-            );
-            command.CommandTimeout = (int)CommandTimeout(bytes).TotalSeconds;
-            command.Parameters.AddWithValue("job", jobId);
-            command.Parameters.AddWithValue("step", step);
-            await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
-            // Gone since its size was read: the response has begun, so it can only end short.
-            if (!await reader.ReadAsync(ct))
-                throw new IOException($"The checkpoint of job {jobId} at step {step} was removed while being sent.");
-            await using var bundle = await reader.GetStreamAsync(0, ct);
-            await bundle.CopyToAsync(target, 81920, ct);
-        }
-        finally
-        {
-            if (opened)
-                await connection.CloseAsync();
-        }
+        await db.WithConnectionAsync(
+            async connection =>
+            {
+                await using var command = new NpgsqlCommand(
+                    $"""
+                    SELECT "Bundle" FROM {GanDbContext.Schema}.checkpoints WHERE "JobId" = @job AND "Step" = @step
+                    """,
+                    connection
+                );
+                command.CommandTimeout = (int)CommandTimeout(bytes).TotalSeconds;
+                command.Parameters.AddWithValue("job", jobId);
+                command.Parameters.AddWithValue("step", step);
+                await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+                // Gone since its size was read: the response has begun, so it can only end short.
+                if (!await reader.ReadAsync(ct))
+                    throw new IOException(
+                        $"The checkpoint of job {jobId} at step {step} was removed while being sent."
+                    );
+                await using var bundle = await reader.GetStreamAsync(0, ct);
+                await bundle.CopyToAsync(target, 81920, ct);
+                return true;
+            },
+            ct
+        );
     }
 }

@@ -102,15 +102,11 @@ public static partial class DatasetsApi
     {
         if (count is < 1 or > 256)
             return Problems.Invalid("count", "Must be between 1 and 256.");
-        var row = await db
-            .Datasets.AsNoTracking()
-            .OwnedBy(caller)
-            .Where(d => d.Id == id)
-            .Select(d => new { d.Bytes, d.Sha256 })
-            .SingleOrDefaultAsync(ct);
-        if (row is null)
+        if (!await db.Datasets.OwnedBy(caller).AnyAsync(d => d.Id == id, ct))
             return NotFound(id);
-        var png = DatasetPreview.Render(StoredDataset.Deserialize(row.Bytes), count, seed);
+        // Deleted between the check and the read: as gone as it would be a moment later.
+        if (await DatasetPreviews.RenderAsync(db, id, count, seed, ct) is not { } png)
+            return NotFound(id);
         // Content-addressed, and only its owner's to see: no shared cache may keep it.
         http.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
         return TypedResults.File(png, "image/png");
