@@ -1,12 +1,27 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Xunit.Abstractions;
 
 namespace GanService.Tests;
 
 /// <summary>What a measured request gave, how far the host's resident memory rose above where it was, and the
 /// slowest answer to an ordinary request sent meanwhile.</summary>
-internal sealed record Measured<T>(T Result, long GrowthBytes, TimeSpan SlowestHealth);
+internal sealed record Measured<T>(T Result, long GrowthBytes, TimeSpan SlowestHealth)
+{
+    /// <summary>
+    /// Asserts the growth stayed under <paramref name="bound"/> and the host answered ordinary requests promptly
+    /// (within 3 s) meanwhile.
+    /// </summary>
+    public void AssertBounded(long bound, ITestOutputHelper output)
+    {
+        long growth = GrowthBytes >> 20;
+        double slowest = SlowestHealth.TotalMilliseconds;
+        output.WriteLine($"peak memory +{growth} MB, slowest /health/live {slowest:F0} ms");
+        Assert.True(GrowthBytes < bound, $"the host's peak memory rose {growth} MB; the bound is {bound >> 20} MB");
+        Assert.True(SlowestHealth < TimeSpan.FromSeconds(3), $"GET /health/live took {slowest:F0} ms meanwhile");
+    }
+}
 
 /// <summary>
 /// The service as its own process, API and worker in one (a single host's default), so that its peak memory can be

@@ -20,7 +20,6 @@ public sealed class MemoryBudgetTests(PostgresServer postgres, MeasuredHostFixtu
     private const long UploadBound = 200L << 20,
         TrainingBound = 600L << 20,
         KillAbove = 1536L << 20;
-    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(3);
 
     [Fact]
     public async Task An_idx_gzip_bomb_sent_twice_is_refused_from_its_header()
@@ -40,7 +39,7 @@ public sealed class MemoryBudgetTests(PostgresServer postgres, MeasuredHostFixtu
             KillAbove
         );
         await AssertProblem(measured.Result, HttpStatusCode.RequestEntityTooLarge, "images", "fold");
-        AssertBounded(measured, UploadBound);
+        measured.AssertBounded(UploadBound, output);
     }
 
     [Fact]
@@ -56,7 +55,7 @@ public sealed class MemoryBudgetTests(PostgresServer postgres, MeasuredHostFixtu
         var form = UploadFiles.Form("file", zip, "dots.zip", ("imageSize", "256"));
         var measured = await host.MeasureAsync(client => client.PostAsync("/api/datasets", form), KillAbove);
         await AssertProblem(measured.Result, HttpStatusCode.RequestEntityTooLarge, "imageSize", "limit is 1000000000");
-        AssertBounded(measured, UploadBound);
+        measured.AssertBounded(UploadBound, output);
     }
 
     [SharedDataFact("mnist")]
@@ -96,7 +95,7 @@ public sealed class MemoryBudgetTests(PostgresServer postgres, MeasuredHostFixtu
             KillAbove
         );
         Assert.Equal(2, measured.Result.Step);
-        AssertBounded(measured, TrainingBound);
+        measured.AssertBounded(TrainingBound, output);
     }
 
     /// <summary>The class's host: default limits, the shared data directory where there is one.</summary>
@@ -107,18 +106,6 @@ public sealed class MemoryBudgetTests(PostgresServer postgres, MeasuredHostFixtu
                 ? new Dictionary<string, string> { ["Gan:DataDirectory"] = data }
                 : new Dictionary<string, string>()
         );
-
-    private void AssertBounded<T>(Measured<T> measured, long bound)
-    {
-        long growth = measured.GrowthBytes >> 20;
-        double slowest = measured.SlowestHealth.TotalMilliseconds;
-        output.WriteLine($"peak memory +{growth} MB, slowest /health/live {slowest:F0} ms");
-        Assert.True(
-            measured.GrowthBytes < bound,
-            $"the host's peak memory rose {growth} MB; the bound is {bound >> 20} MB"
-        );
-        Assert.True(measured.SlowestHealth < Prompt, $"GET /health/live took {slowest:F0} ms meanwhile");
-    }
 
     private static async Task AssertProblem(
         HttpResponseMessage response,

@@ -242,9 +242,11 @@ public sealed class ModernFamilyJobTests(PostgresServer postgres, BuiltOnce<Trai
         }
     }
 
-    internal static async Task AssertRefused(HttpClient client, string url, string field)
+    internal static async Task AssertRefused(HttpClient client, string url, string field) =>
+        await AssertRefused(await client.GetAsync(url), field);
+
+    internal static async Task AssertRefused(HttpResponseMessage response, string field)
     {
-        var response = await client.GetAsync(url);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(field, (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
     }
