@@ -26,12 +26,19 @@ start_private_cluster() {
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
+  start_cluster_server "$dir" "$port"
+  as_pg "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='ganservice'" | grep -q 1 \
+    || as_pg "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres ganservice
+}
+
+# start_cluster_server DIR PORT: starts an initialised cluster unless it runs, waiting until it takes connections.
+start_cluster_server() {
+  local dir=$1 port=$2 bin
+  bin=$(pg_bin)
   if ! as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     as_pg "$bin/pg_ctl" -D "$dir/data" -w -l "$dir/server.log" \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
   fi
-  as_pg "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='ganservice'" | grep -q 1 \
-    || as_pg "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres ganservice
 }
 
 stop_private_cluster() {

@@ -28,56 +28,50 @@ public static class LatentSpaceApi
             "From seed `from`'s image to seed `to`'s in `steps` frames (2 to 64, default 8): spherical interpolation "
             + "of the Gaussian z, or linear in w for a stylegan (every frame with the same noise). A conditional "
             + "generator keeps one class, `label` (default 0). ";
-        group
-            .MapGet(
-                "/interpolation.png",
-                (
-                    Guid jobId,
-                    [AsParameters] SamplingServices services,
-                    HttpContext http,
-                    CancellationToken ct,
-                    long? from,
-                    long? to,
-                    int? steps,
-                    long? step,
-                    string? label,
-                    double? truncation,
-                    string? noise
-                ) => Interpolate(jobId, services, http, from, to, steps, step, label, truncation, noise, gif: false, ct)
-            )
-            .WithName("GetInterpolationPng")
-            .WithSummary("A latent interpolation as a one-row PNG strip")
-            .WithDescription(interpolation + "`truncation` and `noise` as for samples.png.")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png")
-            .Produces(StatusCodes.Status304NotModified)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
-        group
-            .MapGet(
-                "/interpolation.gif",
-                (
-                    Guid jobId,
-                    [AsParameters] SamplingServices services,
-                    HttpContext http,
-                    CancellationToken ct,
-                    long? from,
-                    long? to,
-                    int? steps,
-                    long? step,
-                    string? label,
-                    double? truncation,
-                    string? noise
-                ) => Interpolate(jobId, services, http, from, to, steps, step, label, truncation, noise, gif: true, ct)
-            )
-            .WithName("GetInterpolationGif")
-            .WithSummary("The same interpolation as an animated GIF that loops")
-            .WithDescription(interpolation + $"Each frame shows for {GifFrameMilliseconds} ms.")
-            .Produces(StatusCodes.Status200OK, contentType: "image/gif")
-            .Produces(StatusCodes.Status304NotModified)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+        // One interpolation, two encodings: the same parameters and answers, only the bytes differ.
+        (string Extension, bool Gif, string Name, string Summary, string Description)[] encodings =
+        [
+            (
+                "png",
+                false,
+                "GetInterpolationPng",
+                "A latent interpolation as a one-row PNG strip",
+                interpolation + "`truncation` and `noise` as for samples.png."
+            ),
+            (
+                "gif",
+                true,
+                "GetInterpolationGif",
+                "The same interpolation as an animated GIF that loops",
+                interpolation + $"Each frame shows for {GifFrameMilliseconds} ms."
+            ),
+        ];
+        foreach (var (extension, gif, name, summary, description) in encodings)
+            group
+                .MapGet(
+                    $"/interpolation.{extension}",
+                    (
+                        Guid jobId,
+                        [AsParameters] SamplingServices services,
+                        HttpContext http,
+                        CancellationToken ct,
+                        long? from,
+                        long? to,
+                        int? steps,
+                        long? step,
+                        string? label,
+                        double? truncation,
+                        string? noise
+                    ) => Interpolate(jobId, services, http, from, to, steps, step, label, truncation, noise, gif, ct)
+                )
+                .WithName(name)
+                .WithSummary(summary)
+                .WithDescription(description)
+                .Produces(StatusCodes.Status200OK, contentType: $"image/{extension}")
+                .Produces(StatusCodes.Status304NotModified)
+                .ProducesValidationProblem()
+                .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict);
         group
             .MapGet("/mixing.png", Mixing)
             .WithName("GetStyleMixing")
