@@ -1,6 +1,5 @@
 using GanService.Gan.Checkpoints;
 using GanService.Hosting;
-using GanService.Idempotency;
 using GanService.Jobs;
 using GanService.Jobs.Worker;
 using GanService.Persistence;
@@ -59,7 +58,7 @@ public sealed class PostgresCheckpointStore(
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException e) when (IdempotencyKeys.IsDuplicate(e))
+        catch (DbUpdateException e) when (UniqueViolation.Is(e))
         {
             // A save of this very step by this attempt whose commit went through although its caller saw it
             // cancelled: the step's weights are stored already (the bundles differ only in their creation time).
