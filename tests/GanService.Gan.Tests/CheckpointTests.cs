@@ -98,6 +98,24 @@ public class CheckpointTests(BuiltOnce<CheckpointTests.Seeds> seeds, BuiltOnce<b
     }
 
     [Fact]
+    public void A_bundle_read_from_a_stream_checks_each_entry_it_reads_against_the_manifest()
+    {
+        var damaged = (byte[])Bundle().Clone();
+        damaged[damaged.Length / 2] ^= 0xFF;
+        using var reader = CheckpointBundle.Open(new MemoryStream(damaged, writable: false));
+        var refused = reader.Manifest.Entries.Keys.Where(name =>
+            Record.Exception(() => reader.Entry(name).Dispose()) is CorruptCheckpointException
+        );
+        Assert.Single(refused);
+        Assert.Throws<ArgumentException>(() => CheckpointBundle.Open(new ForwardOnlyStream(damaged)));
+    }
+
+    private sealed class ForwardOnlyStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+    }
+
+    [Fact]
     public void A_trainer_refuses_the_bundle_of_a_family_it_does_not_train()
     {
         using var data = SyntheticBlobs.Create(28, 1, count: 16);

@@ -13,22 +13,7 @@ public sealed class CheckpointDownloadTests(PostgresServer postgres)
     [Fact]
     public async Task A_bundle_downloads_whole_without_the_host_holding_it_in_memory()
     {
-        // A 64x64 RGB DCGAN: its weights, EMA-less, and both Adam states come to several megabytes.
-        await using var job = await TrainedJob.RunAsync(
-            postgres,
-            new
-            {
-                dataset = "synthetic",
-                model = new
-                {
-                    family = "dcgan",
-                    imageSize = 64,
-                    channels = 3,
-                },
-                training = new { steps = 1, batchSize = 4 },
-                checkpointEvery = 1,
-            }
-        );
+        await using var job = await TrainedJob.RunAsync(postgres, TestData.RgbDcganJob);
         var url = $"/api/jobs/{job.Done.Id}/checkpoints/1/bundle.zip";
         long before = GC.GetTotalAllocatedBytes(precise: true);
         using var response = await job.Client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);

@@ -1,4 +1,5 @@
 using System.Net;
+using GanService.Gan.Checkpoints;
 using GanService.Jobs;
 
 namespace GanService.Tests;
@@ -10,7 +11,8 @@ public sealed class SampleCachingTests(PostgresServer postgres, BuiltOnce<Sample
 {
     /// <summary>
     /// A seeded image, then the same revalidated with its ETag; an unseeded image, then the one its X-Seed names; then,
-    /// after the checkpoint is damaged in storage, a seeded image from a host with nothing cached yet.
+    /// after the checkpoint is damaged in storage, the entries that fail verification and a seeded image from a host
+    /// with nothing cached yet.
     /// </summary>
     public sealed record SampleAnswers(
         HttpResponseMessage Seeded,
@@ -18,6 +20,7 @@ public sealed class SampleCachingTests(PostgresServer postgres, BuiltOnce<Sample
         HttpResponseMessage Unseeded,
         byte[]? Reseeded,
         int DamagedRows,
+        IReadOnlyList<string> DamagedEntries,
         HttpStatusCode AfterDamage
     ) : IDisposable
     {
@@ -40,6 +43,7 @@ public sealed class SampleCachingTests(PostgresServer postgres, BuiltOnce<Sample
                 : null;
 
             int damaged;
+            IReadOnlyList<string> entries;
             await using (var connection = new Npgsql.NpgsqlConnection(service.ConnectionString))
             {
                 await connection.OpenAsync();
@@ -49,11 +53,26 @@ public sealed class SampleCachingTests(PostgresServer postgres, BuiltOnce<Sample
                     connection
                 );
                 damaged = await damage.ExecuteNonQueryAsync();
+                await using var read = new Npgsql.NpgsqlCommand(
+                    $"SELECT \"Bundle\" FROM gan.checkpoints WHERE \"JobId\" = '{job.Id}'",
+                    connection
+                );
+                entries = FailingEntries((byte[])(await read.ExecuteScalarAsync())!);
             }
             await using var fresh = new GanServiceFactory(service.ConnectionString, role: "api"); // nothing cached yet
             using var freshClient = fresh.CreateClient();
             var afterDamage = await freshClient.GetAsync($"/api/generators/{job.Id}/image.png?seed=8&step=10");
-            return new SampleAnswers(seeded, revalidated, unseeded, reseeded, damaged, afterDamage.StatusCode);
+            return new SampleAnswers(seeded, revalidated, unseeded, reseeded, damaged, entries, afterDamage.StatusCode);
+        }
+
+        private static List<string> FailingEntries(byte[] bundle)
+        {
+            using var reader = CheckpointBundle.Open(bundle);
+            return reader
+                .Manifest.Entries.Keys.Where(name =>
+                    Record.Exception(() => reader.Entry(name).Dispose()) is CorruptCheckpointException
+                )
+                .ToList();
         }
 
         public void Dispose()
@@ -98,6 +117,8 @@ public sealed class SampleCachingTests(PostgresServer postgres, BuiltOnce<Sample
     {
         var answered = await AnswersAsync();
         Assert.Equal(1, answered.DamagedRows);
+        // The damage lies in the one entry sampling reads: a generator's load checks that entry, not the bundle.
+        Assert.Equal([CheckpointEntries.Generator], answered.DamagedEntries);
         Assert.Equal(HttpStatusCode.Conflict, answered.AfterDamage);
     }
 }

@@ -9,6 +9,23 @@ internal static class TestData
     /// <summary>
     /// A small, quick synthetic DCGAN job body; override fields with a <c>with</c>-style anonymous object.
     /// </summary>
+    /// <summary>
+    /// A 64x64 RGB DCGAN trained for one step, checkpointed at it: its weights, EMA-less, and both Adam states come
+    /// to several megabytes, the discriminator and the optimizer states being most of them.
+    /// </summary>
+    public static readonly object RgbDcganJob = new
+    {
+        dataset = "synthetic",
+        model = new
+        {
+            family = "dcgan",
+            imageSize = 64,
+            channels = 3,
+        },
+        training = new { steps = 1, batchSize = 4 },
+        checkpointEvery = 1,
+    };
+
     public static object SyntheticJob(
         int steps = 40,
         int batchSize = 16,

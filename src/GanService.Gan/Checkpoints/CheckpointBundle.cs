@@ -59,9 +59,24 @@ public static class CheckpointBundle
             && !string.Equals(Sha256(bundle), expectedSha256, StringComparison.OrdinalIgnoreCase)
         )
             throw new CorruptCheckpointException("The checkpoint's SHA-256 does not match the recorded one.");
+        return Open(new MemoryStream(bundle, writable: false));
+    }
+
+    /// <summary>
+    /// Opens a bundle from a seekable stream, reading only its directory and manifest; each entry is read when asked
+    /// for. No whole-bundle SHA-256 is checked: every entry read is checked against the manifest's SHA-256 for it, and
+    /// the manifest itself is deflated and CRC-checked by zip, so a damaged byte in what is read cannot pass, while
+    /// the entries that are not read need not be fetched. The caller keeps the stream open while reading and disposes
+    /// it after.
+    /// </summary>
+    public static CheckpointReader Open(Stream bundle)
+    {
+        // Zip would copy a forward-only stream into memory whole, which is what this overload exists to avoid.
+        if (!bundle.CanSeek)
+            throw new ArgumentException("A checkpoint bundle is read from a seekable stream.", nameof(bundle));
         try
         {
-            var zip = new ZipArchive(new MemoryStream(bundle, writable: false), ZipArchiveMode.Read);
+            var zip = new ZipArchive(bundle, ZipArchiveMode.Read, leaveOpen: true);
             var entry = zip.GetEntry(CheckpointEntries.Manifest)
                 ?? throw new CorruptCheckpointException("The checkpoint has no manifest.");
             CheckpointManifest manifest;
@@ -88,27 +103,26 @@ public sealed class CheckpointReader(ZipArchive zip, CheckpointManifest manifest
     {
         var entry = zip.GetEntry(name)
             ?? throw new CorruptCheckpointException($"The checkpoint has no '{name}' entry.");
-        var copy = new MemoryStream(checked((int)entry.Length)); // sized once: a stored entry's length is known
+        // Sized once (a stored entry's length is known) and read in one call, so a bundle read from a database
+        // fetches an entry in one piece rather than in small copies.
+        var bytes = new byte[checked((int)entry.Length)];
         try
         {
-            using (var stream = entry.Open())
-                stream.CopyTo(copy);
+            using var stream = entry.Open();
+            stream.ReadExactly(bytes, 0, bytes.Length);
+            if (stream.ReadByte() != -1)
+                throw new InvalidDataException("it is longer than its recorded length.");
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {
             throw new CorruptCheckpointException($"Checkpoint entry '{name}' is damaged: {e.Message}");
         }
         if (
             !Manifest.Entries.TryGetValue(name, out var expected)
-            || !string.Equals(
-                expected,
-                CheckpointBundle.Sha256(copy.GetBuffer().AsSpan(0, (int)copy.Length)),
-                StringComparison.OrdinalIgnoreCase
-            )
+            || !string.Equals(expected, CheckpointBundle.Sha256(bytes), StringComparison.OrdinalIgnoreCase)
         )
             throw new CorruptCheckpointException($"Checkpoint entry '{name}' does not match its recorded SHA-256.");
-        copy.Position = 0;
-        return copy;
+        return new MemoryStream(bytes, writable: false);
     }
 
     public void Dispose() => zip.Dispose();

@@ -49,6 +49,12 @@ public sealed partial class GeneratorSampler : ILoadedNetwork
     public static GeneratorSampler Load(byte[] bundle, Device device, string? expectedSha256 = null)
     {
         using var reader = CheckpointBundle.Open(bundle, expectedSha256);
+        return Load(reader, device);
+    }
+
+    /// <summary>Loads from an opened bundle, reading only the generator entry it samples from.</summary>
+    public static GeneratorSampler Load(CheckpointReader reader, Device device)
+    {
         var generator = GanNetworks.Generator(reader.Manifest.Plan.Model);
         try
         {

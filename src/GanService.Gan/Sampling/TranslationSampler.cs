@@ -38,6 +38,12 @@ public sealed class TranslationSampler : ILoadedNetwork
     )
     {
         using var reader = CheckpointBundle.Open(bundle, expectedSha256);
+        return Load(reader, device, backward);
+    }
+
+    /// <summary>Loads from an opened bundle, reading only the entry of the generator asked for.</summary>
+    public static TranslationSampler Load(CheckpointReader reader, Device device, bool backward = false)
+    {
         var model = reader.Manifest.Plan.Model;
         var family = ModelFamily.Of(model);
         if (!family.Translates)

@@ -29,4 +29,14 @@ public interface ICheckpointStore
 
     /// <summary>One checkpoint's bytes, or null.</summary>
     Task<StoredCheckpoint?> GetAsync(Guid jobId, long step, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// One checkpoint's bundle as a seekable read-only stream that fetches only the ranges read, or null when there
+    /// is none: sampling reads a generator's entries, not the bundle. A read after the checkpoint is removed throws
+    /// <see cref="CheckpointGoneException"/>. Nothing is verified here: the reader checks what it reads.
+    /// </summary>
+    Task<Stream?> OpenBundleAsync(Guid jobId, long step, CancellationToken cancellationToken);
 }
+
+/// <summary>A checkpoint removed (or replaced) while its bundle was being read.</summary>
+public sealed class CheckpointGoneException(string message) : IOException(message);

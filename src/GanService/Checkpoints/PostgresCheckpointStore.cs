@@ -1,6 +1,5 @@
 using GanService.Gan.Checkpoints;
 using GanService.Hosting;
-using GanService.Idempotency;
 using GanService.Jobs;
 using GanService.Jobs.Worker;
 using GanService.Persistence;
@@ -59,7 +58,7 @@ public sealed class PostgresCheckpointStore(
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException e) when (IdempotencyKeys.IsDuplicate(e))
+        catch (DbUpdateException e) when (UniqueViolation.Is(e))
         {
             // A save of this very step by this attempt whose commit went through although its caller saw it
             // cancelled: the step's weights are stored already (the bundles differ only in their creation time).
@@ -104,6 +103,38 @@ public sealed class PostgresCheckpointStore(
         return null;
     }
 
+    /// <summary>
+    /// Bundle bytes this store has read from PostgreSQL since the host started, whole bundles and ranges alike.
+    /// </summary>
+    public long BundleBytesRead => Interlocked.Read(ref bundleBytesRead);
+
+    private long bundleBytesRead;
+
+    public async Task<Stream?> OpenBundleAsync(Guid jobId, long step, CancellationToken cancellationToken)
+    {
+        var db = await contexts.CreateDbContextAsync(cancellationToken);
+        try
+        {
+            var row = await db
+                .Checkpoints.Where(c => c.JobId == jobId && c.Step == step)
+                .Select(c => new { c.Id, c.SizeBytes })
+                .SingleOrDefaultAsync(cancellationToken);
+            if (row is null)
+            {
+                await db.DisposeAsync();
+                return null;
+            }
+            // One connection for all of the stream's queries, returned to the pool when it is disposed.
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            return new BundleRangeStream(db, row.Id, row.SizeBytes, n => Interlocked.Add(ref bundleBytesRead, n));
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+    }
+
     public Task<StoredCheckpoint?> GetAsync(Guid jobId, long step, CancellationToken cancellationToken) =>
         GetAsync(jobId, step, null, cancellationToken);
 
@@ -117,10 +148,12 @@ public sealed class PostgresCheckpointStore(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (timeout is { } t)
             db.Database.SetCommandTimeout(t);
-        return await db
+        var stored = await db
             .Checkpoints.AsNoTracking()
             .Where(c => c.JobId == jobId && c.Step == step)
             .Select(c => new StoredCheckpoint(c.Step, c.Sha256, c.Bundle))
             .SingleOrDefaultAsync(cancellationToken);
+        Interlocked.Add(ref bundleBytesRead, stored?.Bundle.LongLength ?? 0);
+        return stored;
     }
 }

@@ -160,7 +160,7 @@ public static partial class DatasetsApi
             {
                 await db.SaveChangesAsync(ct);
             }
-            catch (DbUpdateException e) when (idempotent.Key is not null && IdempotencyKeys.IsDuplicate(e))
+            catch (DbUpdateException e) when (idempotent.Key is not null && UniqueViolation.Is(e))
             {
                 db.ChangeTracker.Clear();
                 if (await IdempotencyKeys.FindAsync(db, caller.Owner, "datasets", idempotent.Key, ct) is { } winner)
@@ -189,7 +189,7 @@ public static partial class DatasetsApi
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException e) when (IdempotencyKeys.IsDuplicate(e))
+        catch (DbUpdateException e) when (UniqueViolation.Is(e))
         {
             db.ChangeTracker.Clear(); // a concurrent retry recorded the same outcome first
         }

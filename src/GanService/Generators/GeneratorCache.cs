@@ -58,13 +58,13 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
 
     /// <summary>
     /// The generator of a checkpoint, loaded from the store on a miss (one load however many requests miss at
-    /// once); null when the checkpoint is gone or fails verification.
+    /// once); null when the checkpoint is gone, removed while being read, or fails verification.
     /// </summary>
     public async Task<LoadedGenerator?> GetOrLoadAsync(
         ICheckpointStore store,
         Guid jobId,
         long step,
-        Func<byte[], string, ILoadedNetwork> load,
+        Func<CheckpointReader, ILoadedNetwork> load,
         CancellationToken ct,
         string variant = ""
     )
@@ -106,17 +106,21 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
     private Task<bool> LoadAsync(
         (Guid Job, long Step, string Variant) key,
         ICheckpointStore store,
-        Func<byte[], string, ILoadedNetwork> load
+        Func<CheckpointReader, ILoadedNetwork> load
     ) =>
         Task.Run(async () =>
         {
             try
             {
                 Interlocked.Increment(ref loads);
-                var stored = await store.GetAsync(key.Job, key.Step, CancellationToken.None);
-                if (stored is null)
+                // Only the generator's entries are fetched, each checked against the manifest's SHA-256 for it: the
+                // discriminator and optimizer states are most of a bundle (docs/reliability.md#budgets).
+                await using var bundle = await store.OpenBundleAsync(key.Job, key.Step, CancellationToken.None);
+                if (bundle is null)
                     return false;
-                var sampler = load(stored.Bundle, stored.Sha256);
+                ILoadedNetwork sampler;
+                using (var reader = CheckpointBundle.Open(bundle))
+                    sampler = load(reader);
                 lock (gate)
                 {
                     Insert(key, sampler);
@@ -124,7 +128,7 @@ public sealed class GeneratorCache(IOptions<GanOptions> options) : IDisposable
                 }
                 return true;
             }
-            catch (CorruptCheckpointException)
+            catch (Exception e) when (e is CorruptCheckpointException or CheckpointGoneException)
             {
                 return false;
             }

@@ -120,7 +120,7 @@ public static class SamplingPipeline
             services.Store,
             jobId,
             chosen.Step,
-            (bundle, sha) => GeneratorSampler.Load(bundle, torch.CPU, sha),
+            reader => GeneratorSampler.Load(reader, torch.CPU),
             ct
         );
         if (lease is null)

@@ -127,7 +127,7 @@ public static class TranslateApi
             store,
             jobId,
             chosen.Step,
-            (bundle, sha) => TranslationSampler.Load(bundle, torch.CPU, sha, backward),
+            reader => TranslationSampler.Load(reader, torch.CPU, backward),
             ct,
             backward ? "BtoA" : "AtoB"
         );

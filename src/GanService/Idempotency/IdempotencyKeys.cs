@@ -4,7 +4,6 @@ using GanService.Hosting;
 using GanService.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace GanService.Idempotency;
 
@@ -110,10 +109,6 @@ public static class IdempotencyKeys
             Header,
             "Already used with a different body."
         );
-
-    /// <summary>A concurrent request with the same key won the insert.</summary>
-    public static bool IsDuplicate(DbUpdateException e) =>
-        e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
     public static void MarkReplayed(HttpResponse response) => response.Headers[ReplayedHeader] = "true";
 }

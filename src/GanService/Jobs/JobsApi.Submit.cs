@@ -84,7 +84,7 @@ public static partial class JobsApi
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException e) when (key is not null && IdempotencyKeys.IsDuplicate(e))
+        catch (DbUpdateException e) when (key is not null && UniqueViolation.Is(e))
         {
             // A concurrent request with the same key won: answer what it created.
             db.ChangeTracker.Clear();
