@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace GanService.Persistence.Migrations
 {
     [DbContext(typeof(GanDbContext))]
-    [Migration("20261207040000_CheckpointBundlesStoredUncompressed")]
-    partial class CheckpointBundlesStoredUncompressed
+    [Migration("20261207040000_LargeValuesStoredUncompressed")]
+    partial class LargeValuesStoredUncompressed
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
