@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using GanService.Gan.Families;
 using GanService.Gan.Models;
 using GanService.Gan.Training;
@@ -41,8 +42,8 @@ internal static class NetworkShapes
         new(r => r.Classes, (r, v) => r with { Classes = v }, 4, 8),
     ];
 
-    private const int MaxCached = 1024;
-    private static readonly Dictionary<ModelRecipe, Shapes> Cache = [];
+    private const int MaxCached = 256;
+    private static readonly ConcurrentDictionary<ModelRecipe, Shapes> Cache = [];
     private static readonly Lock Gate = new();
 
     /// <summary>The generator's and the discriminator's sizes for a recipe; cached per shape of recipe.</summary>
@@ -54,26 +55,22 @@ internal static class NetworkShapes
         for (int i = 0; i < Axes.Length; i++)
             if (probed[i])
                 key = Axes[i].Set(key, -1);
-        Shapes shapes;
-        // One build at a time: a burst of new recipes costs time, never the memory of several probes at once.
-        lock (Gate)
+        if (!Cache.TryGetValue(key, out var shapes))
         {
-            if (!Cache.TryGetValue(key, out shapes!))
+            // One build at a time: a burst of new recipes costs time, never the memory of several probes at once.
+            lock (Gate)
             {
-                if (Cache.Count >= MaxCached)
-                    Cache.Clear();
-                Cache[key] = shapes = Probe(recipe, probed);
+                if (!Cache.TryGetValue(key, out shapes))
+                {
+                    shapes = Probe(recipe, probed);
+                    if (Cache.Count >= MaxCached)
+                        Cache.Clear();
+                    Cache[key] = shapes;
+                }
             }
         }
         var values = Axes.Select(a => (long)a.Get(recipe)).ToArray();
         return (shapes.Generator.At(values), shapes.Discriminator.At(values));
-    }
-
-    /// <summary>The networks built at the recipe's own size: what the probes must agree with.</summary>
-    internal static (NetworkSize Generator, NetworkSize Discriminator) Built(ModelRecipe recipe)
-    {
-        var shapes = Probe(recipe, new bool[Axes.Length]);
-        return (shapes.Generator.At([]), shapes.Discriminator.At([]));
     }
 
     /// <summary>
@@ -119,8 +116,11 @@ internal static class NetworkShapes
             Tensors start,
             List<(int Axis, (Tensors G, Tensors D) Probe)> probes,
             Func<(Tensors G, Tensors D), Tensors> network
-        ) =>
-            new(
+        )
+        {
+            if (probes.Any(p => network(p.Probe).All.Count != start.All.Count))
+                throw Unprobeable(recipe);
+            return new(
                 start,
                 probes
                     .Select(p =>
@@ -128,7 +128,11 @@ internal static class NetworkShapes
                     )
                     .ToList()
             );
+        }
     }
+
+    private static InvalidOperationException Unprobeable(ModelRecipe recipe) =>
+        new($"A {recipe.Family} network changes its layers with its size; its bundle cannot be sized from probes.");
 
     /// <summary>Each tensor's name, shape and whether Adam keeps moments of it (a parameter, not a buffer).</summary>
     private sealed record Tensors(IReadOnlyList<(string Name, long[] Shape, bool Parameter)> All);
@@ -172,7 +176,7 @@ internal static class NetworkShapes
                         var (probeName, probeShape, _) = probe.All[t];
                         if (probeName != name || probeShape.Length != shape.Length)
                             throw new InvalidOperationException(
-                                $"Tensor '{name}' changes with the recipe's size; its bundle cannot be sized by probes."
+                                $"Tensor '{name}' changes its rank with the recipe's size; it cannot be sized by probes."
                             );
                         scaled += (probeShape[k] - shape[k]) * (values[axis] - low) * (denominator / step);
                     }
