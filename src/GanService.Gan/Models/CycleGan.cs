@@ -81,8 +81,10 @@ public sealed class ResnetGenerator : Module<Tensor, Tensor>
 /// new fake, with probability 1/2 an older one in its place, which damps oscillation. Draws come from the run's
 /// generator; the pool travels in checkpoints.
 /// </summary>
-public sealed class ImagePool(int capacity = 50) : IDisposable
+public sealed class ImagePool(int capacity = ImagePool.DefaultCapacity) : IDisposable
 {
+    public const int DefaultCapacity = 50;
+
     private readonly List<Tensor> images = [];
 
     public int Count => images.Count;

@@ -81,6 +81,20 @@ public sealed class GanOptions
     [Range(1, 1_000_000)]
     public int MaxCheckpointsPerJob { get; set; } = 1000;
 
+    /// <summary>
+    /// The largest checkpoint bundle a job may write, estimated at submit from its recipe (400 on the field that makes
+    /// it large). A bundle is one bytea, which PostgreSQL caps at 1 GB with its header, so a higher value is refused at
+    /// start (docs/reliability.md#budgets).
+    /// </summary>
+    [Range(1, PostgresValueLimit, ErrorMessage = PostgresValueLimitMessage)]
+    public long MaxCheckpointBytes { get; set; } = 1_000_000_000;
+
+    /// <summary>The largest value PostgreSQL stores in one field (a bytea): 1 GB less its 4-byte header.</summary>
+    public const long PostgresValueLimit = (1L << 30) - 5;
+
+    private const string PostgresValueLimitMessage =
+        "Gan:MaxCheckpointBytes must be between {1} and {2}: a checkpoint is one PostgreSQL bytea, at most 1 GB.";
+
     /// <summary>How many attempts of a job may crash (their worker gone without a word) before it fails.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;

@@ -201,6 +201,10 @@ public sealed class JobRequestValidator(
                 Fail
             );
 
+        // Sized only once every field is known good: the estimate builds small copies of the networks.
+        if (descriptor is not null && errors.Count == 0)
+            CheckpointBudget.Check(plan, descriptor, request.Model, options.Value.MaxCheckpointBytes, Fail);
+
         int checkpointEvery = request.CheckpointEvery ?? Math.Max(1, steps / 10);
         int maxCheckpoints = options.Value.MaxCheckpointsPerJob;
         if (checkpointEvery < 1)
