@@ -176,7 +176,8 @@ internal static class NetworkShapes
                         var (probeName, probeShape, _) = probe.All[t];
                         if (probeName != name || probeShape.Length != shape.Length)
                             throw new InvalidOperationException(
-                                $"Tensor '{name}' changes its rank with the recipe's size; it cannot be sized by probes."
+                                $"Tensor '{name}' changes its rank with the recipe's size; "
+                                    + "it cannot be sized by probes."
                             );
                         scaled += (probeShape[k] - shape[k]) * (values[axis] - low) * (denominator / step);
                     }
