@@ -123,7 +123,8 @@ public sealed class GracefulStopTests(PostgresServer postgres, BuiltOnce<Gracefu
                 .ChangeState(first, new SucceededState(null, 0, 0), ProcessingState.StateName)
         );
 
-        var done = await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded, Patience);
+        await WaitSucceededAsync(client, job.Id, worker); // a failure shows the worker's log
+        var done = await GanServiceFactory.GetJobAsync(client, job.Id);
         var attempts = await AttemptsAsync(client, job.Id);
         Assert.Equal([AttemptOutcome.Requeued, "Succeeded"], attempts.Select(a => a.Outcome));
         Assert.Equal(attempts[0].LastStep, attempts[1].ResumedFromStep); // the stop kept its steps in a checkpoint
