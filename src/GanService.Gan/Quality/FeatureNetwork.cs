@@ -1,3 +1,4 @@
+using GanService.Gan.Cpu;
 using static TorchSharp.torch;
 
 namespace GanService.Gan.Quality;
@@ -127,7 +128,7 @@ public sealed class FeatureNetwork : IDisposable
 
     /// <summary>
     /// RGB values 0-255 at the network's side: grey repeated to three channels, then resized bilinearly with
-    /// antialiasing, as the dataset reader resizes.
+    /// antialiasing, as the dataset reader resizes; laid out channels-last, the layout the network runs fastest in.
     /// </summary>
     internal Tensor Prepare(Tensor images)
     {
@@ -145,7 +146,7 @@ public sealed class FeatureNetwork : IDisposable
                 align_corners: false,
                 antialias: true
             );
-        return x.clamp(0, 255);
+        return ChannelsLast.Of(x.clamp(0, 255));
     }
 
     public void Dispose()

@@ -110,11 +110,30 @@ internal sealed class OnnxNetwork : IDisposable
             throw new NotSupportedException("A dilated convolution is not supported here.");
         long group = conv.Ints.GetValueOrDefault("group", [1])[0];
         long[] kernel = [weight.shape[2], weight.shape[3]];
+        if (kernel is [1, 1] && group == 1 && conv.Ints.GetValueOrDefault("pads", [0, 0, 0, 0]).All(p => p == 0))
+            return Pointwise(conv, norm, name, weight, strides);
         return new Step([conv.Inputs[0], name + "/w", name + "/b"], norm?.Outputs ?? conv.Outputs, x =>
         {
             var (input, padding) = Padded(x[0], conv, kernel, strides, 0);
             var stride = (strides[0], strides[1]);
             return [Convolutions.Conv2d(input, x[1], x[2], stride, (padding[0], padding[1]), group)];
+        });
+    }
+
+    /// <summary>
+    /// A 1x1 convolution as the matrix product it is, over the strided pixels. libtorch's oneDNN gets some of these
+    /// wrong on channels-last input on some CPUs (ResNet's 256-to-512 downsample among them), and the product reads
+    /// channels-last memory in order (docs/quality.md, "Running it").
+    /// </summary>
+    private Step Pointwise(OnnxNode conv, OnnxNode? norm, string name, Tensor weight, long[] strides)
+    {
+        var matrix = weight.flatten(1).t().contiguous();
+        weights[name + "/w"].Dispose();
+        weights[name + "/w"] = matrix.DetachFromDisposeScope();
+        return new Step([conv.Inputs[0], name + "/w", name + "/b"], norm?.Outputs ?? conv.Outputs, x =>
+        {
+            var input = x[0][.., .., TensorIndex.Slice(step: strides[0]), TensorIndex.Slice(step: strides[1])];
+            return [input.permute(0, 2, 3, 1).matmul(x[1]).add(x[2]).permute(0, 3, 1, 2)];
         });
     }
 
