@@ -1,15 +1,16 @@
 using System.Net;
 using System.Net.Http.Json;
 using GanService.Jobs;
+using Microsoft.AspNetCore.Mvc;
 using Xunit.Abstractions;
 
 namespace GanService.Tests;
 
 /// <summary>
-/// The requests for a trained generator that once took a host's memory (sampling, bundle downloads), sent four at a
-/// time to a host running with the default limits as its own process: each is refused before any work, or is
-/// answered within a stated bound on the host's peak memory, while the host goes on answering
-/// (docs/reliability.md, "Budgets"). The BigGANs are trained on the host before anything is measured.
+/// The requests for a trained generator that once took a host's memory (sampling, translation, bundle downloads),
+/// sent four at a time to a host running with the default limits as its own process: each is refused before any
+/// work, or is answered within a stated bound on the host's peak memory, while the host goes on answering
+/// (docs/reliability.md, "Budgets"). The generators are trained on the host before anything is measured.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class ServingMemoryTests(
@@ -87,6 +88,83 @@ public sealed class ServingMemoryTests(
         measured.AssertBounded(DownloadBound, output);
     }
 
+    [Fact]
+    public async Task Translations_over_the_body_limit_are_refused_before_their_bodies_arrive()
+    {
+        var (host, root) = await Pix2PixAsync();
+        var body = new byte[64 << 20]; // four times Gan:TranslateMaxBytes, and an upload's limit would allow it
+        new Random(3).NextBytes(body);
+        var measured = await host.MeasureAsync(
+            client =>
+                Task.WhenAll(
+                    Enumerable
+                        .Range(0, Concurrent)
+                        .Select(_ =>
+                        {
+                            // As curl sends a large body: the answer comes before the body, which is then not sent.
+                            var request = new HttpRequestMessage(HttpMethod.Post, $"{root}/translate")
+                            {
+                                Content = UploadFiles.Form("image", body, "big.png"),
+                            };
+                            request.Headers.ExpectContinue = true;
+                            return client.SendAsync(request);
+                        })
+                ),
+            KillAbove
+        );
+        foreach (var response in measured.Result)
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDetails>();
+            Assert.Contains("image", problem!.Errors.Keys);
+        }
+        measured.AssertBounded(RefusalBound, output);
+    }
+
+    [Fact]
+    public async Task Large_images_translate_within_bounded_memory()
+    {
+        var (host, root) = await Pix2PixAsync();
+        // Near Gan:Datasets:MaxImagePixels (16 M): decoded whole, 46 MB each, then resized to the model's 64 px.
+        var image = UploadFiles.Png(3900, 3900, new SixLabors.ImageSharp.PixelFormats.Rgb24(40, 90, 200));
+        var measured = await host.MeasureAsync(
+            client =>
+                Task.WhenAll(
+                    Enumerable
+                        .Range(0, Concurrent)
+                        .Select(_ => client.PostAsync($"{root}/translate", UploadFiles.Form("image", image, "big.png")))
+                ),
+            KillAbove
+        );
+        foreach (var response in measured.Result)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var translated = TestData.DecodePng(await response.Content.ReadAsByteArrayAsync());
+        }
+        measured.AssertBounded(RenderBound, output);
+    }
+
+    /// <summary>The class's host and a one-step pix2pix of 64 px trained on it, once: its generator URL.</summary>
+    private async Task<(MeasuredHost Host, string Root)> Pix2PixAsync()
+    {
+        var host = await hosts.GetAsync(postgres, new Dictionary<string, string>());
+        var job = await trained.GetAsync("pix2pix", async () =>
+        {
+            var dataset = await DatasetUploadTests.Upload(host.Client, UploadFiles.PairsZip(4, 64), "pairs.zip");
+            return await SubmitAndWaitAsync(
+                host,
+                new
+                {
+                    dataset = dataset.Id.ToString(),
+                    model = new { family = "pix2pix" },
+                    training = new { steps = 1, batchSize = 2 },
+                    checkpointEvery = 1,
+                }
+            );
+        });
+        return (host, $"/api/generators/{job.Id}");
+    }
+
     /// <summary>The class's host (default limits) and its small trained BigGAN's generator URL, loaded.</summary>
     private async Task<(MeasuredHost Host, string Root)> BigGanAsync()
     {
@@ -101,10 +179,8 @@ public sealed class ServingMemoryTests(
     private async Task<(MeasuredHost Host, JobResponse Job)> TrainedAsync(string name, int width)
     {
         var host = await hosts.GetAsync(postgres, new Dictionary<string, string>());
-        var job = await trained.GetAsync(name, async () =>
-        {
-            var response = await host.Client.PostAsJsonAsync(
-                "/api/jobs",
+        var job = await trained.GetAsync(name, () => SubmitAndWaitAsync(
+                host,
                 new
                 {
                     dataset = "synthetic",
@@ -113,12 +189,16 @@ public sealed class ServingMemoryTests(
                     checkpointEvery = 2,
                     seed = 4,
                 }
-            );
-            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-            var submitted = (await response.Content.ReadFromJsonAsync<JobResponse>(GanServiceFactory.Json))!;
-            return await GanServiceFactory.WaitForStatusAsync(host.Client, submitted.Id, JobStatus.Succeeded);
-        });
+            ));
         return (host, job);
+    }
+
+    private static async Task<JobResponse> SubmitAndWaitAsync(MeasuredHost host, object recipe)
+    {
+        var response = await host.Client.PostAsJsonAsync("/api/jobs", recipe);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        var submitted = (await response.Content.ReadFromJsonAsync<JobResponse>(GanServiceFactory.Json))!;
+        return await GanServiceFactory.WaitForStatusAsync(host.Client, submitted.Id, JobStatus.Succeeded);
     }
 
     private static async Task<HttpResponseMessage[]> Together(HttpClient client, string url, bool seeded = false) =>

@@ -29,17 +29,7 @@ public sealed class TranslateBudgetTests(PostgresServer postgres, BuiltOnce<Trai
                 }
             );
             var client = service.CreateClient();
-            var pairs = Enumerable
-                .Range(0, 4)
-                .SelectMany(i =>
-                    new[]
-                    {
-                        ($"A/{i}.png", UploadFiles.Png(64, 64, new Rgb24((byte)(40 * i), 90, 200))),
-                        ($"B/{i}.png", UploadFiles.Png(64, 64, new Rgb24(200, 90, (byte)(40 * i)))),
-                    }
-                )
-                .ToArray();
-            var dataset = await DatasetUploadTests.Upload(client, UploadFiles.Zip(pairs), "pairs.zip");
+            var dataset = await DatasetUploadTests.Upload(client, UploadFiles.PairsZip(4, 64), "pairs.zip");
             return await TrainedJob.RunAsync(
                 service,
                 client,

@@ -62,6 +62,21 @@ internal static class UploadFiles
 
     public static byte[] Idx(byte[] payload, int[] dims, bool gzip = false) => IdxFiles.Create(payload, dims, gzip);
 
+    /// <summary>A zip of <paramref name="count"/> pairs A/i.png, B/i.png: flat colours, B the mirror of A.</summary>
+    public static byte[] PairsZip(int count, int side) =>
+        Zip(
+            Enumerable
+                .Range(0, count)
+                .SelectMany(i =>
+                    new[]
+                    {
+                        ($"A/{i}.png", Png(side, side, new Rgb24((byte)(40 * i), 90, 200))),
+                        ($"B/{i}.png", Png(side, side, new Rgb24(200, 90, (byte)(40 * i)))),
+                    }
+                )
+                .ToArray()
+        );
+
     /// <summary>CIFAR-10 records: label byte then planar RGB, each image one flat colour.</summary>
     public static byte[] Cifar(params (byte Label, byte R, byte G, byte B)[] records)
     {
