@@ -63,18 +63,7 @@ public sealed class DatasetPreviewTests(PostgresServer postgres)
     {
         await using var service = new GanServiceFactory(await postgres.CreateDatabaseAsync(), role: "api");
         using var client = service.CreateClient();
-        var paired = UploadFiles.Zip(
-            Enumerable
-                .Range(0, 9)
-                .SelectMany(i =>
-                    new[]
-                    {
-                        ($"facades/A/{i}.png", UploadFiles.Png(16, 16, new((byte)(20 * i), 0, 0))),
-                        ($"facades/B/{i}.png", UploadFiles.Png(16, 16, new(0, 0, (byte)(20 * i)))),
-                    }
-                )
-                .ToArray()
-        );
+        var paired = UploadFiles.PairsZip(9, 16);
         var unpaired = UploadFiles.TarGz(
             Enumerable
                 .Range(0, 7)

@@ -27,9 +27,6 @@ public interface ICheckpointStore
     /// <summary>The newest checkpoint whose checksum verifies (damaged ones are skipped), or null.</summary>
     Task<StoredCheckpoint?> LatestVerifiedAsync(Guid jobId, CancellationToken cancellationToken);
 
-    /// <summary>One checkpoint's bytes, or null.</summary>
-    Task<StoredCheckpoint?> GetAsync(Guid jobId, long step, CancellationToken cancellationToken);
-
     /// <summary>
     /// One checkpoint's bundle as a seekable read-only stream that fetches only the ranges read, or null when there
     /// is none: sampling reads a generator's entries, not the bundle. A read after the checkpoint is removed throws

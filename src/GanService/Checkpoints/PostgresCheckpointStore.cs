@@ -135,19 +135,15 @@ public sealed class PostgresCheckpointStore(
         }
     }
 
-    public Task<StoredCheckpoint?> GetAsync(Guid jobId, long step, CancellationToken cancellationToken) =>
-        GetAsync(jobId, step, null, cancellationToken);
-
     private async Task<StoredCheckpoint?> GetAsync(
         Guid jobId,
         long step,
-        TimeSpan? timeout,
+        TimeSpan timeout,
         CancellationToken cancellationToken
     )
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (timeout is { } t)
-            db.Database.SetCommandTimeout(t);
+        db.Database.SetCommandTimeout(timeout);
         var stored = await db
             .Checkpoints.AsNoTracking()
             .Where(c => c.JobId == jobId && c.Step == step)
