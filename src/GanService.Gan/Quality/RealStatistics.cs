@@ -7,8 +7,9 @@ namespace GanService.Gan.Quality;
 /// <summary>
 /// What a dataset contributes to every evaluation against it, computed once: the mean and covariance of its
 /// features in float64 (for the Frechet distance) and a fixed subset of its features (for the kernel distance,
-/// precision and recall), with the feature network and image side they were taken with. It round-trips through
-/// bytes so that a host can store it once per dataset.
+/// precision and recall), with the feature network and image side they were taken with, and the distance below which
+/// two items count as near-duplicates (<see cref="NearDuplicates.Radius"/>). It round-trips through bytes so that a
+/// host can store it once per dataset.
 /// </summary>
 public sealed record RealStatistics(
     string Network,
@@ -17,13 +18,14 @@ public sealed record RealStatistics(
     int Dimensions,
     double[] Mean,
     double[] Covariance,
-    double[] Subset
+    double[] Subset,
+    double DuplicateRadius
 )
 {
     /// <summary>Real features kept for the kernel distance, precision and recall by default.</summary>
     public const int DefaultSubsetSize = 1000;
 
-    private static ReadOnlySpan<byte> Magic => "GANRS1\0\0"u8;
+    private static ReadOnlySpan<byte> Magic => "GANRS2\0\0"u8;
 
     /// <summary>Items in the kept subset.</summary>
     public int SubsetCount => Subset.Length / Dimensions;
@@ -49,7 +51,8 @@ public sealed record RealStatistics(
             (int)features.shape[1],
             Values(mean),
             Values(covariance),
-            Values(subset)
+            Values(subset),
+            NearDuplicates.Radius(subset)
         );
     }
 
@@ -59,7 +62,9 @@ public sealed record RealStatistics(
 
     public Tensor SubsetTensor() => tensor(Subset, [SubsetCount, Dimensions], ScalarType.Float64);
 
-    /// <summary>Little-endian: magic, network name, side, count, sizes, then mean, covariance, subset.</summary>
+    /// <summary>
+    /// Little-endian: magic, network name, side, count, sizes, duplicate radius, then mean, covariance, subset.
+    /// </summary>
     public byte[] ToBytes()
     {
         var name = Encoding.UTF8.GetBytes(Network);
@@ -72,6 +77,7 @@ public sealed record RealStatistics(
         writer.Write(Count);
         writer.Write(Dimensions);
         writer.Write(SubsetCount);
+        writer.Write(DuplicateRadius);
         foreach (var values in new[] { Mean, Covariance, Subset })
         foreach (var value in values)
             writer.Write(value);
@@ -92,6 +98,7 @@ public sealed record RealStatistics(
             long count = reader.ReadInt64();
             int dimensions = Bounded(reader.ReadInt32(), 1 << 16);
             int subset = Bounded(reader.ReadInt32(), 1 << 20);
+            double radius = reader.ReadDouble();
             long expected = (long)dimensions * (1 + dimensions + subset) * sizeof(double);
             if (dimensions < 1 || bytes.Length - reader.BaseStream.Position != expected)
                 throw new InvalidDataException("Stored real statistics have the wrong length.");
@@ -105,7 +112,8 @@ public sealed record RealStatistics(
                 dimensions,
                 mean,
                 covariance,
-                Read((long)subset * dimensions)
+                Read((long)subset * dimensions),
+                radius
             );
         }
         catch (EndOfStreamException)
