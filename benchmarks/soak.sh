@@ -63,7 +63,7 @@ get() {
 }
 submit() { # NAME SEED
   local body
-  body=$(printf '{"name":"%s","dataset":"synthetic","model":{"family":"dcgan","imageSize":28,"channels":1},"training":{"steps":%d,"batchSize":16},"checkpointEvery":%d,"seed":%d,"device":"cpu"}' "$1" "$steps" "$interval" "$2")
+  body=$(printf '{"name":"%s","dataset":"synthetic","model":{"family":"dcgan","imageSize":28,"channels":1},"training":{"steps":%d,"batchSize":16},"checkpointEvery":%d,"seed":%d,"device":"cpu","evaluation":{"every":0}}' "$1" "$steps" "$interval" "$2")
   curl -sf -H 'Content-Type: application/json' -H "Idempotency-Key: $1" -d "$body" "$api/api/jobs" | jq -r .id
 }
 unfinished() { # IDS...

@@ -166,6 +166,7 @@ internal static class InterleavedOverhead
                     checkpointEvery = Warmup + Steps,
                     seed = 1,
                     device = "cpu",
+                    evaluation = new { every = 0 }, // training alone; evaluations are measured on their own
                 }
             );
             response.EnsureSuccessStatusCode();

@@ -36,6 +36,7 @@ internal static class QueueBenchmark
                     checkpointEvery = 1,
                     seed = i,
                     device = "cpu",
+                    evaluation = new { every = 0 }, // training alone; evaluations are measured on their own
                 }
             );
             response.EnsureSuccessStatusCode();

@@ -236,6 +236,7 @@ internal static class TrainingBenchmark
                 checkpointEvery = Warmup + steps,
                 seed = 1,
                 device = "cpu",
+                evaluation = new { every = 0 }, // training alone; evaluations are measured on their own
             }
         );
         response.EnsureSuccessStatusCode();

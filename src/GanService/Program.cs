@@ -1,6 +1,7 @@
 using GanService.Auth;
 using GanService.Checkpoints;
 using GanService.Datasets;
+using GanService.Evaluations;
 using GanService.Gan.Runtime;
 using GanService.Generators;
 using GanService.Hosting;
@@ -15,6 +16,7 @@ builder.AddPersistence();
 builder.AddTraining();
 builder.AddDatasets();
 builder.AddJobQueue();
+builder.AddEvaluations();
 builder.AddProblemHandling();
 builder.AddApiKeys();
 builder.AddRateLimits();
@@ -37,6 +39,7 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
     app.MapJobs();
     app.MapDatasets();
     app.MapCheckpoints();
+    app.MapEvaluations();
     app.MapSamples();
     app.MapLatentSpace();
     app.MapTranslate();

@@ -45,11 +45,16 @@ public sealed class CycleGanJobTests(PostgresServer postgres)
                 model = new { family = "cyclegan" },
                 training = new { steps = 4 },
                 checkpointEvery = 4,
+                evaluation = new { every = 4, samples = 16 },
                 seed = 6,
             }
         );
         Assert.Equal(("lsgan", 4), (job.Training.Loss, job.Training.BatchSize));
         await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded, SlowConvolutions);
+        // Its translations are scored against domain B; only pix2pix has paired targets to compare pixels with.
+        var scored = Assert.Single(await EvaluationRuns.ListAsync(client, job.Id));
+        Assert.Equal((4L, Evaluations.EvaluationStatus.Succeeded), (scored.Step, scored.Status));
+        Assert.True(scored.Fd > 0 && scored.L1 is null && scored.Psnr is null, $"{scored}");
 
         var bundle = await client.GetByteArrayAsync($"/api/jobs/{job.Id}/checkpoints/4/bundle.zip");
         using var forward = TranslationSampler.Load(bundle, CPU);

@@ -46,6 +46,8 @@ public sealed class GanServiceFactory(
         builder.UseSetting("Gan:DataDirectory", Path.Combine(Path.GetTempPath(), "ganservice-no-data"));
         builder.UseSetting("Gan:ExtraDataDirectories:0", "");
         builder.UseSetting("Gan:DownloadDirectory", DownloadDirectory);
+        // Scoring every job would cost each test a feature-network pass; the evaluation tests ask for it.
+        builder.UseSetting("Gan:Evaluation:ByDefault", "false");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
     }

@@ -95,6 +95,27 @@ public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<Trans
     }
 
     [Fact]
+    public async Task A_pix2pix_checkpoint_scored_on_request_reports_its_distance_to_the_paired_targets()
+    {
+        var job = (await Pix2PixAsync()).Job;
+        var url = $"/api/jobs/{job.Done.Id}/checkpoints/best/evaluation";
+        using var noBest = await job.Client.PostAsJsonAsync(url, new { samples = 16 });
+        Assert.Equal(HttpStatusCode.Conflict, noBest.StatusCode); // scheduled evaluation was off for this job
+
+        using var queued = await job.Client.PostAsJsonAsync(url.Replace("best", "40"), new { samples = 16 });
+        Assert.True(
+            queued.StatusCode == HttpStatusCode.Accepted,
+            await queued.Content.ReadAsStringAsync() + string.Join("\n", job.Service.Errors.Entries)
+        );
+        var row = await EvaluationRuns.WaitAsync(job.Client, queued.Headers.Location!.ToString(), SlowConvolutions);
+
+        Assert.Equal(Evaluations.EvaluationStatus.Succeeded, row.Status);
+        Assert.True(double.IsFinite(row.Fd!.Value) && row.Fd > 0, $"fd {row.Fd}");
+        Assert.InRange(row.L1!.Value, 1e-6, 1);
+        Assert.True(row.Psnr > 0 && double.IsFinite(row.Psnr!.Value), $"psnr {row.Psnr}");
+    }
+
+    [Fact]
     public async Task A_pix2pix_preview_shows_inputs_outputs_targets_in_rows()
     {
         var job = (await Pix2PixAsync()).Job;

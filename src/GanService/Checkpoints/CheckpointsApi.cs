@@ -11,6 +11,8 @@ namespace GanService.Checkpoints;
 
 /// <summary>
 /// A stored checkpoint; <c>Attempt</c> is the job attempt that wrote it (see <c>/api/jobs/{id}/attempts</c>).
+/// <c>Best</c> marks the job's best checkpoint: the lowest Frechet distance among evaluations at the job's sample
+/// count (<c>step=best</c> in any URL that takes a step).
 /// </summary>
 public sealed record CheckpointResponse(
     long Step,
@@ -18,10 +20,11 @@ public sealed record CheckpointResponse(
     DateTimeOffset CreatedAt,
     long SizeBytes,
     string Sha256,
+    bool Best,
     CheckpointLinks Links
 );
 
-public sealed record CheckpointLinks(string Preview, string Samples, string Bundle);
+public sealed record CheckpointLinks(string Preview, string Samples, string Bundle, string Evaluation);
 
 public static class CheckpointsApi
 {
@@ -34,14 +37,14 @@ public static class CheckpointsApi
             .WithName("ListCheckpoints")
             .WithSummary("A job's checkpoints, oldest first, a page at a time (X-Total-Count, Link: next)");
         group
-            .MapGet("/{step:long}/preview.png", GetPreview)
+            .MapGet("/{step}/preview.png", GetPreview)
             .WithName("GetCheckpointPreview")
             .AllowAnonymous() // public generators' previews
             .WithSummary("The preview grid saved with a checkpoint (the fixed preview latents)")
             .Produces(StatusCodes.Status200OK, contentType: "image/png")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group
-            .MapGet("/{step:long}/bundle.zip", GetBundle)
+            .MapGet("/{step}/bundle.zip", GetBundle)
             .WithName("GetCheckpointBundle")
             .WithSummary(
                 "The checkpoint itself: a zip of manifest.json (with each entry's SHA-256), weights, optimizer and "
@@ -69,7 +72,8 @@ public static class CheckpointsApi
     {
         if (InputRules.PageProblem(page, pageSize, MaxPage) is { } badPage)
             return badPage;
-        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct))
+        var job = await BestOfAsync(db, caller, id, ct);
+        if (job is null)
             return Problems.JobNotFound(id);
         var query = db.Checkpoints.AsNoTracking().Where(c => c.JobId == id);
         InputRules.WritePageHeaders(http, page, pageSize, await query.CountAsync(ct));
@@ -93,10 +97,12 @@ public static class CheckpointsApi
                     c.CreatedAt,
                     c.SizeBytes,
                     c.Sha256,
+                    c.Step == job.BestStep,
                     new CheckpointLinks(
                         $"/api/jobs/{id}/checkpoints/{c.Step}/preview.png",
                         $"/api/generators/{id}/samples.png?step={c.Step}",
-                        $"/api/jobs/{id}/checkpoints/{c.Step}/bundle.zip"
+                        $"/api/jobs/{id}/checkpoints/{c.Step}/bundle.zip",
+                        $"/api/jobs/{id}/checkpoints/{c.Step}/evaluation"
                     )
                 ))
                 .ToList()
@@ -105,31 +111,32 @@ public static class CheckpointsApi
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetPreview(
         Guid id,
-        long step,
+        CheckpointStep step,
         Caller caller,
         GanDbContext db,
         HttpContext http,
         CancellationToken ct
     )
     {
-        var isPublic = await db
+        var job = await db
             .Jobs.SampleableBy(caller)
             .Where(j => j.Id == id)
-            .Select(j => (bool?)j.Public)
+            .Select(j => new { j.Public, j.BestStep })
             .SingleOrDefaultAsync(ct);
-        if (isPublic is null)
+        if (job is null)
             return Problems.JobNotFound(id);
+        var number = step.Best ? job.BestStep : step.Number;
         var preview = await db
             .Checkpoints.AsNoTracking()
-            .Where(c => c.JobId == id && c.Step == step)
+            .Where(c => c.JobId == id && c.Step == number)
             .Select(c => new { c.PreviewPng, c.Sha256 })
             .SingleOrDefaultAsync(ct);
         if (preview is null)
-            return Problems.NotFound("No such checkpoint.", $"Job {id} has no checkpoint at step {step}.");
-        // A checkpoint never changes once written, so its preview may be cached for good; by shared caches only
-        // where anyone may see it.
+            return GeneratorLookup.NoCheckpoint(id, step);
+        // A checkpoint never changes once written, so its preview may be cached for good (the best one may change);
+        // by shared caches only where anyone may see it.
         http.Response.Headers.CacheControl =
-            $"{SamplingPipeline.CacheScope(isPublic.Value)}, max-age=31536000, immutable";
+            $"{SamplingPipeline.CacheScope(job.Public)}, " + (step.Best ? "no-cache" : "max-age=31536000, immutable");
         return TypedResults.File(
             preview.PreviewPng,
             "image/png",
@@ -143,28 +150,41 @@ public static class CheckpointsApi
     /// </summary>
     private static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> GetBundle(
         Guid id,
-        long step,
+        CheckpointStep step,
         Caller caller,
         GanDbContext db,
         HttpContext http,
         CancellationToken ct
     )
     {
-        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct))
+        var job = await BestOfAsync(db, caller, id, ct);
+        if (job is null)
             return Problems.JobNotFound(id);
+        var number = step.Best ? job.BestStep : step.Number;
         var found = await db
             .Checkpoints.AsNoTracking()
-            .Where(c => c.JobId == id && c.Step == step)
-            .Select(c => new { c.Sha256, c.SizeBytes })
+            .Where(c => c.JobId == id && c.Step == number)
+            .Select(c => new
+            {
+                c.Step,
+                c.Sha256,
+                c.SizeBytes,
+            })
             .SingleOrDefaultAsync(ct);
         if (found is null)
-            return Problems.NotFound("No such checkpoint.", $"Job {id} has no checkpoint at step {step}.");
+            return GeneratorLookup.NoCheckpoint(id, step);
         http.Response.ContentLength = found.SizeBytes;
         return TypedResults.Stream(
-            body => CheckpointIo.CopyBundleAsync(db, id, step, found.SizeBytes, body, ct),
+            body => CheckpointIo.CopyBundleAsync(db, id, found.Step, found.SizeBytes, body, ct),
             "application/zip",
-            $"job-{id}-step-{step}.zip",
+            $"job-{id}-step-{found.Step}.zip",
             entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{found.Sha256}\"")
         );
     }
+
+    /// <summary>The caller's job's best step (null when not yet evaluated), or null when there is no such job.</summary>
+    private static Task<BestOf?> BestOfAsync(GanDbContext db, Caller caller, Guid id, CancellationToken ct) =>
+        db.Jobs.OwnedBy(caller).Where(j => j.Id == id).Select(j => new BestOf(j.BestStep)).SingleOrDefaultAsync(ct);
+
+    private sealed record BestOf(long? BestStep);
 }

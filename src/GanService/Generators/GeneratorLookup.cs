@@ -1,4 +1,5 @@
 using GanService.Auth;
+using GanService.Checkpoints;
 using GanService.Hosting;
 using GanService.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,18 +30,21 @@ public static class GeneratorLookup
         Guid,
         long?,
         bool,
+        bool,
         string?,
         CancellationToken,
         Task<GeneratorTarget?>
     > Lookup = EF.CompileAsyncQuery(
-        (GanDbContext db, Guid jobId, long? step, bool admin, string? owner, CancellationToken ct) =>
+        (GanDbContext db, Guid jobId, long? step, bool best, bool admin, string? owner, CancellationToken ct) =>
             db
                 .Jobs.AsNoTracking()
                 .Where(j => j.Id == jobId && (admin || j.Public || j.Owner == owner))
                 .Select(j => new GeneratorTarget(
                     j.Recipe,
                     j.Public,
-                    db.Checkpoints.Where(c => c.JobId == j.Id && (step == null || c.Step == step))
+                    db.Checkpoints.Where(c =>
+                            c.JobId == j.Id && (best ? c.Step == j.BestStep : step == null || c.Step == step)
+                        )
                         .OrderByDescending(c => c.Step)
                         .Select(c => new ChosenCheckpoint(c.Step, c.Sha256))
                         .FirstOrDefault()
@@ -55,18 +59,26 @@ public static class GeneratorLookup
         GanDbContext db,
         Caller caller,
         Guid jobId,
-        long? step,
+        CheckpointStep? step,
         CancellationToken ct
-    ) => Lookup(db, jobId, step, caller.IsAdmin, caller.Owner, ct);
+    ) => Lookup(db, jobId, CheckpointStep.NumberOf(step), step?.Best == true, caller.IsAdmin, caller.Owner, ct);
 
     /// <summary>
-    /// No checkpoint to use: a 409 while the job has written none yet, a 404 for a step it never wrote.
+    /// No checkpoint to use: a 409 while the job has written none yet or has no evaluated best, a 404 for a step it
+    /// never wrote.
     /// </summary>
-    public static ProblemHttpResult NoCheckpoint(Guid jobId, long? step) =>
-        step is null
-            ? Problems.Conflict(
+    public static ProblemHttpResult NoCheckpoint(Guid jobId, CheckpointStep? step) =>
+        step switch
+        {
+            null => Problems.Conflict(
                 "The generator has no checkpoint yet.",
                 $"Job {jobId} has not written a checkpoint; try again once its first checkpoint is listed."
-            )
-            : Problems.NotFound("No such checkpoint.", $"Job {jobId} has no checkpoint at step {step}.");
+            ),
+            { Best: true } => Problems.Conflict(
+                "The job has no best checkpoint yet.",
+                $"Job {jobId} has no evaluated checkpoint yet; the best is known once an evaluation at the job's "
+                    + "sample count is listed under its evaluations."
+            ),
+            { } s => Problems.NotFound("No such checkpoint.", $"Job {jobId} has no checkpoint at step {s.Number}."),
+        };
 }

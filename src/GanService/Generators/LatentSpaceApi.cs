@@ -1,3 +1,4 @@
+using GanService.Checkpoints;
 using GanService.Gan.Families;
 using GanService.Gan.Imaging;
 using GanService.Gan.Sampling;
@@ -58,7 +59,7 @@ public static class LatentSpaceApi
                         long? from,
                         long? to,
                         int? steps,
-                        long? step,
+                        CheckpointStep? step,
                         string? label,
                         double? truncation,
                         string? noise
@@ -99,7 +100,7 @@ public static class LatentSpaceApi
         long? from,
         long? to,
         int? steps,
-        long? step,
+        CheckpointStep? step,
         string? label,
         double? truncation,
         string? noise,
@@ -157,7 +158,7 @@ public static class LatentSpaceApi
         [FromQuery] string? rows = null,
         [FromQuery] string? columns = null,
         [FromQuery] int? mixFrom = null,
-        [FromQuery] long? step = null,
+        [FromQuery] CheckpointStep? step = null,
         [FromQuery] double? truncation = null,
         [FromQuery] string? noise = null
     )

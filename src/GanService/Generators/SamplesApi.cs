@@ -1,3 +1,4 @@
+using GanService.Checkpoints;
 using GanService.Gan.Families;
 using GanService.Gan.Imaging;
 using GanService.Gan.Training;
@@ -64,7 +65,7 @@ public static class SamplesApi
         [FromQuery] int count = 16,
         [FromQuery] int? columns = null,
         [FromQuery] long? seed = null,
-        [FromQuery] long? step = null,
+        [FromQuery] CheckpointStep? step = null,
         [FromQuery] string? label = null,
         [FromQuery] double? truncation = null,
         [FromQuery] string? noise = null,
@@ -105,7 +106,7 @@ public static class SamplesApi
         HttpContext http,
         CancellationToken ct,
         [FromQuery] long? seed = null,
-        [FromQuery] long? step = null,
+        [FromQuery] CheckpointStep? step = null,
         [FromQuery] string? label = null,
         [FromQuery] double? truncation = null,
         [FromQuery] string? noise = null,
@@ -124,7 +125,7 @@ public static class SamplesApi
         int count,
         int columns,
         long? seed,
-        long? step,
+        CheckpointStep? step,
         string? label,
         double? truncation,
         string? noise,

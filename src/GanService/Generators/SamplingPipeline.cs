@@ -49,7 +49,7 @@ public static class SamplingPipeline
         SamplingServices services,
         HttpContext http,
         Dictionary<string, string[]> errors,
-        long? step,
+        CheckpointStep? step,
         bool seeded,
         long? seed,
         string parameters,
@@ -60,8 +60,8 @@ public static class SamplingPipeline
         CancellationToken ct
     )
     {
-        if (step < 0)
-            errors["step"] = ["Must be zero or positive."];
+        if (step is { Best: false, Number: < 0 })
+            errors["step"] = ["Must be zero or positive, or best."];
         if (seed < 0)
             errors["seed"] = ["Must be zero or positive."];
         if (errors.Count > 0)
@@ -98,12 +98,13 @@ public static class SamplingPipeline
         if (seeded)
             headers["X-Seed"] = usedSeed.ToString();
         headers["X-Checkpoint-Step"] = chosen.Step.ToString();
-        // Pinned to a step and a seed, the bytes can never change; without a step, a newer checkpoint may appear.
+        // Pinned to a step and a seed, the bytes can never change; without a step, a newer checkpoint may appear, and
+        // the best one may change with the next evaluation.
         // Shared caches may keep only what anyone may see: a private generator's images are for its owner alone.
         var scope = CacheScope(found.Public);
         headers.CacheControl =
             !deterministic ? "no-store"
-            : step is not null ? $"{scope}, max-age=31536000, immutable"
+            : step is { Best: false } ? $"{scope}, max-age=31536000, immutable"
             : $"{scope}, no-cache";
         if (
             deterministic

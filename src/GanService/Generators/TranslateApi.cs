@@ -59,7 +59,7 @@ public static class TranslateApi
         IOptions<GanOptions> options,
         IOptions<ImportLimits> importLimits,
         CancellationToken ct,
-        [FromQuery] long? step = null,
+        [FromQuery] CheckpointStep? step = null,
         [FromQuery] string? direction = null
     )
     {

@@ -15,7 +15,8 @@ public sealed record CreateJobRequest(
     int? CheckpointEvery,
     long? Seed,
     string? Device,
-    bool? Public = null
+    bool? Public = null,
+    Evaluations.EvaluationRequest? Evaluation = null
 );
 
 /// <param name="Public">True: anyone, even a browser without a key, may fetch this generator's samples.</param>
@@ -71,6 +72,7 @@ public sealed record ModelRequest(
 /// between phases).</param>
 /// <param name="R1Every">Lazy R1: the penalty on every this-many-th D update, weighted by it, 1 to 64 (default 1; 16
 /// for stylegan).</param>
+/// <param name="EarlyStopping">End the job once its quality stops improving (needs scheduled evaluation).</param>
 public sealed record TrainingRequest(
     int? Steps,
     int? BatchSize,
@@ -88,14 +90,23 @@ public sealed record TrainingRequest(
     double? Beta2 = null,
     double? OrthogonalRegularization = null,
     long? ImagesPerPhase = null,
-    int? R1Every = null
+    int? R1Every = null,
+    Evaluations.EarlyStoppingRequest? EarlyStopping = null
 );
 
 /// <summary>
 /// A job's recipe with every default filled in, as stored in <c>training_jobs.recipe</c>: the library's plan whole,
-/// with what only the service needs beside it. Rows from before it held the plan are read by <see cref="JobMapping"/>.
+/// with what only the service needs beside it. Rows from before it held the plan are read by <see cref="JobMapping"/>;
+/// rows from before evaluation existed have none scheduled.
 /// </summary>
-public sealed record JobSpec(string Name, string Dataset, TrainingPlan Plan, int CheckpointEvery, string Device);
+public sealed record JobSpec(
+    string Name,
+    string Dataset,
+    TrainingPlan Plan,
+    int CheckpointEvery,
+    string Device,
+    Evaluations.EvaluationPlan? Evaluation = null
+);
 
 public sealed record JobResponse(
     Guid Id,
@@ -129,7 +140,27 @@ public sealed record JobResponse(
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Warning { get; init; }
+
+    /// <summary>When checkpoints are scored; absent for jobs from before evaluation existed.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Evaluations.EvaluationPlan? Evaluation { get; init; }
+
+    /// <summary>The best checkpoint so far by <c>fd_resnet18</c>; absent until an evaluation is stored.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public BestCheckpoint? Best { get; init; }
+
+    /// <summary>Why the job ended before its last step (early stopping); absent otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? StopReason { get; init; }
+
+    /// <summary>Alarms raised by the job's evaluations (mode collapse, no improvement, a failed evaluation).</summary>
+    public IReadOnlyList<Evaluations.JobWarning> Warnings { get; init; } = [];
 }
+
+/// <summary>
+/// The checkpoint with the lowest value of <c>Metric</c> among the job's evaluations at its sample count.
+/// </summary>
+public sealed record BestCheckpoint(long Step, string Metric, double Value);
 
 /// <summary>The training half of a job's plan, under the names its request uses.</summary>
 public sealed record JobTrainingResponse(
@@ -199,7 +230,10 @@ public sealed record LatestMetrics(
     public double? Alpha { get; init; }
 }
 
-public sealed record JobLinks(string Self, string Metrics, string Checkpoints, string Samples, string Cancel);
+public sealed record JobLinks(string Self, string Metrics, string Checkpoints, string Samples, string Cancel)
+{
+    public string? Evaluations { get; init; }
+}
 
 public sealed record MetricResponse(
     long Step,

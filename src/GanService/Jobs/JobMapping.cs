@@ -35,7 +35,10 @@ public static class JobMapping
             $"/api/jobs/{job.Id}/checkpoints",
             $"/api/generators/{job.Id}/{generator}",
             $"/api/jobs/{job.Id}/cancel"
-        );
+        )
+        {
+            Evaluations = $"/api/jobs/{job.Id}/evaluations",
+        };
         LatestMetrics? latest = job.DiscriminatorLoss is null
             ? null
             : new(
@@ -79,7 +82,14 @@ public static class JobMapping
             job.StartedAt,
             job.FinishedAt,
             links
-        );
+        )
+        {
+            Evaluation = spec.Evaluation,
+            StopReason = job.StopReason,
+            Best = job is { BestStep: { } step, BestFd: { } fd }
+                ? new BestCheckpoint(step, Evaluations.EvaluationPlan.Metric, fd)
+                : null,
+        };
     }
 
     public static MetricResponse ToResponse(this TrainingMetric m) =>

@@ -16,6 +16,7 @@ namespace GanService.Jobs;
 public sealed class JobRequestValidator(
     DatasetCatalog datasets,
     IOptions<GanOptions> options,
+    IOptions<Evaluations.EvaluationOptions> evaluationLimits,
     ILogger<JobRequestValidator> logger
 )
 {
@@ -217,6 +218,14 @@ public sealed class JobRequestValidator(
                     + $"{steps / checkpointEvery} checkpoints; at most {maxCheckpoints} are allowed "
                     + $"(Gan:MaxCheckpointsPerJob): use at least {(steps + maxCheckpoints - 1) / maxCheckpoints}."
             );
+        var evaluation = Evaluations.EvaluationRules.Apply(
+            request.Evaluation,
+            training?.EarlyStopping,
+            plan,
+            Math.Min(checkpointEvery, steps),
+            evaluationLimits.Value,
+            Fail
+        );
         var device = request.Device?.Trim().ToLowerInvariant() ?? "auto";
         if (!Devices.Contains(device))
             Fail("device", "Use auto, cpu or cuda.");
@@ -229,7 +238,7 @@ public sealed class JobRequestValidator(
         if (errors.Count > 0)
             return (null, errors);
         name = string.IsNullOrEmpty(name) ? $"{family}-{dataset}-{imageSize}x{imageSize}x{channels}" : name;
-        var spec = new JobSpec(name, dataset!, plan, Math.Min(checkpointEvery, steps), device);
+        var spec = new JobSpec(name, dataset!, plan, Math.Min(checkpointEvery, steps), device, evaluation);
         return (spec, errors);
 
         // The directories searched are this server's business: the log has them, the caller learns what is installed.

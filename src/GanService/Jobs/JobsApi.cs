@@ -69,7 +69,7 @@ public static partial class JobsApi
     private static async Task<Results<Ok<PagedList<JobResponse>>, ValidationProblem>> ListJobs(
         Caller caller,
         GanDbContext db,
-        GpuWorkers gpus,
+        Evaluations.JobAnswers answers,
         CancellationToken ct,
         [FromQuery] string? status = null,
         [FromQuery] int page = 1,
@@ -98,7 +98,7 @@ public static partial class JobsApi
             .Take(pageSize)
             .ToListAsync(ct);
         return TypedResults.Ok(
-            new PagedList<JobResponse>(jobs.Select(j => gpus.Answer(j)).ToList(), page, pageSize, total)
+            new PagedList<JobResponse>(await answers.AnswerAsync(db, jobs, ct), page, pageSize, total)
         );
     }
 
@@ -106,12 +106,12 @@ public static partial class JobsApi
         Guid id,
         Caller caller,
         GanDbContext db,
-        GpuWorkers gpus,
+        Evaluations.JobAnswers answers,
         CancellationToken ct
     )
     {
         var job = await db.Jobs.AsNoTracking().OwnedBy(caller).SingleOrDefaultAsync(j => j.Id == id, ct);
-        return job is null ? Problems.JobNotFound(id) : TypedResults.Ok(gpus.Answer(job));
+        return job is null ? Problems.JobNotFound(id) : TypedResults.Ok(await answers.AnswerAsync(db, job, ct));
     }
 
     /// <summary>Metric rows per page: a long run has a million of them, so they are never read all at once.</summary>

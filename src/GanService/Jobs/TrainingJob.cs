@@ -52,6 +52,16 @@ public sealed class TrainingJob
     public int? Resolution { get; set; }
     public double? Alpha { get; set; }
 
+    /// <summary>
+    /// The checkpoint with the lowest Frechet distance among evaluations at the job's own sample count (only those
+    /// compare), kept as each evaluation is stored so that <c>step=best</c> costs no extra query.
+    /// </summary>
+    public long? BestStep { get; set; }
+    public double? BestFd { get; set; }
+
+    /// <summary>Why a job ended before its last step, e.g. early stopping; null when it ran to the end.</summary>
+    public string? StopReason { get; set; }
+
     public bool IsFinished => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
 }
 

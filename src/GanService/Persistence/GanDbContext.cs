@@ -1,6 +1,7 @@
 using GanService.Auth;
 using GanService.Checkpoints;
 using GanService.Datasets;
+using GanService.Evaluations;
 using GanService.Idempotency;
 using GanService.Jobs;
 using Microsoft.EntityFrameworkCore;
@@ -18,6 +19,8 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
     public DbSet<JobAttempt> Attempts => Set<JobAttempt>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
+    public DbSet<EvaluationRecord> Evaluations => Set<EvaluationRecord>();
+    public DbSet<RealStatisticsRecord> RealStatistics => Set<RealStatisticsRecord>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -34,6 +37,30 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
             job.HasIndex(j => j.CreatedAt);
             job.HasIndex(j => new { j.Owner, j.CreatedAt });
             job.Property(j => j.Owner).HasMaxLength(100);
+            job.Property(j => j.StopReason).HasMaxLength(200);
+        });
+        model.Entity<EvaluationRecord>(evaluation =>
+        {
+            evaluation.ToTable("evaluations");
+            evaluation.HasKey(e => new
+            {
+                e.JobId,
+                e.Step,
+                e.Samples,
+            });
+            evaluation.Property(e => e.Status).HasConversion<string>().HasMaxLength(16);
+            evaluation.Property(e => e.Network).HasMaxLength(64);
+            evaluation.Property(e => e.Error).HasMaxLength(1000);
+            evaluation.HasOne<TrainingJob>().WithMany().HasForeignKey(e => e.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<RealStatisticsRecord>(statistics =>
+        {
+            statistics.ToTable("real_statistics");
+            statistics.HasKey(s => s.Key);
+            statistics.Property(s => s.Key).HasMaxLength(300);
+            statistics.Property(s => s.DatasetSha256).HasMaxLength(200);
+            statistics.Property(s => s.Domain).HasMaxLength(8);
+            statistics.Property(s => s.Network).HasMaxLength(64);
         });
         model.Entity<Dataset>(dataset =>
         {

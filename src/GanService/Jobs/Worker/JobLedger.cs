@@ -217,14 +217,15 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
     /// Ends the attempt. <see cref="JobStatus.Queued"/> means requeued for a graceful shutdown: the job waits for the
     /// next worker instead of showing as running on one that is gone. <paramref name="enqueue"/>, when given, puts a
     /// new Hangfire job in the queue (and returns its id) once the fence holds, for a requeue that Hangfire does not
-    /// do.
+    /// do. <paramref name="stopReason"/> says why a job ended before its last step.
     /// </summary>
     public async Task EndAsync(
         JobLease lease,
         JobStatus status,
         string? error,
         CancellationToken ct,
-        Func<string>? enqueue = null
+        Func<string>? enqueue = null,
+        string? stopReason = null
     )
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
@@ -232,6 +233,7 @@ public sealed class JobLedger(IDbContextFactory<GanDbContext> contexts)
         await JobFence.HoldAsync(db, lease, ct);
         var job = await db.Jobs.SingleAsync(j => j.Id == lease.JobId, ct);
         var now = DateTimeOffset.UtcNow;
+        job.StopReason = stopReason;
         if (status == JobStatus.Queued)
         {
             job.Status = JobStatus.Queued;

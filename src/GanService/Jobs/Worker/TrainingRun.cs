@@ -1,5 +1,6 @@
 using GanService.Checkpoints;
 using GanService.Datasets;
+using GanService.Evaluations;
 using GanService.Gan.Checkpoints;
 using GanService.Gan.Families;
 using GanService.Gan.Runtime;
@@ -26,6 +27,7 @@ public sealed class TrainingRun(
     IOptions<GanOptions> options,
     IHostApplicationLifetime lifetime,
     IBackgroundJobClient hangfire,
+    ScheduledEvaluations evaluations,
     ILogger<TrainingRun> logger
 )
 {
@@ -90,7 +92,14 @@ public sealed class TrainingRun(
                 );
                 Wait(ct => ledger.ResumedAsync(lease, resumeFrom.Step, ct), "recording the resume", shutdown);
             }
-            Train(lease, spec, trainer, recorder, resumeFrom?.Step ?? -1, cancel.Token);
+            var attempt = new AttemptState(job, spec, data, device, resumeFrom?.Step ?? -1);
+            // Early stopping may have decided at the checkpoint this attempt resumes from, its evaluation stored by
+            // an attempt that died before it could end the job.
+            bool stop =
+                resumeFrom is not null
+                && EvaluateAt(attempt, resumeFrom.Step, resumeFrom.Bundle, resumeFrom.Sha256, cancel.Token);
+            if (!stop)
+                stop = Train(lease, attempt, trainer, recorder, cancel.Token);
             recorder.Flush(TimeSpan.FromSeconds(30));
             if (recorder.LeaseLost.IsCancellationRequested)
                 throw new LeaseLostException(lease);
@@ -107,7 +116,7 @@ public sealed class TrainingRun(
                 requeued = true;
             }
             else
-                End(lease, JobStatus.Succeeded, null);
+                End(lease, JobStatus.Succeeded, null, stop ? StopReason(spec) : null);
         }
         catch (OperationCanceledException)
             when (shutdown.IsCancellationRequested && !recorder.LeaseLost.IsCancellationRequested)
@@ -166,15 +175,17 @@ public sealed class TrainingRun(
             shutdown.ThrowIfCancellationRequested(); // Hangfire puts the job back in its queue
     }
 
-    private void Train(
+    /// <summary>Trains to the plan's end, a stop or cancellation; true when early stopping ended it.</summary>
+    private bool Train(
         JobLease lease,
-        JobSpec spec,
+        AttemptState attempt,
         Trainer trainer,
         ProgressRecorder recorder,
-        long lastCheckpoint,
         CancellationToken token
     )
     {
+        var spec = attempt.Spec;
+        long lastCheckpoint = attempt.ResumedFrom;
         var progress = new StepProgress(faults);
         int metricsEvery = Options.MetricsEvery;
         while (!trainer.Finished && !token.IsCancellationRequested)
@@ -192,25 +203,51 @@ public sealed class TrainingRun(
                 recorder.Flush(TimeSpan.FromSeconds(5));
                 try
                 {
-                    lastCheckpoint = Save(lease, trainer, token);
+                    var (bundle, sha256) = Save(lease, trainer, token);
+                    lastCheckpoint = trainer.Step;
+                    if (EvaluateAt(attempt, trainer.Step, bundle, sha256, token))
+                        return true;
                 }
                 catch (OperationCanceledException) when (token.IsCancellationRequested)
                 {
-                    // Cancelled or stopped while saving (progress was just flushed, so a stop often lands here): the
-                    // save after the loop stores this step without the token, and the attempt ends as it should.
+                    // Cancelled or stopped while saving or evaluating (progress was just flushed, so a stop often
+                    // lands here): the save after the loop stores this step without the token, and the attempt ends
+                    // as it should; a resumed attempt evaluates the checkpoint it resumes from.
                 }
             }
         }
         // Cancelled or shutting down: keep the work done since the last checkpoint (not when the lease is gone).
         if (trainer.Step != lastCheckpoint && !recorder.LeaseLost.IsCancellationRequested)
             Save(lease, trainer, CancellationToken.None);
+        return false;
     }
+
+    private bool EvaluateAt(AttemptState attempt, long step, byte[] bundle, string sha256, CancellationToken token) =>
+        evaluations.AfterCheckpoint(
+            new EvaluationTarget(attempt.Job.Id, attempt.Spec, attempt.Job.DatasetSha256, step),
+            bundle,
+            sha256,
+            attempt.Data,
+            attempt.Device,
+            token
+        );
+
+    private static string StopReason(JobSpec spec) => QualityAlarms.StopReason(spec.Evaluation!.Patience!.Value);
+
+    /// <summary>What an attempt trains with, for the steps that need more than the trainer.</summary>
+    private sealed record AttemptState(
+        TrainingJob Job,
+        JobSpec Spec,
+        TrainingData Data,
+        TorchSharp.torch.Device Device,
+        long ResumedFrom
+    );
 
     /// <summary>
     /// Synchronous on purpose: training goes on only once the checkpoint is stored, so a crash loses at most one
     /// checkpoint interval. Through an outage it waits (training pauses) for up to <c>Gan:OutageTolerance</c>.
     /// </summary>
-    private long Save(JobLease lease, Trainer trainer, CancellationToken token)
+    private (byte[] Bundle, string Sha256) Save(JobLease lease, Trainer trainer, CancellationToken token)
     {
         var bundle = trainer.Checkpoint();
         var sha256 = CheckpointBundle.Sha256(bundle);
@@ -220,7 +257,7 @@ public sealed class TrainingRun(
             $"saving the checkpoint at step {trainer.Step}",
             token.IsCancellationRequested ? CancellationToken.None : token
         );
-        return trainer.Step;
+        return (bundle, sha256);
     }
 
     /// <summary>
@@ -252,26 +289,16 @@ public sealed class TrainingRun(
         );
     }
 
-    private void End(JobLease lease, JobStatus status, string? error) =>
-        Wait(ct => ledger.EndAsync(lease, status, error, ct), $"recording the job as {status}", CancellationToken.None);
+    private void End(JobLease lease, JobStatus status, string? error, string? stopReason = null) =>
+        Wait(
+            ct => ledger.EndAsync(lease, status, error, ct, stopReason: stopReason),
+            $"recording the job as {status}",
+            CancellationToken.None
+        );
 
     private void Wait(Func<CancellationToken, Task> action, string what, CancellationToken ct) =>
         DatabaseOutage.RetryAsync(() => action(ct), Options.OutageTolerance, logger, what, ct).GetAwaiter().GetResult();
 
     private T Wait<T>(Func<CancellationToken, Task<T>> action, string what, CancellationToken ct) =>
         DatabaseOutage.RetryAsync(() => action(ct), Options.OutageTolerance, logger, what, ct).GetAwaiter().GetResult();
-
-    /// <summary>
-    /// Keeps the newest report (training runs on this thread, so no locking) and gives the fault hooks each step.
-    /// </summary>
-    private sealed class StepProgress(FaultInjection faults) : IProgress<TrainingProgress>
-    {
-        public TrainingProgress? Latest { get; private set; }
-
-        public void Report(TrainingProgress value)
-        {
-            Latest = value;
-            faults.OnStep(value.Step);
-        }
-    }
 }

@@ -173,6 +173,126 @@ namespace GanService.Persistence.Migrations
                     b.ToTable("datasets", "gan");
                 });
 
+            modelBuilder.Entity("GanService.Evaluations.EvaluationRecord", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("Step")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double?>("DuplicateShare")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<double?>("Fd")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("HangfireJobId")
+                        .HasColumnType("text");
+
+                    b.Property<double?>("Kid")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("KidStd")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("L1")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Network")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<double?>("Precision")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("Psnr")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("Recall")
+                        .HasColumnType("double precision");
+
+                    b.Property<bool>("Requested")
+                        .HasColumnType("boolean");
+
+                    b.Property<double?>("Seconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("Side")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("JobId", "Step", "Samples");
+
+                    b.ToTable("evaluations", "gan");
+                });
+
+            modelBuilder.Entity("GanService.Evaluations.RealStatisticsRecord", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<int>("Channels")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DatasetSha256")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<int>("ImageSize")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Network")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<double>("Seconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("Side")
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("Statistics")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("real_statistics", "gan");
+                });
+
             modelBuilder.Entity("GanService.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Owner")
@@ -250,6 +370,12 @@ namespace GanService.Persistence.Migrations
 
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
+
+                    b.Property<double?>("BestFd")
+                        .HasColumnType("double precision");
+
+                    b.Property<long?>("BestStep")
+                        .HasColumnType("bigint");
 
                     b.Property<bool>("CancelRequested")
                         .HasColumnType("boolean");
@@ -330,6 +456,10 @@ namespace GanService.Persistence.Migrations
                     b.Property<long>("Step")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("StopReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<long>("TotalSteps")
                         .HasColumnType("bigint");
 
@@ -391,6 +521,15 @@ namespace GanService.Persistence.Migrations
                 });
 
             modelBuilder.Entity("GanService.Checkpoints.Checkpoint", b =>
+                {
+                    b.HasOne("GanService.Jobs.TrainingJob", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("GanService.Evaluations.EvaluationRecord", b =>
                 {
                     b.HasOne("GanService.Jobs.TrainingJob", null)
                         .WithMany()

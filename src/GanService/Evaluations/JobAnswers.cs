@@ -1,0 +1,40 @@
+using GanService.Jobs;
+using GanService.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace GanService.Evaluations;
+
+/// <summary>
+/// Jobs as the API answers them, with the warnings their evaluations raise: one query for a whole page of jobs.
+/// </summary>
+public sealed class JobAnswers(GpuWorkers gpus, IOptions<EvaluationOptions> options)
+{
+    public async Task<List<JobResponse>> AnswerAsync(
+        GanDbContext db,
+        IReadOnlyList<TrainingJob> jobs,
+        CancellationToken ct
+    )
+    {
+        var ids = jobs.Select(j => j.Id).ToList();
+        var rows = await db
+            .Evaluations.AsNoTracking()
+            .Where(e => ids.Contains(e.JobId))
+            .Where(e => e.Status == EvaluationStatus.Succeeded || e.Status == EvaluationStatus.Failed)
+            .OrderBy(e => e.Step)
+            .ToListAsync(ct);
+        var byJob = rows.ToLookup(e => e.JobId);
+        return jobs.Select(job =>
+            {
+                var answer = gpus.Answer(job);
+                if (job.Spec().Evaluation is not { } plan)
+                    return answer;
+                var own = byJob[job.Id].Where(e => e.Samples == plan.Samples).ToList();
+                return answer with { Warnings = QualityAlarms.Warnings(own, plan.Patience, options.Value) };
+            })
+            .ToList();
+    }
+
+    public async Task<JobResponse> AnswerAsync(GanDbContext db, TrainingJob job, CancellationToken ct) =>
+        (await AnswerAsync(db, [job], ct))[0];
+}
