@@ -17,6 +17,7 @@ public sealed class ScheduledEvaluations(
     CheckpointEvaluator evaluator,
     EvaluationStore store,
     IOptions<GanOptions> gan,
+    FaultInjection faults,
     ILogger<ScheduledEvaluations> logger
 )
 {
@@ -38,6 +39,7 @@ public sealed class ScheduledEvaluations(
         var stored = Wait(c => store.FindAsync(target.JobId, target.Step, plan.Samples, c), ct);
         if (stored?.Status is not (EvaluationStatus.Succeeded or EvaluationStatus.Failed))
         {
+            faults.OnEvaluation(target.Step);
             using var reader = CheckpointBundle.Open(bundle, sha256);
             evaluator.Evaluate(target, reader, () => data, device, plan.Samples, requested: false, ct);
         }

@@ -27,6 +27,12 @@ public sealed class FaultOptions
     public long? StopDuringCheckpointAtStep { get; set; }
 
     /// <summary>
+    /// SIGKILL this process as the scheduled evaluation of this step's checkpoint starts: the checkpoint is stored,
+    /// its evaluation is not.
+    /// </summary>
+    public long? KillDuringEvaluationAtStep { get; set; }
+
+    /// <summary>
     /// <c>Environment.FailFast</c> as soon as a job of this name starts training: a native-style crash, every time.
     /// </summary>
     public string? CrashJobsNamed { get; set; }
@@ -72,6 +78,12 @@ public sealed class FaultInjection(IOptions<FaultOptions> options, IHostApplicat
             lifetime.StopApplication();
             job.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
         }
+    }
+
+    public void OnEvaluation(long step)
+    {
+        if (step == faults.KillDuringEvaluationAtStep)
+            KillSelf();
     }
 
     public void OnJobStart(string jobName)
