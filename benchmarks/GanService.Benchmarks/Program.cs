@@ -21,7 +21,8 @@ namespace GanService.Benchmarks
             // Training throughput of the course DCGAN: the bare library loop, and the same run as a job inside the
             // service. Usage (the service part starts a private PostgreSQL):
             //   benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | layers | overhead | sampling | peer
-            //                     | queue | memory | contention] [--json FILE]
+            //                     | queue | memory | contention
+            //                     | evaluation] [--json FILE]
             //   benchmarks/run.sh ab ROUNDS STEPS SWITCH [28x3]
             //     (one of GanService's kernels against libtorch's path, see AbBenchmark)
             if (args is ["load", var url, var clients, var seconds])
@@ -193,6 +194,8 @@ namespace GanService.Benchmarks
                 await QueueBenchmark.Run(connection, 100);
             if (args.Contains("sampling") && connection is not null)
                 await SamplingBenchmark.Run(connection, TimeSpan.FromSeconds(5));
+            if (args.Contains("evaluation"))
+                Torch.OnOwnThread(EvaluationBenchmark.Run);
             if (args.Contains("families"))
                 FamiliesBenchmark.Run(steps);
             // A freshly started host's first job shares the cores with the host's start (its JIT above all): what

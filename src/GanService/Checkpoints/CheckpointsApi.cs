@@ -182,7 +182,7 @@ public static class CheckpointsApi
         );
     }
 
-    /// <summary>The caller's job's best step (null when not yet evaluated), or null when there is no such job.</summary>
+    /// <summary>The caller's job's best step (null before any evaluation), or null when there is no such job.</summary>
     private static Task<BestOf?> BestOfAsync(GanDbContext db, Caller caller, Guid id, CancellationToken ct) =>
         db.Jobs.OwnedBy(caller).Where(j => j.Id == id).Select(j => new BestOf(j.BestStep)).SingleOrDefaultAsync(ct);
 

@@ -7,9 +7,9 @@ public sealed record EvaluateRequest(int? Samples);
 /// <summary>
 /// One evaluation of a checkpoint. <c>Fd</c> is <c>fd_resnet18</c>: the Frechet distance between ResNet-18 features
 /// of the samples and of the dataset, comparable only with itself at the same side and sample count, never with
-/// published Inception FIDs. <c>L1</c> (mean absolute difference, pixels in [0, 1]) and <c>Psnr</c> (dB) compare
-/// pix2pix translations with their paired targets. <c>DuplicateShare</c> is the share of samples with a
-/// near-duplicate among the others.
+/// published Inception FIDs. <c>L1</c> (mean absolute difference in the [-1, 1] units of pix2pix's L1 loss) and
+/// <c>Psnr</c> (dB, pixels in [0, 1]) compare pix2pix translations with their paired targets.
+/// <c>DuplicateShare</c> is the share of samples with a near-duplicate among the others.
 /// </summary>
 public sealed record EvaluationResponse(
     long Step,

@@ -33,13 +33,14 @@ public sealed record EvaluationPlan(int Every, int Samples, int? Patience = null
     public bool Due(long step, long steps) => Enabled && step > 0 && (step % Every == 0 || step == steps);
 
     /// <summary>
-    /// Images per evaluation by default: as many as keep scheduled evaluation near a tenth of a default job's time on
-    /// two cores (docs/quality.md#default-sample-counts). Larger images cost more to draw but their jobs run longer.
+    /// Images per evaluation by default: as many as keep scheduled evaluation within a tenth of a default job's time
+    /// on two cores (docs/quality.md#default-sample-counts). Feature extraction costs the same per image at any size,
+    /// while larger images make jobs many times longer, so they can afford more samples.
     /// </summary>
     public static int DefaultSamples(ModelRecipe model) =>
-        ModelFamily.Of(model).Translates ? 64
-        : model.ImageSize <= 32 ? 128
-        : 64;
+        ModelFamily.Of(model).Translates ? 512
+        : model.ImageSize <= 32 ? 192
+        : 1024;
 
     /// <summary>Halfway through, on a checkpoint, then at the end.</summary>
     public static int DefaultEvery(int steps, int checkpointEvery)
