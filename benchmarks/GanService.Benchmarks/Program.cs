@@ -22,7 +22,7 @@ namespace GanService.Benchmarks
             // service. Usage (the service part starts a private PostgreSQL):
             //   benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | layers | overhead | sampling | peer
             //                     | queue | memory | contention
-            //                     | evaluation] [--json FILE]
+            //                     | evaluation | events] [--json FILE]
             //   benchmarks/run.sh ab ROUNDS STEPS SWITCH [28x3]
             //     (one of GanService's kernels against libtorch's path, see AbBenchmark)
             if (args is ["load", var url, var clients, var seconds])
@@ -194,6 +194,8 @@ namespace GanService.Benchmarks
                 await QueueBenchmark.Run(connection, 100);
             if (args.Contains("sampling") && connection is not null)
                 await SamplingBenchmark.Run(connection, TimeSpan.FromSeconds(5));
+            if (args.Contains("events") && connection is not null)
+                await EventsBenchmark.Run(connection, idleStreams: 200, writes: 200);
             if (args.Contains("evaluation"))
                 Torch.OnOwnThread(EvaluationBenchmark.Run);
             if (args.Contains("families"))

@@ -22,7 +22,32 @@ public sealed record CheckpointResponse(
     string Sha256,
     bool Best,
     CheckpointLinks Links
-);
+)
+{
+    public static CheckpointResponse For(
+        Guid jobId,
+        long step,
+        int attempt,
+        DateTimeOffset createdAt,
+        long sizeBytes,
+        string sha256,
+        long? bestStep
+    ) =>
+        new(
+            step,
+            attempt,
+            createdAt,
+            sizeBytes,
+            sha256,
+            step == bestStep,
+            new CheckpointLinks(
+                $"/api/jobs/{jobId}/checkpoints/{step}/preview.png",
+                $"/api/generators/{jobId}/samples.png?step={step}",
+                $"/api/jobs/{jobId}/checkpoints/{step}/bundle.zip",
+                $"/api/jobs/{jobId}/checkpoints/{step}/evaluation"
+            )
+        );
+}
 
 public sealed record CheckpointLinks(string Preview, string Samples, string Bundle, string Evaluation);
 
@@ -91,20 +116,9 @@ public static class CheckpointsApi
             })
             .ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<CheckpointResponse>>(
-            rows.Select(c => new CheckpointResponse(
-                    c.Step,
-                    c.Attempt,
-                    c.CreatedAt,
-                    c.SizeBytes,
-                    c.Sha256,
-                    c.Step == job.BestStep,
-                    new CheckpointLinks(
-                        $"/api/jobs/{id}/checkpoints/{c.Step}/preview.png",
-                        $"/api/generators/{id}/samples.png?step={c.Step}",
-                        $"/api/jobs/{id}/checkpoints/{c.Step}/bundle.zip",
-                        $"/api/jobs/{id}/checkpoints/{c.Step}/evaluation"
-                    )
-                ))
+            rows.Select(c =>
+                    CheckpointResponse.For(id, c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256, job.BestStep)
+                )
                 .ToList()
         );
     }

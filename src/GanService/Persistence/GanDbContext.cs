@@ -21,6 +21,7 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
     public DbSet<EvaluationRecord> Evaluations => Set<EvaluationRecord>();
     public DbSet<RealStatisticsRecord> RealStatistics => Set<RealStatisticsRecord>();
+    public DbSet<Events.JobEventRecord> JobEvents => Set<Events.JobEventRecord>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -110,6 +111,18 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
             attempt.HasKey(a => new { a.JobId, a.Number });
             attempt.Property(a => a.Outcome).HasMaxLength(16);
             attempt.HasOne<TrainingJob>().WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<Events.JobEventRecord>(e =>
+        {
+            // Written only by the database triggers that migration JobEvents creates.
+            e.ToTable("job_events");
+            e.Property(x => x.Type).HasMaxLength(16);
+            e.Property(x => x.Status).HasMaxLength(16);
+            e.Property(x => x.Owner).HasMaxLength(100);
+            e.Property(x => x.CreatedAt).HasDefaultValueSql("now()");
+            e.HasIndex(x => new { x.JobId, x.Id });
+            e.HasIndex(x => new { x.Owner, x.Id });
+            e.HasOne<TrainingJob>().WithMany().HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<Checkpoint>(checkpoint =>
         {

@@ -293,6 +293,50 @@ namespace GanService.Persistence.Migrations
                     b.ToTable("real_statistics", "gan");
                 });
 
+            modelBuilder.Entity("GanService.Events.JobEventRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Owner")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<int?>("Samples")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Status")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long?>("Step")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("JobId", "Id");
+
+                    b.HasIndex("Owner", "Id");
+
+                    b.ToTable("job_events", "gan");
+                });
+
             modelBuilder.Entity("GanService.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Owner")
@@ -530,6 +574,15 @@ namespace GanService.Persistence.Migrations
                 });
 
             modelBuilder.Entity("GanService.Evaluations.EvaluationRecord", b =>
+                {
+                    b.HasOne("GanService.Jobs.TrainingJob", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("GanService.Events.JobEventRecord", b =>
                 {
                     b.HasOne("GanService.Jobs.TrainingJob", null)
                         .WithMany()

@@ -1,0 +1,34 @@
+using GanService.Checkpoints;
+using GanService.Evaluations;
+using GanService.Jobs;
+
+namespace GanService.Events;
+
+/// <summary>The event types of a job's stream, as sent in each event's <c>event:</c> field.</summary>
+public static class JobEventTypes
+{
+    public const string Status = "status",
+        Progress = "progress",
+        Metric = "metric",
+        Checkpoint = "checkpoint",
+        Evaluation = "evaluation";
+}
+
+/// <summary>
+/// One event of a job's stream (the <c>data:</c> of a server-sent event, whose <c>event:</c> is <see cref="Type"/>).
+/// <c>status</c> carries <c>Status</c> and the job as <c>GET /api/jobs/{id}</c> answers it; <c>progress</c> the job
+/// (step, percent, ETA, latest losses, D(x), D(G(z)), warnings); <c>metric</c> a new metric row; <c>checkpoint</c>
+/// a new checkpoint with its preview URL; <c>evaluation</c> a finished evaluation. <see cref="Id"/> is absent on
+/// progress events, which are not stored: a reconnecting client gets the current progress instead.
+/// </summary>
+public sealed record JobEvent(long? Id, Guid JobId, string Type, DateTimeOffset At)
+{
+    public JobStatus? Status { get; init; }
+    public JobResponse? Job { get; init; }
+    public MetricResponse? Metric { get; init; }
+    public CheckpointResponse? Checkpoint { get; init; }
+    public EvaluationResponse? Evaluation { get; init; }
+
+    /// <summary>Whether this event ends its job's stream: a status the job never leaves.</summary>
+    public bool Ends => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
+}

@@ -1,0 +1,111 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using GanService.Auth;
+using GanService.Jobs;
+using GanService.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace GanService.Events;
+
+/// <summary>The <c>Gan:Events</c> section.</summary>
+public sealed class EventOptions
+{
+    public const string Section = "Gan:Events";
+
+    /// <summary>Open event streams one host serves; more are a 503 with Retry-After.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
+    public int MaxStreams { get; set; } = 1000;
+}
+
+/// <summary>
+/// The streams themselves: subscribe first, then replay what is stored after the client's cursor, then send live
+/// events, skipping any the replay already sent (an event can commit while the replay reads).
+/// </summary>
+public sealed class JobEventStreams(
+    JobEventHub hub,
+    JobEventReader reader,
+    IDbContextFactory<GanDbContext> contexts,
+    IOptions<EventOptions> options
+)
+{
+    public int MaxStreams => options.Value.MaxStreams;
+
+    public bool Full => hub.Count >= MaxStreams;
+
+    public async IAsyncEnumerable<SseItem<JobEvent>> JobAsync(
+        Guid jobId,
+        long after,
+        [EnumeratorCancellation] CancellationToken ct
+    )
+    {
+        using var subscription = hub.Subscribe(jobId, null, everyOwner: false);
+        var replayed = new HashSet<long>();
+        await foreach (var e in ReplayAsync(jobId, null, everyOwner: false, after, ct))
+        {
+            replayed.Add(e.Id!.Value);
+            yield return Item(e);
+            if (e.Ends)
+                yield break;
+        }
+        await using (var db = await contexts.CreateDbContextAsync(ct))
+        {
+            var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, ct);
+            if (job is null || job.IsFinished)
+                yield break; // deleted, or its final status was sent before the cursor
+            if (job.Status == JobStatus.Running)
+                foreach (var (e, _) in await reader.ProgressAsync(db, [jobId], ct))
+                    yield return Item(e);
+        }
+        await foreach (var e in subscription.Events.ReadAllAsync(ct))
+        {
+            if (e.Id is { } id && replayed.Contains(id))
+                continue;
+            yield return Item(e);
+            if (e.Ends)
+                yield break;
+        }
+    }
+
+    public async IAsyncEnumerable<SseItem<JobEvent>> AllAsync(
+        Caller caller,
+        long? after,
+        [EnumeratorCancellation] CancellationToken ct
+    )
+    {
+        using var subscription = hub.Subscribe(null, caller.Owner, everyOwner: caller.IsAdmin);
+        var replayed = new HashSet<long>();
+        if (after is { } cursor)
+            await foreach (var e in ReplayAsync(null, caller.Owner, caller.IsAdmin, cursor, ct))
+            {
+                replayed.Add(e.Id!.Value);
+                yield return Item(e);
+            }
+        await foreach (var e in subscription.Events.ReadAllAsync(ct))
+            if (e.Id is not { } id || !replayed.Contains(id))
+                yield return Item(e);
+    }
+
+    private async IAsyncEnumerable<JobEvent> ReplayAsync(
+        Guid? jobId,
+        string? owner,
+        bool everyOwner,
+        long after,
+        [EnumeratorCancellation] CancellationToken ct
+    )
+    {
+        while (true)
+        {
+            JobEventReader.Page page;
+            await using (var db = await contexts.CreateDbContextAsync(ct))
+                page = await reader.AfterAsync(db, jobId, owner, everyOwner, after, ct);
+            foreach (var (e, _) in page.Events)
+                yield return e;
+            if (!page.More)
+                yield break;
+            after = page.LastId;
+        }
+    }
+
+    private static SseItem<JobEvent> Item(JobEvent e) => new(e, e.Type) { EventId = e.Id?.ToString() };
+}
