@@ -103,10 +103,7 @@ public sealed class TranslationJobTests(PostgresServer postgres, BuiltOnce<Trans
         Assert.Equal(HttpStatusCode.Conflict, noBest.StatusCode); // scheduled evaluation was off for this job
 
         using var queued = await job.Client.PostAsJsonAsync(url.Replace("best", "40"), new { samples = 16 });
-        Assert.True(
-            queued.StatusCode == HttpStatusCode.Accepted,
-            await queued.Content.ReadAsStringAsync() + string.Join("\n", job.Service.Errors.Entries)
-        );
+        Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
         var row = await EvaluationRuns.WaitAsync(job.Client, queued.Headers.Location!.ToString(), SlowConvolutions);
 
         Assert.Equal(Evaluations.EvaluationStatus.Succeeded, row.Status);
