@@ -68,6 +68,20 @@ public class DataTests
     }
 
     [Fact]
+    public void The_synthetic_translation_sets_pair_discs_with_their_inverse_or_with_other_inverted_discs()
+    {
+        var pairs = BuiltInDatasets.LoadTraining(SyntheticBlobs.PairsName, [], 32, 3, seed: 2);
+        var unpaired = BuiltInDatasets.LoadTraining(SyntheticBlobs.UnpairedName, [], 32, 3, seed: 2);
+        var a = pairs.Images.PixelBytes();
+        Assert.Equal(a.Select(v => (byte)(255 - v)), pairs.Targets!.PixelBytes());
+        Assert.Equal(a, unpaired.Images.PixelBytes());
+        Assert.NotEqual(a.Select(v => (byte)(255 - v)), unpaired.Targets!.PixelBytes());
+        Assert.Equal(SyntheticBlobs.TranslationCount, unpaired.Targets.Count);
+        Assert.Equal(DatasetKind.Paired, SyntheticBlobs.KindOf(SyntheticBlobs.PairsName));
+        Assert.Throws<ArgumentException>(() => BuiltInDatasets.Load(SyntheticBlobs.PairsName, [], 32, 3, 2));
+    }
+
+    [Fact]
     public void Reshape_resizes_and_converts_channels()
     {
         using var grey = SyntheticBlobs.Create(28, 1, count: 8);

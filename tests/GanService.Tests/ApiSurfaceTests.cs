@@ -177,6 +177,33 @@ public sealed class ApiSurfaceTests(PostgresServer postgres) : ApiOnlyHost(postg
     }
 
     [Fact]
+    public async Task Every_request_example_in_the_api_description_is_accepted()
+    {
+        var document = JsonNode.Parse(await Client.GetStringAsync("/swagger/v1/swagger.json"))!;
+        JsonObject Examples(string path) =>
+            document["paths"]![path]!["post"]!["requestBody"]!["content"]!["application/json"]!["examples"]!.AsObject();
+
+        var jobs = Examples("/api/jobs");
+        Assert.Equal(Gan.Families.ModelFamily.All.Select(f => f.Name).Order(), jobs.Select(e => e.Key).Order());
+        foreach (var (family, example) in jobs)
+        {
+            using var response = await Client.PostAsync(
+                "/api/jobs",
+                new StringContent(example!["value"]!.ToJsonString(), System.Text.Encoding.UTF8, "application/json")
+            );
+            Assert.True(
+                response.StatusCode == HttpStatusCode.Accepted,
+                $"{family}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}"
+            );
+        }
+        Assert.Equal(
+            1024,
+            (int)Examples("/api/jobs/{id}/checkpoints/{step}/evaluation")["more samples"]!["value"]!["samples"]!
+        );
+        Assert.Equal("alice", (string)Examples("/api/keys")["alice"]!["value"]!["owner"]!);
+    }
+
+    [Fact]
     public async Task Health_answers_live_and_ready()
     {
         Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync("/health/live")).StatusCode);

@@ -5,9 +5,7 @@ namespace GanService.Tests;
 
 /// <summary>
 /// A job submitted and waited for until it ends, with the service that ran it still up: shared through a
-/// <see cref="BuiltOnce{T}"/>, one run answers the facts of a class that each check one thing about it. The job is
-/// submitted as soon as its host starts: Hangfire logs through the newest host in the process, and a host that first
-/// submits after another has come and gone finds that host's loggers disposed.
+/// <see cref="BuiltOnce{T}"/>, one run answers the facts of a class that each check one thing about it.
 /// </summary>
 public sealed record TrainedJob(
     GanServiceFactory Service,

@@ -38,6 +38,8 @@ public sealed class WorkerProcess : IAsyncDisposable
         env["Gan__CancellationPollInterval"] = "00:00:00.250";
         env["Gan__DataDirectory"] = Path.Combine(Path.GetTempPath(), "ganservice-no-data");
         env["Gan__ExtraDataDirectories__0"] = "";
+        // As in GanServiceFactory: jobs that are not about evaluations are not scored; the tests that are ask for it.
+        env["Gan__Evaluation__ByDefault"] = "false";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             env[key.Replace(":", "__")] = value;
         var process = Process.Start(start)!;

@@ -1,3 +1,5 @@
+using GanService.Gan.Training;
+
 namespace GanService.Gan.Data;
 
 /// <summary>
@@ -10,12 +12,13 @@ public static class BuiltInDatasets
         FashionMnist = "fashion-mnist",
         Cifar10 = "cifar10";
 
-    public static IReadOnlyList<string> Names { get; } = [SyntheticBlobs.Name, Mnist, FashionMnist, Cifar10];
+    public static IReadOnlyList<string> Names { get; } =
+    [SyntheticBlobs.Name, SyntheticBlobs.PairsName, SyntheticBlobs.UnpairedName, Mnist, FashionMnist, Cifar10];
 
     /// <summary>Where a name's files live, or null when none of the directories has them.</summary>
     public static string? Locate(string name, IEnumerable<string> dataDirectories)
     {
-        if (name == SyntheticBlobs.Name)
+        if (SyntheticBlobs.IsSynthetic(name))
             return "";
         foreach (var root in dataDirectories)
         {
@@ -35,6 +38,22 @@ public static class BuiltInDatasets
     }
 
     /// <summary>
+    /// A built-in dataset as training data: the translation sets with their domain B as targets, the others as
+    /// <see cref="Load"/> gives them.
+    /// </summary>
+    public static TrainingData LoadTraining(
+        string name,
+        IEnumerable<string> dataDirectories,
+        int imageSize,
+        int channels,
+        long seed,
+        long maxShapedBytes = ImageDataset.DefaultMaxShapedBytes
+    ) =>
+        name is SyntheticBlobs.PairsName or SyntheticBlobs.UnpairedName
+            ? SyntheticBlobs.Translation(name, imageSize, channels, seed)
+            : new TrainingData(Load(name, dataDirectories, imageSize, channels, seed, maxShapedBytes));
+
+    /// <summary>
     /// Loads a built-in dataset at the requested geometry; where its resized copy would pass
     /// <paramref name="maxShapedBytes"/>, it stays at its own size and each batch is resized as it is drawn.
     /// </summary>
@@ -49,6 +68,8 @@ public static class BuiltInDatasets
     {
         if (name == SyntheticBlobs.Name)
             return SyntheticBlobs.Create(imageSize, channels, seed);
+        if (SyntheticBlobs.IsSynthetic(name))
+            throw new ArgumentException($"'{name}' has two domains: load it with LoadTraining.", nameof(name));
         var folder = Locate(name, dataDirectories)
             ?? throw new FileNotFoundException($"Dataset '{name}' was not found in any data directory.");
         var native = name == Cifar10 ? LoadCifar(folder) : LoadIdx(name, folder);

@@ -1,3 +1,5 @@
+using GanService.Gan.Training;
+
 namespace GanService.Gan.Data;
 
 /// <summary>
@@ -9,8 +11,49 @@ namespace GanService.Gan.Data;
 public static class SyntheticBlobs
 {
     public const string Name = "synthetic";
+
+    /// <summary>Discs (domain A) paired with the same images inverted (domain B, 255 - v): a fixed mapping.</summary>
+    public const string PairsName = "synthetic-pairs";
+
+    /// <summary>Discs (domain A) and inverted discs of another draw (domain B): two unpaired domains.</summary>
+    public const string UnpairedName = "synthetic-unpaired";
+
     public const int DefaultCount = 4096,
         Classes = 4;
+
+    /// <summary>Items per domain of the translation sets, as many as a small real one (facades has 400).</summary>
+    public const int TranslationCount = 512;
+
+    /// <summary>Whether <paramref name="name"/> is made in code, so that its seed, not files, identifies it.</summary>
+    public static bool IsSynthetic(string name) => name is Name or PairsName or UnpairedName;
+
+    /// <summary>What a synthetic dataset holds: labelled discs, or one of the translation sets.</summary>
+    public static DatasetKind KindOf(string name) =>
+        name switch
+        {
+            PairsName => DatasetKind.Paired,
+            UnpairedName => DatasetKind.Unpaired,
+            _ => DatasetKind.Labelled,
+        };
+
+    /// <summary>The translation set <paramref name="name"/> (<see cref="PairsName"/> or
+    /// <see cref="UnpairedName"/>), domain B as the targets.</summary>
+    public static TrainingData Translation(string name, int size, int channels, long seed)
+    {
+        var a = Create(size, channels, seed, TranslationCount);
+        if (name == PairsName)
+            return new TrainingData(a, Inverted(a, PairsName));
+        using var other = Create(size, channels, seed + 1, TranslationCount);
+        return new TrainingData(a, Inverted(other, UnpairedName));
+    }
+
+    private static ImageDataset Inverted(ImageDataset images, string name)
+    {
+        var pixels = images.PixelBytes();
+        for (int i = 0; i < pixels.Length; i++)
+            pixels[i] = (byte)(255 - pixels[i]);
+        return new ImageDataset(name, pixels, images.Count, images.Channels, images.ImageSize);
+    }
 
     private static readonly (byte R, byte G, byte B)[] Palette =
     [

@@ -39,11 +39,18 @@ public sealed class DatasetCatalog(
     /// </summary>
     public int ClassCount(string name) =>
         name == SyntheticBlobs.Name ? SyntheticBlobs.Classes
+        : SyntheticBlobs.IsSynthetic(name) ? 0
         : IsKnown(name) ? 10
         : 0;
 
+    /// <summary>What a built-in holds: the translation sets are paired or unpaired, the others labelled.</summary>
+    public DatasetKind Kind(string name) => SyntheticBlobs.KindOf(name);
+
     /// <summary>Items available for training, where known without loading.</summary>
-    public int? ItemCount(string name) => name == SyntheticBlobs.Name ? SyntheticBlobs.DefaultCount : null;
+    public int? ItemCount(string name) =>
+        name == SyntheticBlobs.Name ? SyntheticBlobs.DefaultCount
+        : SyntheticBlobs.IsSynthetic(name) ? SyntheticBlobs.TranslationCount
+        : null;
 
     /// <summary>
     /// SHA-256 identifying a built-in's data: of its source files, in name order (computed once per process);
@@ -51,7 +58,7 @@ public sealed class DatasetCatalog(
     /// </summary>
     public string? Sha256(string name)
     {
-        if (name == SyntheticBlobs.Name || BuiltInDatasets.Locate(name, Directories) is not { } folder)
+        if (SyntheticBlobs.IsSynthetic(name) || BuiltInDatasets.Locate(name, Directories) is not { } folder)
             return null;
         return builtInHashes.GetOrAdd(name, _ =>
         {
@@ -69,9 +76,9 @@ public sealed class DatasetCatalog(
     public TrainingData Load(string name, int imageSize, int channels, long seed)
     {
         // Synthetic data depends on the seed; files and uploads do not.
-        var key = $"{name}/{imageSize}/{channels}/{(name == SyntheticBlobs.Name ? seed : 0)}";
+        var key = $"{name}/{imageSize}/{channels}/{(SyntheticBlobs.IsSynthetic(name) ? seed : 0)}";
         // Outside the lock: a download may take minutes and must not hold up other jobs' data.
-        if (IsKnown(name) && name != SyntheticBlobs.Name && BuiltInDatasets.Locate(name, Directories) is null)
+        if (IsKnown(name) && !SyntheticBlobs.IsSynthetic(name) && BuiltInDatasets.Locate(name, Directories) is null)
             downloader.EnsureAsync(name, CancellationToken.None).GetAwaiter().GetResult();
         lock (gate)
         {
@@ -80,8 +87,13 @@ public sealed class DatasetCatalog(
                 return cache[hit].Data;
             var data = Guid.TryParse(name, out var id)
                 ? LoadUploaded(id, imageSize, channels)
-                : new TrainingData(
-                    BuiltInDatasets.Load(name, Directories, imageSize, channels, seed, limits.Value.MaxShapedBytes)
+                : BuiltInDatasets.LoadTraining(
+                    name,
+                    Directories,
+                    imageSize,
+                    channels,
+                    seed,
+                    limits.Value.MaxShapedBytes
                 );
             cache.Add((key, data));
             if (cache.Count > CachedDatasets)

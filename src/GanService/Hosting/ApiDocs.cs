@@ -36,6 +36,7 @@ public static class ApiDocs
             {
                 [new OpenApiSecuritySchemeReference(Auth.ApiKeyAuthentication.SchemeName, document)] = [],
             });
+            swagger.OperationFilter<RequestExamples>();
             var xml = Path.Combine(AppContext.BaseDirectory, $"{Assembly.GetExecutingAssembly().GetName().Name}.xml");
             if (File.Exists(xml))
                 swagger.IncludeXmlComments(xml);

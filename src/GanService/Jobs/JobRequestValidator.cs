@@ -76,7 +76,7 @@ public sealed class JobRequestValidator(
         {
             if (descriptor.Conditional)
                 classes = uploaded is not null ? DatasetMapping.ClassCount(uploaded) : datasets.ClassCount(dataset);
-            descriptor.CheckDataset(dataset, uploaded?.Kind ?? DatasetKind.Labelled, classes, Fail);
+            descriptor.CheckDataset(dataset, uploaded?.Kind ?? datasets.Kind(dataset), classes, Fail);
         }
         var sizes = rules.ImageSizes;
         int imageSize = request.Model?.ImageSize ?? sizes[0];
