@@ -158,14 +158,20 @@ public sealed partial class FuzzTests
                             < 6 => real.ToString(),
                             6 => Guid.NewGuid().ToString(),
                             7 => Guid.Empty.ToString(),
-                            _ => Uri.EscapeDataString(Pick(random)),
+                            _ => PathValue(random),
                         }
                     );
                 }
             if (path.Contains("{step}"))
-                path = path.Replace("{step}", random.Next(3) == 0 ? "10" : Uri.EscapeDataString(Pick(random)));
+                path = path.Replace("{step}", random.Next(3) == 0 ? "10" : PathValue(random));
             return path;
         }
+
+        /// <summary>
+        /// A hostile path segment. An encoded NUL is left out: the test server throws on it in the client, before the
+        /// request exists, and Kestrel refuses it with a 400 of its own.
+        /// </summary>
+        private static string PathValue(Random random) => Uri.EscapeDataString(Pick(random).Replace("\0", "?"));
 
         private static HttpContent JsonBody(string path, Random random)
         {

@@ -160,7 +160,7 @@ public sealed class QualityAlarmTests(PostgresServer postgres)
         // A job with one checkpoint and no evaluation yet: there is no best, and the requests name what is wrong.
         var job = await service.SubmitAsync(client, Job(new { every = 0 }, new { steps = 10 }));
         await GanServiceFactory.WaitForStatusAsync(client, job.Id, JobStatus.Succeeded);
-        Assert.Equal(new EvaluationPlan(0, 128), (await GanServiceFactory.GetJobAsync(client, job.Id)).Evaluation);
+        Assert.Equal(new EvaluationPlan(0, 192), (await GanServiceFactory.GetJobAsync(client, job.Id)).Evaluation);
         using var noBest = await client.GetAsync($"/api/generators/{job.Id}/samples.png?step=best");
         Assert.Equal(HttpStatusCode.Conflict, noBest.StatusCode);
         using var badStep = await client.GetAsync($"/api/generators/{job.Id}/samples.png?step=latest");
