@@ -27,7 +27,9 @@ public sealed class EvaluationOptions
     /// </summary>
     public string? FeatureNetworkDirectory { get; set; }
 
-    /// <summary>Recall below this raises the mode-collapse warning.</summary>
+    /// <summary>
+    /// Recall below this raises the mode-collapse warning, once an earlier evaluation had twice this recall.
+    /// </summary>
     [Range(0.0, 1.0)]
     public double CollapseRecall { get; set; } = 0.05;
 

@@ -42,7 +42,8 @@ public static class QualityAlarms
     )
     {
         var warnings = new List<JobWarning>();
-        bool collapsed = false;
+        bool collapsed = false,
+            hadVariety = false;
         foreach (var e in evaluations)
         {
             if (e.Status == EvaluationStatus.Failed)
@@ -50,7 +51,11 @@ public static class QualityAlarms
                 warnings.Add(new(Failed, $"The evaluation at step {e.Step} failed: {e.Error}", e.Step));
                 continue;
             }
-            bool now = e.Recall < options.CollapseRecall || e.DuplicateShare > options.CollapseDuplicateShare;
+            // Low recall alone is also what a generator early in training has: it is a collapse only once the run
+            // had variety and lost it. Near-duplicate samples are a collapse whenever they appear.
+            bool now =
+                e.DuplicateShare > options.CollapseDuplicateShare || (hadVariety && e.Recall < options.CollapseRecall);
+            hadVariety |= e.Recall >= 2 * options.CollapseRecall;
             // One alarm per collapsed stretch, at its first step: the same collapse is not news at every step.
             if (now && !collapsed)
                 warnings.Add(

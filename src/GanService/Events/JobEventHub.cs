@@ -29,7 +29,7 @@ public sealed class JobEventHub
     {
         foreach (var subscription in subscriptions.Keys)
             if (subscription.Wants(e.JobId, owner) && !subscription.Channel.Writer.TryWrite(e))
-                subscription.Channel.Writer.TryComplete(new ChannelClosedException("The stream fell behind."));
+                subscription.Channel.Writer.TryComplete(); // the stream ends; its client reconnects
     }
 
     /// <summary>One open stream's queue of live events; disposing it unsubscribes.</summary>

@@ -85,9 +85,9 @@ public sealed class QualityAlarmTests(PostgresServer postgres)
         var rows = await EvaluationRuns.ListAsync(run.Client, run.Done.Id);
         var report = string.Join("; ", rows.Select(r => $"{r.Step}: recall {r.Recall}, duplicates {r.DuplicateShare}"));
 
-        Assert.All(rows, r => Assert.True(r.Recall < 0.05 || r.DuplicateShare > 0.5, report));
+        Assert.All(rows, r => Assert.True(r.DuplicateShare > 0.5, report));
         var alarm = Assert.Single(run.Done.Warnings, w => w.Code == QualityAlarms.Collapse);
-        Assert.Equal(rows[0].Step, alarm.Step);
+        Assert.True(rows[0].Step == alarm.Step, report);
     }
 
     [Fact]
