@@ -56,7 +56,7 @@ public static class EventsApi
         long? lastEventId = null
     )
     {
-        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct))
+        if (!await streams.ReadAsync(() => db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct), ct))
             return Problems.JobNotFound(id);
         return Open(streams, http, lastEventId, after => streams.JobAsync(id, after ?? 0, http.RequestAborted));
     }

@@ -29,7 +29,28 @@ public sealed class JobEventStreams(
     IOptions<EventOptions> options
 )
 {
+    /// <summary>Streams reading the database at once on this host (checking, replaying).</summary>
+    public const int ConcurrentReads = 4;
+
+    // A reconnect storm (every client of a restarted host at once) must queue here, not open a database connection
+    // each: PostgreSQL refuses clients past max_connections, and the service's own work needs them.
+    private readonly SemaphoreSlim reads = new(ConcurrentReads);
+
     public int MaxStreams => options.Value.MaxStreams;
+
+    /// <summary>Runs a stream's database read once one of <see cref="ConcurrentReads"/> slots is free.</summary>
+    public async Task<T> ReadAsync<T>(Func<Task<T>> read, CancellationToken ct)
+    {
+        await reads.WaitAsync(ct);
+        try
+        {
+            return await read();
+        }
+        finally
+        {
+            reads.Release();
+        }
+    }
 
     public bool Full => hub.Count >= MaxStreams;
 
@@ -48,15 +69,22 @@ public sealed class JobEventStreams(
             if (e.Ends)
                 yield break;
         }
-        await using (var db = await contexts.CreateDbContextAsync(ct))
-        {
-            var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, ct);
-            if (job is null || job.IsFinished)
-                yield break; // deleted, or its final status was sent before the cursor
-            if (job.Status == JobStatus.Running)
-                foreach (var (e, _) in await reader.ProgressAsync(db, [jobId], ct))
-                    yield return Item(e);
-        }
+        var (finished, progress) = await ReadAsync(
+            async () =>
+            {
+                await using var db = await contexts.CreateDbContextAsync(ct);
+                var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, ct);
+                // Deleted, or its final status was sent before the cursor: nothing more will come.
+                if (job is null || job.IsFinished)
+                    return (true, []);
+                return (false, job.Status == JobStatus.Running ? await reader.ProgressAsync(db, [jobId], ct) : []);
+            },
+            ct
+        );
+        if (finished)
+            yield break;
+        foreach (var (e, _) in progress)
+            yield return Item(e);
         await foreach (var e in subscription.Events.ReadAllAsync(ct))
         {
             if (e.Id is { } id && replayed.Contains(id))
@@ -96,9 +124,14 @@ public sealed class JobEventStreams(
     {
         while (true)
         {
-            JobEventReader.Page page;
-            await using (var db = await contexts.CreateDbContextAsync(ct))
-                page = await reader.AfterAsync(db, jobId, owner, everyOwner, after, ct);
+            var page = await ReadAsync(
+                async () =>
+                {
+                    await using var db = await contexts.CreateDbContextAsync(ct);
+                    return await reader.AfterAsync(db, jobId, owner, everyOwner, after, ct);
+                },
+                ct
+            );
             foreach (var (e, _) in page.Events)
                 yield return e;
             if (!page.More)
