@@ -44,7 +44,9 @@ export function follow(url, onEvent, { until = () => false, onState = () => {} }
       try {
         const headers = { Accept: 'text/event-stream' };
         if (lastId) headers['Last-Event-ID'] = lastId;
-        const response = await request(url, { headers, signal: controller.signal });
+        const answer = request(url, { headers, signal: controller.signal });
+        onState('listening');
+        const response = await answer;
         if (!response.ok || !response.body) throw new Error(`${url}: ${response.status}`);
         onState('open');
         delay = 1000;

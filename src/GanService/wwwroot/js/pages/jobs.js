@@ -9,7 +9,7 @@ export async function render(view) {
   const text = h('input', { type: 'search', placeholder: 'name, id, family or dataset' });
   const status = h('select', {}, h('option', { value: '', text: 'Any status' }),
     Statuses.map((s) => h('option', { value: s, text: s })));
-  const live = h('span.live', { role: 'status', text: 'connecting' });
+  const live = h('span.live', { role: 'status', text: 'live updates: connecting' });
   const body = h('tbody');
   const empty = h('p.empty', { text: 'No jobs yet. Submit one from "New job".', hidden: true });
   view.append(
@@ -48,6 +48,14 @@ export async function render(view) {
     else body.append(row);
   };
 
+  // Listening before the list is read, so a job created meanwhile is not missed. The host sends this stream's
+  // headers with its first event, so a request in flight counts as listening.
+  const stream = follow('/api/events', (event) => {
+    if (!event.data.job) return;
+    upsert(event.data.job, true);
+    apply();
+  }, { onState: (state) => (live.textContent =
+    `live updates: ${['open', 'listening'].includes(state) ? 'on' : state}`) });
   try {
     const { data } = await api('/api/jobs?pageSize=100');
     for (const job of data.items) upsert(job, false);
@@ -56,11 +64,6 @@ export async function render(view) {
   }
   apply();
 
-  const stream = follow('/api/events', (event) => {
-    if (!event.data.job) return;
-    upsert(event.data.job, true);
-    apply();
-  }, { onState: (state) => (live.textContent = state === 'open' ? 'live' : state) });
   return () => stream.close();
 }
 
