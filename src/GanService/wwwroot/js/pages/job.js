@@ -22,9 +22,9 @@ export async function render(view, id) {
   view.append(head, actions, messages, warnings,
     h('section', {}, h('h2', { text: 'Losses' }), losses, h('h2', { text: 'D(x) and D(G(z))' }), scores),
     h('section', {}, h('h2', { text: 'Checkpoints' }), timeline.element),
-    h('section', {}, h('h2', { text: 'Attempts' }), h('table.attempts', {},
+    h('section', {}, h('h2', { text: 'Attempts' }), h('div.scroll', {}, h('table.attempts', {},
       h('thead', {}, h('tr', {}, ['#', 'Worker', 'Started', 'Resumed from', 'Last step', 'Outcome']
-        .map((t) => h('th', { scope: 'col', text: t })))), attempts)),
+        .map((t) => h('th', { scope: 'col', text: t })))), attempts))),
     h('section', {}, h('h2', { text: 'Recipe' }), recipe));
 
   const lossChart = new LineChart(losses, [
@@ -100,9 +100,10 @@ function timelineView(job) {
   const img = h('img.preview', { width: PreviewBox, height: PreviewBox, alt: 'Checkpoint preview' });
   const link = h('a.url');
   const select = () => {
-    const c = checkpoints[Number(slider.value)];
+    const index = Number(slider.value);
+    const c = checkpoints[index];
     if (!c) return;
-    label.textContent = `step ${c.step}${c.best ? ' (best)' : ''} of ${checkpoints.length} checkpoints`;
+    label.textContent = `step ${c.step}${c.best ? ', the best' : ''} (${index + 1} of ${checkpoints.length})`;
     img.alt = `Preview of the checkpoint at step ${c.step}`;
     img.dataset.step = String(c.step);
     link.href = c.links.preview;

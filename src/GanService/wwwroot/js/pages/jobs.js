@@ -70,7 +70,7 @@ export async function render(view) {
 function row_(job) {
   const link = h('a', { href: `#/jobs/${job.id}`, text: job.name });
   return h('tr', { dataset: { id: job.id, status: job.status } },
-    h('td', { dataset: { label: 'Job' } }, link, h('small.id', { text: job.id.slice(0, 8) })),
+    h('td', { dataset: { label: 'Job' } }, link, h('small.id', { text: `…${job.id.slice(-8)}` })),
     h('td', { dataset: { label: 'Status' } }, statusBadge(job.status)),
     h('td', { dataset: { label: 'Progress' } }, progressBar(job)),
     h('td', { dataset: { label: 'Family' }, text: job.model.family }),
