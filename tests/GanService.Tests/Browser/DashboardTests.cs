@@ -49,6 +49,8 @@ public sealed class DashboardTests(PostgresServer postgres, DashboardFixture fix
         Assert.True(await page.EvaluateAsync<bool>("() => window.stayed === true"), "the page reloaded");
 
         await Screenshot(page, "job");
+        await page.Locator(".timeline").ScrollIntoViewIfNeededAsync();
+        await Screenshot(page, "job-checkpoints");
         watch.AssertClean();
     }
 
@@ -146,15 +148,20 @@ public sealed class DashboardTests(PostgresServer postgres, DashboardFixture fix
     }
 
     [ChromiumFact]
-    public async Task The_jobs_list_fits_a_phone()
+    public async Task The_pages_fit_a_phone()
     {
+        var id = await fixture.TrainedJobAsync(postgres);
         var (page, watch) = await fixture.PageAsync(postgres, width: 390);
-        await page.GotoAsync("/#/jobs");
-        await page.WaitForSelectorAsync("#view[data-ready]");
-        int overflow = await page.EvaluateAsync<int>(
-            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        );
-        Assert.True(overflow <= 0, $"the page is {overflow} px wider than a 390 px screen");
+        foreach (var route in new[] { "jobs", "submit", "datasets", $"jobs/{id}", $"explore/{id}" })
+        {
+            await page.GotoAsync($"/#/{route}");
+            await page.WaitForSelectorAsync($"#view[data-page='{route.Split('/')[0]}'][data-ready]");
+            await page.WaitForFunctionAsync("() => [...document.images].every(i => i.complete)");
+            int overflow = await page.EvaluateAsync<int>(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            );
+            Assert.True(overflow <= 0, $"#/{route} is {overflow} px wider than a 390 px screen");
+        }
         watch.AssertClean();
     }
 
