@@ -16,6 +16,11 @@ public sealed class DashboardFixture : IAsyncLifetime
     private IPlaywright? playwright;
     private IBrowser? browser;
     private Task<Guid>? trained;
+    private WorkerProcess? keyed;
+    private Uri? keyedAddress;
+
+    /// <summary>The admin key of the host that has keys on.</summary>
+    internal const string AdminKey = "dashboard-admin-key-0123456789abcdef012345";
 
     internal async Task<MeasuredHost> HostAsync(PostgresServer postgres)
     {
@@ -30,10 +35,70 @@ public sealed class DashboardFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>A fresh page (its own context: no storage shared between tests) at 1280x800, watched.</summary>
-    internal async Task<(IPage Page, PageWatch Watch)> PageAsync(PostgresServer postgres, int width = 1280)
+    /// <summary>
+    /// A second host, API only, with keys on: every call without a key answers 401. Started here rather than by
+    /// <see cref="MeasuredHost"/>, whose readiness check lists datasets without a key.
+    /// </summary>
+    internal async Task<Uri> KeyedHostAsync(PostgresServer postgres)
     {
-        var api = await HostAsync(postgres);
+        await gate.WaitAsync();
+        try
+        {
+            if (keyedAddress is not null)
+                return keyedAddress;
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            var address = new Uri($"http://127.0.0.1:{port}/");
+            keyed = WorkerProcess.Start(
+                await postgres.CreateDatabaseAsync(),
+                new Dictionary<string, string>
+                {
+                    ["ASPNETCORE_URLS"] = address.ToString().TrimEnd('/'),
+                    ["Gan:Auth:Enabled"] = "true",
+                    ["Gan:Auth:AdminKey"] = AdminKey,
+                },
+                role: "api"
+            );
+            using var client = new HttpClient { BaseAddress = address };
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+            while (true)
+            {
+                try
+                {
+                    using var ready = await client.GetAsync("/health/ready");
+                    if (ready.IsSuccessStatusCode)
+                        return keyedAddress = address;
+                }
+                catch (HttpRequestException)
+                {
+                    // not listening yet
+                }
+                Assert.False(
+                    keyed.HasExited || DateTime.UtcNow > deadline,
+                    $"The keyed host did not start:\n{keyed.Log}"
+                );
+                await Task.Delay(250);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A fresh page (its own context: no storage shared between tests) at 1280x800, watched, on the measured host or
+    /// at <paramref name="address"/>.
+    /// </summary>
+    internal async Task<(IPage Page, PageWatch Watch)> PageAsync(
+        PostgresServer postgres,
+        int width = 1280,
+        Uri? address = null
+    )
+    {
+        address ??= (await HostAsync(postgres)).Client.BaseAddress!;
         await gate.WaitAsync();
         try
         {
@@ -55,7 +120,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         var context = await browser.NewContextAsync(
             new BrowserNewContextOptions
             {
-                BaseURL = api.Client.BaseAddress!.ToString(),
+                BaseURL = address.ToString(),
                 ViewportSize = new ViewportSize { Width = width, Height = 800 },
             }
         );
@@ -112,5 +177,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         playwright?.Dispose();
         if (host is not null)
             await host.DisposeAsync();
+        if (keyed is not null)
+            await keyed.DisposeAsync();
     }
 }

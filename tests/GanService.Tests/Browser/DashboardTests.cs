@@ -165,6 +165,44 @@ public sealed class DashboardTests(PostgresServer postgres, DashboardFixture fix
         watch.AssertClean();
     }
 
+    [ChromiumFact]
+    public async Task With_keys_on_the_page_asks_once_for_a_key_and_sends_it_as_a_header()
+    {
+        var address = await fixture.KeyedHostAsync(postgres);
+        var (page, watch) = await fixture.PageAsync(postgres, address: address);
+        watch.Expect("/api/", 401); // the calls before the key is given
+        var urls = new List<string>();
+        var keyed = new List<string>();
+        page.Request += (_, request) =>
+        {
+            lock (urls)
+            {
+                urls.Add(request.Url);
+                if (request.Headers.TryGetValue("x-api-key", out var key) && key == DashboardFixture.AdminKey)
+                    keyed.Add(request.Url);
+            }
+        };
+        await page.GotoAsync("/#/jobs");
+        await page.GetByLabel("API key", new() { Exact = true }).FillAsync(DashboardFixture.AdminKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Use key" }).ClickAsync();
+        await page.GetByText("No jobs yet", new() { Exact = false }).WaitForAsync();
+
+        await page.GotoAsync("/#/datasets");
+        await page.GetByText("No uploaded datasets", new() { Exact = false }).WaitForAsync();
+        Assert.False(await page.Locator("#key-dialog").IsVisibleAsync(), "the key was asked for twice");
+        Assert.Equal(
+            DashboardFixture.AdminKey,
+            await page.EvaluateAsync<string>("() => sessionStorage.getItem('ganservice.apiKey')")
+        );
+        lock (urls)
+        {
+            Assert.DoesNotContain(urls, url => url.Contains(DashboardFixture.AdminKey));
+            Assert.Contains(keyed, url => url.EndsWith("/api/datasets?pageSize=100"));
+            Assert.Contains(keyed, url => url.EndsWith("/api/events"));
+        }
+        watch.AssertClean();
+    }
+
     private static Task<double> Progress(IPage page) =>
         page.EvaluateAsync<double>("() => document.querySelector('.page-head progress').value");
 

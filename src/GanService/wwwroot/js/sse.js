@@ -42,7 +42,9 @@ export function follow(url, onEvent, { until = () => false, onState = () => {} }
   const run = async () => {
     while (!done) {
       try {
-        const headers = { Accept: 'text/event-stream' };
+        // Problem JSON accepted too: the host answers a refused stream (401, 404, 503) with ProblemDetails, and
+        // asked for text/event-stream alone it cannot write one (a 500 instead of the 401 that brings the key prompt).
+        const headers = { Accept: 'text/event-stream, application/problem+json;q=0.9' };
         if (lastId) headers['Last-Event-ID'] = lastId;
         const answer = request(url, { headers, signal: controller.signal });
         onState('listening');
