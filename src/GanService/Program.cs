@@ -36,6 +36,7 @@ app.UseRateLimiter();
 app.MapHealth();
 if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOptions>>().Value.ServesApi)
 {
+    app.UseWebPage();
     app.UseApiDocs();
     app.MapKeys();
     app.MapJobs();

@@ -48,7 +48,6 @@ public static class ApiDocs
     {
         app.UseSwagger();
         app.UseSwaggerUI(ui => ui.DocumentTitle = "GanService API");
-        app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
         return app;
     }
 }

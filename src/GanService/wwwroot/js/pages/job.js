@@ -1,0 +1,136 @@
+// One job: live loss curves, the checkpoint timeline, attempts, the recipe and warnings, Cancel and Make public.
+import { api, showImage } from '../api.js';
+import { follow } from '../sse.js';
+import { LineChart } from '../chart.js';
+import { h, number, progressBar, statusBadge, notice, isFinal } from '../dom.js';
+
+const PreviewBox = 320;
+
+export async function render(view, id) {
+  const base = `/api/jobs/${id}`;
+  let { data: job } = await api(base);
+  const head = h('div.page-head');
+  const actions = h('div.actions');
+  const messages = h('div');
+  const warnings = h('ul.warnings');
+  const losses = h('canvas', { 'aria-label': 'Discriminator and generator loss by step', role: 'img' });
+  const scores = h('canvas', { 'aria-label': 'D(x) and D(G(z)) by step', role: 'img' });
+  const attempts = h('tbody');
+  const recipe = h('pre.recipe');
+  const timeline = timelineView(job);
+
+  view.append(head, actions, messages, warnings,
+    h('section', {}, h('h2', { text: 'Losses' }), losses, h('h2', { text: 'D(x) and D(G(z))' }), scores),
+    h('section', {}, h('h2', { text: 'Checkpoints' }), timeline.element),
+    h('section', {}, h('h2', { text: 'Attempts' }), h('div.scroll', {}, h('table.attempts', {},
+      h('thead', {}, h('tr', {}, ['#', 'Worker', 'Started', 'Resumed from', 'Last step', 'Outcome']
+        .map((t) => h('th', { scope: 'col', text: t })))), attempts))),
+    h('section', {}, h('h2', { text: 'Recipe' }), recipe));
+
+  const lossChart = new LineChart(losses, [
+    { key: 'discriminatorLoss', label: 'D loss' }, { key: 'generatorLoss', label: 'G loss' }]);
+  const scoreChart = new LineChart(scores, [
+    { key: 'realScore', label: 'D(x)' }, { key: 'fakeScore', label: 'D(G(z))' }]);
+
+  const fail = (error) => messages.replaceChildren(notice(error.message));
+  const show = (next) => {
+    job = next;
+    head.replaceChildren(h('h1', { text: job.name }), statusBadge(job.status), progressBar(job),
+      h('span.step', { text: `step ${job.step} / ${job.totalSteps}` }),
+      job.latest ? h('span.latest', { text: `D ${number(job.latest.discriminatorLoss)}, `
+        + `G ${number(job.latest.generatorLoss)}, D(x) ${number(job.latest.realScore)}, `
+        + `D(G(z)) ${number(job.latest.fakeScore)}` }) : null);
+    cancel.disabled = isFinal(job.status);
+    visibility.textContent = job.public ? 'Make private' : 'Make public';
+    visibility.setAttribute('aria-pressed', String(job.public));
+    const all = [job.warning, job.error, job.stopReason, ...(job.warnings ?? []).map((w) => w.message)];
+    warnings.replaceChildren(...all.filter(Boolean).map((text) => h('li', { text })));
+    recipe.textContent = JSON.stringify({ dataset: job.dataset, model: job.model, training: job.training,
+      checkpointEvery: job.checkpointEvery, seed: job.seed, device: job.device, evaluation: job.evaluation }, null, 2);
+  };
+
+  const cancel = h('button', { type: 'button', text: 'Cancel job', onclick: async () => {
+    cancel.disabled = true;
+    try { show((await api(`${base}/cancel`, { method: 'POST' })).data); } catch (error) { fail(error); }
+  } });
+  const visibility = h('button', { type: 'button', onclick: async () => {
+    try {
+      show((await api(`${base}/visibility`, { method: 'PUT', body: { public: !job.public } })).data);
+    } catch (error) { fail(error); }
+  } });
+  actions.append(cancel, visibility, h('a.button', { href: `#/explore/${id}`, text: 'Explore generator' }));
+  show(job);
+
+  const loadAttempts = async () => {
+    const { data } = await api(`${base}/attempts`);
+    attempts.replaceChildren(...data.map((a) => h('tr', {}, [a.number, a.worker,
+      new Date(a.startedAt).toLocaleString(), a.resumedFromStep ?? '', a.lastStep, a.outcome ?? 'running']
+      .map((v) => h('td', { text: String(v) })))));
+  };
+
+  // Metric history a page at a time (a long run has many rows), then live rows from the stream.
+  const loadMetrics = async () => {
+    for (let page = 1; ; page++) {
+      const { data, total } = await api(`${base}/metrics?page=${page}&pageSize=1000`);
+      lossChart.add(data);
+      scoreChart.add(data);
+      if (data.length === 0 || lossChart.count >= total) break;
+    }
+  };
+  const loadCheckpoints = async () => timeline.add((await api(`${base}/checkpoints`)).data);
+  await Promise.all([loadMetrics(), loadCheckpoints(), loadAttempts()]).catch(fail);
+
+  // Without Last-Event-ID the job's stream replays its history first; the chart and timeline keep one point per
+  // step, so the replay only fills what the pages above missed.
+  const stream = follow(`${base}/events`, ({ type, data }) => {
+    if (data.job) show(data.job);
+    if (type === 'metric' && data.metric) { lossChart.add([data.metric]); scoreChart.add([data.metric]); }
+    if (type === 'checkpoint' && data.checkpoint) timeline.add([data.checkpoint]);
+    if (type === 'status') loadAttempts().catch(fail);
+  }, { until: ({ type, data }) => type === 'status' && isFinal(data.status) });
+  return () => stream.close();
+}
+
+/** Checkpoint previews in step order with a range slider, like TensorBoard's image step slider. */
+function timelineView(job) {
+  const checkpoints = [];
+  const slider = h('input', { id: 'checkpoint-slider', type: 'range', min: 0, max: 0, value: 0, step: 1,
+    disabled: true });
+  const label = h('output', { htmlFor: slider.id, text: 'no checkpoints yet' });
+  const img = h('img.preview', { width: PreviewBox, height: PreviewBox, alt: 'Checkpoint preview' });
+  const link = h('a.url');
+  const select = () => {
+    const index = Number(slider.value);
+    const c = checkpoints[index];
+    if (!c) return;
+    label.textContent = `step ${c.step}${c.best ? ', the best' : ''} (${index + 1} of ${checkpoints.length})`;
+    img.alt = `Preview of the checkpoint at step ${c.step}`;
+    img.dataset.step = String(c.step);
+    link.href = c.links.preview;
+    link.textContent = c.links.preview;
+    showImage(img, c.links.preview).catch(() => {});
+  };
+  slider.addEventListener('input', select);
+  const element = h('div.timeline', {},
+    h('div.field', {}, h('label', { htmlFor: slider.id, text: 'Checkpoint step' }), slider, label),
+    img, h('p', {}, 'Image URL: ', link));
+  return {
+    element,
+    add(items) {
+      const atEnd = Number(slider.value) >= checkpoints.length - 1;
+      let added = false;
+      for (const c of items) {
+        if (checkpoints.some((k) => k.step === c.step)) continue;
+        checkpoints.push(c);
+        added = true;
+      }
+      if (!added) return;
+      checkpoints.sort((a, b) => a.step - b.step);
+      slider.max = String(checkpoints.length - 1);
+      slider.disabled = false;
+      element.dataset.count = String(checkpoints.length);
+      if (atEnd) slider.value = slider.max;
+      select();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// The jobs list: newest first, filtered by text and status, kept current by the all-jobs event stream.
+import { api } from '../api.js';
+import { follow } from '../sse.js';
+import { h, field, number, progressBar, statusBadge, notice } from '../dom.js';
+
+const Statuses = ['Queued', 'Running', 'Succeeded', 'Failed', 'Cancelled'];
+
+export async function render(view) {
+  const text = h('input', { type: 'search', placeholder: 'name, id, family or dataset' });
+  const status = h('select', {}, h('option', { value: '', text: 'Any status' }),
+    Statuses.map((s) => h('option', { value: s, text: s })));
+  const live = h('span.live', { role: 'status', text: 'live updates: connecting' });
+  const body = h('tbody');
+  const empty = h('p.empty', { text: 'No jobs yet. Submit one from "New job".', hidden: true });
+  view.append(
+    h('div.page-head', {}, h('h1', { text: 'Jobs' }), live),
+    h('form.filters', { onsubmit: (e) => e.preventDefault() },
+      field('Filter', text), field('Status', status)),
+    h('table.jobs', {},
+      h('thead', {}, h('tr', {}, ['Job', 'Status', 'Progress', 'Family', 'Dataset', 'Step', 'Best']
+        .map((t) => h('th', { scope: 'col', text: t })))),
+      body),
+    empty,
+  );
+
+  const jobs = new Map();
+  const apply = () => {
+    const needle = text.value.trim().toLowerCase();
+    let shown = 0;
+    for (const row of body.rows) {
+      const job = jobs.get(row.dataset.id);
+      const haystack = [job.name, job.id, job.model.family, job.dataset].join(' ').toLowerCase();
+      row.hidden = (needle && !haystack.includes(needle)) || (status.value && job.status !== status.value);
+      if (!row.hidden) shown++;
+    }
+    empty.hidden = shown > 0;
+    empty.textContent = jobs.size ? 'No job matches the filter.' : 'No jobs yet. Submit one from "New job".';
+  };
+  text.addEventListener('input', apply);
+  status.addEventListener('change', apply);
+
+  const upsert = (job, atTop) => {
+    jobs.set(job.id, job);
+    const row = row_(job);
+    const old = body.querySelector(`tr[data-id="${job.id}"]`);
+    if (old) old.replaceWith(row);
+    else if (atTop) body.prepend(row);
+    else body.append(row);
+  };
+
+  // Listening before the list is read, so a job created meanwhile is not missed. The host sends this stream's
+  // headers with its first event, so a request in flight counts as listening.
+  const stream = follow('/api/events', (event) => {
+    if (!event.data.job) return;
+    upsert(event.data.job, true);
+    apply();
+  }, { onState: (state) => (live.textContent =
+    `live updates: ${['open', 'listening'].includes(state) ? 'on' : state}`) });
+  try {
+    const { data } = await api('/api/jobs?pageSize=100');
+    for (const job of data.items) upsert(job, false);
+  } catch (error) {
+    view.append(notice(error.message));
+  }
+  apply();
+
+  return () => stream.close();
+}
+
+function row_(job) {
+  const link = h('a', { href: `#/jobs/${job.id}`, text: job.name });
+  return h('tr', { dataset: { id: job.id, status: job.status } },
+    h('td', { dataset: { label: 'Job' } }, link, h('small.id', { text: `…${job.id.slice(-8)}` })),
+    h('td', { dataset: { label: 'Status' } }, statusBadge(job.status)),
+    h('td', { dataset: { label: 'Progress' } }, progressBar(job)),
+    h('td', { dataset: { label: 'Family' }, text: job.model.family }),
+    h('td', { dataset: { label: 'Dataset' }, text: job.dataset }),
+    h('td.step', { dataset: { label: 'Step' }, text: `${job.step} / ${job.totalSteps}` }),
+    h('td', { dataset: { label: 'Best' }, text: job.best ? `${number(job.best.value)} @${job.best.step}` : '' }));
+}
