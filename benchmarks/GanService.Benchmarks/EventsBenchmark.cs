@@ -109,7 +109,7 @@ internal static class EventsBenchmark
         return (process.TotalProcessorTime - before).TotalSeconds;
     }
 
-    /// <summary>Holds a stream open, reading what comes; <paramref name="opened"/> completes at its first event.</summary>
+    /// <summary>Holds a stream open; <paramref name="opened"/> completes at its first event.</summary>
     private static async Task DrainAsync(
         HttpClient client,
         string url,

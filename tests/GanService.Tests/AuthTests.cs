@@ -277,6 +277,31 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
         Assert.Equal(new CallerResponse(ApiKeyAuthentication.LocalOwner, true, false), me);
     }
 
+    [Fact]
+    public async Task Event_streams_need_a_key_and_show_each_owner_only_their_jobs()
+    {
+        var host = await OwnersAsync();
+        var job = host.AliceJob!;
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/events");
+        request.Headers.Accept.ParseAdd("text/event-stream"); // as a browser's EventSource asks
+        using var anonymous = await host.Anonymous.SendAsync(request);
+        await AssertProblemAsync(anonymous, HttpStatusCode.Unauthorized);
+        await AssertProblemAsync(await host.Bob.GetAsync($"/api/jobs/{job.Id}/events"), HttpStatusCode.NotFound);
+        var own = await EventStream.ReadAsync(host.Alice, $"/api/jobs/{job.Id}/events", TimeSpan.FromMinutes(1));
+        Assert.Equal(Jobs.JobStatus.Succeeded, own[^1].Data.Status);
+
+        // Bob's stream, replayed from the start: alice's events are stored before his job's, and he sees only his.
+        var reading = EventStream.ReadAsync(
+            host.Bob,
+            "/api/events",
+            TimeSpan.FromMinutes(1),
+            lastEventId: "0",
+            enough: e => e.Count == 1
+        );
+        var bobs = await host.Service.SubmitAsync(host.Bob, TestData.SyntheticJob(steps: 2, checkpointEvery: 2));
+        Assert.Equal(bobs.Id, (await reading)[0].Data.JobId);
+    }
+
     /// <summary>Asserts the status and a problem document without internals; returns the body.</summary>
     public static async Task<string> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)
     {

@@ -72,19 +72,8 @@ public sealed class ApiKeyAuthentication(
 
     private async Task Problem(int status, string title, string detail)
     {
-        Response.StatusCode = status;
-        var problems = Context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        await problems.WriteAsync(
-            new ProblemDetailsContext
-            {
-                HttpContext = Context,
-                ProblemDetails = new ProblemDetails
-                {
-                    Status = status,
-                    Title = title,
-                    Detail = detail,
-                },
-            }
-        );
+        // As a result, not through IProblemDetailsService alone: that writes nothing for a client that accepts only
+        // text/event-stream (a browser's EventSource), and the result then falls back to problem JSON.
+        await TypedResults.Problem(title: title, detail: detail, statusCode: status).ExecuteAsync(Context);
     }
 }

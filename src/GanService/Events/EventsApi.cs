@@ -58,7 +58,9 @@ public static class EventsApi
     {
         if (!await streams.ReadAsync(() => db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct), ct))
             return Problems.JobNotFound(id);
-        return Open(streams, http, lastEventId, after => streams.JobAsync(id, after ?? 0, http.RequestAborted));
+        return Open(streams, http, lastEventId, after =>
+            streams.JobAsync(id, after ?? 0, http.Response.StartAsync, http.RequestAborted)
+        );
     }
 
     private static Results<ServerSentEventsResult<JobEvent>, ValidationProblem, ProblemHttpResult> AllStream(
@@ -66,7 +68,10 @@ public static class EventsApi
         JobEventStreams streams,
         HttpContext http,
         long? lastEventId = null
-    ) => Open(streams, http, lastEventId, after => streams.AllAsync(caller, after, http.RequestAborted));
+    ) =>
+        Open(streams, http, lastEventId, after =>
+            streams.AllAsync(caller, after, http.Response.StartAsync, http.RequestAborted)
+        );
 
     private static Results<ServerSentEventsResult<JobEvent>, ValidationProblem, ProblemHttpResult> Open(
         JobEventStreams streams,

@@ -54,13 +54,19 @@ public sealed class JobEventStreams(
 
     public bool Full => hub.Count >= MaxStreams;
 
+    /// <summary>
+    /// A job's stream. <paramref name="opened"/> runs once it is subscribed, before anything is read: the endpoint
+    /// sends the response's headers there, so a client knows the stream is open before its first event.
+    /// </summary>
     public async IAsyncEnumerable<SseItem<JobEvent>> JobAsync(
         Guid jobId,
         long after,
+        Func<CancellationToken, Task> opened,
         [EnumeratorCancellation] CancellationToken ct
     )
     {
         using var subscription = hub.Subscribe(jobId, null, everyOwner: false);
+        await opened(ct);
         var replayed = new HashSet<long>();
         await foreach (var e in ReplayAsync(jobId, null, everyOwner: false, after, ct))
         {
@@ -95,13 +101,16 @@ public sealed class JobEventStreams(
         }
     }
 
+    /// <summary>All the caller's jobs' stream; <paramref name="opened"/> as for <see cref="JobAsync"/>.</summary>
     public async IAsyncEnumerable<SseItem<JobEvent>> AllAsync(
         Caller caller,
         long? after,
+        Func<CancellationToken, Task> opened,
         [EnumeratorCancellation] CancellationToken ct
     )
     {
         using var subscription = hub.Subscribe(null, caller.Owner, everyOwner: caller.IsAdmin);
+        await opened(ct);
         var replayed = new HashSet<long>();
         if (after is { } cursor)
             await foreach (var e in ReplayAsync(null, caller.Owner, caller.IsAdmin, cursor, ct))

@@ -122,24 +122,16 @@ public static class RateLimits
         var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
             ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
             : 1;
-        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        await http
-            .RequestServices.GetRequiredService<IProblemDetailsService>()
-            .WriteAsync(
-                new ProblemDetailsContext
-                {
-                    HttpContext = http,
-                    ProblemDetails = new ProblemDetails
-                    {
-                        Status = StatusCodes.Status429TooManyRequests,
-                        Title = "Too many requests.",
-                        Detail =
-                            $"This caller's limit for this kind of request is used up; retry after {retryAfter} s "
-                            + "(Retry-After).",
-                    },
-                }
-            );
+        // A result writes problem JSON even to a client that accepts only images or an event stream.
+        await TypedResults
+            .Problem(
+                title: "Too many requests.",
+                detail: $"This caller's limit for this kind of request is used up; retry after {retryAfter} s "
+                    + "(Retry-After).",
+                statusCode: StatusCodes.Status429TooManyRequests
+            )
+            .ExecuteAsync(http);
     }
 
     /// <summary>The answer when every render permit is taken and the queue is full, as the limiter gives it.</summary>

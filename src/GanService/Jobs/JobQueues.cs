@@ -23,6 +23,22 @@ public static class JobQueues
         var gan = builder.Configuration.GetSection(GanOptions.Section).Get<GanOptions>() ?? new GanOptions();
         builder.Services.AddScoped<JobRequestValidator>();
         builder.Services.AddSingleton<GpuWorkers>();
+        var storage = new PostgreSqlStorageOptions
+        {
+            SchemaName = "hangfire",
+            PrepareSchemaIfNecessary = true,
+            // LISTEN/NOTIFY wakes an idle worker within tens of milliseconds instead of the 15 s default poll.
+            EnableLongPolling = true,
+            QueuePollInterval = gan.QueuePollInterval,
+            // A crashed worker's job becomes visible again after this timeout; a live one keeps sliding it, so a long
+            // training job is not picked up twice, and the lease fences off the rare case that is.
+            InvisibilityTimeout = gan.InvisibilityTimeout,
+            UseSlidingInvisibilityTimeout = true,
+            // A worker killed inside a Hangfire state change leaves that job's state lock behind; the default 10 min
+            // expiry stalled such a job for 10 min in the soak run (docs/reliability.md). Locks are held for
+            // milliseconds here (no DisableConcurrentExecution, no recurring jobs), so 30 s is ample.
+            DistributedLockTimeout = TimeSpan.FromSeconds(30),
+        };
         builder.Services.AddHangfire(
             (services, config) =>
                 config
@@ -30,28 +46,7 @@ public static class JobQueues
                     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                     .UseSimpleAssemblyNameTypeSerializer()
                     .UseRecommendedSerializerSettings()
-                    .UsePostgreSqlStorage(
-                        o => o.UseNpgsqlConnection(connectionString),
-                        new PostgreSqlStorageOptions
-                        {
-                            SchemaName = "hangfire",
-                            PrepareSchemaIfNecessary = true,
-                            // LISTEN/NOTIFY wakes an idle worker within tens of milliseconds instead of the 15 s default
-                            // poll.
-                            EnableLongPolling = true,
-                            QueuePollInterval = gan.QueuePollInterval,
-                            // A crashed worker's job becomes visible again after this timeout; a live one keeps sliding it,
-                            // so a long training job is not picked up twice, and the lease fences off the rare case that
-                            // is.
-                            InvisibilityTimeout = gan.InvisibilityTimeout,
-                            UseSlidingInvisibilityTimeout = true,
-                            // A worker killed inside a Hangfire state change leaves that job's state lock behind; the
-                            // default 10 min expiry stalled such a job for 10 min in the soak run (docs/reliability.md).
-                            // Locks are held for milliseconds here (no DisableConcurrentExecution, no recurring jobs), so
-                            // 30 s is ample.
-                            DistributedLockTimeout = TimeSpan.FromSeconds(30),
-                        }
-                    )
+                    .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), storage)
         );
         builder.AddTrainingWorker(gan);
         return builder;

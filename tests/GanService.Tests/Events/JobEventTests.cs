@@ -89,6 +89,12 @@ public sealed class JobEventTests(PostgresServer postgres)
         var client = api.CreateClient();
         var hub = api.Services.GetRequiredService<JobEventHub>();
 
+        // No job, so no event for now: the answer's headers come at once all the same, so a client knows it is open.
+        using (var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        using (var open = await client.GetAsync("/api/events", HttpCompletionOption.ResponseHeadersRead, quiet.Token))
+            Assert.Equal("text/event-stream", open.Content.Headers.ContentType?.MediaType);
+        await WaitAsync(() => hub.Count == 0);
+
         var reading = EventStream.ReadAsync(client, "/api/events", Patience, enough: e => e.Count == 2);
         await WaitAsync(() => hub.Count == 1);
         var first = await api.SubmitAsync(client, Recipe("first"));

@@ -42,8 +42,7 @@ export function follow(url, onEvent, { until = () => false, onState = () => {} }
   const run = async () => {
     while (!done) {
       try {
-        // Problem JSON accepted too: the host answers a refused stream (401, 404, 503) with ProblemDetails, and
-        // asked for text/event-stream alone it cannot write one (a 500 instead of the 401 that brings the key prompt).
+        // Problem JSON accepted too: the host answers a refused stream (401, 404, 503) with ProblemDetails.
         const headers = { Accept: 'text/event-stream, application/problem+json;q=0.9' };
         if (lastId) headers['Last-Event-ID'] = lastId;
         const answer = request(url, { headers, signal: controller.signal });
