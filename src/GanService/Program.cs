@@ -44,6 +44,7 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
     app.MapCheckpoints();
     app.MapEvaluations();
     app.MapEvents();
+    app.MapGenerators();
     app.MapSamples();
     app.MapLatentSpace();
     app.MapTranslate();

@@ -290,6 +290,13 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
         var own = await EventStream.ReadAsync(host.Alice, $"/api/jobs/{job.Id}/events", TimeSpan.FromMinutes(1));
         Assert.Equal(Jobs.JobStatus.Succeeded, own[^1].Data.Status);
 
+        // The generator's description follows the sampling rule: its owner (or anyone once public), nobody else.
+        await AssertProblemAsync(await host.Anonymous.GetAsync($"/api/generators/{job.Id}"), HttpStatusCode.NotFound);
+        var generator = await host.Alice.GetFromJsonAsync<GanService.Generators.GeneratorResponse>(
+            $"/api/generators/{job.Id}"
+        );
+        Assert.Equal(("dcgan", own[^1].Data.Job!.Step, false), (generator!.Family, generator.Step, generator.Public));
+
         // Bob's stream, replayed from the start: alice's events are stored before his job's, and he sees only his.
         var reading = EventStream.ReadAsync(
             host.Bob,

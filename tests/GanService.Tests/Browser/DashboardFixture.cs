@@ -36,10 +36,11 @@ public sealed class DashboardFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// A second host, API only, with keys on: every call without a key answers 401. Started here rather than by
-    /// <see cref="MeasuredHost"/>, whose readiness check lists datasets without a key.
+    /// A second host, API only unless <paramref name="role"/> says otherwise, with keys on: every call without a key
+    /// answers 401. Started here rather than by <see cref="MeasuredHost"/>, whose readiness check lists datasets
+    /// without a key. One per fixture, with the role of the first call.
     /// </summary>
-    internal async Task<Uri> KeyedHostAsync(PostgresServer postgres)
+    internal async Task<Uri> KeyedHostAsync(PostgresServer postgres, string role = "api")
     {
         await gate.WaitAsync();
         try
@@ -59,7 +60,7 @@ public sealed class DashboardFixture : IAsyncLifetime
                     ["Gan:Auth:Enabled"] = "true",
                     ["Gan:Auth:AdminKey"] = AdminKey,
                 },
-                role: "api"
+                role: role
             );
             using var client = new HttpClient { BaseAddress = address };
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);

@@ -1,6 +1,6 @@
 // The generator explorer: a samples grid with its controls, an interpolation GIF, StyleGAN's mixing table, and
 // translation of an uploaded image for pix2pix and cyclegan. Every image is an API URL, shown for copying.
-import { api, request, problemOf, ApiError, showImage } from '../api.js';
+import { api, apiKey, request, problemOf, ApiError, showImage } from '../api.js';
 import { h, field, notice } from '../dom.js';
 
 const Conditional = ['conditional-dcgan', 'biggan'];
@@ -9,8 +9,14 @@ const Translating = ['pix2pix', 'cyclegan'];
 const Padding = 2; // the grey border the API draws around each image of a grid
 
 export async function render(view, id) {
-  const { data } = await api('/api/jobs?pageSize=100');
-  const usable = data.items.filter((j) => j.step > 0 || j.status === 'Succeeded');
+  // A public generator's page is for anyone, key or not: it asks only for the generator, and lists the caller's
+  // jobs only where the caller has a key to list them with.
+  const generator = id ? (await api(`/api/generators/${id}`)).data : null;
+  const list = generator?.public && !apiKey() ? null : await api('/api/jobs?pageSize=100');
+  const usable = (list?.data.items ?? []).filter((j) => j.step > 0 || j.status === 'Succeeded');
+  if (generator && !usable.some((j) => j.id === id)) {
+    usable.unshift({ id, name: generator.name, model: generator, step: generator.step }); // someone else's, public
+  }
   const chooser = h('select', { onchange: () => (location.hash = `#/explore/${chooser.value}`) },
     h('option', { value: '', text: 'Choose a job' }),
     usable.map((j) => h('option', { value: j.id, text: `${j.name} (${j.model.family}, step ${j.step})` })));
@@ -20,11 +26,10 @@ export async function render(view, id) {
     if (!usable.length) view.append(h('p.empty', { text: 'No job has a checkpoint yet.' }));
     return;
   }
-  const job = (await api(`/api/jobs/${id}`)).data;
-  const family = job.model.family;
-  const side = job.model.imageSize;
+  const family = generator.family;
+  const side = generator.imageSize;
   const base = `/api/generators/${id}`;
-  if (Translating.includes(family)) view.append(translateSection(base, job));
+  if (Translating.includes(family)) view.append(translateSection(base, generator));
   else {
     view.append(samplesSection(base, family, side), interpolationSection(base, side));
     if (family === 'stylegan') view.append(mixingSection(base, side));
@@ -128,14 +133,14 @@ function mixingSection(base, side) {
   return h('section', {}, h('h2', { text: 'Style mixing' }), form, pic.element);
 }
 
-function translateSection(base, job) {
+function translateSection(base, generator) {
   const file = h('input', { type: 'file', accept: 'image/png,image/jpeg' });
   const direction = h('select', {}, h('option', { value: 'AtoB', text: 'A to B' }),
     h('option', { value: 'BtoA', text: 'B to A' }));
-  const side = job.model.imageSize;
+  const side = generator.imageSize;
   const output = h('img.generated', { width: side, height: side, alt: 'Translation' });
   const message = h('div');
-  const url = () => `${base}/translate${job.model.family === 'cyclegan' ? `?direction=${direction.value}` : ''}`;
+  const url = () => `${base}/translate${generator.family === 'cyclegan' ? `?direction=${direction.value}` : ''}`;
   const run = async () => {
     if (!file.files.length) return;
     message.replaceChildren();
@@ -151,7 +156,7 @@ function translateSection(base, job) {
   };
   const form = h('form.controls', { onsubmit: (e) => { e.preventDefault(); run(); }, onchange: run },
     field('Image to translate', file),
-    job.model.family === 'cyclegan' ? field('Direction', direction) : null);
+    generator.family === 'cyclegan' ? field('Direction', direction) : null);
   return h('section', {}, h('h2', { text: 'Translate an image' }), form,
     h('p', {}, `POST ${url()} with the image as multipart field "image".`), output, message);
 }
