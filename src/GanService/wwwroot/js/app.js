@@ -5,6 +5,7 @@ import * as job from './pages/job.js';
 import * as explore from './pages/explore.js';
 import * as submit from './pages/submit.js';
 import * as datasets from './pages/datasets.js';
+import * as compare from './pages/compare.js';
 import { notice } from './dom.js';
 
 const routes = [
@@ -12,6 +13,7 @@ const routes = [
   [/^#\/explore(?:\/([0-9a-f-]{36}))?$/, explore, 'explore'],
   [/^#\/submit(?:\/([0-9a-f-]{36}))?$/, submit, 'submit'],
   [/^#\/datasets$/, datasets, 'datasets'],
+  [/^#\/compare(?:\/([0-9a-f,-]+))?$/, compare, 'compare'],
   [/^#\/jobs$/, jobs, 'jobs'],
 ];
 

@@ -15,10 +15,13 @@ export class LineChart {
     this.observer.observe(canvas);
   }
 
-  /** Adds rows (kept sorted by step, one per step) and redraws once. */
-  add(rows) {
+  /**
+   * Adds rows (kept sorted by step, one per step) and redraws once. With `merge`, a row's values join those
+   * already at its step (several runs' series on one chart) instead of replacing them.
+   */
+  add(rows, merge = false) {
     const byStep = new Map(this.points.map((p) => [p.step, p]));
-    for (const row of rows) byStep.set(row.step, row);
+    for (const row of rows) byStep.set(row.step, merge ? { ...byStep.get(row.step), ...row } : row);
     this.points = [...byStep.values()].sort((a, b) => a.step - b.step);
     this.draw();
   }

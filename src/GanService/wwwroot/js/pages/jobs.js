@@ -48,8 +48,7 @@ export async function render(view) {
     else body.append(row);
   };
 
-  // Listening before the list is read, so a job created meanwhile is not missed. The host sends this stream's
-  // headers with its first event, so a request in flight counts as listening.
+  // Listening before the list is read, so a job created meanwhile is not missed.
   const stream = follow('/api/events', (event) => {
     if (!event.data.job) return;
     upsert(event.data.job, true);
