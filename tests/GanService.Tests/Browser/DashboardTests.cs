@@ -93,8 +93,8 @@ public sealed class DashboardTests(PostgresServer postgres, DashboardFixture fix
                     Buffer = zip,
                 }
             );
-        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("squares");
-        await page.GetByLabel("Image size", new() { Exact = true }).FillAsync("16");
+        await page.GetByLabel("Dataset name", new() { Exact = true }).FillAsync("squares");
+        await page.GetByLabel("Dataset image size", new() { Exact = true }).FillAsync("16");
         await page.GetByRole(AriaRole.Button, new() { Name = "Upload" }).ClickAsync();
 
         await page.GetByText("Uploaded \"squares\": 4 images").WaitForAsync();
@@ -102,6 +102,32 @@ public sealed class DashboardTests(PostgresServer postgres, DashboardFixture fix
         var preview = page.GetByRole(AriaRole.Img, new() { Name = "Preview of squares" });
         await LoadedSource(page, preview);
         await Screenshot(page, "datasets");
+        watch.AssertClean();
+    }
+
+    [ChromiumFact]
+    public async Task A_dataset_uploaded_from_the_new_job_form_is_chosen_for_the_job_with_its_preview()
+    {
+        var (page, watch) = await fixture.PageAsync(postgres);
+        await page.GotoAsync("/#/submit");
+        await page.GetByText("Upload a dataset for this job").ClickAsync();
+        var grey = UploadFiles.Png(12, 12, new Rgb24(90, 90, 90));
+        var zip = UploadFiles.Zip(("a.png", grey), ("b.png", grey), ("c.png", grey));
+        await page.GetByLabel("Archive", new() { Exact = false })
+            .SetInputFilesAsync(
+                new FilePayload
+                {
+                    Name = "greys.zip",
+                    MimeType = "application/zip",
+                    Buffer = zip,
+                }
+            );
+        await page.GetByRole(AriaRole.Button, new() { Name = "Upload" }).ClickAsync();
+
+        await page.GetByText("Uploaded \"greys.zip\": 3 images").WaitForAsync();
+        var chosen = await page.GetByLabel("Dataset", new() { Exact = true }).InputValueAsync();
+        Assert.True(Guid.TryParse(chosen, out _), $"the dataset field holds '{chosen}'");
+        await LoadedSource(page, page.GetByRole(AriaRole.Img, new() { Name = "Preview of greys.zip" }));
         watch.AssertClean();
     }
 

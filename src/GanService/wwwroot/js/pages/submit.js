@@ -2,6 +2,8 @@
 // fields they name (training.steps beside Steps), the rest above the button.
 import { api, ApiError } from '../api.js';
 import { h, field, notice } from '../dom.js';
+import { uploadForm } from '../upload.js';
+import { card } from './datasets.js';
 
 const BuiltIn = ['synthetic', 'synthetic-pairs', 'synthetic-unpaired', 'mnist', 'fashion-mnist', 'cifar10'];
 const Sizes = { classic: [28, 32, 64], translation: [64, 128, 256], modern: [32, 64, 128, 256] };
@@ -84,7 +86,15 @@ export async function render(view, presetDataset) {
       submit.disabled = false;
     }
   } }, Object.values(fields), options, general, submit);
-  view.append(h('div.page-head', {}, h('h1', { text: 'New job' })), form);
+  // A dataset uploaded here is chosen at once, its preview shown beside the form.
+  const uploadedPreview = h('div.datasets');
+  const uploader = h('details.upload-here', {}, h('summary', { text: 'Upload a dataset for this job' }),
+    uploadForm((d) => {
+      controls.dataset.value = d.id;
+      options.append(h('option', { value: d.id, label: `${d.name} (uploaded, ${d.kind})` }));
+      uploadedPreview.replaceChildren(card(d));
+    }), uploadedPreview);
+  view.append(h('div.page-head', {}, h('h1', { text: 'New job' })), uploader, form);
 }
 
 /** The request body: only fields the user can see and has filled in, so the API's defaults apply to the rest. */
