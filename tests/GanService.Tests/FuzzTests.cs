@@ -93,8 +93,9 @@ public sealed partial class FuzzTests(PostgresServer postgres)
             .Append(new Endpoint("GET", "/health/ready", [], false, false))
             .Append(new Endpoint("GET", "/health/live", [], false, false))
             // Event streams stay open by design, so "an answer" is only their headers; JobEventTests and AuthTests
-            // check their refusals (unknown job, bad cursor, no key). Here a hostile GET with a body never got its
-            // headers back from the test server, so the streams are left out rather than let the run hang.
+            // check their refusals (unknown job, bad cursor, no key). In this run one hostile request to the
+            // all-jobs stream waited for its headers for ever while the server held the stream open; not yet
+            // explained (a plain GET, with or without a body, gets them at once), so the streams are left out.
             .Where(e => !e.Path.EndsWith("/events", StringComparison.Ordinal))
             .Where(e => Only is null || e.Path.StartsWith(Only, StringComparison.Ordinal))
             .ToList();
