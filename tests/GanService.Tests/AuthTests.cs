@@ -86,6 +86,10 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
     private Task<Authenticated> OwnersAsync() =>
         hosts.GetAsync("owners", () => Authenticated.StartAsync(postgres, withAliceJob: true));
 
+    /// <summary>A host of its own for the event-stream fact, which adds a job the owners' fact would count.</summary>
+    private Task<Authenticated> EventsAsync() =>
+        hosts.GetAsync("events", () => Authenticated.StartAsync(postgres, withAliceJob: true));
+
     private Task<Authenticated> KeysAsync() =>
         hosts.GetAsync("keys", () => Authenticated.StartAsync(postgres, withAliceJob: false));
 
@@ -280,7 +284,7 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
     [Fact]
     public async Task Event_streams_need_a_key_and_show_each_owner_only_their_jobs()
     {
-        var host = await OwnersAsync();
+        var host = await EventsAsync();
         var job = host.AliceJob!;
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/events");
         request.Headers.Accept.ParseAdd("text/event-stream"); // as a browser's EventSource asks
@@ -297,16 +301,18 @@ public sealed class AuthTests(PostgresServer postgres, BuiltOnce<AuthTests.Authe
         );
         Assert.Equal(("dcgan", own[^1].Data.Job!.Step, false), (generator!.Family, generator.Step, generator.Public));
 
-        // Bob's stream, replayed from the start: alice's events are stored before his job's, and he sees only his.
+        // A new owner's stream, replayed from the start: alice's events are stored before hers, and she sees only
+        // her own.
+        using var carol = As(host.Service, await CreateKeyAsync(host.Admin, "carol"));
         var reading = EventStream.ReadAsync(
-            host.Bob,
+            carol,
             "/api/events",
             TimeSpan.FromMinutes(1),
             lastEventId: "0",
             enough: e => e.Count == 1
         );
-        var bobs = await host.Service.SubmitAsync(host.Bob, TestData.SyntheticJob(steps: 2, checkpointEvery: 2));
-        Assert.Equal(bobs.Id, (await reading)[0].Data.JobId);
+        var carols = await host.Service.SubmitAsync(carol, TestData.SyntheticJob(steps: 2, checkpointEvery: 2));
+        Assert.Equal(carols.Id, (await reading)[0].Data.JobId);
     }
 
     /// <summary>Asserts the status and a problem document without internals; returns the body.</summary>
