@@ -98,6 +98,8 @@ public sealed class CheckpointReader(ZipArchive zip, CheckpointManifest manifest
 {
     public CheckpointManifest Manifest { get; } = manifest;
 
+    public bool Has(string name) => Manifest.Entries.ContainsKey(name);
+
     /// <summary>An entry's bytes, fully read (and so CRC-checked) into a seekable stream.</summary>
     public Stream Entry(string name)
     {

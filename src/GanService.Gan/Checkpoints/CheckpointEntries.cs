@@ -20,4 +20,14 @@ public static class CheckpointEntries
     public const string Rng = "rng.bin",
         PreviewLatents = "preview-latents.bin",
         ImagePools = "image-pools.bin";
+
+    /// <summary>The entries that hold network weights: what a run started from another one's weights takes.</summary>
+    public static readonly IReadOnlySet<string> Networks = new HashSet<string>
+    {
+        Generator,
+        Ema,
+        Discriminator,
+        GeneratorBa,
+        DiscriminatorB,
+    };
 }

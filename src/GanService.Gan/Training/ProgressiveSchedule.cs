@@ -19,13 +19,20 @@ public sealed class ProgressiveSchedule
     {
         imageSize = plan.Model.ImageSize;
         batchSize = plan.BatchSize;
-        targetDepth = (int)Math.Log2(imageSize / 4);
-        // By default the phases share the run, the target getting two shares (fade-in, then stable) plus its own.
-        imagesPerPhase =
-            plan.ImagesPerPhase > 0
-                ? plan.ImagesPerPhase
-                : Math.Max(batchSize, (long)plan.Steps * plan.BatchSize / (2 * targetDepth + 2));
+        targetDepth = TargetDepth(plan);
+        imagesPerPhase = ImagesPerPhaseOf(plan);
     }
+
+    /// <summary>
+    /// Real images per phase. By default the phases share the run, the target getting two shares (fade-in, then
+    /// stable) plus its own.
+    /// </summary>
+    public static long ImagesPerPhaseOf(TrainingPlan plan) =>
+        plan.ImagesPerPhase > 0
+            ? plan.ImagesPerPhase
+            : Math.Max(plan.BatchSize, (long)plan.Steps * plan.BatchSize / (2 * TargetDepth(plan) + 2));
+
+    private static int TargetDepth(TrainingPlan plan) => (int)Math.Log2(plan.Model.ImageSize / 4);
 
     /// <summary>The resolution and fade-in alpha of the step that has shown step * batch images so far.</summary>
     public (int Resolution, double Alpha) At(long step)

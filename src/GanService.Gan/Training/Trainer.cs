@@ -15,11 +15,11 @@ public sealed record TrainingData(ImageDataset Images, ImageDataset? Targets = n
 /// What every family's trainer offers: steps with progress and cancellation between them, a checkpoint bundle
 /// that resumes exactly, and a preview grid.
 /// </summary>
-public abstract class Trainer : IDisposable
+public abstract partial class Trainer : IDisposable
 {
     protected Trainer(TrainingPlan plan) => Plan = plan;
 
-    public TrainingPlan Plan { get; }
+    public TrainingPlan Plan { get; private set; }
     public long Step { get; protected set; }
     public bool Finished => Step >= Plan.Steps;
 

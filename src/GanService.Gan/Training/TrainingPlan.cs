@@ -49,6 +49,27 @@ public sealed record ModelRecipe(
 
     /// <summary>StyleGAN: probability that a training batch mixes two latents' styles at a random layer.</summary>
     public double StyleMixing { get; init; } = 0.9;
+
+    /// <summary>
+    /// The fields, by their request path, in which another recipe's networks differ from this one's: weights move
+    /// between two recipes only when there are none. The class count comes from the dataset.
+    /// </summary>
+    public IEnumerable<(string Field, object Mine, object Theirs)> ArchitectureDifferences(ModelRecipe other)
+    {
+        (string, object, object)[] fields =
+        [
+            ("model.family", Family, other.Family),
+            ("model.imageSize", ImageSize, other.ImageSize),
+            ("model.channels", Channels, other.Channels),
+            ("model.latentSize", LatentSize, other.LatentSize),
+            ("dataset", Classes, other.Classes),
+            ("model.normalization", Normalization, other.Normalization),
+            (FamilyFields.WidthField, Width, other.Width),
+            (FamilyFields.AttentionField, AttentionResolution, other.AttentionResolution),
+            (FamilyFields.MappingField, MappingLayers, other.MappingLayers),
+        ];
+        return fields.Where(f => !Equals(f.Item2, f.Item3));
+    }
 }
 
 /// <summary>Adam settings; the defaults are the DCGAN paper's (lr 2e-4, beta1 0.5).</summary>
@@ -111,6 +132,19 @@ public sealed record TrainingPlan(
 
     /// <summary>DiffAugment policies, comma-separated: color, translation, cutout; empty is off.</summary>
     public string Augment { get; init; } = "";
+
+    /// <summary>
+    /// The plan trained on to <paramref name="steps"/>. A progressive run's phases were shared out from its first
+    /// length, so their size is fixed first: the growth already trained stays where it was.
+    /// </summary>
+    public TrainingPlan Continued(int steps) =>
+        this with
+        {
+            Steps = steps,
+            ImagesPerPhase = ModelFamily.Of(Model).GrowsProgressively
+                ? ProgressiveSchedule.ImagesPerPhaseOf(this)
+                : ImagesPerPhase,
+        };
 
     [JsonIgnore]
     public IReadOnlyList<string> AugmentPolicies =>
