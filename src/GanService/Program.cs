@@ -8,6 +8,7 @@ using GanService.Generators;
 using GanService.Hosting;
 using GanService.Jobs;
 using GanService.Persistence;
+using GanService.Transfer;
 
 TorchProcess.Configure(); // before libtorch loads
 
@@ -40,6 +41,7 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
     app.UseApiDocs();
     app.MapKeys();
     app.MapJobs();
+    app.MapContinue();
     app.MapDatasets();
     app.MapCheckpoints();
     app.MapEvaluations();

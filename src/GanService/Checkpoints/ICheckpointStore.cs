@@ -24,6 +24,9 @@ public interface ICheckpointStore
         CancellationToken cancellationToken
     );
 
+    /// <summary>One checkpoint's whole bundle, or null when there is none; the caller verifies it.</summary>
+    Task<StoredCheckpoint?> LoadAsync(Guid jobId, long step, CancellationToken cancellationToken);
+
     /// <summary>The newest checkpoint whose checksum verifies (damaged ones are skipped), or null.</summary>
     Task<StoredCheckpoint?> LatestVerifiedAsync(Guid jobId, CancellationToken cancellationToken);
 

@@ -81,6 +81,19 @@ public sealed class PostgresCheckpointStore(
         );
     }
 
+    public async Task<StoredCheckpoint?> LoadAsync(Guid jobId, long step, CancellationToken cancellationToken)
+    {
+        long? size;
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+            size = await db
+                .Checkpoints.Where(c => c.JobId == jobId && c.Step == step)
+                .Select(c => (long?)c.SizeBytes)
+                .SingleOrDefaultAsync(cancellationToken);
+        return size is null
+            ? null
+            : await GetAsync(jobId, step, CheckpointIo.CommandTimeout(size.Value), cancellationToken);
+    }
+
     public async Task<StoredCheckpoint?> LatestVerifiedAsync(Guid jobId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

@@ -46,7 +46,9 @@ public sealed class ScheduledEvaluations(
         if (plan.Patience is not { } patience)
             return false;
         var finished = Wait(c => store.FinishedAsync(target.JobId, plan.Samples, c), ct);
-        return QualityAlarms.ShouldStop(finished, patience);
+        // A continued job was asked to train further: its patience counts only the evaluations after that point.
+        long from = target.Spec.ContinuedFrom ?? -1;
+        return finished.Count(e => e.Step > from) >= patience && QualityAlarms.ShouldStop(finished, patience);
     }
 
     private T Wait<T>(Func<CancellationToken, Task<T>> action, CancellationToken ct) =>

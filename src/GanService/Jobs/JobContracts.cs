@@ -16,7 +16,8 @@ public sealed record CreateJobRequest(
     long? Seed,
     string? Device,
     bool? Public = null,
-    Evaluations.EvaluationRequest? Evaluation = null
+    Evaluations.EvaluationRequest? Evaluation = null,
+    Transfer.InitFromRequest? InitFrom = null
 );
 
 /// <param name="Public">True: anyone, even a browser without a key, may fetch this generator's samples.</param>
@@ -105,7 +106,9 @@ public sealed record JobSpec(
     TrainingPlan Plan,
     int CheckpointEvery,
     string Device,
-    Evaluations.EvaluationPlan? Evaluation = null
+    Evaluations.EvaluationPlan? Evaluation = null,
+    Transfer.InitFromPlan? InitFrom = null,
+    long? ContinuedFrom = null
 );
 
 public sealed record JobResponse(
@@ -148,6 +151,14 @@ public sealed record JobResponse(
     /// <summary>The best checkpoint so far by <c>fd_resnet18</c>; absent until an evaluation is stored.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BestCheckpoint? Best { get; init; }
+
+    /// <summary>The checkpoint whose network weights the job started from; absent for a job trained afresh.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Transfer.InitFromPlan? InitFrom { get; init; }
+
+    /// <summary>The step at which the job was last continued; absent for a job never continued.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? ContinuedFrom { get; init; }
 
     /// <summary>Why the job ended before its last step (early stopping); absent otherwise.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

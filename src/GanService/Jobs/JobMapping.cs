@@ -86,6 +86,8 @@ public static class JobMapping
         {
             Evaluation = spec.Evaluation,
             StopReason = job.StopReason,
+            InitFrom = spec.InitFrom,
+            ContinuedFrom = spec.ContinuedFrom,
             Best = job is { BestStep: { } step, BestFd: { } fd }
                 ? new BestCheckpoint(step, Evaluations.EvaluationPlan.Metric, fd)
                 : null,

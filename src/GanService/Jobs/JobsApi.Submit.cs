@@ -55,6 +55,18 @@ public static partial class JobsApi
                 .SingleOrDefaultAsync(ct)
             : null;
         var (spec, errors) = validator.Validate(request, uploaded);
+        if (spec is not null && request.InitFrom is { } initFrom)
+        {
+            var from = await Transfer.InitFromRules.ResolveAsync(
+                initFrom,
+                spec.Plan,
+                caller,
+                db,
+                (field, message) => errors[field] = [message],
+                ct
+            );
+            spec = from is null ? null : spec with { InitFrom = from };
+        }
         if (spec is null)
             return TypedResults.ValidationProblem(errors, title: "The job request is invalid.");
         var now = DateTimeOffset.UtcNow;

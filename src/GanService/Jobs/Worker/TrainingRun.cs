@@ -80,8 +80,11 @@ public sealed class TrainingRun(
                 shutdown
             );
             using var trainer = resumeFrom is null
-                ? Trainers.Create(spec.Plan, data, device)
+                ? Create(spec, data, device, shutdown)
                 : Trainers.Resume(resumeFrom.Bundle, data, device, resumeFrom.Sha256);
+            // A continued job resumes from a checkpoint of its shorter plan.
+            if (trainer.Plan.Steps != spec.Plan.Steps)
+                trainer.ContinueTo(spec.Plan.Steps);
             if (resumeFrom is not null)
             {
                 logger.LogInformation(
@@ -164,6 +167,7 @@ public sealed class TrainingRun(
                         or CorruptCheckpointException
                         or Quotas.StorageQuotaExceededException
                         or Datasets.DatasetUnavailableException
+                        or Transfer.InitFromUnavailableException
                     ? e.Message
                     // Anything else is the service's own fault; its text (a native or I/O message, a path) stays in
                     // the log, which the job id finds.
@@ -221,6 +225,11 @@ public sealed class TrainingRun(
             Save(lease, trainer, CancellationToken.None);
         return false;
     }
+
+    private Trainer Create(JobSpec spec, TrainingData data, TorchSharp.torch.Device device, CancellationToken ct) =>
+        Transfer.StartingWeights.CreateTrainer(spec, data, device, from =>
+            Wait(c => checkpoints.LoadAsync(from.Job, from.Step, c), "loading the checkpoint to start from", ct)
+        );
 
     private bool EvaluateAt(AttemptState attempt, long step, byte[] bundle, string sha256, CancellationToken token) =>
         evaluations.AfterCheckpoint(
