@@ -27,9 +27,16 @@ public static class QualityAlarms
         return scored.Count - 1 - best;
     }
 
-    /// <summary>Early stopping's rule: <paramref name="patience"/> evaluations in a row without a new best.</summary>
-    public static bool ShouldStop(IReadOnlyList<EvaluationRecord> evaluations, int? patience) =>
-        patience is { } n && SinceBest(evaluations) >= n;
+    /// <summary>
+    /// Early stopping's rule: <paramref name="patience"/> evaluations in a row without a new best. A job continued at
+    /// <paramref name="continuedFrom"/> was asked to train further, so only evaluations after that step count.
+    /// </summary>
+    public static bool ShouldStop(
+        IReadOnlyList<EvaluationRecord> evaluations,
+        int? patience,
+        long? continuedFrom = null
+    ) =>
+        patience is { } n && SinceBest(evaluations) >= n && evaluations.Count(e => e.Step > (continuedFrom ?? -1)) >= n;
 
     public static string StopReason(int patience) =>
         $"no improvement in {patience} evaluation{(patience == 1 ? "" : "s")}";

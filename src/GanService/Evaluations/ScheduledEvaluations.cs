@@ -46,9 +46,7 @@ public sealed class ScheduledEvaluations(
         if (plan.Patience is not { } patience)
             return false;
         var finished = Wait(c => store.FinishedAsync(target.JobId, plan.Samples, c), ct);
-        // A continued job was asked to train further: its patience counts only the evaluations after that point.
-        long from = target.Spec.ContinuedFrom ?? -1;
-        return finished.Count(e => e.Step > from) >= patience && QualityAlarms.ShouldStop(finished, patience);
+        return QualityAlarms.ShouldStop(finished, patience, target.Spec.ContinuedFrom);
     }
 
     private T Wait<T>(Func<CancellationToken, Task<T>> action, CancellationToken ct) =>

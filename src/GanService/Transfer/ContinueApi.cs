@@ -93,7 +93,7 @@ public static class ContinueApi
         return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToResponse());
     }
 
-    /// <summary>The same bounds a new job of this length would meet: its steps, and the checkpoints it writes.</summary>
+    /// <summary>The bounds a new job of this length would meet: its steps, and the checkpoints it writes.</summary>
     private static string? LengthProblem(long total, int checkpointEvery, GanOptions options)
     {
         if (total > JobRequestValidator.MaxSteps)

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace GanService.Transfer;
 
-/// <summary>How a job's first attempt builds its trainer: fresh, or with the weights its <c>initFrom</c> names.</summary>
+/// <summary>How a first attempt builds its trainer: fresh, or with the weights its <c>initFrom</c> names.</summary>
 public static class StartingWeights
 {
     public static Trainer CreateTrainer(

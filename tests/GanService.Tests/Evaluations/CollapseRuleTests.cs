@@ -8,7 +8,7 @@ namespace GanService.Tests;
 /// </summary>
 public sealed class CollapseRuleTests
 {
-    private static EvaluationRecord Row(long step, double recall, double duplicates) =>
+    private static EvaluationRecord Row(long step, double recall, double duplicates, double? fd = null) =>
         new()
         {
             JobId = Guid.Empty,
@@ -16,7 +16,7 @@ public sealed class CollapseRuleTests
             Samples = 64,
             Status = EvaluationStatus.Succeeded,
             Network = "resnet18",
-            Fd = 100 - step,
+            Fd = fd ?? 100 - step,
             Recall = recall,
             DuplicateShare = duplicates,
         };
@@ -43,5 +43,16 @@ public sealed class CollapseRuleTests
     {
         var alarms = Collapses(Row(10, 0.001, 0.9), Row(20, 0.2, 0.1), Row(30, 0.2, 0.8));
         Assert.Equal([10L, 30], alarms.Select(a => a.Step!.Value));
+    }
+
+    [Fact]
+    public void Early_stopping_counts_only_the_evaluations_after_a_continuation()
+    {
+        // The best was at step 20; 30 and 40 did not improve on it, nor will 50 and 60.
+        EvaluationRecord[] rows = [Row(10, 0.3, 0), Row(20, 0.3, 0, fd: 10), Row(30, 0.3, 0), Row(40, 0.3, 0)];
+        Assert.True(QualityAlarms.ShouldStop(rows, patience: 2));
+        Assert.False(QualityAlarms.ShouldStop(rows, patience: 2, continuedFrom: 40));
+        Assert.False(QualityAlarms.ShouldStop([.. rows, Row(50, 0.3, 0)], patience: 2, continuedFrom: 40));
+        Assert.True(QualityAlarms.ShouldStop([.. rows, Row(50, 0.3, 0), Row(60, 0.3, 0)], 2, continuedFrom: 40));
     }
 }

@@ -156,7 +156,7 @@ public sealed class ContinueAndInitFromTests(PostgresServer postgres, BuiltOnce<
         Assert.NotNull((await ProblemAsync(noStep, HttpStatusCode.BadRequest))["errors"]!["initFrom.step"]);
     }
 
-    /// <summary>A one-step job on real Fashion-MNIST where it is installed (CI installs it), else other blobs.</summary>
+    /// <summary>A one-step job on real Fashion-MNIST where installed (CI installs it), else other blobs.</summary>
     private static object FineTune(object? initFrom) =>
         new
         {
