@@ -29,15 +29,18 @@ public sealed class DomainBatches : IDisposable
             batchSize
         ) => owned = true;
 
-    /// <summary>Over two datasets the caller keeps owning.</summary>
-    public DomainBatches(ImageDataset a, ImageDataset b, bool paired, long seed, int batchSize)
+    /// <summary>
+    /// Over two datasets the caller keeps owning; batches of A come from its first <paramref name="trainingA"/> items
+    /// (all by default), the rest being held out.
+    /// </summary>
+    public DomainBatches(ImageDataset a, ImageDataset b, bool paired, long seed, int batchSize, int? trainingA = null)
     {
         if (paired && a.Count != b.Count)
             throw new ArgumentException("Paired domains must be as many.", nameof(b));
         this.a = a;
         this.b = b;
         this.paired = paired;
-        samplerA = new BatchSampler(seed, a.Count, batchSize);
+        samplerA = new BatchSampler(seed, trainingA ?? a.Count, batchSize);
         samplerB = paired ? samplerA : new BatchSampler(seed ^ 0x5A5A5A5A, b.Count, batchSize);
     }
 

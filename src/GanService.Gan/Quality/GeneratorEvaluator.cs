@@ -148,6 +148,18 @@ public static class GeneratorEvaluator
     }
 
     /// <summary>
+    /// The inputs a translation evaluation translates: up to <paramref name="samples"/> of the held-out tail where the
+    /// plan holds one out, else of all <paramref name="items"/> (runs from before inputs were held out).
+    /// </summary>
+    internal static long[] TranslationPicks(TrainingPlan plan, int items, int samples)
+    {
+        int training = HeldOutInputs.Training(plan, items);
+        return training == items
+            ? Picks(items, samples)
+            : Picks(items - training, samples).Select(i => i + training).ToArray();
+    }
+
+    /// <summary>
     /// Features of the translations of <paramref name="samples"/> picked inputs; for pix2pix, whose data pairs each
     /// input with its target at the same index, <paramref name="paired"/> gathers their distances to the targets.
     /// </summary>
@@ -162,7 +174,7 @@ public static class GeneratorEvaluator
     {
         var targets = Targets(data);
         bool pix2pix = translator.Plan.Model.Family == ModelRecipe.Pix2Pix;
-        var picks = Picks(data.Images.Count, samples);
+        var picks = TranslationPicks(translator.Plan, data.Images.Count, samples);
         if (picks.Length < MinimumItems)
             throw new ArgumentException($"The dataset needs at least {MinimumItems} images.", nameof(data));
         return Featured(

@@ -68,7 +68,14 @@ public sealed class CycleGanTrainer : Trainer
         domainA = data.Images;
         domainB = data.Targets ?? throw new ArgumentException("CycleGAN trains on two domains.", nameof(data));
         this.device = device;
-        batches = new DomainBatches(domainA, domainB, paired: false, plan.Seed, plan.BatchSize);
+        batches = new DomainBatches(
+            domainA,
+            domainB,
+            paired: false,
+            plan.Seed,
+            plan.BatchSize,
+            trainingA: HeldOutInputs.Training(plan, domainA.Count)
+        );
         loss = AdversarialLosses.Create(plan.Loss);
         rng = new torch.Generator((ulong)plan.Seed);
         generatorAb = new ResnetGenerator(plan.Model);

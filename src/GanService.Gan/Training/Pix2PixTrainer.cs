@@ -57,7 +57,7 @@ public sealed class Pix2PixTrainer : Trainer
             );
         this.device = device;
         loss = AdversarialLosses.Create(plan.Loss);
-        sampler = new BatchSampler(plan.Seed, inputs.Count, plan.BatchSize);
+        sampler = new BatchSampler(plan.Seed, HeldOutInputs.Training(plan, inputs.Count), plan.BatchSize);
         rng = new torch.Generator((ulong)plan.Seed);
         generator = new UNetGenerator(plan.Model);
         discriminator = new PatchDiscriminator(2 * plan.Model.Channels);

@@ -130,6 +130,12 @@ public sealed record TrainingPlan(
     /// </summary>
     public long ImagesPerPhase { get; init; }
 
+    /// <summary>
+    /// Translation families: the tail of the inputs (<see cref="Data.HeldOutInputs"/>) is kept out of training and
+    /// evaluations translate it. False in plans from before, whose runs trained on every input.
+    /// </summary>
+    public bool HoldOut { get; init; }
+
     /// <summary>DiffAugment policies, comma-separated: color, translation, cutout; empty is off.</summary>
     public string Augment { get; init; } = "";
 

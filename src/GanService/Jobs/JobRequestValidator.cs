@@ -186,6 +186,7 @@ public sealed class JobRequestValidator(
             EmaDecay = ema,
             Augment = string.Join(",", policies),
             L1 = l1,
+            HoldOut = rules.Translates,
         };
         // The fields only some families read are judged once the family is known; an unknown one is refused above.
         if (descriptor is not null)

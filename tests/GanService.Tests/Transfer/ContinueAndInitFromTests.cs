@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using GanService.Checkpoints;
 using GanService.Gan.Checkpoints;
 using GanService.Jobs;
 using GanService.Transfer;
@@ -102,6 +103,28 @@ public sealed class ContinueAndInitFromTests(PostgresServer postgres, BuiltOnce<
         Assert.Contains("at most", tooFar["errors"]!["steps"]![0]!.GetValue<string>());
         var unknown = await r.Client.PostAsJsonAsync($"/api/jobs/{Guid.NewGuid()}/continue", new { steps = 1 });
         await ProblemAsync(unknown, HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_cancelled_job_continues_from_the_checkpoint_it_kept_when_cancelled()
+    {
+        var r = await RunsAsync();
+        var job = await r.Service.SubmitAsync(r.Client, TestData.SyntheticJob(steps: 100_000, checkpointEvery: 50_000));
+        await GanServiceFactory.WaitForAsync(r.Client, job.Id, j => j.Step > 0, Patience);
+        (await r.Client.PostAsync($"/api/jobs/{job.Id}/cancel", null)).EnsureSuccessStatusCode();
+        var cancelled = await GanServiceFactory.WaitForStatusAsync(r.Client, job.Id, JobStatus.Cancelled, Patience);
+        var kept = (
+            await r.Client.GetFromJsonAsync<List<CheckpointResponse>>(
+                $"/api/jobs/{job.Id}/checkpoints",
+                GanServiceFactory.Json
+            )
+        )!.Max(c => c.Step);
+
+        var answer = await r.Client.PostAsJsonAsync($"/api/jobs/{job.Id}/continue", new { steps = 5 });
+        Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
+        var done = await GanServiceFactory.WaitForStatusAsync(r.Client, job.Id, JobStatus.Succeeded, Patience);
+        Assert.Equal((kept + 5, kept + 5, kept), (done.Step, done.TotalSteps, done.ContinuedFrom!.Value));
+        Assert.Equal(cancelled.Attempts + 1, done.Attempts);
     }
 
     [Fact]
