@@ -75,7 +75,8 @@ class BigGanGenerator(NoiseGenerator):
     def forward(self, z, labels):
         parts = z.split(self.chunks, 1)
         embedded = self.shared(labels)
-        x = self.input(parts[0]).reshape(-1, self.config["layers"]["widths"][0], 4, 4)
+        # The batch size spelled out rather than -1, so torch.onnx.export knows the channels batch norm reads.
+        x = self.input(parts[0]).reshape(z.shape[0], self.config["layers"]["widths"][0], 4, 4)
         for i, block in enumerate(self.blocks):
             x = self.attention[i](block(x, torch.cat([embedded, parts[i + 1]], 1)))
         return self.outputConv(F.relu(self.outputNorm(x))).tanh()

@@ -4,6 +4,17 @@
 # convolutions with batch norm and LeakyReLU(0.2), and a 3x3 transposed convolution with tanh.
 
 
+class Unflatten(nn.Module):
+    """nn.Unflatten(1, shape) in a form torch.onnx.export can write (its aten::unflatten has no ONNX symbol)."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(-1, *self.shape)
+
+
 class DcganGenerator(NoiseGenerator):
     def __init__(self, config, latent_size=None):
         super().__init__()
@@ -12,7 +23,7 @@ class DcganGenerator(NoiseGenerator):
         f, b = layers["filters"], layers["base_size"]
         self.project = nn.Sequential(
             nn.Linear(latent_size or config["latent_size"], f * b * b, bias=False),
-            nn.Unflatten(1, (f, b, b)),
+            Unflatten((f, b, b)),
             nn.BatchNorm2d(f),
             nn.LeakyReLU(layers["slope"]),
         )
