@@ -91,16 +91,6 @@ public static class GeneratorExport
         WriteText(zip, ReadmeFile, Readme(plan.Model, family));
     }
 
-    /// <summary>The bytes the weights take in an export: what bounds its size beside a few kilobytes of text.</summary>
-    public static long WeightBytes(TrainingPlan plan)
-    {
-        var family = ModelFamily.Of(plan.Model);
-        int networks = 1 + (family.TranslatesBothWays || (!family.Translates && plan.EmaDecay > 0) ? 1 : 0);
-        var (generator, _) = NetworkShapes.Of(plan.Model);
-        // Every tensor as 8-byte values at most, with a generous header entry per tensor.
-        return networks * (generator.StateElements * 8 + generator.StateTensors * 256 + generator.NameBytes * 2);
-    }
-
     private static string PythonFile(ModelFamily family) =>
         family.Name switch
         {
