@@ -94,7 +94,7 @@ public sealed class ExportTests(PostgresServer postgres, BuiltOnce<ExportTests.E
     }
 
     [Fact]
-    public async Task Only_those_who_may_sample_the_generator_may_export_it()
+    public async Task Those_who_may_sample_the_generator_may_export_it_and_no_one_else()
     {
         var run = await RunAsync();
         var path = $"{run.Job.Generator}/export.zip";
@@ -102,6 +102,18 @@ public sealed class ExportTests(PostgresServer postgres, BuiltOnce<ExportTests.E
         Assert.Equal(HttpStatusCode.NotFound, (await run.Bob.GetAsync(path)).StatusCode);
         var unknown = await run.Job.Client.GetAsync($"/api/generators/{Guid.NewGuid()}/export.zip");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        // Public, anyone may export it, as anyone may sample it; private again for the class's other facts.
+        var visibility = $"/api/jobs/{run.Job.Done.Id}/visibility";
+        Assert.True((await run.Job.Client.PutAsJsonAsync(visibility, new { @public = true })).IsSuccessStatusCode);
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, (await run.Anonymous.GetAsync(path)).StatusCode);
+        }
+        finally
+        {
+            await run.Job.Client.PutAsJsonAsync(visibility, new { @public = false });
+        }
     }
 
     [Theory]
