@@ -116,6 +116,17 @@ public sealed class ExportTests(PostgresServer postgres, BuiltOnce<ExportTests.E
         }
     }
 
+    [Fact]
+    public async Task Format_pt_holds_a_pytorch_state_dict_instead_of_safetensors()
+    {
+        var run = await RunAsync();
+        var response = await run.Job.Client.GetAsync($"{run.Job.Generator}/export.zip?format=pt&step=2");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var zip = new ZipArchive(await response.Content.ReadAsStreamAsync());
+        Assert.Contains("generator.pt", zip.Entries.Select(e => e.FullName));
+        Assert.DoesNotContain("generator.safetensors", zip.Entries.Select(e => e.FullName));
+    }
+
     [Theory]
     [InlineData("step=999", HttpStatusCode.NotFound, "step")]
     [InlineData("step=-1", HttpStatusCode.BadRequest, "step")]

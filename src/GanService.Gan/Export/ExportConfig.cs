@@ -16,12 +16,13 @@ public static class ExportConfig
 
     /// <summary>
     /// The config of <paramref name="plan"/>'s generator at <paramref name="step"/>: <paramref name="networks"/> are
-    /// the weight prefixes in the safetensors file with what each holds, <paramref name="defaultNetwork"/> the one
-    /// Python loads unless told, <paramref name="stage"/> a progressive generator's stage at this checkpoint.
+    /// the weight prefixes in <paramref name="weightsFile"/> with what each holds, <paramref name="defaultNetwork"/>
+    /// the one Python loads unless told, <paramref name="stage"/> a progressive generator's stage at this checkpoint.
     /// </summary>
     public static JsonObject Of(
         TrainingPlan plan,
         long step,
+        string weightsFile,
         IReadOnlyDictionary<string, string> networks,
         string defaultNetwork,
         (int Resolution, double Alpha)? stage
@@ -29,7 +30,7 @@ public static class ExportConfig
     {
         var model = plan.Model;
         var family = ModelFamily.Of(model);
-        var weights = new JsonObject { ["file"] = GeneratorExport.WeightsFile, ["default"] = defaultNetwork };
+        var weights = new JsonObject { ["file"] = weightsFile, ["default"] = defaultNetwork };
         var described = new JsonObject();
         foreach (var (name, what) in networks)
             described[name] = what;

@@ -10,8 +10,15 @@ using static TorchSharp.torch;
 
 namespace GanService.Gan.Export;
 
-/// <summary>One generator to export and the prefix its weights get in the safetensors file.</summary>
+/// <summary>One generator to export and the prefix its weights get in the weights file.</summary>
 public sealed record ExportedNetwork(string Prefix, nn.Module Network);
+
+/// <summary>How the weights are stored: safetensors, or PyTorch's own state_dict file (torch.load).</summary>
+public enum ExportFormat
+{
+    SafeTensors,
+    PyTorch,
+}
 
 /// <summary>
 /// Writes a generator as a zip PyTorch can use without this service: generator.safetensors (every exported
@@ -20,7 +27,8 @@ public sealed record ExportedNetwork(string Prefix, nn.Module Network);
 /// </summary>
 public static class GeneratorExport
 {
-    public const string WeightsFile = "generator.safetensors";
+    public const string WeightsFile = "generator.safetensors",
+        PyTorchWeightsFile = "generator.pt";
 
     /// <summary>The zip's other entries: the network description, the PyTorch module, its how-to.</summary>
     private const string ConfigFile = "config.json",
@@ -35,7 +43,7 @@ public static class GeneratorExport
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>Exports the generators of a checkpoint whose bundle the caller has opened.</summary>
-    public static void Write(CheckpointReader reader, Stream output)
+    public static void Write(CheckpointReader reader, Stream output, ExportFormat format = ExportFormat.SafeTensors)
     {
         var plan = reader.Manifest.Plan;
         var family = ModelFamily.Of(plan.Model);
@@ -54,7 +62,7 @@ public static class GeneratorExport
                 network.load(reader.Entry(entry));
                 network.eval();
             }
-            Write(plan, reader.Manifest.Step, networks, output);
+            Write(plan, reader.Manifest.Step, networks, output, format);
         }
         finally
         {
@@ -63,14 +71,21 @@ public static class GeneratorExport
     }
 
     /// <summary>Exports networks built from <paramref name="plan"/>'s recipe, as they are.</summary>
-    public static void Write(TrainingPlan plan, long step, IReadOnlyList<ExportedNetwork> networks, Stream output)
+    public static void Write(
+        TrainingPlan plan,
+        long step,
+        IReadOnlyList<ExportedNetwork> networks,
+        Stream output,
+        ExportFormat format = ExportFormat.SafeTensors
+    )
     {
+        string weightsFile = format == ExportFormat.PyTorch ? PyTorchWeightsFile : WeightsFile;
         var family = ModelFamily.Of(plan.Model);
         string file = PythonFile(family);
         var described = networks.ToDictionary(n => n.Prefix, n => Describe(n.Prefix));
         string main = networks.Any(n => n.Prefix == Ema) ? Ema : Raw;
         var stage = (networks.First(n => n.Prefix == main).Network as IProgressive)?.Stage;
-        var config = ExportConfig.Of(plan, step, described, main, stage);
+        var config = ExportConfig.Of(plan, step, weightsFile, described, main, stage);
         using var scope = NewDisposeScope();
         var tensors = new Dictionary<string, Tensor>();
         foreach (var (prefix, network) in networks)
@@ -84,8 +99,13 @@ public static class GeneratorExport
         };
         // Stored, not deflated: weights barely compress, and the text entries are a few kilobytes.
         using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
-        using (var weights = zip.CreateEntry(WeightsFile, CompressionLevel.NoCompression).Open())
-            SafeTensors.Write(weights, tensors, metadata);
+        using (var weights = zip.CreateEntry(weightsFile, CompressionLevel.NoCompression).Open())
+        {
+            if (format == ExportFormat.PyTorch)
+                PyTorchStateDict.Write(weights, tensors);
+            else
+                SafeTensors.Write(weights, tensors, metadata);
+        }
         WriteText(zip, ConfigFile, config.ToJsonString(Indented) + "\n");
         WriteText(zip, ModuleFile, Resource("common.py") + Resource(file));
         WriteText(zip, ReadmeFile, Readme(plan.Model, family));

@@ -17,8 +17,12 @@ namespace GanService.Generators;
 /// </summary>
 public static class ExportApi
 {
-    /// <summary>The only format so far: safetensors weights with a PyTorch module.</summary>
-    public const string SafeTensorsFormat = "safetensors";
+    /// <summary>The <c>format</c> values: the weights as safetensors (the default) or a PyTorch state_dict.</summary>
+    private static readonly Dictionary<string, ExportFormat> Formats = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["safetensors"] = ExportFormat.SafeTensors,
+        ["pt"] = ExportFormat.PyTorch,
+    };
 
     public static RouteHandlerBuilder MapExport(this IEndpointRouteBuilder routes) =>
         routes
@@ -33,8 +37,9 @@ public static class ExportApi
                     + "generator.safetensors (prefixes `generator.`, `ema.` where the run kept a moving average, "
                     + "`generator_ba.` for CycleGAN's B-to-A generator), config.json (the layer configuration and "
                     + "sampling conventions), gan_generator.py (the network in PyTorch; its sample(count, seed) "
-                    + "gives samples.png's images for that seed) and a README. `format` is `safetensors` (the "
-                    + "default). Public generators need no key."
+                    + "gives samples.png's images for that seed) and a README. `format=pt` gives the weights as a "
+                    + "PyTorch state_dict file (generator.pt, for torch.load) instead of safetensors (the default). "
+                    + "Public generators need no key."
             )
             .Produces(StatusCodes.Status200OK, contentType: "application/zip")
             .ProducesValidationProblem()
@@ -56,8 +61,9 @@ public static class ExportApi
     {
         if (step is { Best: false, Number: < 0 })
             return Problems.Invalid("step", "Must be zero or positive, or best.");
-        if (format is not null && !format.Equals(SafeTensorsFormat, StringComparison.OrdinalIgnoreCase))
-            return Problems.Invalid("format", $"Use {SafeTensorsFormat} (the default).");
+        var weights = ExportFormat.SafeTensors;
+        if (format is not null && !Formats.TryGetValue(format, out weights))
+            return Problems.Invalid("format", "Use safetensors (the default) or pt (a PyTorch state_dict).");
         var found = await GeneratorLookup.FindAsync(db, caller, jobId, step, ct);
         if (found is null)
             return Problems.JobNotFound(jobId);
@@ -89,7 +95,7 @@ public static class ExportApi
                 () =>
                 {
                     using var reader = CheckpointBundle.Open(bundle);
-                    GeneratorExport.Write(reader, zip);
+                    GeneratorExport.Write(reader, zip, weights);
                     return true;
                 },
                 ct

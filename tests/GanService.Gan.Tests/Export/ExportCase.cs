@@ -18,7 +18,13 @@ internal sealed class ExportCase
     private readonly Dictionary<string, Tensor> tensors = [];
     private readonly JsonArray checks = [];
 
-    public ExportCase(string root, string name, TrainingPlan plan, params (string Entry, nn.Module Network)[] networks)
+    public ExportCase(
+        string root,
+        string name,
+        TrainingPlan plan,
+        ExportFormat format,
+        params (string Entry, nn.Module Network)[] networks
+    )
     {
         Folder = Path.Combine(root, name);
         Directory.CreateDirectory(Folder);
@@ -29,7 +35,7 @@ internal sealed class ExportCase
         );
         using var export = new MemoryStream();
         using (var reader = CheckpointBundle.Open(Bundle))
-            GeneratorExport.Write(reader, export);
+            GeneratorExport.Write(reader, export, format);
         export.Position = 0;
         using var zip = new ZipArchive(export, ZipArchiveMode.Read);
         zip.ExtractToDirectory(Folder);

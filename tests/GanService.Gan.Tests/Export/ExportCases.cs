@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using GanService.Gan.Checkpoints;
+using GanService.Gan.Export;
 using GanService.Gan.Models;
 using GanService.Gan.Sampling;
 using GanService.Gan.Training;
@@ -18,7 +19,8 @@ internal static class ExportCases
         [
             Dcgan(root),
             Conditional(root),
-            BigGan(root),
+            BigGan(root, ExportFormat.SafeTensors),
+            BigGan(root, ExportFormat.PyTorch),
             ProGan(root, fading: true),
             ProGan(root, fading: false),
             StyleGan(root),
@@ -38,7 +40,7 @@ internal static class ExportCases
         new(recipe, new OptimizerRecipe(), 10, 4, Seed: 3) { EmaDecay = ema };
 
     private static ExportCase Single(string root, string name, TrainingPlan plan, nn.Module generator) =>
-        new(root, name, plan, (CheckpointEntries.Generator, generator));
+        new(root, name, plan, ExportFormat.SafeTensors, (CheckpointEntries.Generator, generator));
 
     /// <summary>A case of two generators from seeds <paramref name="seed"/> and the next: the bundle's generator
     /// entry and <paramref name="second"/> (the moving average or CycleGAN's B-to-A generator).</summary>
@@ -47,11 +49,12 @@ internal static class ExportCases
         string name,
         TrainingPlan plan,
         string second,
-        ulong seed
+        ulong seed,
+        ExportFormat format = ExportFormat.SafeTensors
     )
     {
         var (a, b) = (ExportCase.Generator(plan.Model, seed), ExportCase.Generator(plan.Model, seed + 1));
-        return (new ExportCase(root, name, plan, (CheckpointEntries.Generator, a), (second, b)), a, b);
+        return (new ExportCase(root, name, plan, format, (CheckpointEntries.Generator, a), (second, b)), a, b);
     }
 
     /// <summary>What the service's sampler renders for a seed from the case's bundle.</summary>
@@ -98,10 +101,12 @@ internal static class ExportCases
         return c;
     }
 
-    private static ExportCase BigGan(string root)
+    /// <summary>BigGAN, with its weights in safetensors or, as <c>format=pt</c> asks, PyTorch's format.</summary>
+    private static ExportCase BigGan(string root, ExportFormat format)
     {
         var plan = Plan(Recipe(ModelRecipe.BigGan, classes: 3), ema: 0.9);
-        var (c, raw, ema) = Pair(root, "biggan", plan, CheckpointEntries.Ema, 4);
+        string name = format == ExportFormat.PyTorch ? "biggan-pt" : "biggan";
+        var (c, _, ema) = Pair(root, name, plan, CheckpointEntries.Ema, 4, format);
         var (z, labels) = (c.Input("z", randn(3, 20)), c.Input("labels", tensor(new long[] { 1, 2, 0 })));
         c.Forward("forward", GanNetworks.Call(ema, z, labels), ["z", "labels"]);
         c.Sample(

@@ -1,7 +1,8 @@
 """A generator exported by GanService, rebuilt in PyTorch.
 
-Reads config.json (the architecture and sampling conventions) and generator.safetensors (the weights), builds the
-network with the same layer names as the service, and loads the weights strictly, so any mismatch is an error.
+Reads config.json (the architecture and sampling conventions) and the weights (generator.safetensors, or
+generator.pt where the export was asked for in PyTorch's format), builds the network with the same layer names as
+the service, and loads the weights strictly, so any mismatch is an error.
 Images are float tensors [N, C, H, W] in [-1, 1], RGB or grey; latents are N(0, 1) of shape [N, latent_size].
 Only torch is needed: the safetensors file and the PNG grid are read and written here with the standard library.
 """
@@ -48,7 +49,11 @@ def load(path=".", weights=None, direction="AtoB"):
     """
     with open(os.path.join(path, "config.json")) as f:
         config = json.load(f)
-    tensors = read_safetensors(os.path.join(path, config["weights"]["file"]))
+    weights_file = os.path.join(path, config["weights"]["file"])
+    if weights_file.endswith(".pt"):
+        tensors = torch.load(weights_file, map_location="cpu")
+    else:
+        tensors = read_safetensors(weights_file)
     prefix = weights or config["weights"]["default"]
     if direction == "BtoA":
         if "generator_ba" not in config["weights"]["networks"]:
