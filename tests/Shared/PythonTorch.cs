@@ -15,10 +15,14 @@ public static class PythonTorch
     public static string Interpreter => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
     /// <summary>The script's standard output; a non-zero exit fails with its standard error.</summary>
-    public static string Run(string script, params string[] arguments)
+    public static string Run(string script, params string[] arguments) => RunIn(null, script, arguments);
+
+    /// <summary>As <see cref="Run"/>, in <paramref name="folder"/> (null: this process's own).</summary>
+    public static string RunIn(string? folder, string script, params string[] arguments)
     {
         var start = new ProcessStartInfo(Interpreter)
         {
+            WorkingDirectory = folder ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
