@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using GanService.Gan.Checkpoints;
