@@ -13,3 +13,8 @@ apt_install() {
 ensure_c_compiler() {
   command -v cc >/dev/null 2>&1 || apt_install "a C compiler" gcc libc6-dev
 }
+
+# The export tests run exported generators in PyTorch: Debian's torch, in the system python3.
+ensure_python_torch() {
+  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || apt_install "PyTorch for python3" python3-torch
+}

@@ -6,6 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source deploy/postgres.sh
 ensure_c_compiler
+ensure_python_torch
 [ -n "${GANSERVICE_TEST_POSTGRES:-}" ] || ensure_postgres_installed
 
 log=$(mktemp)

@@ -50,6 +50,7 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
     app.MapSamples();
     app.MapLatentSpace();
     app.MapTranslate();
+    app.MapExport();
     app.MapDashboard();
 }
 app.RefuseAnonymousNetwork();

@@ -13,13 +13,14 @@ namespace GanService.Gan.Models;
 /// </summary>
 public sealed class ResnetGenerator : Module<Tensor, Tensor>
 {
+    public const int Filters = 64;
     private readonly Sequential layers;
 
     public ResnetGenerator(ModelRecipe recipe)
         : base("resnet_generator")
     {
-        const int F = 64;
-        int blocks = recipe.ImageSize <= 128 ? 6 : 9;
+        const int F = Filters;
+        int blocks = Blocks(recipe.ImageSize);
         layers = Sequential(
             ReflectionPad2d(3),
             Conv2d(recipe.Channels, F, kernel_size: 7, bias: false),
@@ -50,6 +51,9 @@ public sealed class ResnetGenerator : Module<Tensor, Tensor>
         layers.append(Tanh());
         RegisterComponents();
     }
+
+    /// <summary>Residual blocks at a quarter of the size: 6 up to 128 pixels, 9 beyond.</summary>
+    public static int Blocks(int imageSize) => imageSize <= 128 ? 6 : 9;
 
     public override Tensor forward(Tensor input) => Ops.RunUnfused(layers, input);
 

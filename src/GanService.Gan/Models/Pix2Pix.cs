@@ -24,7 +24,7 @@ public sealed class UNetGenerator : Module<Tensor, Tensor>
         : base("unet_generator")
     {
         int depth = (int)Math.Log2(recipe.ImageSize);
-        var widths = Enumerable.Range(0, depth).Select(i => Math.Min(BaseFilters << i, MaxFilters)).ToArray();
+        var widths = Enumerable.Range(0, depth).Select(Width).ToArray();
         for (int i = 0; i < depth; i++)
         {
             var block = Sequential(
@@ -60,6 +60,9 @@ public sealed class UNetGenerator : Module<Tensor, Tensor>
         );
         RegisterComponents();
     }
+
+    /// <summary>The channels of encoder block <paramref name="i"/> (and of the decoder block mirroring it).</summary>
+    public static int Width(int i) => Math.Min(BaseFilters << i, MaxFilters);
 
     public override Tensor forward(Tensor input)
     {

@@ -146,6 +146,9 @@ public sealed class ConstantInput : Module, ISelfInitializing
 public sealed class StyleGenerator : Module<Tensor, Tensor>
 {
     private const double WAverageBeta = 0.995;
+
+    /// <summary>The mapping network's learning-rate multiplier, which its equalized scaling includes.</summary>
+    public const double MappingLrMultiplier = 0.01;
     private readonly Sequential mapping;
     private readonly ConstantInput input;
     private readonly ModuleList<StyleLayer> layers = new();
@@ -162,7 +165,7 @@ public sealed class StyleGenerator : Module<Tensor, Tensor>
         var map = new List<Module<Tensor, Tensor>> { new PixelNorm() };
         for (int i = 0; i < recipe.MappingLayers; i++)
         {
-            map.Add(new EqualizedLinear(styleSize, styleSize, lrMultiplier: 0.01));
+            map.Add(new EqualizedLinear(styleSize, styleSize, lrMultiplier: MappingLrMultiplier));
             map.Add(LeakyReLU(0.2));
         }
         mapping = Sequential(map);
