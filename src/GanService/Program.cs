@@ -8,6 +8,7 @@ using GanService.Generators;
 using GanService.Hosting;
 using GanService.Jobs;
 using GanService.Persistence;
+using GanService.Retention;
 
 TorchProcess.Configure(); // before libtorch loads
 
@@ -18,6 +19,7 @@ builder.AddTraining();
 builder.AddDatasets();
 builder.AddJobQueue();
 builder.AddEvaluations();
+builder.AddRetention();
 builder.AddEvents();
 builder.AddProblemHandling();
 builder.AddApiKeys();
@@ -42,6 +44,7 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
     app.MapJobs();
     app.MapDatasets();
     app.MapCheckpoints();
+    app.MapPins();
     app.MapEvaluations();
     app.MapEvents();
     app.MapGenerators();

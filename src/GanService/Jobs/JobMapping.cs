@@ -86,6 +86,7 @@ public static class JobMapping
         {
             Evaluation = spec.Evaluation,
             StopReason = job.StopReason,
+            Checkpoints = spec.Checkpoints,
             Best = job is { BestStep: { } step, BestFd: { } fd }
                 ? new BestCheckpoint(step, Evaluations.EvaluationPlan.Metric, fd)
                 : null,
