@@ -7,6 +7,7 @@ using GanService.Gan.Runtime;
 using GanService.Generators;
 using GanService.Hosting;
 using GanService.Jobs;
+using GanService.Jobs.Deletion;
 using GanService.Persistence;
 using GanService.Retention;
 
@@ -45,6 +46,7 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
     app.MapDatasets();
     app.MapCheckpoints();
     app.MapPins();
+    app.MapJobDeletion();
     app.MapEvaluations();
     app.MapEvents();
     app.MapGenerators();

@@ -127,18 +127,11 @@ public sealed class TrainingRun(
                 "Job {JobId} stopped for shutdown before training; it will resume from its newest checkpoint.",
                 jobId
             );
-            Requeue(job, lease);
-            requeued = true;
+            requeued = Fenced(lease, () => Requeue(job, lease));
         }
         catch (LeaseLostException)
         {
-            logger.LogWarning(
-                "Job {JobId} attempt {Attempt} stopped: a newer attempt owns the job, so this worker writes nothing "
-                    + "more.",
-                jobId,
-                lease.Attempt
-            );
-            Wait(ct => ledger.SupersededAsync(lease, ct), "recording the take-over", CancellationToken.None);
+            Stopped(lease);
         }
         catch (Exception e) when (DatabaseOutage.IsOutage(e))
         {
@@ -155,21 +148,7 @@ public sealed class TrainingRun(
         catch (Exception e) when (e is not OperationCanceledException && !DatabaseOutage.IsOutage(e))
         {
             logger.LogError(e, "Job {JobId} failed.", jobId);
-            End(
-                lease,
-                JobStatus.Failed,
-                e
-                    is TrainingDivergedException
-                        or DeviceUnavailableException
-                        or CorruptCheckpointException
-                        or Quotas.StorageQuotaExceededException
-                        or Datasets.DatasetUnavailableException
-                    ? e.Message
-                    // Anything else is the service's own fault; its text (a native or I/O message, a path) stays in
-                    // the log, which the job id finds.
-                    : $"The job stopped on an internal error ({e.GetType().Name}); the worker's log has the details "
-                        + $"under job {jobId}."
-            );
+            Fenced(lease, () => End(lease, JobStatus.Failed, FailureMessage(e, jobId)));
         }
         if (requeued)
             shutdown.ThrowIfCancellationRequested(); // Hangfire puts the job back in its queue
@@ -288,6 +267,49 @@ public sealed class TrainingRun(
             CancellationToken.None
         );
     }
+
+    /// <summary>
+    /// A write from a catch block, where a lost lease must end the attempt as quietly as it does in the try block;
+    /// false when the lease was lost.
+    /// </summary>
+    private bool Fenced(JobLease lease, Action write)
+    {
+        try
+        {
+            write();
+            return true;
+        }
+        catch (LeaseLostException)
+        {
+            Stopped(lease);
+            return false;
+        }
+    }
+
+    private void Stopped(JobLease lease)
+    {
+        logger.LogWarning(
+            "Job {JobId} attempt {Attempt} stopped: a newer attempt owns the job, or it was deleted, so this worker "
+                + "writes nothing more.",
+            lease.JobId,
+            lease.Attempt
+        );
+        Wait(ct => ledger.SupersededAsync(lease, ct), "recording the take-over", CancellationToken.None);
+    }
+
+    /// <summary>What the job's row says about a failure: the message of the failures a user can act on.</summary>
+    private static string FailureMessage(Exception e, Guid jobId) =>
+        e
+            is TrainingDivergedException
+                or DeviceUnavailableException
+                or CorruptCheckpointException
+                or Quotas.StorageQuotaExceededException
+                or Datasets.DatasetUnavailableException
+            ? e.Message
+            // Anything else is the service's own fault; its text (a native or I/O message, a path) stays in the log,
+            // which the job id finds.
+            : $"The job stopped on an internal error ({e.GetType().Name}); the worker's log has the details under "
+                + $"job {jobId}.";
 
     private void End(JobLease lease, JobStatus status, string? error, string? stopReason = null) =>
         Wait(
