@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using GanService.Checkpoints;
 using GanService.Gan.Checkpoints;
 using GanService.Jobs;
@@ -97,6 +98,23 @@ public sealed class CheckpointRetentionTests(PostgresServer postgres)
 
         Assert.Equal(4, (await service.SubmitAsync(client, Job(null))).Checkpoints?.Keep);
         Assert.Equal(7, (await service.SubmitAsync(client, Job(7))).Checkpoints?.Keep);
+    }
+
+    [Fact]
+    public async Task Swagger_documents_deleting_and_pinning()
+    {
+        var document = JsonNode.Parse(await Client.GetStringAsync("/swagger/v1/swagger.json"))!;
+        var paths = document["paths"]!;
+        var pin = paths["/api/jobs/{id}/checkpoints/{step}/pin"]!;
+
+        foreach (var operation in new[] { paths["/api/jobs/{id}"]!["delete"]!, pin["post"]!, pin["delete"]! })
+        {
+            Assert.False(string.IsNullOrEmpty((string?)operation["summary"]));
+            Assert.NotNull(operation["responses"]!["204"]);
+            Assert.NotNull(operation["responses"]!["404"]);
+        }
+        var request = document["components"]!["schemas"]!["CreateJobRequest"]!;
+        Assert.NotNull(request["properties"]!["checkpoints"]);
     }
 
     private static object Job(int? keep) =>
