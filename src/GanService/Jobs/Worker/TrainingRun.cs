@@ -148,7 +148,7 @@ public sealed class TrainingRun(
         catch (Exception e) when (e is not OperationCanceledException && !DatabaseOutage.IsOutage(e))
         {
             logger.LogError(e, "Job {JobId} failed.", jobId);
-            Fenced(lease, () => End(lease, JobStatus.Failed, FailureMessage(e, jobId)));
+            Fenced(lease, () => End(lease, JobStatus.Failed, JobFailures.Message(e, jobId)));
         }
         if (requeued)
             shutdown.ThrowIfCancellationRequested(); // Hangfire puts the job back in its queue
@@ -296,20 +296,6 @@ public sealed class TrainingRun(
         );
         Wait(ct => ledger.SupersededAsync(lease, ct), "recording the take-over", CancellationToken.None);
     }
-
-    /// <summary>What the job's row says about a failure: the message of the failures a user can act on.</summary>
-    private static string FailureMessage(Exception e, Guid jobId) =>
-        e
-            is TrainingDivergedException
-                or DeviceUnavailableException
-                or CorruptCheckpointException
-                or Quotas.StorageQuotaExceededException
-                or Datasets.DatasetUnavailableException
-            ? e.Message
-            // Anything else is the service's own fault; its text (a native or I/O message, a path) stays in the log,
-            // which the job id finds.
-            : $"The job stopped on an internal error ({e.GetType().Name}); the worker's log has the details under "
-                + $"job {jobId}.";
 
     private void End(JobLease lease, JobStatus status, string? error, string? stopReason = null) =>
         Wait(
