@@ -45,7 +45,9 @@ public sealed class CheckpointVacuum(
                 await using var db = await contexts.CreateDbContextAsync(stoppingToken);
                 // It reads the TOAST pages written since the last run, which takes longer than a query may.
                 db.Database.SetCommandTimeout(TimeSpan.FromMinutes(30));
-                await db.Database.ExecuteSqlRawAsync("VACUUM gan.checkpoints", stoppingToken);
+                // Without truncation: cutting empty pages off the end takes an exclusive lock that stalls sampling's
+                // reads, and the next bundles would only extend the table again.
+                await db.Database.ExecuteSqlRawAsync("VACUUM (TRUNCATE false) gan.checkpoints", stoppingToken);
                 Interlocked.Increment(ref runs);
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
