@@ -1,6 +1,7 @@
 using System.Net;
 using GanService.Evaluations;
 using GanService.Jobs;
+using GanService.Jobs.Worker;
 using GanService.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -92,6 +93,10 @@ public sealed class JobDeletionTests(PostgresServer postgres, BuiltOnce<Deletion
         await Task.Delay(1500); // a write after the stop would land in this time
         Assert.All(await host.RowsAsync(job.Id), r => Assert.True(r.Value == 0, $"{r.Key} has {r.Value} rows"));
         Assert.Empty(host.Errors);
+        // The reconciler requeues only rows it finds, so nothing brings the job back.
+        Assert.Equal(0, await host.Service.Services.GetRequiredService<JobReconciler>().ReconcileAsync(default));
+        using var notFound = await host.Alice.GetAsync($"/api/jobs/{job.Id}");
+        Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
         using var datasetGone = await host.Alice.DeleteAsync($"/api/datasets/{dataset}");
         Assert.Equal(HttpStatusCode.NoContent, datasetGone.StatusCode);
     }
