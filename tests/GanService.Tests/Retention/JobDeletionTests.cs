@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using GanService.Evaluations;
 using GanService.Jobs;
 using GanService.Jobs.Worker;
@@ -66,6 +67,29 @@ public sealed class JobDeletionTests(PostgresServer postgres, BuiltOnce<Deletion
         Assert.Equal(HttpStatusCode.OK, still.StatusCode);
         using var own = await host.Alice.DeleteAsync($"/api/jobs/{job.Id}");
         Assert.Equal(HttpStatusCode.NoContent, own.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_retried_submission_after_the_delete_creates_a_new_job()
+    {
+        var host = await HostAsync();
+        async Task<HttpResponseMessage> SubmitAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs")
+            {
+                Content = JsonContent.Create(DeletionHost.TinyJob(steps: 2)),
+            };
+            request.Headers.Add("Idempotency-Key", "deleted-job");
+            return await host.Alice.SendAsync(request);
+        }
+        using var first = await SubmitAsync();
+        using var deleted = await host.Alice.DeleteAsync(first.Headers.Location);
+
+        using var retried = await SubmitAsync();
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, retried.StatusCode);
+        Assert.NotEqual(first.Headers.Location, retried.Headers.Location);
     }
 
     [Fact]
