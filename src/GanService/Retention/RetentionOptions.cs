@@ -18,5 +18,5 @@ public sealed class RetentionOptions
     /// How long a VACUUM of <c>gan.checkpoints</c> waits after the prune that asked for it, gathering the prunes of
     /// that time into one run.
     /// </summary>
-    public TimeSpan VacuumDelay { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan VacuumDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 }
