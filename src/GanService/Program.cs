@@ -7,7 +7,9 @@ using GanService.Gan.Runtime;
 using GanService.Generators;
 using GanService.Hosting;
 using GanService.Jobs;
+using GanService.Jobs.Deletion;
 using GanService.Persistence;
+using GanService.Retention;
 using GanService.Transfer;
 
 TorchProcess.Configure(); // before libtorch loads
@@ -19,6 +21,7 @@ builder.AddTraining();
 builder.AddDatasets();
 builder.AddJobQueue();
 builder.AddEvaluations();
+builder.AddRetention();
 builder.AddEvents();
 builder.AddProblemHandling();
 builder.AddApiKeys();
@@ -44,6 +47,8 @@ if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GanOpt
     app.MapContinue();
     app.MapDatasets();
     app.MapCheckpoints();
+    app.MapPins();
+    app.MapJobDeletion();
     app.MapEvaluations();
     app.MapEvents();
     app.MapGenerators();

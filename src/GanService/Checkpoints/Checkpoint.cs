@@ -14,4 +14,7 @@ public sealed class Checkpoint
     public required string Sha256 { get; set; }
     public required byte[] Bundle { get; set; }
     public required byte[] PreviewPng { get; set; }
+
+    /// <summary>Pinned by the job's owner: retention (<c>checkpoints.keep</c>) never removes it.</summary>
+    public bool Pinned { get; set; }
 }

@@ -12,7 +12,7 @@ namespace GanService.Checkpoints;
 /// <summary>
 /// A stored checkpoint; <c>Attempt</c> is the job attempt that wrote it (see <c>/api/jobs/{id}/attempts</c>).
 /// <c>Best</c> marks the job's best checkpoint: the lowest Frechet distance among evaluations at the job's sample
-/// count (<c>step=best</c> in any URL that takes a step).
+/// count (<c>step=best</c> in any URL that takes a step). <c>Pinned</c>: retention never removes it.
 /// </summary>
 public sealed record CheckpointResponse(
     long Step,
@@ -24,6 +24,8 @@ public sealed record CheckpointResponse(
     CheckpointLinks Links
 )
 {
+    public bool Pinned { get; init; }
+
     public static CheckpointResponse For(
         Guid jobId,
         long step,
@@ -113,11 +115,15 @@ public static class CheckpointsApi
                 c.CreatedAt,
                 c.SizeBytes,
                 c.Sha256,
+                c.Pinned,
             })
             .ToListAsync(ct);
         return TypedResults.Ok<IReadOnlyList<CheckpointResponse>>(
             rows.Select(c =>
-                    CheckpointResponse.For(id, c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256, job.BestStep)
+                    CheckpointResponse.For(id, c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256, job.BestStep) with
+                    {
+                        Pinned = c.Pinned,
+                    }
                 )
                 .ToList()
         );

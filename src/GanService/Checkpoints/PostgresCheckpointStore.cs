@@ -13,6 +13,7 @@ public sealed class PostgresCheckpointStore(
     IDbContextFactory<GanDbContext> contexts,
     FaultInjection faults,
     IOptions<QuotaOptions> quotas,
+    Retention.CheckpointVacuum vacuum,
     ILogger<PostgresCheckpointStore> logger
 ) : ICheckpointStore
 {
@@ -33,6 +34,9 @@ public sealed class PostgresCheckpointStore(
         await JobFence.HoldAsync(db, lease, cancellationToken);
         // A re-run after a crash may reach a step that already has a checkpoint: the newer write replaces it.
         await db.Checkpoints.Where(c => c.JobId == lease.JobId && c.Step == step).ExecuteDeleteAsync(cancellationToken);
+        // Retention in the same transaction as the insert, before the quota counts the owner's bytes: the job is never
+        // left without its newest checkpoints, and what retention frees counts for this one.
+        int pruned = await Retention.CheckpointRetention.PruneAsync(db, lease.JobId, incoming: 1, cancellationToken);
         await StorageQuotaExceededException.ThrowIfOverAsync(
             db,
             lease.JobId,
@@ -70,6 +74,8 @@ public sealed class PostgresCheckpointStore(
         // Once decided, the commit runs to its end: cancelled halfway, it could succeed on the server while the
         // caller believes it failed and saves the step again.
         await transaction.CommitAsync(CancellationToken.None);
+        if (pruned > 0)
+            vacuum.Request();
     }
 
     private async Task<bool> StoredByAttemptAsync(JobLease lease, long step, CancellationToken ct)

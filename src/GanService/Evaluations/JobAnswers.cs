@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 namespace GanService.Evaluations;
 
 /// <summary>
-/// Jobs as the API answers them, with the warnings their evaluations raise: one query for a whole page of jobs.
+/// Jobs as the API answers them, with the warnings their evaluations raise and the bytes their checkpoints take: two
+/// queries for a whole page of jobs.
 /// </summary>
 public sealed class JobAnswers(GpuWorkers gpus, IOptions<EvaluationOptions> options)
 {
@@ -24,9 +25,15 @@ public sealed class JobAnswers(GpuWorkers gpus, IOptions<EvaluationOptions> opti
             .OrderBy(e => e.Step)
             .ToListAsync(ct);
         var byJob = rows.ToLookup(e => e.JobId);
+        // length() of a stored bundle reads its TOAST pointer, not the bundle.
+        var stored = await db
+            .Checkpoints.Where(c => ids.Contains(c.JobId))
+            .GroupBy(c => c.JobId)
+            .Select(g => new { JobId = g.Key, Bytes = g.Sum(c => c.SizeBytes + (long)c.PreviewPng.Length) })
+            .ToDictionaryAsync(s => s.JobId, s => s.Bytes, ct);
         return jobs.Select(job =>
             {
-                var answer = gpus.Answer(job);
+                var answer = gpus.Answer(job) with { StoredBytes = stored.GetValueOrDefault(job.Id) };
                 if (job.Spec().Evaluation is not { } plan)
                     return answer;
                 var own = byJob[job.Id].Where(e => e.Samples == plan.Samples).ToList();

@@ -64,6 +64,24 @@ public static class GeneratorLookup
     ) => Lookup(db, jobId, CheckpointStep.NumberOf(step), step?.Best == true, caller.IsAdmin, caller.Owner, ct);
 
     /// <summary>
+    /// A generator that would not load: a 404 when its checkpoint was removed meanwhile (the job deleted, or
+    /// retention), so a request racing a delete never reads as damage; a 409 when it is there but damaged.
+    /// </summary>
+    public static async Task<ProblemHttpResult> UnloadableAsync(
+        GanDbContext db,
+        Guid jobId,
+        long step,
+        string advice,
+        CancellationToken ct
+    ) =>
+        await db.Checkpoints.AnyAsync(c => c.JobId == jobId && c.Step == step, ct)
+            ? Problems.Conflict(
+                "The checkpoint is damaged.",
+                $"The checkpoint of job {jobId} at step {step} fails its checksum{advice}."
+            )
+            : Problems.NotFound("No such checkpoint.", $"Job {jobId} no longer has a checkpoint at step {step}.");
+
+    /// <summary>
     /// No checkpoint to use: a 409 while the job has written none yet or has no evaluated best, a 404 for a step it
     /// never wrote.
     /// </summary>

@@ -125,9 +125,12 @@ public static class SamplingPipeline
             ct
         );
         if (lease is null)
-            return Problems.Conflict(
-                "The checkpoint is damaged.",
-                $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum; sample an earlier step."
+            return await GeneratorLookup.UnloadableAsync(
+                services.Db,
+                jobId,
+                chosen.Step,
+                "; sample an earlier step",
+                ct
             );
         var sampler = lease.As<GeneratorSampler>();
         var bytes = await services.Renderer.RunAsync(token => render(sampler, usedSeed, token), ct);

@@ -132,10 +132,7 @@ public static class TranslateApi
             backward ? "BtoA" : "AtoB"
         );
         if (lease is null)
-            return Problems.Conflict(
-                "The checkpoint is damaged.",
-                $"The checkpoint of job {jobId} at step {chosen.Step} fails its checksum."
-            );
+            return await GeneratorLookup.UnloadableAsync(db, jobId, chosen.Step, "", ct);
         var sampler = lease.As<TranslationSampler>();
         var png = await renderer.RunAsync(() => sampler.TranslateToPng(pixels), ct);
         return TypedResults.File(png, "image/png");

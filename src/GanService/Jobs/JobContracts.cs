@@ -17,7 +17,8 @@ public sealed record CreateJobRequest(
     string? Device,
     bool? Public = null,
     Evaluations.EvaluationRequest? Evaluation = null,
-    Transfer.InitFromRequest? InitFrom = null
+    Transfer.InitFromRequest? InitFrom = null,
+    Retention.CheckpointsRequest? Checkpoints = null
 );
 
 /// <param name="Public">True: anyone, even a browser without a key, may fetch this generator's samples.</param>
@@ -108,7 +109,8 @@ public sealed record JobSpec(
     string Device,
     Evaluations.EvaluationPlan? Evaluation = null,
     Transfer.InitFromPlan? InitFrom = null,
-    long? ContinuedFrom = null
+    long? ContinuedFrom = null,
+    Retention.RetentionPlan? Checkpoints = null
 );
 
 public sealed record JobResponse(
@@ -163,6 +165,17 @@ public sealed record JobResponse(
     /// <summary>Why the job ended before its last step (early stopping); absent otherwise.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? StopReason { get; init; }
+
+    /// <summary>Which checkpoints the job keeps (newest N, the best, pinned ones); absent when it keeps all.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Retention.RetentionPlan? Checkpoints { get; init; }
+
+    /// <summary>
+    /// Bytes the job's checkpoint bundles and previews take in the database; on GET /api/jobs and GET
+    /// /api/jobs/{id}, absent from other answers.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? StoredBytes { get; init; }
 
     /// <summary>Alarms raised by the job's evaluations (mode collapse, no improvement, a failed evaluation).</summary>
     public IReadOnlyList<Evaluations.JobWarning> Warnings { get; init; } = [];

@@ -88,6 +88,7 @@ public static class JobMapping
             StopReason = job.StopReason,
             InitFrom = spec.InitFrom,
             ContinuedFrom = spec.ContinuedFrom,
+            Checkpoints = spec.Checkpoints,
             Best = job is { BestStep: { } step, BestFd: { } fd }
                 ? new BestCheckpoint(step, Evaluations.EvaluationPlan.Metric, fd)
                 : null,

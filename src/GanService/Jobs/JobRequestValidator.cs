@@ -17,6 +17,7 @@ public sealed class JobRequestValidator(
     DatasetCatalog datasets,
     IOptions<GanOptions> options,
     IOptions<Evaluations.EvaluationOptions> evaluationLimits,
+    IOptions<Retention.RetentionOptions> retention,
     ILogger<JobRequestValidator> logger
 )
 {
@@ -209,10 +210,12 @@ public sealed class JobRequestValidator(
 
         int checkpointEvery = request.CheckpointEvery ?? Math.Max(1, steps / 10);
         int maxCheckpoints = options.Value.MaxCheckpointsPerJob;
+        var kept = Retention.CheckpointRetention.Plan(request.Checkpoints, retention.Value, maxCheckpoints, Fail);
         if (checkpointEvery < 1)
             Fail("checkpointEvery", "Must be at least 1 step.");
-        // Each checkpoint is a whole bundle stored in PostgreSQL: the count a job may write is bounded up front.
-        else if (steps / checkpointEvery > maxCheckpoints)
+        // Each checkpoint is a whole bundle stored in PostgreSQL: the count a job may keep is bounded up front (by
+        // checkpoints.keep, plus the best and pinned ones, when retention is on).
+        else if (kept is null && steps / checkpointEvery > maxCheckpoints)
             Fail(
                 "checkpointEvery",
                 $"{steps} steps with a checkpoint every {checkpointEvery} would write "
@@ -239,7 +242,15 @@ public sealed class JobRequestValidator(
         if (errors.Count > 0)
             return (null, errors);
         name = string.IsNullOrEmpty(name) ? $"{family}-{dataset}-{imageSize}x{imageSize}x{channels}" : name;
-        var spec = new JobSpec(name, dataset!, plan, Math.Min(checkpointEvery, steps), device, evaluation);
+        var spec = new JobSpec(
+            name,
+            dataset!,
+            plan,
+            Math.Min(checkpointEvery, steps),
+            device,
+            evaluation,
+            Checkpoints: kept
+        );
         return (spec, errors);
 
         // The directories searched are this server's business: the log has them, the caller learns what is installed.

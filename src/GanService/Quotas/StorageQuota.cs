@@ -68,7 +68,7 @@ public static class StorageQuota
             "The stored-bytes quota is reached.",
             "Gan:Quotas:MaxStoredBytes",
             $"Your checkpoints and datasets take {stored} bytes{(adding > 0 ? $", {adding} more were sent" : "")}; "
-                + $"the quota is {quotas.MaxStoredBytes} bytes. Delete datasets you no longer need.",
+                + $"the quota is {quotas.MaxStoredBytes} bytes. Delete jobs or datasets you no longer need.",
             StatusCodes.Status403Forbidden
         );
     }

@@ -74,7 +74,8 @@ public sealed class CancellationWatcher : IDisposable
         try
         {
             using var db = contexts.CreateDbContext();
-            if (db.Jobs.Where(j => j.Id == jobId).Select(j => j.CancelRequested).SingleOrDefault())
+            // A job deleted meanwhile has no row: it stops as a cancelled one does, and its fenced writes fail.
+            if (db.Jobs.Where(j => j.Id == jobId).Select(j => (bool?)j.CancelRequested).SingleOrDefault() != false)
                 Cancel();
             Volatile.Write(ref lastRead, Environment.TickCount64);
         }

@@ -130,18 +130,11 @@ public sealed class TrainingRun(
                 "Job {JobId} stopped for shutdown before training; it will resume from its newest checkpoint.",
                 jobId
             );
-            Requeue(job, lease);
-            requeued = true;
+            requeued = Fenced(lease, () => Requeue(job, lease));
         }
         catch (LeaseLostException)
         {
-            logger.LogWarning(
-                "Job {JobId} attempt {Attempt} stopped: a newer attempt owns the job, so this worker writes nothing "
-                    + "more.",
-                jobId,
-                lease.Attempt
-            );
-            Wait(ct => ledger.SupersededAsync(lease, ct), "recording the take-over", CancellationToken.None);
+            Stopped(lease);
         }
         catch (Exception e) when (DatabaseOutage.IsOutage(e))
         {
@@ -158,22 +151,7 @@ public sealed class TrainingRun(
         catch (Exception e) when (e is not OperationCanceledException && !DatabaseOutage.IsOutage(e))
         {
             logger.LogError(e, "Job {JobId} failed.", jobId);
-            End(
-                lease,
-                JobStatus.Failed,
-                e
-                    is TrainingDivergedException
-                        or DeviceUnavailableException
-                        or CorruptCheckpointException
-                        or Quotas.StorageQuotaExceededException
-                        or Datasets.DatasetUnavailableException
-                        or Transfer.InitFromUnavailableException
-                    ? e.Message
-                    // Anything else is the service's own fault; its text (a native or I/O message, a path) stays in
-                    // the log, which the job id finds.
-                    : $"The job stopped on an internal error ({e.GetType().Name}); the worker's log has the details "
-                        + $"under job {jobId}."
-            );
+            Fenced(lease, () => End(lease, JobStatus.Failed, JobFailures.Message(e, jobId)));
         }
         if (requeued)
             shutdown.ThrowIfCancellationRequested(); // Hangfire puts the job back in its queue
@@ -296,6 +274,35 @@ public sealed class TrainingRun(
             "requeueing the job",
             CancellationToken.None
         );
+    }
+
+    /// <summary>
+    /// A write from a catch block, where a lost lease must end the attempt as quietly as it does in the try block;
+    /// false when the lease was lost.
+    /// </summary>
+    private bool Fenced(JobLease lease, Action write)
+    {
+        try
+        {
+            write();
+            return true;
+        }
+        catch (LeaseLostException)
+        {
+            Stopped(lease);
+            return false;
+        }
+    }
+
+    private void Stopped(JobLease lease)
+    {
+        logger.LogWarning(
+            "Job {JobId} attempt {Attempt} stopped: a newer attempt owns the job, or it was deleted, so this worker "
+                + "writes nothing more.",
+            lease.JobId,
+            lease.Attempt
+        );
+        Wait(ct => ledger.SupersededAsync(lease, ct), "recording the take-over", CancellationToken.None);
     }
 
     private void End(JobLease lease, JobStatus status, string? error, string? stopReason = null) =>

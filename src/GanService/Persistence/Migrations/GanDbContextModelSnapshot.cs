@@ -84,6 +84,9 @@ namespace GanService.Persistence.Migrations
                     b.Property<Guid>("JobId")
                         .HasColumnType("uuid");
 
+                    b.Property<bool>("Pinned")
+                        .HasColumnType("boolean");
+
                     b.Property<byte[]>("PreviewPng")
                         .IsRequired()
                         .HasColumnType("bytea");
