@@ -102,12 +102,10 @@ public static class CheckpointsApi
         var job = await BestOfAsync(db, caller, id, ct);
         if (job is null)
             return Problems.JobNotFound(id);
-        var query = db.Checkpoints.AsNoTracking().Where(c => c.JobId == id);
-        InputRules.WritePageHeaders(http, page, pageSize, await query.CountAsync(ct));
-        var rows = await query
+        var rows = await db
+            .Checkpoints.AsNoTracking()
+            .Where(c => c.JobId == id)
             .OrderBy(c => c.Step)
-            .Skip((page - 1) * pageSize)
-            .Take(pageSize)
             .Select(c => new
             {
                 c.Step,
@@ -117,7 +115,7 @@ public static class CheckpointsApi
                 c.Sha256,
                 c.Pinned,
             })
-            .ToListAsync(ct);
+            .PageAsync(http, page, pageSize, ct);
         return TypedResults.Ok<IReadOnlyList<CheckpointResponse>>(
             rows.Select(c =>
                     CheckpointResponse.For(id, c.Step, c.Attempt, c.CreatedAt, c.SizeBytes, c.Sha256, job.BestStep) with

@@ -60,14 +60,12 @@ public static class EvaluationsApi
         var job = await FindJobAsync(db, caller, id, ct);
         if (job is null)
             return Problems.JobNotFound(id);
-        var query = db.Evaluations.AsNoTracking().Where(e => e.JobId == id);
-        InputRules.WritePageHeaders(http, page, pageSize, await query.CountAsync(ct));
-        var rows = await query
+        var rows = await db
+            .Evaluations.AsNoTracking()
+            .Where(e => e.JobId == id)
             .OrderBy(e => e.Step)
             .ThenBy(e => e.Samples)
-            .Skip((page - 1) * pageSize)
-            .Take(pageSize)
-            .ToListAsync(ct);
+            .PageAsync(http, page, pageSize, ct);
         var samples = job.Spec().Evaluation?.Samples;
         return TypedResults.Ok<IReadOnlyList<EvaluationResponse>>(
             rows.Select(e => EvaluationResponse.From(e, job.BestStep, samples)).ToList()

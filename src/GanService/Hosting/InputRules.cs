@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+
 namespace GanService.Hosting;
 
 /// <summary>Checks shared by every endpoint that takes free text or pages.</summary>
@@ -61,5 +63,18 @@ public static class InputRules
         http.Response.Headers["X-Total-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if ((long)page * pageSize < total)
             http.Response.Headers.Link = $"<{http.Request.Path}?page={page + 1}&pageSize={pageSize}>; rel=\"next\"";
+    }
+
+    /// <summary>One page of an ordered query, its total and next page written as <see cref="WritePageHeaders"/>.</summary>
+    public static async Task<List<T>> PageAsync<T>(
+        this IQueryable<T> ordered,
+        HttpContext http,
+        int page,
+        int pageSize,
+        CancellationToken ct
+    )
+    {
+        WritePageHeaders(http, page, pageSize, await ordered.CountAsync(ct));
+        return await ordered.Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
     }
 }

@@ -133,9 +133,11 @@ public static partial class JobsApi
             return badPage;
         if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct))
             return Problems.JobNotFound(id);
-        var rows = db.Metrics.AsNoTracking().Where(m => m.JobId == id);
-        InputRules.WritePageHeaders(http, page, pageSize, await rows.CountAsync(ct));
-        var metrics = await rows.OrderBy(m => m.Step).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        var metrics = await db
+            .Metrics.AsNoTracking()
+            .Where(m => m.JobId == id)
+            .OrderBy(m => m.Step)
+            .PageAsync(http, page, pageSize, ct);
         return TypedResults.Ok<IReadOnlyList<MetricResponse>>(metrics.Select(m => m.ToResponse()).ToList());
     }
 
