@@ -68,12 +68,12 @@ public sealed class JobEventStreams(
         using var subscription = hub.Subscribe(jobId, null, everyOwner: false);
         await opened(ct);
         var replayed = new HashSet<long>();
+        // The whole history is replayed, past any final status in it: a job continued after it ended has events
+        // after that one. Whether the stream then ends is the job row's to say.
         await foreach (var e in ReplayAsync(jobId, null, everyOwner: false, after, ct))
         {
             replayed.Add(e.Id!.Value);
             yield return Item(e);
-            if (e.Ends)
-                yield break;
         }
         var (finished, progress) = await ReadAsync(
             async () =>

@@ -82,6 +82,21 @@ public sealed class ContinueAndInitFromTests(PostgresServer postgres, BuiltOnce<
     }
 
     [Fact]
+    public async Task The_event_stream_of_a_continued_job_replays_both_runs_and_ends_with_the_second()
+    {
+        var r = await RunsAsync();
+        var events = await EventStream.ReadAsync(
+            r.Client,
+            $"/api/jobs/{r.ContinuedDone.Id}/events",
+            TimeSpan.FromSeconds(30)
+        );
+        var statuses = events.Where(e => e.Type == "status").Select(e => e.Data.Status).ToList();
+        Assert.Equal(2, statuses.Count(s => s == JobStatus.Succeeded));
+        Assert.Equal(JobStatus.Succeeded, statuses[^1]);
+        Assert.Contains(events, e => e.Type == "checkpoint" && e.Data.Checkpoint!.Step == 600);
+    }
+
+    [Fact]
     public async Task A_job_already_continued_refuses_to_continue_again_until_it_ends()
     {
         var r = await RunsAsync();
@@ -147,6 +162,24 @@ public sealed class ContinueAndInitFromTests(PostgresServer postgres, BuiltOnce<
             far = MeanDifference(original, fromScratch);
         Assert.True(near < far / 4, $"started from the source: {near:F1} levels apart; from scratch: {far:F1}");
         Assert.Equal(new InitFromPlan(source, 300), (await GanServiceFactory.GetJobAsync(r.Client, tuned.Id)).InitFrom);
+    }
+
+    [Fact]
+    public async Task A_job_whose_source_is_deleted_before_it_starts_fails_saying_so()
+    {
+        var r = await RunsAsync();
+        var source = await r.Service.SubmitAsync(r.Client, TestData.SyntheticJob(steps: 4, checkpointEvery: 4));
+        await GanServiceFactory.WaitForStatusAsync(r.Client, source.Id, JobStatus.Succeeded, Patience);
+        // The host's one worker is kept busy, so the fine-tuning job waits in the queue while its source goes.
+        var blocker = await r.Service.SubmitAsync(r.Client, TestData.SyntheticJob(steps: 100_000));
+        await GanServiceFactory.WaitForStatusAsync(r.Client, blocker.Id, JobStatus.Running, Patience);
+        var tuned = await r.Service.SubmitAsync(r.Client, FineTune(new { job = source.Id }));
+        Assert.Equal(HttpStatusCode.NoContent, (await r.Client.DeleteAsync($"/api/jobs/{source.Id}")).StatusCode);
+        (await r.Client.PostAsync($"/api/jobs/{blocker.Id}/cancel", null)).EnsureSuccessStatusCode();
+
+        var failed = await GanServiceFactory.WaitForStatusAsync(r.Client, tuned.Id, JobStatus.Failed, Patience);
+        Assert.Contains($"job {source.Id}", failed.Error);
+        Assert.Contains("no longer exists", failed.Error);
     }
 
     [Fact]
