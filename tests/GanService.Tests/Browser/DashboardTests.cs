@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Playwright;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -170,6 +171,31 @@ public sealed class DashboardTests(PostgresServer postgres, DashboardFixture fix
         await page.GoBackAsync();
         await page.Locator($"tr[data-id='{id}'][data-status='Cancelled']").WaitForAsync();
         await Screenshot(page, "jobs");
+        watch.AssertClean();
+    }
+
+    [ChromiumFact]
+    public async Task A_finished_job_is_continued_and_then_deleted_from_its_page()
+    {
+        var client = (await fixture.HostAsync(postgres)).Client;
+        var (page, watch) = await fixture.PageAsync(postgres);
+        var id = await DashboardFixture.SubmitAsync(client, "to continue", steps: 10, checkpointEvery: 5);
+        await GanServiceFactory.WaitForStatusAsync(client, id, Jobs.JobStatus.Succeeded);
+        await page.GotoAsync($"/#/jobs/{id}");
+        await page.WaitForSelectorAsync("#view[data-ready]");
+
+        await page.GetByLabel("Steps to train further").FillAsync("5");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue training" }).ClickAsync();
+        await page.Locator(".page-head .step", new() { HasText = "step 15 / 15" }).WaitForAsync();
+        await page.Locator(".page-head .badge", new() { HasText = "Succeeded" }).WaitForAsync();
+        Assert.Equal(15, (await GanServiceFactory.GetJobAsync(client, id)).Step);
+
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete job" }).ClickAsync();
+        await page.WaitForURLAsync("**/#/jobs");
+        await page.WaitForSelectorAsync("#view[data-ready]");
+        Assert.Equal(0, await page.Locator($"tr[data-id='{id}']").CountAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/jobs/{id}")).StatusCode);
         watch.AssertClean();
     }
 

@@ -1,5 +1,6 @@
-// One job: live loss curves, the checkpoint timeline, attempts, the recipe and warnings, Cancel and Make public.
-import { api, showImage } from '../api.js';
+// One job: live loss curves, the checkpoint timeline, attempts, the recipe and warnings; Cancel, Make public,
+// Continue, Export and Delete.
+import { api, request, problemOf, ApiError, showImage } from '../api.js';
 import { follow } from '../sse.js';
 import { LineChart } from '../chart.js';
 import { h, number, progressBar, statusBadge, notice, isFinal } from '../dom.js';
@@ -41,6 +42,8 @@ export async function render(view, id) {
         + `G ${number(job.latest.generatorLoss)}, D(x) ${number(job.latest.realScore)}, `
         + `D(G(z)) ${number(job.latest.fakeScore)}` }) : null);
     cancel.disabled = isFinal(job.status);
+    more.disabled = !['Succeeded', 'Cancelled'].includes(job.status);
+    stored.textContent = job.storedBytes == null ? '' : `${(job.storedBytes / 1048576).toFixed(1)} MB stored`;
     visibility.textContent = job.public ? 'Make private' : 'Make public';
     visibility.setAttribute('aria-pressed', String(job.public));
     const all = [job.warning, job.error, job.stopReason, ...(job.warnings ?? []).map((w) => w.message)];
@@ -58,7 +61,35 @@ export async function render(view, id) {
       show((await api(`${base}/visibility`, { method: 'PUT', body: { public: !job.public } })).data);
     } catch (error) { fail(error); }
   } });
-  actions.append(cancel, visibility, h('a.button', { href: `#/explore/${id}`, text: 'Explore generator' }));
+  // Continuing queues the same job again: the page starts over to follow its new attempts live.
+  const steps = h('input', { id: 'continue-steps', type: 'number', min: 1, value: job.training.steps,
+    'aria-label': 'Steps to train further' });
+  const more = h('button', { type: 'button', text: 'Continue training', onclick: async () => {
+    more.disabled = true;
+    try {
+      await api(`${base}/continue`, { method: 'POST', body: { steps: Number(steps.value) } });
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    } catch (error) { fail(error); more.disabled = false; }
+  } });
+  const exporter = h('button', { type: 'button', text: 'Export for PyTorch', onclick: async () => {
+    try {
+      const response = await request(`/api/generators/${id}/export.zip`);
+      if (!response.ok) throw new ApiError(response, await problemOf(response));
+      const link = h('a', { href: URL.createObjectURL(await response.blob()), download: `${job.name}.zip` });
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    } catch (error) { fail(error); }
+  } });
+  const remove = h('button.danger', { type: 'button', text: 'Delete job', onclick: async () => {
+    if (!window.confirm(`Delete ${job.name} with its checkpoints? This cannot be undone.`)) return;
+    try {
+      await api(base, { method: 'DELETE' });
+      location.hash = '#/jobs';
+    } catch (error) { fail(error); }
+  } });
+  const stored = h('span.stored');
+  actions.append(cancel, visibility, h('a.button', { href: `#/explore/${id}`, text: 'Explore generator' }),
+    h('span.continue', {}, steps, more), exporter, remove, stored);
   show(job);
 
   const loadAttempts = async () => {
@@ -87,7 +118,10 @@ export async function render(view, id) {
     if (type === 'metric' && data.metric) { lossChart.add([data.metric]); scoreChart.add([data.metric]); }
     if (type === 'checkpoint' && data.checkpoint) timeline.add([data.checkpoint]);
     if (type === 'status') loadAttempts().catch(fail);
-  }, { until: ({ type, data }) => type === 'status' && isFinal(data.status) });
+  }, {
+    // A continued job's history holds an earlier final status: the stream ends when the job itself has ended.
+    until: ({ type, data }) => type === 'status' && isFinal(data.status) && isFinal(data.job?.status ?? data.status),
+  });
   return () => stream.close();
 }
 
