@@ -171,7 +171,10 @@ public sealed class ContinueAndInitFromTests(PostgresServer postgres, BuiltOnce<
         var source = await r.Service.SubmitAsync(r.Client, TestData.SyntheticJob(steps: 4, checkpointEvery: 4));
         await GanServiceFactory.WaitForStatusAsync(r.Client, source.Id, JobStatus.Succeeded, Patience);
         // The host's one worker is kept busy, so the fine-tuning job waits in the queue while its source goes.
-        var blocker = await r.Service.SubmitAsync(r.Client, TestData.SyntheticJob(steps: 100_000));
+        var blocker = await r.Service.SubmitAsync(
+            r.Client,
+            TestData.SyntheticJob(steps: 100_000, checkpointEvery: 50_000)
+        );
         await GanServiceFactory.WaitForStatusAsync(r.Client, blocker.Id, JobStatus.Running, Patience);
         var tuned = await r.Service.SubmitAsync(r.Client, FineTune(new { job = source.Id }));
         Assert.Equal(HttpStatusCode.NoContent, (await r.Client.DeleteAsync($"/api/jobs/{source.Id}")).StatusCode);
