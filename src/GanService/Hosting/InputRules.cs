@@ -65,7 +65,7 @@ public static class InputRules
             http.Response.Headers.Link = $"<{http.Request.Path}?page={page + 1}&pageSize={pageSize}>; rel=\"next\"";
     }
 
-    /// <summary>One page of an ordered query, its total and next page written as <see cref="WritePageHeaders"/>.</summary>
+    /// <summary>One page of an ordered query, with the headers of <see cref="WritePageHeaders"/>.</summary>
     public static async Task<List<T>> PageAsync<T>(
         this IQueryable<T> ordered,
         HttpContext http,
