@@ -60,7 +60,8 @@ public sealed class RetentionStorageTests(PostgresServer postgres, ITestOutputHe
                 + $"end {sizes[^1].Bytes} ({(double)sizes[^1].Bytes / bundle:F1} bundles); "
                 + string.Join(", ", sizes.Select(s => $"{s.Checkpoints}:{s.Bytes / 1024}K"))
         );
-        Assert.True(peak <= (Keep + 3) * bundle, $"the table reached {(double)peak / bundle:F1} bundles");
+        // Measured between 5.2 and 6.3 bundles (docs/reliability.md); keeping all 20 takes 20.8.
+        Assert.True(peak <= (Keep + 5) * bundle, $"the table reached {(double)peak / bundle:F1} bundles");
         // The bundles kept and their previews, a few kilobytes each.
         Assert.InRange(now.StoredBytes!.Value, kept.Sum(c => c.SizeBytes) + 1, kept.Sum(c => c.SizeBytes) + 300_000);
     }
