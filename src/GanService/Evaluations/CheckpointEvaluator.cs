@@ -92,7 +92,11 @@ public sealed class CheckpointEvaluator(
                 : $"An internal error ({e.GetType().Name}); the worker's log has the details under job {target.JobId}.";
         }
         record.FinishedAt = DateTimeOffset.UtcNow;
-        Wait(c => store.SaveAsync(record, jobSamples, c), "storing an evaluation", ct);
+        if (!Wait(c => store.SaveAsync(record, jobSamples, c), "storing an evaluation", ct))
+        {
+            logger.LogInformation("Job {JobId} was deleted while step {Step} was scored.", target.JobId, target.Step);
+            return record;
+        }
         logger.LogInformation(
             "Job {JobId} step {Step}: {Status} evaluation on {Samples} samples, fd_resnet18 {Fd}.",
             target.JobId,

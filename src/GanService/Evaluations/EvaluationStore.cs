@@ -21,11 +21,20 @@ public sealed class EvaluationStore(IDbContextFactory<GanDbContext> contexts)
     /// <summary>
     /// Stores <paramref name="result"/> over any row with its key. A finished evaluation at the job's own sample
     /// count (<paramref name="jobSamples"/>) with a lower Frechet distance than the best so far becomes the best.
+    /// False when the job was deleted meanwhile: there is nothing left to score.
     /// </summary>
-    public async Task SaveAsync(EvaluationRecord result, int? jobSamples, CancellationToken ct)
+    public async Task<bool> SaveAsync(EvaluationRecord result, int? jobSamples, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // The lock a delete waits for: without it the insert below could meet a job deleted since it was read.
+        var held = await db
+            .Database.SqlQuery<int>(
+                $"""SELECT 1 AS "Value" FROM gan.training_jobs WHERE "Id" = {result.JobId} FOR NO KEY UPDATE"""
+            )
+            .ToListAsync(ct);
+        if (held.Count == 0)
+            return false;
         var row = await db.Evaluations.SingleOrDefaultAsync(
             e => e.JobId == result.JobId && e.Step == result.Step && e.Samples == result.Samples,
             ct
@@ -48,6 +57,7 @@ public sealed class EvaluationStore(IDbContextFactory<GanDbContext> contexts)
                     ct
                 );
         await transaction.CommitAsync(ct);
+        return true;
     }
 
     /// <summary>The job's finished evaluations at <paramref name="samples"/>, in step order.</summary>

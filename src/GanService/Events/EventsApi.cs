@@ -29,7 +29,8 @@ public static class EventsApi
             .WithDescription(
                 "Each event's `event:` is its type and `data:` a JobEvent. Stored events carry an `id:`; reconnect "
                     + "with the Last-Event-ID header (or `lastEventId=`) to get the ones missed. Without it the stream "
-                    + "starts with the job's whole history. It ends after the job's final status."
+                    + "starts with the job's whole history. It ends after the job's final status, or with a `deleted` "
+                    + "event when the job is deleted."
             );
         group
             .MapGet("/events", AllStream)
@@ -39,7 +40,7 @@ public static class EventsApi
             .WithSummary("Live events of all the caller's jobs (every job for the admin), for a job list")
             .WithDescription(
                 "Without Last-Event-ID (or `lastEventId=`) it starts with events from now on; with it, it first "
-                    + "sends the stored events after that id. It stays open."
+                    + "sends the stored events after that id. It stays open; a deleted job sends a `deleted` event."
             );
         return group;
     }

@@ -7,7 +7,8 @@ namespace GanService.Events;
 
 /// <summary>
 /// The host's one <c>LISTEN</c> connection. The database's triggers notify channel <see cref="Channel"/> as each
-/// change commits: <c>e,ID</c> for a stored event, <c>p,JOB</c> for progress. Notifications are read in batches,
+/// change commits: <c>e,ID</c> for a stored event, <c>p,JOB</c> for progress; deleting a job sends
+/// <c>d,JOB,OWNER</c> (<see cref="DeletedNote"/>). Notifications are read in batches,
 /// each batch in one query per kind, and published to the hub; with no stream open, nothing is read. After a lost
 /// connection the listener reconnects and first publishes the stored events it missed.
 /// </summary>
@@ -20,6 +21,9 @@ public sealed class JobEventListener(
 ) : BackgroundService
 {
     public const string Channel = "gan_events";
+
+    /// <summary>The note a job's deletion sends in its transaction: it is heard only if the delete commits.</summary>
+    public static string DeletedNote(Guid job, string? owner) => $"d,{job},{owner}";
 
     /// <summary>Notifications handled together: many progress notes of one job become one event.</summary>
     private const int Batch = 500;
@@ -92,6 +96,7 @@ public sealed class JobEventListener(
     {
         var ids = new List<long>();
         var progress = new HashSet<Guid>();
+        var deleted = new List<(Guid Job, string? Owner)>();
         bool catchUp = false;
         foreach (var note in batch)
         {
@@ -101,6 +106,8 @@ public sealed class JobEventListener(
                 ids.Add(id);
             else if (note.StartsWith("p,") && Guid.TryParse(note.AsSpan(2), out var job))
                 progress.Add(job);
+            else if (note.StartsWith("d,") && note.Length >= 39 && Guid.TryParse(note.AsSpan(2, 36), out var gone))
+                deleted.Add((gone, note.Length > 39 ? note[39..] : null));
         }
         if (ids.Count > 0)
             lastId = Math.Max(lastId, ids.Max());
@@ -124,5 +131,8 @@ public sealed class JobEventListener(
         if (progress.Count > 0)
             foreach (var (e, owner) in await reader.ProgressAsync(db, progress, ct))
                 hub.Publish(e, owner);
+        // Last: a deleted job's stored events found in this batch are already gone from the database.
+        foreach (var (job, owner) in deleted)
+            hub.Publish(new JobEvent(null, job, JobEventTypes.Deleted, DateTimeOffset.UtcNow), owner);
     }
 }

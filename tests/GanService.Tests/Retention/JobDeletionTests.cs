@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using GanService.Evaluations;
+using GanService.Events;
 using GanService.Jobs;
 using GanService.Jobs.Worker;
 using GanService.Persistence;
@@ -150,6 +151,52 @@ public sealed class JobDeletionTests(PostgresServer postgres, BuiltOnce<Deletion
         Assert.All(answers, a => Assert.True(a is HttpStatusCode.OK or HttpStatusCode.NotFound, $"answered {a}"));
         Assert.Contains(HttpStatusCode.NotFound, answers);
         Assert.Empty(host.Errors);
+    }
+
+    [Fact]
+    public async Task Open_streams_of_the_job_end_with_a_deleted_event()
+    {
+        var host = await HostAsync();
+        var job = await host.Service.SubmitAsync(host.Alice, DeletionHost.TinyJob(steps: 3000, checkpointEvery: 50));
+        var patience = TimeSpan.FromMinutes(1);
+        // Each stream has sent something (so it is subscribed) before the delete.
+        var ownOpened = new TaskCompletionSource();
+        var allOpened = new TaskCompletionSource();
+        var own = EventStream.ReadAsync(host.Alice, $"/api/jobs/{job.Id}/events", patience, enough: _ =>
+        {
+            ownOpened.TrySetResult();
+            return false;
+        });
+        var all = EventStream.ReadAsync(host.Alice, "/api/events", patience, enough: events =>
+        {
+            allOpened.TrySetResult();
+            return events[^1].Type == JobEventTypes.Deleted;
+        });
+        await Task.WhenAll(ownOpened.Task, allOpened.Task).WaitAsync(patience);
+
+        using var deleted = await host.Alice.DeleteAsync($"/api/jobs/{job.Id}");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        var ended = await own;
+        Assert.Equal(JobEventTypes.Deleted, ended[^1].Type);
+        Assert.Equal(job.Id, ended[^1].Data.JobId);
+        Assert.Equal(job.Id, (await all)[^1].Data.JobId);
+    }
+
+    [Fact]
+    public async Task An_evaluation_finished_after_the_delete_stores_nothing()
+    {
+        var host = await HostAsync();
+        var job = await host.TrainAsync(DeletionHost.TinyJob());
+        using var deleted = await host.Alice.DeleteAsync($"/api/jobs/{job.Id}");
+
+        bool stored = await host
+            .Service.Services.GetRequiredService<EvaluationStore>()
+            .SaveAsync(Evaluation(job.Id), 64, default);
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.False(stored);
+        Assert.All(await host.RowsAsync(job.Id), r => Assert.True(r.Value == 0, $"{r.Key} has {r.Value} rows"));
     }
 
     private static IEnumerable<string> Urls(Guid id) =>

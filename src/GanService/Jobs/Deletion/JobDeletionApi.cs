@@ -1,4 +1,5 @@
 using GanService.Auth;
+using GanService.Events;
 using GanService.Hosting;
 using GanService.Persistence;
 using GanService.Retention;
@@ -44,7 +45,7 @@ public static class JobDeletionApi
         var job = await db
             .Jobs.OwnedBy(caller)
             .Where(j => j.Id == id)
-            .Select(j => new { j.HangfireJobId })
+            .Select(j => new { j.HangfireJobId, j.Owner })
             .SingleOrDefaultAsync(ct);
         if (job is null)
             return Problems.JobNotFound(id);
@@ -57,6 +58,9 @@ public static class JobDeletionApi
         // A retried submission with the same key would otherwise replay a job that is gone.
         await db.IdempotencyKeys.Where(r => r.Operation == "jobs" && r.ResourceId == id).ExecuteDeleteAsync(ct);
         await db.Jobs.Where(j => j.Id == id).ExecuteDeleteAsync(ct);
+        // Open streams of the job, on every host, end when this commits.
+        var note = JobEventListener.DeletedNote(id, job.Owner);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobEventListener.Channel}, {note})", ct);
         await transaction.CommitAsync(CancellationToken.None);
         // The row first, as in cancelling: a Hangfire job left by a crash here finds no job and does nothing.
         foreach (var hangfireJobId in evaluations.Append(job.HangfireJobId).OfType<string>())

@@ -118,9 +118,14 @@ export async function render(view, id) {
     if (type === 'metric' && data.metric) { lossChart.add([data.metric]); scoreChart.add([data.metric]); }
     if (type === 'checkpoint' && data.checkpoint) timeline.add([data.checkpoint]);
     if (type === 'status') loadAttempts().catch(fail);
+    if (type === 'deleted') {
+      messages.replaceChildren(notice('This job was deleted.'));
+      for (const button of actions.querySelectorAll('button')) button.disabled = true;
+    }
   }, {
     // A continued job's history holds an earlier final status: the stream ends when the job itself has ended.
-    until: ({ type, data }) => type === 'status' && isFinal(data.status) && isFinal(data.job?.status ?? data.status),
+    until: ({ type, data }) => type === 'deleted'
+      || (type === 'status' && isFinal(data.status) && isFinal(data.job?.status ?? data.status)),
   });
   return () => stream.close();
 }

@@ -50,8 +50,11 @@ export async function render(view) {
 
   // Listening before the list is read, so a job created meanwhile is not missed.
   const stream = follow('/api/events', (event) => {
-    if (!event.data.job) return;
-    upsert(event.data.job, true);
+    if (event.type === 'deleted') {
+      jobs.delete(event.data.jobId);
+      body.querySelector(`tr[data-id="${event.data.jobId}"]`)?.remove();
+    } else if (event.data.job) upsert(event.data.job, true);
+    else return;
     apply();
   }, { onState: (state) => (live.textContent =
     `live updates: ${['open', 'listening'].includes(state) ? 'on' : state}`) });
