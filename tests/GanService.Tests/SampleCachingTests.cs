@@ -12,7 +12,7 @@ public sealed class SampleCachingTests(PostgresServer postgres, BuiltOnce<Sample
     /// <summary>
     /// A seeded image, then the same revalidated with its ETag; an unseeded image, then the one its X-Seed names; then,
     /// after the checkpoint is damaged in storage, the entries that fail verification and a seeded image from a host
-    /// with nothing cached yet.
+    /// with nothing cached yet, and its export.
     /// </summary>
     public sealed record SampleAnswers(
         HttpResponseMessage Seeded,
@@ -21,7 +21,8 @@ public sealed class SampleCachingTests(PostgresServer postgres, BuiltOnce<Sample
         byte[]? Reseeded,
         int DamagedRows,
         IReadOnlyList<string> DamagedEntries,
-        HttpStatusCode AfterDamage
+        HttpStatusCode AfterDamage,
+        HttpStatusCode ExportAfterDamage
     ) : IDisposable
     {
         public static async Task<SampleAnswers> AskAsync(PostgresServer postgres)
@@ -62,7 +63,17 @@ public sealed class SampleCachingTests(PostgresServer postgres, BuiltOnce<Sample
             await using var fresh = new GanServiceFactory(service.ConnectionString, role: "api"); // nothing cached yet
             using var freshClient = fresh.CreateClient();
             var afterDamage = await freshClient.GetAsync($"/api/generators/{job.Id}/image.png?seed=8&step=10");
-            return new SampleAnswers(seeded, revalidated, unseeded, reseeded, damaged, entries, afterDamage.StatusCode);
+            var export = await freshClient.GetAsync($"/api/generators/{job.Id}/export.zip?step=10");
+            return new SampleAnswers(
+                seeded,
+                revalidated,
+                unseeded,
+                reseeded,
+                damaged,
+                entries,
+                afterDamage.StatusCode,
+                export.StatusCode
+            );
         }
 
         private static List<string> FailingEntries(byte[] bundle)
@@ -120,5 +131,6 @@ public sealed class SampleCachingTests(PostgresServer postgres, BuiltOnce<Sample
         // The damage lies in the one entry sampling reads: a generator's load checks that entry, not the bundle.
         Assert.Equal([CheckpointEntries.Generator], answered.DamagedEntries);
         Assert.Equal(HttpStatusCode.Conflict, answered.AfterDamage);
+        Assert.Equal(HttpStatusCode.Conflict, answered.ExportAfterDamage);
     }
 }

@@ -89,7 +89,7 @@ public static class ExportApi
             if (bundle is null)
             {
                 await zip.DisposeAsync();
-                return NoCheckpoint(jobId, step);
+                return await GeneratorLookup.UnloadableAsync(db, jobId, chosen.Step, "", ct);
             }
             await renderer.RunAsync(
                 () =>
@@ -103,11 +103,9 @@ public static class ExportApi
         }
         catch (Exception e) when (e is CorruptCheckpointException or CheckpointGoneException)
         {
+            // Removed while it was read (a delete, or retention) is a 404, as for sampling; damaged stays a 409.
             await zip.DisposeAsync();
-            return Problems.Conflict(
-                "The checkpoint cannot be exported.",
-                $"The checkpoint of job {jobId} at step {chosen.Step} is damaged or was removed: {e.Message}"
-            );
+            return await GeneratorLookup.UnloadableAsync(db, jobId, chosen.Step, "; export an earlier step", ct);
         }
         catch
         {

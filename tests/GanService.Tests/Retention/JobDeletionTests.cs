@@ -127,7 +127,7 @@ public sealed class JobDeletionTests(PostgresServer postgres, BuiltOnce<Deletion
     }
 
     [Fact]
-    public async Task Sampling_while_the_job_is_deleted_answers_200_or_404()
+    public async Task Sampling_and_exporting_while_the_job_is_deleted_answer_200_or_404()
     {
         var host = await HostAsync();
         var job = await host.TrainAsync(DeletionHost.TinyJob());
@@ -137,7 +137,9 @@ public sealed class JobDeletionTests(PostgresServer postgres, BuiltOnce<Deletion
             {
                 await Task.Delay(i * 15);
                 using var answer = await host.Alice.GetAsync(
-                    $"/api/generators/{job.Id}/samples.png?count=4&seed={i}&step={(i % 2 == 0 ? 2 : 4)}"
+                    i % 3 == 0
+                        ? $"/api/generators/{job.Id}/export.zip?step={(i % 2 == 0 ? 2 : 4)}"
+                        : $"/api/generators/{job.Id}/samples.png?count=4&seed={i}&step={(i % 2 == 0 ? 2 : 4)}"
                 );
                 return answer.StatusCode;
             })
