@@ -47,16 +47,16 @@ public static class ContinueApi
     {
         if (request.Steps is not { } steps || steps < 1)
             return Problems.Invalid("steps", "Required: the number of steps to train further, at least 1.");
-        if (!await db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct))
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // Locked, so a concurrent continue, cancel or delete sees this one's outcome rather than the state before it.
+        var job = await db
+            .Jobs.FromSql($"""SELECT * FROM gan.training_jobs WHERE "Id" = {id} FOR UPDATE""")
+            .OwnedBy(caller)
+            .SingleOrDefaultAsync(ct);
+        if (job is null)
             return Problems.JobNotFound(id);
         if (await StorageQuota.CheckSubmitAsync(db, caller.Owner, quotas.Value, ct) is { } overQuota)
             return overQuota;
-
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        // Locked, so a concurrent continue or cancel sees this one's outcome rather than the state before it.
-        var job = await db
-            .Jobs.FromSql($"""SELECT * FROM gan.training_jobs WHERE "Id" = {id} FOR UPDATE""")
-            .SingleAsync(ct);
         if (job.Status is not (JobStatus.Succeeded or JobStatus.Cancelled))
             return Problems.Conflict(
                 "Only a succeeded or cancelled job can continue.",
