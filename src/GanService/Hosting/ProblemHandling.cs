@@ -64,9 +64,17 @@ public sealed partial class ProblemHandling(IProblemDetailsService problems, ILo
     /// </summary>
     private async ValueTask<bool> Unavailable(HttpContext http, Exception exception)
     {
-        logger.LogWarning("PostgreSQL is unavailable; answering 503: {Error}", exception.Message);
-        // Pooled connections died with the server; the next request should open fresh ones.
-        Npgsql.NpgsqlConnection.ClearAllPools();
+        bool busy = Persistence.DatabaseOutage.IsPoolExhausted(exception);
+        logger.LogWarning(
+            busy
+                ? "No free database connection; answering 503: {Error}"
+                : "PostgreSQL is unavailable; answering 503: {Error}",
+            exception.Message
+        );
+        // Pooled connections died with the server; the next request should open fresh ones. A pool that is only
+        // busy keeps its connections.
+        if (!busy)
+            Npgsql.NpgsqlConnection.ClearAllPools();
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         http.Response.Headers.RetryAfter = "5";
         return await problems.TryWriteAsync(
@@ -76,9 +84,13 @@ public sealed partial class ProblemHandling(IProblemDetailsService problems, ILo
                 ProblemDetails = new ProblemDetails
                 {
                     Status = StatusCodes.Status503ServiceUnavailable,
-                    Title = "The database is unavailable.",
+                    Title = busy ? "The service is busy." : "The database is unavailable.",
                     Detail =
-                        "PostgreSQL does not answer right now. Nothing was changed; retry after the Retry-After delay.",
+                        (
+                            busy
+                                ? "Every database connection this host may open is in use."
+                                : "PostgreSQL does not answer right now."
+                        ) + " Nothing was changed; retry after the Retry-After delay.",
                 },
             }
         );

@@ -23,6 +23,18 @@ public static class DatabaseOutage
     }
 
     /// <summary>
+    /// True when the host's own connection pool had no free connection within its <c>Timeout</c>: the database is
+    /// up, but this host is at its <c>Maximum Pool Size</c>. Npgsql says so only in its message.
+    /// </summary>
+    public static bool IsPoolExhausted(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is NpgsqlException && e.Message.Contains("pool has been exhausted", StringComparison.Ordinal))
+                return true;
+        return false;
+    }
+
+    /// <summary>
     /// Runs <paramref name="action"/>, retrying outages with backoff (0.25 s doubling to 5 s) for up to
     /// <paramref name="tolerance"/>; anything else, or an outage longer than that, is thrown.
     /// </summary>
