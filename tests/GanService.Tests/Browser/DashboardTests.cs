@@ -10,7 +10,8 @@ namespace GanService.Tests.Browser;
 /// page; with GANSERVICE_SCREENSHOTS set to a folder (docs/screenshots, which the README shows) it is kept there.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class DashboardTests(PostgresServer postgres, DashboardFixture fixture) : IClassFixture<DashboardFixture>
+public sealed partial class DashboardTests(PostgresServer postgres, DashboardFixture fixture)
+    : IClassFixture<DashboardFixture>
 {
     [ChromiumFact]
     public async Task A_job_submitted_from_the_form_shows_live_progress_losses_and_checkpoints_without_a_reload()
@@ -184,31 +185,6 @@ public sealed class DashboardTests(PostgresServer postgres, DashboardFixture fix
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/jobs/{id}")).StatusCode);
         await row.WaitForAsync(new() { State = WaitForSelectorState.Detached });
         Assert.True(await page.EvaluateAsync<bool>("() => window.stayed === true"), "the page reloaded");
-        watch.AssertClean();
-    }
-
-    [ChromiumFact]
-    public async Task A_finished_job_is_continued_and_then_deleted_from_its_page()
-    {
-        var client = (await fixture.HostAsync(postgres)).Client;
-        var (page, watch) = await fixture.PageAsync(postgres);
-        var id = await DashboardFixture.SubmitAsync(client, "to continue", steps: 10, checkpointEvery: 5);
-        await GanServiceFactory.WaitForStatusAsync(client, id, Jobs.JobStatus.Succeeded);
-        await page.GotoAsync($"/#/jobs/{id}");
-        await page.WaitForSelectorAsync("#view[data-ready]");
-
-        await page.GetByLabel("Steps to train further").FillAsync("5");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Continue training" }).ClickAsync();
-        await page.Locator(".page-head .step", new() { HasText = "step 15 / 15" }).WaitForAsync();
-        await page.Locator(".page-head .badge", new() { HasText = "Succeeded" }).WaitForAsync();
-        Assert.Equal(15, (await GanServiceFactory.GetJobAsync(client, id)).Step);
-
-        page.Dialog += (_, dialog) => dialog.AcceptAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Delete job" }).ClickAsync();
-        await page.WaitForURLAsync("**/#/jobs");
-        await page.WaitForSelectorAsync("#view[data-ready]");
-        Assert.Equal(0, await page.Locator($"tr[data-id='{id}']").CountAsync());
-        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/jobs/{id}")).StatusCode);
         watch.AssertClean();
     }
 

@@ -1,6 +1,6 @@
 // One job: live loss curves, the checkpoint timeline, attempts, the recipe and warnings; Cancel, Make public,
 // Continue, Export and Delete.
-import { api, request, problemOf, ApiError, showImage } from '../api.js';
+import { api, apiKey, request, problemOf, ApiError, showImage } from '../api.js';
 import { follow } from '../sse.js';
 import { LineChart } from '../chart.js';
 import { h, number, progressBar, statusBadge, notice, isFinal } from '../dom.js';
@@ -71,11 +71,19 @@ export async function render(view, id) {
       window.dispatchEvent(new HashChangeEvent('hashchange'));
     } catch (error) { fail(error); more.disabled = false; }
   } });
+  // The checkpoint chosen on the timeline's slider is the one exported.
   const exporter = h('button', { type: 'button', text: 'Export for PyTorch', onclick: async () => {
+    const step = timeline.selected();
+    if (step === null) return fail(new Error('The job has no checkpoint to export yet.'));
+    const url = `/api/generators/${id}/export.zip?step=${step}`;
+    const download = `${job.model.family}-${id}-step-${step}.zip`; // the name the API gives it
+    // A plain link lets the browser stream the zip to disk; only a key, which a link cannot send, needs a fetch
+    // that holds the whole zip in memory.
+    if (!apiKey() || job.public) return h('a', { href: url, download }).click();
     try {
-      const response = await request(`/api/generators/${id}/export.zip`);
+      const response = await request(url);
       if (!response.ok) throw new ApiError(response, await problemOf(response));
-      const link = h('a', { href: URL.createObjectURL(await response.blob()), download: `${job.name}.zip` });
+      const link = h('a', { href: URL.createObjectURL(await response.blob()), download });
       link.click();
       setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
     } catch (error) { fail(error); }
@@ -155,6 +163,8 @@ function timelineView(job) {
     img, h('p', {}, 'Image URL: ', link));
   return {
     element,
+    /** The step the slider shows, or null before the first checkpoint. */
+    selected: () => checkpoints[Number(slider.value)]?.step ?? null,
     add(items) {
       const atEnd = Number(slider.value) >= checkpoints.length - 1;
       let added = false;
