@@ -60,7 +60,7 @@ public static class EventsApi
         if (!await streams.ReadAsync(() => db.Jobs.OwnedBy(caller).AnyAsync(j => j.Id == id, ct), ct))
             return Problems.JobNotFound(id);
         return Open(streams, http, lastEventId, after =>
-            streams.JobAsync(id, after ?? 0, http.Response.StartAsync, http.RequestAborted)
+            streams.JobAsync(id, after ?? 0, (text, c) => CommentAsync(http, text, c), http.RequestAborted)
         );
     }
 
@@ -71,8 +71,18 @@ public static class EventsApi
         long? lastEventId = null
     ) =>
         Open(streams, http, lastEventId, after =>
-            streams.AllAsync(caller, after, http.Response.StartAsync, http.RequestAborted)
+            streams.AllAsync(caller, after, (text, c) => CommentAsync(http, text, c), http.RequestAborted)
         );
+
+    /// <summary>
+    /// An SSE comment (a line starting with a colon, which every client skips), flushed at once. The result has set
+    /// the headers by then, and writes its events between these, never during one.
+    /// </summary>
+    private static async Task CommentAsync(HttpContext http, string text, CancellationToken ct)
+    {
+        await http.Response.Body.WriteAsync(System.Text.Encoding.UTF8.GetBytes($": {text}\n\n"), ct);
+        await http.Response.Body.FlushAsync(ct);
+    }
 
     private static Results<ServerSentEventsResult<JobEvent>, ValidationProblem, ProblemHttpResult> Open(
         JobEventStreams streams,

@@ -16,11 +16,20 @@ public sealed class EventOptions
     /// <summary>Open event streams one host serves; more are a 503 with Retry-After.</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
     public int MaxStreams { get; set; } = 1000;
+
+    /// <summary>
+    /// A quiet stream sends a comment this often, so that proxies which close idle connections (nginx after 60 s by
+    /// default) keep it, and a client can tell a quiet stream from a dead one.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(20);
 }
 
 /// <summary>
 /// The streams themselves: subscribe first, then replay what is stored after the client's cursor, then send live
-/// events, skipping any the replay already sent (an event can commit while the replay reads).
+/// events, skipping any the replay already sent (an event can commit while the replay reads). Each stream writes a
+/// comment through its <c>comment</c> callback as it opens (so the client has the headers and a first byte at once)
+/// and whenever it has been quiet for <see cref="EventOptions.Heartbeat"/>.
 /// </summary>
 public sealed class JobEventStreams(
     JobEventHub hub,
@@ -55,18 +64,18 @@ public sealed class JobEventStreams(
     public bool Full => hub.Count >= MaxStreams;
 
     /// <summary>
-    /// A job's stream. <paramref name="opened"/> runs once it is subscribed, before anything is read: the endpoint
-    /// sends the response's headers there, so a client knows the stream is open before its first event.
+    /// A job's stream. <paramref name="comment"/> writes an SSE comment: "open" once it is subscribed, before
+    /// anything is read, so a client knows the stream is open before its first event; then heartbeats.
     /// </summary>
     public async IAsyncEnumerable<SseItem<JobEvent>> JobAsync(
         Guid jobId,
         long after,
-        Func<CancellationToken, Task> opened,
+        Func<string, CancellationToken, Task> comment,
         [EnumeratorCancellation] CancellationToken ct
     )
     {
         using var subscription = hub.Subscribe(jobId, null, everyOwner: false);
-        await opened(ct);
+        await comment("open", ct);
         var replayed = new HashSet<long>();
         // The whole history is replayed, past any final status in it: a job continued after it ended has events
         // after that one. Whether the stream then ends is the job row's to say.
@@ -91,7 +100,7 @@ public sealed class JobEventStreams(
             yield break;
         foreach (var (e, _) in progress)
             yield return Item(e);
-        await foreach (var e in subscription.Events.ReadAllAsync(ct))
+        await foreach (var e in LiveAsync(subscription, comment, ct))
         {
             if (e.Id is { } id && replayed.Contains(id))
                 continue;
@@ -101,16 +110,16 @@ public sealed class JobEventStreams(
         }
     }
 
-    /// <summary>All the caller's jobs' stream; <paramref name="opened"/> as for <see cref="JobAsync"/>.</summary>
+    /// <summary>All the caller's jobs' stream; <paramref name="comment"/> as for <see cref="JobAsync"/>.</summary>
     public async IAsyncEnumerable<SseItem<JobEvent>> AllAsync(
         Caller caller,
         long? after,
-        Func<CancellationToken, Task> opened,
+        Func<string, CancellationToken, Task> comment,
         [EnumeratorCancellation] CancellationToken ct
     )
     {
         using var subscription = hub.Subscribe(null, caller.Owner, everyOwner: caller.IsAdmin);
-        await opened(ct);
+        await comment("open", ct);
         var replayed = new HashSet<long>();
         if (after is { } cursor)
             await foreach (var e in ReplayAsync(null, caller.Owner, caller.IsAdmin, cursor, ct))
@@ -118,9 +127,38 @@ public sealed class JobEventStreams(
                 replayed.Add(e.Id!.Value);
                 yield return Item(e);
             }
-        await foreach (var e in subscription.Events.ReadAllAsync(ct))
+        await foreach (var e in LiveAsync(subscription, comment, ct))
             if (e.Id is not { } id || !replayed.Contains(id))
                 yield return Item(e);
+    }
+
+    /// <summary>The subscription's live events, with a heartbeat comment after each quiet interval.</summary>
+    private async IAsyncEnumerable<JobEvent> LiveAsync(
+        JobEventHub.Subscription subscription,
+        Func<string, CancellationToken, Task> comment,
+        [EnumeratorCancellation] CancellationToken ct
+    )
+    {
+        var events = subscription.Events;
+        while (true)
+        {
+            while (events.TryRead(out var e))
+                yield return e;
+            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            quiet.CancelAfter(options.Value.Heartbeat);
+            bool more;
+            try
+            {
+                more = await events.WaitToReadAsync(quiet.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                await comment("heartbeat", ct);
+                continue;
+            }
+            if (!more)
+                yield break; // the hub closed a subscriber that fell behind: its client reconnects
+        }
     }
 
     private async IAsyncEnumerable<JobEvent> ReplayAsync(

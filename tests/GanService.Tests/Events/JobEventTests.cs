@@ -161,6 +161,34 @@ public sealed class JobEventTests(PostgresServer postgres)
         Assert.Contains(EventsApi.LastEventIdHeader, await bad.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task A_quiet_stream_sends_its_headers_at_once_and_then_a_heartbeat_comment()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var settings = new Dictionary<string, string?> { ["Gan:Events:Heartbeat"] = "00:00:01" };
+        await using var api = new GanServiceFactory(database, role: "api", settings: settings);
+        var client = api.CreateClient();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var started = DateTime.UtcNow;
+        using var response = await client.GetAsync(
+            "/api/events",
+            HttpCompletionOption.ResponseHeadersRead,
+            cancel.Token
+        );
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancel.Token));
+        var lines = new List<string>();
+        while (lines.Count(l => l == ": heartbeat") < 2)
+            lines.Add((await reader.ReadLineAsync(cancel.Token))!);
+        var quiet = DateTime.UtcNow - started;
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(": open", lines[0]);
+        // Comments only, each ended by a blank line: no event was invented to keep the stream alive.
+        Assert.All(lines, l => Assert.True(l is "" || l.StartsWith(": "), $"'{l}' is not a comment"));
+        Assert.True(quiet >= TimeSpan.FromSeconds(2), $"two heartbeats came within {quiet}");
+    }
+
     private static List<long> Steps(List<ReceivedEvent> events, string type) =>
         events.Where(e => e.Type == type).Select(e => EventStream.Step(e.Data)!.Value).ToList();
 
