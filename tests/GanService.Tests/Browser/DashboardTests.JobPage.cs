@@ -1,11 +1,13 @@
 using System.IO.Compression;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace GanService.Tests.Browser;
 
-/// <summary>The job page's actions on a finished job: continue, export and delete.</summary>
+/// <summary>The job list's pages, and the job page's actions on a finished job: continue, export and delete.</summary>
 public sealed partial class DashboardTests
 {
     [ChromiumFact]
@@ -30,6 +32,47 @@ public sealed partial class DashboardTests
         await page.WaitForSelectorAsync("#view[data-ready]");
         Assert.Equal(0, await page.Locator($"tr[data-id='{id}']").CountAsync());
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/jobs/{id}")).StatusCode);
+        watch.AssertClean();
+    }
+
+    [ChromiumFact]
+    public async Task Older_jobs_load_a_page_at_a_time_until_the_list_holds_them_all()
+    {
+        var client = (await fixture.HostAsync(postgres)).Client;
+        await fixture.TrainedJobAsync(postgres);
+        // Finished before the page opens: a job's live events would add it to the list whatever its page.
+        for (int i = 0; i < 3; i++)
+            await GanServiceFactory.WaitForStatusAsync(
+                client,
+                await DashboardFixture.SubmitAsync(client, $"page filler {i}", steps: 2, checkpointEvery: 2),
+                Jobs.JobStatus.Succeeded
+            );
+        var listed = await client.GetFromJsonAsync<JsonElement>("/api/jobs?pageSize=1");
+        int total = listed.GetProperty("total").GetInt32();
+        var (page, watch) = await fixture.PageAsync(postgres);
+        // The real API, asked for pages of 2 rather than 100, so that a few jobs make several pages.
+        await page.RouteAsync("**/api/jobs?*", route =>
+            route.ContinueAsync(new() { Url = route.Request.Url.Replace("pageSize=100", "pageSize=2") })
+        );
+
+        await page.GotoAsync("/#/jobs");
+        await page.WaitForSelectorAsync("#view[data-ready]");
+        var rows = page.Locator("table.jobs tbody tr");
+        Assert.Equal(2, await rows.CountAsync());
+        var older = page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Show older jobs") });
+        for (int shown = 2; shown < total; shown = Math.Min(total, shown + 2))
+        {
+            Assert.Equal($"Show older jobs ({total - shown} more)", await older.InnerTextAsync());
+            await older.ClickAsync();
+            await page.WaitForFunctionAsync(
+                "n => document.querySelectorAll('table.jobs tbody tr').length === n",
+                Math.Min(total, shown + 2)
+            );
+        }
+
+        Assert.True(await older.IsHiddenAsync());
+        var ids = await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.id)");
+        Assert.Equal(total, ids.Distinct().Count());
         watch.AssertClean();
     }
 

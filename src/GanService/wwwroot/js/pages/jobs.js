@@ -4,6 +4,7 @@ import { follow } from '../sse.js';
 import { h, field, number, progressBar, statusBadge, notice } from '../dom.js';
 
 const Statuses = ['Queued', 'Running', 'Succeeded', 'Failed', 'Cancelled'];
+const PageSize = 100;
 
 export async function render(view) {
   const text = h('input', { type: 'search', placeholder: 'name, id, family or dataset' });
@@ -12,6 +13,7 @@ export async function render(view) {
   const live = h('span.live', { role: 'status', text: 'live updates: connecting' });
   const body = h('tbody');
   const empty = h('p.empty', { text: 'No jobs yet. Submit one from "New job".', hidden: true });
+  const older = h('button', { type: 'button', hidden: true });
   view.append(
     h('div.page-head', {}, h('h1', { text: 'Jobs' }), live),
     h('form.filters', { onsubmit: (e) => e.preventDefault() },
@@ -21,6 +23,7 @@ export async function render(view) {
         .map((t) => h('th', { scope: 'col', text: t })))),
       body),
     empty,
+    older,
   );
 
   const jobs = new Map();
@@ -58,9 +61,20 @@ export async function render(view) {
     apply();
   }, { onState: (state) => (live.textContent =
     `live updates: ${['open', 'listening'].includes(state) ? 'on' : state}`) });
-  try {
-    const { data } = await api('/api/jobs?pageSize=100');
+  // Newest first, a page at a time; the filter applies to the jobs loaded so far.
+  let pages = 0;
+  const loadPage = async () => {
+    const { data } = await api(`/api/jobs?pageSize=${PageSize}&page=${pages + 1}`);
+    pages++;
     for (const job of data.items) upsert(job, false);
+    const left = data.total - (data.page - 1) * data.pageSize - data.items.length;
+    older.hidden = left <= 0;
+    older.textContent = `Show older jobs (${left} more)`;
+    apply();
+  };
+  older.addEventListener('click', () => loadPage().catch((error) => view.append(notice(error.message))));
+  try {
+    await loadPage();
   } catch (error) {
     view.append(notice(error.message));
   }
