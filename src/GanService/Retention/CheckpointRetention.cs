@@ -39,9 +39,10 @@ public static class CheckpointRetention
 
     /// <summary>
     /// Deletes the job's checkpoints past its newest <c>keep</c>, less <paramref name="incoming"/> that the caller is
-    /// about to add, sparing the best and the pinned ones; returns how many went. Reads <c>keep</c> from the stored
-    /// recipe, so a job without retention loses nothing. The pinned test is on the deleted row itself: PostgreSQL
-    /// re-checks it against a pin that commits while the delete waits for the row.
+    /// about to add, sparing the best and the pinned ones, and any that a queued or running job's <c>initFrom</c>
+    /// names while that job has no checkpoint of its own (it loads the source on every attempt until then); returns
+    /// how many went. Reads <c>keep</c> from the stored recipe, so a job without retention loses nothing. The pinned
+    /// test is on the deleted row itself: PostgreSQL re-checks it against a pin that commits while the delete waits.
     /// </summary>
     public static Task<int> PruneAsync(GanDbContext db, Guid jobId, int incoming, CancellationToken ct) =>
         db.Database.ExecuteSqlRawAsync(
@@ -60,6 +61,13 @@ public static class CheckpointRetention
             WHERE j."Id" = @job
                 AND ranked.rank > (j."Recipe" -> 'checkpoints' ->> 'keep')::int - @incoming
                 AND ranked."Step" IS DISTINCT FROM j."BestStep"
+                AND NOT EXISTS (
+                    SELECT 1 FROM gan.training_jobs waiting
+                    WHERE waiting."Status" IN ('Queued', 'Running')
+                        AND waiting."Recipe" -> 'initFrom' ->> 'job' = @job::text
+                        AND (waiting."Recipe" -> 'initFrom' ->> 'step')::bigint = ranked."Step"
+                        AND NOT EXISTS (SELECT 1 FROM gan.checkpoints own WHERE own."JobId" = waiting."Id")
+                )
         ) doomed
         WHERE c."Id" = doomed."Id" AND NOT c."Pinned"
         """;

@@ -87,6 +87,33 @@ public sealed class CheckpointRetentionTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task A_checkpoint_a_waiting_job_starts_from_is_kept_until_that_job_has_its_own()
+    {
+        var source = await Service.SubmitAsync(Client, Job(1));
+        var lease = await RunningAsync(source.Id);
+        await SaveAsync(lease, 1);
+        var waiting = await Service.SubmitAsync(
+            Client,
+            new
+            {
+                dataset = "synthetic",
+                model = new { family = "dcgan" },
+                training = new { steps = 10, batchSize = 8 },
+                checkpointEvery = 1,
+                initFrom = new { job = source.Id, step = 1 },
+            }
+        );
+
+        await SaveAsync(lease, 2, 3);
+        Assert.Equal(new long[] { 1, 3 }, await StepsAsync(source.Id));
+
+        var own = await RunningAsync(waiting.Id);
+        await SaveAsync(own, 1);
+        await SaveAsync(lease, 4);
+        Assert.Equal(new long[] { 4 }, await StepsAsync(source.Id));
+    }
+
+    [Fact]
     public async Task The_host_default_applies_when_the_request_sets_none()
     {
         await using var service = new GanServiceFactory(
