@@ -22,7 +22,7 @@ namespace GanService.Benchmarks
             // service. Usage (the service part starts a private PostgreSQL):
             //   benchmarks/run.sh [steps] [28x1 28x3 64x3 | data | families | layers | overhead | sampling | peer
             //                     | queue | memory | contention
-            //                     | evaluation | events] [--json FILE]
+            //                     | evaluation | events | export] [--json FILE]
             //   benchmarks/run.sh ab ROUNDS STEPS SWITCH [28x3]
             //     (one of GanService's kernels against libtorch's path, see AbBenchmark)
             if (args is ["load", var url, var clients, var seconds])
@@ -39,6 +39,11 @@ namespace GanService.Benchmarks
             if (args is ["library-turns", var turnsSize, var turnsChannels]) // InterleavedOverhead's library side
             {
                 InterleavedOverhead.LibraryTurns(int.Parse(turnsSize), int.Parse(turnsChannels));
+                return;
+            }
+            if (args is ["export-one", var bundlePath]) // ExportBenchmark's exporting process
+            {
+                ExportBenchmark.One(bundlePath);
                 return;
             }
             if (args is ["ab", .. var abArgs])
@@ -198,6 +203,8 @@ namespace GanService.Benchmarks
                 await EventsBenchmark.Run(connection, idleStreams: 200, writes: 200);
             if (args.Contains("evaluation"))
                 Torch.OnOwnThread(EvaluationBenchmark.Run);
+            if (args.Contains("export"))
+                ExportBenchmark.Run();
             if (args.Contains("families"))
                 FamiliesBenchmark.Run(steps);
             // A freshly started host's first job shares the cores with the host's start (its JIT above all): what
