@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GanService.Tests;
 
@@ -121,6 +122,25 @@ public sealed class ExportTests(PostgresServer postgres, BuiltOnce<ExportTests.E
         using var zip = new ZipArchive(await response.Content.ReadAsStreamAsync());
         Assert.Contains("generator.pt", zip.Entries.Select(e => e.FullName));
         Assert.DoesNotContain("generator.safetensors", zip.Entries.Select(e => e.FullName));
+    }
+
+    [Fact]
+    public async Task A_host_runs_one_export_at_a_time_and_the_next_waits_for_the_slot()
+    {
+        var run = await RunAsync();
+        var slots = run.Job.Service.Services.GetRequiredService<Hosting.ExportPermits>();
+        var held = await slots.AcquireAsync(default); // the host's one slot (Gan:RateLimits:ConcurrentExports)
+        Assert.True(held.IsAcquired);
+
+        var waiting = run.Job.Client.GetAsync($"{run.Job.Generator}/export.zip?step=2");
+        await Task.Delay(1000);
+        bool ranAlongside = waiting.IsCompleted;
+        held.Dispose();
+        using var answer = await waiting;
+
+        Assert.False(ranAlongside, "an export ran while the host's only export slot was taken");
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("application/zip", answer.Content.Headers.ContentType?.MediaType);
     }
 
     [Theory]

@@ -52,6 +52,7 @@ public static class ExportApi
         GanDbContext db,
         ICheckpointStore store,
         InferenceThreads renderer,
+        ExportPermits exports,
         RenderPermits permits,
         HttpContext http,
         CancellationToken ct,
@@ -70,8 +71,11 @@ public static class ExportApi
         if (found.Checkpoint is not { } chosen)
             return NoCheckpoint(jobId, step);
 
-        // The work is bounded before it starts: one render permit, the generators of one checkpoint (whose bundle
-        // the job's checkpoint budget bounded at submit), and a zip spooled to a temporary file, not memory.
+        // The work is bounded before it starts: an export slot and a render permit, the generators of one checkpoint
+        // (whose bundle the job's checkpoint budget bounded at submit), and a zip spooled to a temporary file.
+        using var exporting = await exports.AcquireAsync(ct);
+        if (!exporting.IsAcquired)
+            return RateLimits.Busy(http, "export slot");
         using var permit = await permits.AcquireAsync(ct);
         if (!permit.IsAcquired)
             return RateLimits.Busy(http);

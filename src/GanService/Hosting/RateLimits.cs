@@ -36,6 +36,17 @@ public sealed class RateLimitOptions
     [Range(0, 100_000)]
     public int SamplingQueue { get; set; } = 256;
 
+    /// <summary>
+    /// Exports running at once on this host; each holds its generators' weights several times over
+    /// (docs/export.md), so there are fewer of them than renders.
+    /// </summary>
+    [Range(1, 1024)]
+    public int ConcurrentExports { get; set; } = 1;
+
+    /// <summary>Exports waiting for a slot before further ones get 429.</summary>
+    [Range(0, 100_000)]
+    public int ExportQueue { get; set; } = 16;
+
     public int EffectiveSamplingConcurrency =>
         SamplingConcurrency > 0 ? SamplingConcurrency : Environment.ProcessorCount;
 }
@@ -56,6 +67,7 @@ public static class RateLimits
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<RenderPermits>();
+        builder.Services.AddSingleton<ExportPermits>();
         builder.Services.AddRateLimiter(_ => { });
         builder
             .Services.AddOptions<RateLimiterOptions>()
@@ -135,12 +147,12 @@ public static class RateLimits
     }
 
     /// <summary>The answer when every render permit is taken and the queue is full, as the limiter gives it.</summary>
-    public static ProblemHttpResult Busy(HttpContext http)
+    public static ProblemHttpResult Busy(HttpContext http, string slot = "render slot")
     {
         http.Response.Headers.RetryAfter = "1";
         return TypedResults.Problem(
             title: "Too many requests.",
-            detail: "Every render slot of this host is taken and its queue is full; retry after 1 s (Retry-After).",
+            detail: $"Every {slot} of this host is taken and its queue is full; retry after 1 s (Retry-After).",
             statusCode: StatusCodes.Status429TooManyRequests
         );
     }

@@ -53,3 +53,24 @@ public sealed class RenderPermits : IDisposable
         protected override void Dispose(bool disposing) { }
     }
 }
+
+/// <summary>
+/// The host's export slots (<c>Gan:RateLimits:ConcurrentExports</c>), taken before a render permit: an export holds
+/// its generators' weights several times over, so a host runs fewer of them at once than it renders samples.
+/// </summary>
+public sealed class ExportPermits(IOptions<RateLimitOptions> options) : IDisposable
+{
+    private readonly ConcurrencyLimiter limiter = new(
+        new ConcurrencyLimiterOptions
+        {
+            PermitLimit = options.Value.ConcurrentExports,
+            QueueLimit = options.Value.ExportQueue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        }
+    );
+
+    /// <summary>A slot, waiting in the queue if need be; <c>IsAcquired</c> is false when the queue is full.</summary>
+    public ValueTask<RateLimitLease> AcquireAsync(CancellationToken ct) => limiter.AcquireAsync(1, ct);
+
+    public void Dispose() => limiter.Dispose();
+}
